@@ -1,0 +1,130 @@
+//! The ports: what the use cases need from the outside world. Adapters in
+//! `crate::adapters` implement them; `adapters::memory` implements them in
+//! memory for tests and the demo.
+
+use thiserror::Error;
+
+/// One calendar object as stored in the calendar collection (a vdir file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// The file name inside the collection (never a path, never parsed).
+    pub href: String,
+    /// vdirsyncer-style ETag: `"<mtime_ns>;<inode>"` (R9.12).
+    pub etag: String,
+    /// The raw iCalendar bytes.
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The object changed between our read and our write (R9.12, T61).
+    #[error("calendar object {href} was changed by another program while rsvp was writing it")]
+    Conflict { href: String },
+    #[error("calendar object {href} no longer exists")]
+    Gone { href: String },
+    #[error("calendar {path}: {message}")]
+    Io { path: String, message: String },
+}
+
+/// A calendar collection: one object per UID.
+pub trait CalendarStore {
+    /// Find the object that holds `uid`, by the UIDs inside the files,
+    /// never by parsing file names (R9.10).
+    fn find_by_uid(&self, uid: &str) -> Result<Option<StoredObject>, StoreError>;
+    /// Store a new object for `uid` under a safe new name; returns it with its ETag.
+    fn create(&self, uid: &str, data: &[u8]) -> Result<StoredObject, StoreError>;
+    /// Replace an existing object, keeping its name, if its ETag still matches.
+    fn update(&self, existing: &StoredObject, data: &[u8]) -> Result<StoredObject, StoreError>;
+    /// Every object in the collection (for overlaps and listings).
+    fn list(&self) -> Result<Vec<StoredObject>, StoreError>;
+}
+
+/// Who a message goes to and comes from at the SMTP level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub from: String,
+    pub to: Vec<String>,
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    /// 4xx, a timeout, a dropped connection: retrying later may work.
+    #[error("temporary failure from {server}: {message}")]
+    Temporary { server: String, message: String },
+    /// 5xx or a refused recipient: retrying the same message will not help.
+    #[error("permanent failure from {server}: {message}")]
+    Permanent { server: String, message: String },
+    /// The server could not be reached at all.
+    #[error("cannot connect to {server}: {message}")]
+    Connection { server: String, message: String },
+    /// The server refused our credentials.
+    #[error("authentication failed at {server}: {message}")]
+    Auth { server: String, message: String },
+    /// The transport is misconfigured (bad command, missing password command...).
+    #[error("{0}")]
+    Config(String),
+}
+
+impl TransportError {
+    /// Whether the reply should stay queued for a later `outbox flush`.
+    /// Every failure keeps the message queued; this only tells the user
+    /// whether a plain retry is expected to help.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, TransportError::Temporary { .. } | TransportError::Connection { .. })
+    }
+}
+
+/// Hands a finished RFC 5322 message to the mail system.
+pub trait Transport {
+    fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), TransportError>;
+    /// A one-line description for diagnostics, never containing a secret.
+    fn describe(&self) -> String;
+}
+
+/// What a queued reply answers, so that the same answer is not sent twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyKey {
+    pub uid: String,
+    /// The RECURRENCE-IDs answered, in iCalendar form; empty for the series.
+    pub recurrence_ids: Vec<String>,
+    /// ACCEPTED, DECLINED or TENTATIVE.
+    pub partstat: String,
+    /// SEQUENCE of the invitation answered.
+    pub sequence: i64,
+}
+
+/// One reply in the durable outbox (R9.13).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// Stable id of the entry; also the basis of the Message-ID (same on every retry).
+    pub id: String,
+    pub envelope: Envelope,
+    pub key: ReplyKey,
+    /// The exact message bytes; retries send these bytes unchanged.
+    pub message: Vec<u8>,
+    /// Last error seen when sending, if any.
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum OutboxError {
+    #[error("outbox {path}: {message}")]
+    Io { path: String, message: String },
+    #[error("outbox entry {id} not found")]
+    NotFound { id: String },
+}
+
+/// The durable queue of replies: a reply is written here before the calendar
+/// changes and leaves only when the transport accepted it.
+pub trait Outbox {
+    /// Store a new entry durably (fsync) and return it.
+    fn put(&self, entry: &OutboxEntry) -> Result<(), OutboxError>;
+    /// Entries not yet accepted by the transport, oldest first.
+    fn pending(&self) -> Result<Vec<OutboxEntry>, OutboxError>;
+    /// Record a failed attempt.
+    fn record_error(&self, id: &str, error: &str) -> Result<(), OutboxError>;
+    /// The transport accepted the entry: move it to the sent record.
+    fn mark_sent(&self, id: &str) -> Result<(), OutboxError>;
+    /// An entry (pending or sent) that answered exactly this key, if any.
+    fn find(&self, key: &ReplyKey) -> Result<Option<(OutboxEntry, bool)>, OutboxError>;
+}
