@@ -1,1 +1,630 @@
-//! TODO
+//! Classify an incoming iTIP object against the stored copy (R3.x, R4.x).
+
+use super::diff::{self, Change, Clock};
+use super::ical::{self, CalDate};
+use super::identity::{self, Identity, MeMatch, Role};
+use super::invite::{Comp, Invite, Method, PartStat};
+use calcard::icalendar::ICalendarProperty;
+
+/// X-properties where rsvp keeps the organizer's SEQUENCE and DTSTAMP as
+/// received (R3.10), and my answer before a reschedule (R3.7).
+pub const X_RECEIVED_SEQUENCE: &str = "X-RSVP-RECEIVED-SEQUENCE";
+pub const X_RECEIVED_DTSTAMP: &str = "X-RSVP-RECEIVED-DTSTAMP";
+pub const X_PREVIOUS_PARTSTAT: &str = "X-RSVP-PREVIOUS-PARTSTAT";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelScope {
+    Whole,
+    Instances,
+    ThisAndFuture,
+}
+
+/// The words of the command-line contract (`show --json` "status").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    New,
+    Update,
+    Reschedule,
+    /// R3.6: same revision, the organizer asks for my current answer.
+    Poll,
+    Outdated,
+    Duplicate,
+    Cancel(CancelScope),
+    Cancelled,
+    Uninvited,
+    OrganizerChanged,
+    NotInvited,
+    Reply,
+    Publish,
+    Invalid,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Update => "update",
+            Status::Reschedule => "reschedule",
+            Status::Poll => "poll",
+            Status::Outdated => "outdated",
+            Status::Duplicate => "duplicate",
+            Status::Cancel(_) => "cancel",
+            Status::Cancelled => "cancelled",
+            Status::Uninvited => "uninvited",
+            Status::OrganizerChanged => "organizer-changed",
+            Status::NotInvited => "not-invited",
+            Status::Reply => "reply",
+            Status::Publish => "publish",
+            Status::Invalid => "invalid",
+        }
+    }
+
+    pub fn cancel_scope(self) -> Option<&'static str> {
+        match self {
+            Status::Cancel(CancelScope::Whole) => Some("whole"),
+            Status::Cancel(CancelScope::Instances) => Some("instance"),
+            Status::Cancel(CancelScope::ThisAndFuture) => Some("this-and-future"),
+            _ => None,
+        }
+    }
+}
+
+/// Facts about the message and the user that classification needs.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    pub me: &'a Identity,
+    /// Group addresses I belong to (R6.6).
+    pub groups: &'a [String],
+    /// Delivered-To / X-Original-To (R6.5).
+    pub delivered_to: &'a [String],
+    /// The From address of the message; `None` for a bare .ics (unauthenticated).
+    pub sender: Option<&'a str>,
+    /// SEQUENCE of a CANCEL seen for this UID while it was not stored (R3.1, R4.7).
+    pub tombstone: Option<i64>,
+    pub clock: Clock,
+}
+
+#[derive(Debug, Clone)]
+pub struct Classification {
+    pub status: Status,
+    pub role: Role,
+    /// My current answer: the stored one when there is a stored copy.
+    pub partstat: Option<PartStat>,
+    /// Whether the organizer asked for an answer (RSVP=TRUE, R6.8) and I am
+    /// a participant (R6.9).
+    pub rsvp_requested: bool,
+    pub changes: Vec<Change>,
+    pub warnings: Vec<String>,
+    /// Why a reply would be refused (exit code 4); `None` when allowed.
+    pub reply_refusal: Option<String>,
+    /// Why `apply` would be refused (exit code 4); `None` when allowed.
+    pub apply_refusal: Option<String>,
+}
+
+impl Classification {
+    pub fn me(&self) -> Option<&MeMatch> {
+        match &self.role {
+            Role::Attendee(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+/// The organizer's revision of a component as received (R3.10).
+pub fn received_revision(c: Comp<'_>) -> (i64, Option<CalDate>) {
+    let seq =
+        ical::integer(c.c, &ical::other_prop(X_RECEIVED_SEQUENCE)).unwrap_or_else(|| c.sequence());
+    let stamp = ical::date(c.c, &ical::other_prop(X_RECEIVED_DTSTAMP)).or_else(|| c.dtstamp());
+    (seq, stamp)
+}
+
+/// Compare revisions: SEQUENCE, then DTSTAMP (RFC 5546 §2.1.5).
+fn cmp_revision(a: &(i64, Option<CalDate>), b: &(i64, Option<CalDate>)) -> std::cmp::Ordering {
+    a.0.cmp(&b.0).then_with(|| match (&a.1, &b.1) {
+        (Some(x), Some(y)) => x.naive().cmp(&y.naive()),
+        (Some(_), None) => std::cmp::Ordering::Greater,
+        (None, Some(_)) => std::cmp::Ordering::Less,
+        (None, None) => std::cmp::Ordering::Equal,
+    })
+}
+
+/// The stored component that corresponds to `c` (same RECURRENCE-ID; for an
+/// instance without a stored override, the stored master).
+pub fn counterpart<'s>(
+    stored: &'s Invite,
+    c: Comp<'_>,
+    incoming: &Invite,
+    clock: &Clock,
+) -> Option<Comp<'s>> {
+    match c.recurrence_id() {
+        None => stored.master(),
+        Some(rid) => stored
+            .overrides()
+            .into_iter()
+            .find(|s| {
+                s.recurrence_id().is_some_and(|r| {
+                    diff::same_instance(&r, &stored.cal, &rid, &incoming.cal, clock)
+                })
+            })
+            .or_else(|| stored.master()),
+    }
+}
+
+/// Whether every component of the stored object is cancelled.
+pub fn stored_is_cancelled(stored: &Invite) -> bool {
+    let comps = stored.components();
+    !comps.is_empty() && comps.iter().all(|c| c.is_cancelled())
+}
+
+fn my_partstat(inv: &Invite, me: &MeMatch) -> Option<PartStat> {
+    let comp = inv.master().or_else(|| inv.primary())?;
+    comp.attendees()
+        .into_iter()
+        .find(|a| a.email == me.party.email)
+        .map(|a| a.partstat)
+}
+
+fn my_rsvp(inv: &Invite, me: &MeMatch) -> bool {
+    inv.components()
+        .iter()
+        .flat_map(|c| c.attendees())
+        .any(|a| a.email == me.party.email && a.rsvp)
+}
+
+/// Sender check (R7.9, R9.1): the From address must be the organizer or its
+/// SENT-BY. Returns a warning when it is not.
+fn sender_warning(inv: &Invite, sender: Option<&str>) -> Option<String> {
+    let org = inv.organizer()?;
+    let Some(sender) = sender else {
+        return Some(
+            "no sender to check (bare calendar file): the organizer is not authenticated".into(),
+        );
+    };
+    let Some(sender_n) = identity::normalize_address(sender) else {
+        return Some(format!(
+            "the sender address {sender:?} cannot be parsed; treated as untrusted"
+        ));
+    };
+    let ok = org.email.as_deref() == Some(sender_n.as_str())
+        || org
+            .sent_by
+            .as_deref()
+            .and_then(identity::normalize_address)
+            .is_some_and(|s| s == sender_n);
+    if ok {
+        None
+    } else {
+        Some(format!(
+            "sender {sender_n} is not the organizer {}",
+            org.email.unwrap_or(org.value)
+        ))
+    }
+}
+
+/// Classify `incoming` against `stored` (the copy in the calendar, if any).
+pub fn classify(incoming: &Invite, stored: Option<&Invite>, ctx: &Context<'_>) -> Classification {
+    let mut warnings = incoming.warnings.clone();
+    let role = identity::find_me(incoming, ctx.me, ctx.delivered_to, ctx.groups);
+    let mut out = Classification {
+        status: Status::Invalid,
+        role: role.clone(),
+        partstat: None,
+        rsvp_requested: false,
+        changes: Vec::new(),
+        warnings: Vec::new(),
+        reply_refusal: None,
+        apply_refusal: None,
+    };
+    if let (Some(stored), Role::Attendee(me)) = (stored, &role) {
+        out.partstat = stored_partstat(stored, me, ctx);
+    } else if let Role::Attendee(me) = &role {
+        out.partstat = my_partstat(incoming, me);
+    }
+    if let (Some(stored), true) = (
+        stored,
+        matches!(
+            incoming.method,
+            Some(Method::Request) | Some(Method::Cancel) | Some(Method::Publish)
+        ),
+    ) {
+        out.changes = diff::diff(stored, incoming, ctx.me, &ctx.clock);
+    }
+
+    let not_invitation =
+        |m: &str| format!("this is {m}, not an invitation: there is nothing to answer");
+    match incoming.method {
+        None => {
+            // T04: no METHOD means no scheduling transaction (R7.1).
+            warnings.push("no METHOD: not a scheduling message; it can only be imported".into());
+            out.status = Status::Publish;
+            out.reply_refusal = Some(not_invitation("a calendar file without METHOD"));
+        }
+        Some(Method::Publish) => {
+            out.status = Status::Publish;
+            out.reply_refusal = Some(not_invitation("a PUBLISH"));
+            if let Some(stored) = stored {
+                if revision_order(incoming, stored, ctx) != std::cmp::Ordering::Greater {
+                    out.status = Status::Outdated;
+                    out.apply_refusal =
+                        Some("the calendar already holds this or a newer version".into());
+                }
+            }
+        }
+        Some(Method::Reply) => {
+            out.status = Status::Reply;
+            out.reply_refusal = Some(not_invitation("a REPLY from an attendee"));
+            out.apply_refusal = Some("applying replies as organizer is not supported yet".into());
+        }
+        Some(Method::Request) => classify_request(incoming, stored, ctx, &mut out, &mut warnings),
+        Some(Method::Cancel) => classify_cancel(incoming, stored, ctx, &mut out, &mut warnings),
+        Some(m @ (Method::Add | Method::Refresh | Method::Counter | Method::DeclineCounter)) => {
+            out.status = Status::Invalid;
+            warnings.push(format!("METHOD:{} is not handled by rsvp", m.as_str()));
+            out.reply_refusal = Some(format!("a {} cannot be answered with rsvp", m.as_str()));
+            out.apply_refusal = out.reply_refusal.clone();
+        }
+    }
+    if out.apply_refusal.is_none()
+        && out.reply_refusal.is_some()
+        && matches!(out.status, Status::Invalid)
+    {
+        out.apply_refusal = out.reply_refusal.clone();
+    }
+    warnings.dedup();
+    out.warnings = warnings;
+    out
+}
+
+fn stored_partstat(stored: &Invite, me: &MeMatch, ctx: &Context<'_>) -> Option<PartStat> {
+    // The stored copy may list me under another of my addresses.
+    let comp = stored.master().or_else(|| stored.primary())?;
+    comp.attendees()
+        .into_iter()
+        .find(|a| a.email == me.party.email || ctx.me.party_is_me(a))
+        .map(|a| a.partstat)
+}
+
+fn revision_order(incoming: &Invite, stored: &Invite, _ctx: &Context<'_>) -> std::cmp::Ordering {
+    let inc = incoming
+        .primary()
+        .map(received_revision)
+        .unwrap_or((0, None));
+    let sto = stored.primary().map(received_revision).unwrap_or((0, None));
+    cmp_revision(&inc, &sto)
+}
+
+fn organizer_key(inv: &Invite) -> Option<String> {
+    inv.organizer()
+        .map(|o| o.email.unwrap_or(o.value.to_lowercase()))
+}
+
+fn classify_request(
+    incoming: &Invite,
+    stored: Option<&Invite>,
+    ctx: &Context<'_>,
+    out: &mut Classification,
+    warnings: &mut Vec<String>,
+) {
+    if incoming.organizer().is_none() {
+        out.status = Status::Invalid;
+        out.reply_refusal = Some("the invitation has no ORGANIZER to answer to".into());
+        out.apply_refusal = out.reply_refusal.clone();
+        return;
+    }
+    if let Some(w) = sender_warning(incoming, ctx.sender) {
+        warnings.push(w);
+    }
+    let me = match &out.role {
+        Role::Organizer => {
+            // T18: my own event: never reply to myself.
+            out.status = Status::NotInvited;
+            warnings.push("you are the organizer of this event".into());
+            out.reply_refusal =
+                Some("you are the organizer of this event; there is nothing to answer".into());
+            out.apply_refusal = Some("you are the organizer of this event".into());
+            return;
+        }
+        Role::Neither => {
+            let attendees = incoming
+                .components()
+                .iter()
+                .map(|c| c.attendees().len())
+                .sum::<usize>();
+            if attendees == 0 {
+                // R3.11: a REQUEST without attendees is shown as a PUBLISH.
+                out.status = Status::Publish;
+                warnings.push("the invitation lists no attendees".into());
+                out.reply_refusal =
+                    Some("the invitation lists no attendees; there is nobody to answer as".into());
+            } else {
+                out.status = Status::NotInvited;
+                out.reply_refusal = Some(format!(
+                    "none of your addresses ({}) is an attendee of this invitation",
+                    ctx.me.addresses.join(", ")
+                ));
+                out.apply_refusal = out.reply_refusal.clone();
+            }
+            return;
+        }
+        Role::Attendee(me) => me.clone(),
+    };
+    let role_np = me.party.role.as_deref() == Some("NON-PARTICIPANT");
+    out.rsvp_requested = my_rsvp(incoming, &me) && !role_np;
+    if role_np {
+        warnings.push(
+            "you are listed for information only (NON-PARTICIPANT); no answer is expected".into(),
+        );
+    }
+    if incoming.components().iter().all(|c| c.is_cancelled()) {
+        out.status = Status::Cancelled;
+        out.reply_refusal = Some("the invitation itself is marked cancelled (R1.14)".into());
+        return;
+    }
+
+    let Some(stored) = stored else {
+        // R3.1 with the tombstone exception (T34).
+        if let Some(t) = ctx.tombstone {
+            if t >= incoming.sequence() {
+                out.status = Status::Outdated;
+                out.reply_refusal = Some(format!(
+                    "a cancellation (SEQUENCE {t}) for this event was already received"
+                ));
+                out.apply_refusal = out.reply_refusal.clone();
+                return;
+            }
+        }
+        out.status = Status::New;
+        return;
+    };
+
+    // R3.2: an organizer change is never applied silently (T28).
+    if organizer_key(stored).is_some() && organizer_key(stored) != organizer_key(incoming) {
+        out.status = Status::OrganizerChanged;
+        let msg = format!(
+            "the organizer changed from {} to {}; this may be a hijack",
+            organizer_key(stored).unwrap_or_default(),
+            organizer_key(incoming).unwrap_or_default()
+        );
+        warnings.push(msg.clone());
+        out.reply_refusal = Some(msg.clone());
+        out.apply_refusal = Some(msg);
+        return;
+    }
+
+    // Per component key (R3.3–R3.7).
+    let mut any_newer = false;
+    let mut any_seq_up = false;
+    let mut all_older = true;
+    let mut all_equal = true;
+    for c in incoming.components() {
+        let inc = (c.sequence(), c.dtstamp());
+        let sto = match counterpart(stored, c, incoming, &ctx.clock) {
+            Some(s) => received_revision(s),
+            None => (0, None),
+        };
+        match cmp_revision(&inc, &sto) {
+            std::cmp::Ordering::Less => all_equal = false,
+            std::cmp::Ordering::Equal => all_older = false,
+            std::cmp::Ordering::Greater => {
+                all_older = false;
+                all_equal = false;
+                any_newer = true;
+                if inc.0 > sto.0 {
+                    any_seq_up = true;
+                }
+            }
+        }
+        // R2.9 / T33: an override for an instance the stored series does
+        // not have, at the same SEQUENCE: out of sync.
+        if let Some(rid) = c.recurrence_id() {
+            let known = stored.overrides().iter().any(|s| {
+                s.recurrence_id().is_some_and(|r| {
+                    diff::same_instance(&r, &stored.cal, &rid, &incoming.cal, &ctx.clock)
+                })
+            }) || is_instance_of(stored, &rid, &incoming.cal, &ctx.clock);
+            if !known && inc.0 == sto.0 {
+                warnings.push(format!(
+                    "the occurrence {} is not part of the stored series at the same SEQUENCE: the calendars are out of sync; ask the organizer to resend (REFRESH)",
+                    ctx.clock.format(&rid, &incoming.cal)
+                ));
+                out.apply_refusal =
+                    Some("the update does not match the stored series (R2.9); not merged".into());
+            } else if !known {
+                warnings.push(
+                    "updates were missed: this occurrence was not in the stored series".into(),
+                );
+            }
+        }
+    }
+    let stored_cancelled = stored_is_cancelled(stored);
+    if all_older && !all_equal {
+        out.status = Status::Outdated;
+        out.reply_refusal =
+            Some("a newer version of this invitation is already in your calendar".into());
+        out.apply_refusal = out.reply_refusal.clone();
+        return;
+    }
+    if stored_cancelled && !any_newer {
+        out.status = Status::Cancelled;
+        out.reply_refusal = Some("the event is cancelled in your calendar (R1.14)".into());
+        out.apply_refusal = Some("the event was cancelled by a later message".into());
+        return;
+    }
+    let significant = diff::is_significant(&out.changes) || stored_cancelled;
+    let rsvp_added = my_rsvp(incoming, &me) && !stored_rsvp(stored, &me);
+    out.status = if all_equal {
+        if rsvp_added {
+            Status::Poll
+        } else {
+            Status::Duplicate
+        }
+    } else if significant {
+        Status::Reschedule
+    } else if out.changes.is_empty() && my_rsvp(incoming, &me) && !any_seq_up {
+        // R3.6: same revision number, nothing changed, the organizer asks.
+        Status::Poll
+    } else {
+        Status::Update
+    };
+    if matches!(out.status, Status::Duplicate) {
+        out.apply_refusal = Some("this exact version is already in your calendar".into());
+    }
+}
+
+fn stored_rsvp(stored: &Invite, me: &MeMatch) -> bool {
+    stored
+        .components()
+        .iter()
+        .flat_map(|c| c.attendees())
+        .any(|a| a.email == me.party.email && a.rsvp)
+}
+
+/// Whether `rid` is an occurrence of the stored series (capped expansion, R9.7).
+pub fn is_instance_of(
+    stored: &Invite,
+    rid: &CalDate,
+    rid_cal: &calcard::icalendar::ICalendar,
+    clock: &Clock,
+) -> bool {
+    let Some(master) = stored.master() else {
+        return false;
+    };
+    if master
+        .dtstart()
+        .is_some_and(|s| diff::same_instance(&s, &stored.cal, rid, rid_cal, clock))
+    {
+        return true;
+    }
+    let want = clock.instant(rid, rid_cal);
+    let floating = matches!(rid, CalDate::Floating(_) | CalDate::Date(_));
+    expand_starts(stored)
+        .into_iter()
+        .filter(|(id, _)| *id == master.id)
+        .any(|(_, start)| {
+            if rid.is_date() {
+                start.date_naive() == rid.naive().date()
+            } else if floating {
+                start.naive_utc() == rid.naive()
+            } else {
+                Some(start) == want
+            }
+        })
+}
+
+/// Occurrence starts of every component, expanded with a cap (R9.7).
+/// calcard is asked with UTC as the default zone: it reads a UTC DTSTART in
+/// the default zone otherwise. Floating and DATE starts therefore come back
+/// as their wall-clock value labelled UTC.
+pub fn expand_starts(inv: &Invite) -> Vec<(u32, chrono::DateTime<chrono::Utc>)> {
+    inv.cal
+        .expand_dates(calcard::common::timezone::Tz::UTC, MAX_EXPANSION)
+        .events
+        .into_iter()
+        .map(|e| (e.comp_id, e.start.with_timezone(&chrono::Utc)))
+        .collect()
+}
+
+/// The cap on recurrence expansion (R9.7; sabre uses 3500).
+pub const MAX_EXPANSION: usize = 3500;
+
+fn classify_cancel(
+    incoming: &Invite,
+    stored: Option<&Invite>,
+    ctx: &Context<'_>,
+    out: &mut Classification,
+    warnings: &mut Vec<String>,
+) {
+    out.reply_refusal = Some("a cancellation needs no answer (R4.8)".into());
+    let comps = incoming.components();
+    let scope = if comps.iter().any(|c| {
+        c.range_param()
+            .is_some_and(|r| r.eq_ignore_ascii_case("THISANDPRIOR"))
+    }) {
+        out.status = Status::Invalid;
+        warnings.push("RANGE=THISANDPRIOR is deprecated and not supported (R4.6)".into());
+        out.apply_refusal = Some("RANGE=THISANDPRIOR is not supported".into());
+        return;
+    } else if comps.iter().any(|c| c.this_and_future()) {
+        CancelScope::ThisAndFuture
+    } else if comps.iter().all(|c| c.recurrence_id().is_some()) {
+        CancelScope::Instances
+    } else {
+        CancelScope::Whole
+    };
+    // R4.4: no STATUS and my ATTENDEE listed: I was removed.
+    let no_status = comps.iter().all(|c| c.status().is_none());
+    let uninvited = no_status && matches!(out.role, Role::Attendee(_));
+    out.status = if uninvited {
+        Status::Uninvited
+    } else {
+        Status::Cancel(scope)
+    };
+
+    // R4.1: only the organizer may cancel; check against the stored copy.
+    let authority = stored.unwrap_or(incoming);
+    if let Some(w) = sender_warning(authority, ctx.sender) {
+        if ctx.sender.is_some() {
+            // T46: a spoofed cancellation changes nothing.
+            out.apply_refusal = Some(format!(
+                "refusing a cancellation not sent by the organizer: {w}"
+            ));
+        }
+        warnings.push(w);
+    }
+    let Some(stored) = stored else {
+        // R4.7: unknown UID: nothing to change; a tombstone is recorded.
+        warnings.push("this event is not in your calendar".into());
+        return;
+    };
+    if organizer_key(stored).is_some()
+        && organizer_key(stored) != organizer_key(incoming)
+        && organizer_key(incoming).is_some()
+    {
+        out.status = Status::OrganizerChanged;
+        let msg = format!(
+            "the cancellation names organizer {} but the event belongs to {}",
+            organizer_key(incoming).unwrap_or_default(),
+            organizer_key(stored).unwrap_or_default()
+        );
+        warnings.push(msg.clone());
+        out.apply_refusal = Some(msg);
+        return;
+    }
+    // R4.2: apply when SEQUENCE >= the stored one (T47).
+    let inc = incoming.sequence();
+    let mut stale = false;
+    let mut already = true;
+    for c in &comps {
+        let target = counterpart(stored, *c, incoming, &ctx.clock);
+        let sto = target.map(received_revision).unwrap_or((0, None));
+        if inc < sto.0 {
+            stale = true;
+        }
+        let target_cancelled = match (c.recurrence_id(), target) {
+            (None, _) => stored_is_cancelled(stored),
+            (Some(_), Some(t)) if t.recurrence_id().is_some() => t.is_cancelled(),
+            (Some(rid), Some(master)) => {
+                master.is_cancelled()
+                    || master.exdates().iter().any(|x| {
+                        diff::same_instance(x, &stored.cal, &rid, &incoming.cal, &ctx.clock)
+                    })
+            }
+            (Some(_), None) => true,
+        };
+        if !target_cancelled {
+            already = false;
+        }
+    }
+    if stale {
+        out.status = Status::Outdated;
+        out.apply_refusal =
+            Some("the cancellation is older than the version in your calendar".into());
+    } else if already {
+        out.status = Status::Cancelled;
+        out.apply_refusal = Some("this cancellation is already applied".into());
+    }
+    let _ = ICalendarProperty::Status;
+}
+
+#[cfg(test)]
+mod tests;
