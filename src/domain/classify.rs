@@ -627,4 +627,4 @@ fn classify_cancel(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -208,6 +208,31 @@ impl CalDate {
         }
     }
 
+    /// Parse the basic text forms `20250113`, `20250113T090000`,
+    /// `20250113T090000Z` (as kept in X- properties).
+    pub fn parse_text(s: &str) -> Option<CalDate> {
+        let s = s.trim();
+        if s.len() == 8 {
+            return NaiveDate::parse_from_str(s, "%Y%m%d")
+                .ok()
+                .map(CalDate::Date);
+        }
+        if let Some(utc) = s.strip_suffix('Z') {
+            return NaiveDateTime::parse_from_str(utc, "%Y%m%dT%H%M%S")
+                .ok()
+                .map(CalDate::Utc);
+        }
+        NaiveDateTime::parse_from_str(s, "%Y%m%dT%H%M%S")
+            .ok()
+            .map(CalDate::Floating)
+    }
+
+    /// A TEXT property holding this value (calcard writes dates in X-
+    /// properties as empty values, so they are kept as text).
+    pub fn to_text_entry(&self, name: ICalendarProperty) -> ICalendarEntry {
+        ICalendarEntry::new(name).with_value(self.value_text())
+    }
+
     pub fn is_date(&self) -> bool {
         matches!(self, CalDate::Date(_))
     }
@@ -413,7 +438,11 @@ pub fn integer(comp: &ICalendarComponent, prop: &ICalendarProperty) -> Option<i6
 }
 
 pub fn date(comp: &ICalendarComponent, prop: &ICalendarProperty) -> Option<CalDate> {
-    CalDate::from_entry(comp.property(prop)?)
+    let entry = comp.property(prop)?;
+    CalDate::from_entry(entry).or_else(|| match entry.values.first() {
+        Some(ICalendarValue::Text(t)) => CalDate::parse_text(t),
+        _ => None,
+    })
 }
 
 /// The text form of a parameter value.
@@ -538,6 +567,18 @@ impl CalendarBuilder {
             slot.component_ids = new_children;
         }
         Some(new_id)
+    }
+
+    /// Add component `child` of `source` (with its subtree) under `parent`.
+    pub fn add_child_tree(&mut self, parent: u32, source: &ICalendar, child: u32) -> Option<u32> {
+        let comp = source.components.get(child as usize)?.clone();
+        let id = self.add_tree(source, comp)?;
+        self.cal
+            .components
+            .get_mut(parent as usize)?
+            .component_ids
+            .push(id);
+        Some(id)
     }
 
     /// Add a standalone component (no children) as a child of the root.

@@ -248,12 +248,18 @@ impl<'a> Comp<'a> {
         ical::date(self.c, &ICalendarProperty::RecurrenceId)
     }
 
-    /// RANGE=THISANDFUTURE on the RECURRENCE-ID (R4.6).
+    /// RANGE=THISANDFUTURE on the RECURRENCE-ID (R4.6). calcard reads it as
+    /// a boolean parameter.
     pub fn this_and_future(&self) -> bool {
         self.c
             .property(&ICalendarProperty::RecurrenceId)
-            .and_then(|e| ical::param(e, &ICalendarParameterName::Range))
-            .is_some_and(|r| r.eq_ignore_ascii_case("THISANDFUTURE"))
+            .and_then(|e| e.parameter(&ICalendarParameterName::Range))
+            .is_some_and(|v| match v {
+                ICalendarParameterValue::Bool(b) => *b,
+                other => {
+                    ical::param_text(other).is_some_and(|t| t.eq_ignore_ascii_case("THISANDFUTURE"))
+                }
+            })
     }
 
     pub fn range_param(&self) -> Option<String> {
