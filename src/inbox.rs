@@ -1,1 +1,372 @@
-//! TODO
+//! The use cases shared by the command line and the TUI: load and show an
+//! invitation, respond, apply, and the outbox. The send/store ordering
+//! policy (R9.13) lives here and only here.
+
+mod respond;
+
+pub use respond::{Responded, ResponseRequest, respond};
+
+use crate::domain::classify::{self, Classification, Context, Status};
+use crate::domain::diff::Clock;
+use crate::domain::extract::{self, MessageMeta};
+use crate::domain::ical;
+use crate::domain::identity::Identity;
+use crate::domain::invite::{Invite, Method};
+use crate::domain::ports::{
+    CalendarStore, Outbox, OutboxEntry, OutboxError, StoreError, StoredObject, Tombstones, Transport,
+    TransportError,
+};
+use crate::domain::{apply, tz};
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+/// Everything the use cases need from outside, as ports and values.
+pub struct Env<'a> {
+    pub store: &'a dyn CalendarStore,
+    pub outbox: &'a dyn Outbox,
+    pub tombstones: &'a dyn Tombstones,
+    /// `None` when no transport is configured (dry runs need none).
+    pub transport: Option<&'a dyn Transport>,
+    pub identity: &'a Identity,
+    pub groups: &'a [String],
+    /// Envelope/From override (`[send] from`); else my attendee address.
+    pub send_from: Option<&'a str>,
+    pub schedule_agent_client: bool,
+    pub clock: Clock,
+    pub now: DateTime<Utc>,
+    /// Fresh random tokens (Message-IDs, outbox ids).
+    pub token: &'a dyn Fn() -> String,
+}
+
+#[derive(Debug, Error)]
+pub enum InboxError {
+    /// Bad input: not a message, not iCalendar, too large … (exit 4 for
+    /// "not an invitation", the caller decides).
+    #[error("{0}")]
+    NotInvitation(String),
+    /// Refused by the iTIP rules (exit 4).
+    #[error("{0}")]
+    Refused(String),
+    /// A usage problem (exit 2), e.g. a malformed --instance.
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A message (or bare .ics) read and understood.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub meta: Option<MessageMeta>,
+    /// The iTIP object, or the reason it is invalid (status `invalid`).
+    pub invite: Result<Invite, String>,
+    pub warnings: Vec<String>,
+}
+
+/// Read the iTIP object from raw message bytes (R7.1–R7.3).
+pub fn load(raw: &[u8]) -> Result<Loaded, InboxError> {
+    let extracted = extract::extract(raw).map_err(|e| InboxError::NotInvitation(format!("message: {e}")))?;
+    let mut warnings = extracted.warnings.clone();
+    if extracted.parts.is_empty() {
+        return Err(InboxError::NotInvitation(
+            "the message has no calendar part (text/calendar or application/ics)".into(),
+        ));
+    }
+    // Prefer a part that declares a method (R7.1); then the first.
+    let mut parts: Vec<&extract::CalendarPart> = extracted.parts.iter().collect();
+    parts.sort_by_key(|p| p.method_param.is_none());
+    let mut first_err: Option<String> = None;
+    let mut found: Option<Invite> = None;
+    for part in &parts {
+        warnings.extend(part.warnings.iter().cloned());
+        let parsed = match ical::parse(&part.text) {
+            Ok(p) => p,
+            Err(e) => {
+                first_err.get_or_insert(format!("calendar part: {e}"));
+                continue;
+            }
+        };
+        warnings.extend(parsed.warnings);
+        for cal in parsed.calendars {
+            match Invite::from_calendar(cal, part.method_param.as_deref()) {
+                Ok(mut invites) => {
+                    if invites.len() > 1 {
+                        warnings.push(format!(
+                            "the calendar holds {} events; only the first is handled",
+                            invites.len()
+                        ));
+                    }
+                    if found.is_none() && !invites.is_empty() {
+                        found = Some(invites.remove(0));
+                    } else if found.is_some() {
+                        warnings.push("the message carries more than one calendar object; only the first is handled".into());
+                    }
+                }
+                Err(e) => {
+                    first_err.get_or_insert(e.to_string());
+                }
+            }
+        }
+        if found.is_some() {
+            break;
+        }
+    }
+    let invite = match found {
+        Some(inv) => Ok(inv),
+        None => Err(first_err.unwrap_or_else(|| "no event in the calendar data".into())),
+    };
+    if let Ok(inv) = &invite {
+        warnings.extend(inv.warnings.iter().cloned());
+    }
+    warnings.dedup();
+    Ok(Loaded {
+        meta: extracted.meta,
+        invite,
+        warnings,
+    })
+}
+
+/// The stored copy of `uid`, parsed.
+pub fn stored(env: &Env<'_>, uid: &str) -> Result<Option<(StoredObject, Invite)>, InboxError> {
+    let Some(obj) = env.store.find_by_uid(uid)? else {
+        return Ok(None);
+    };
+    let text = extract::extract(&obj.data)
+        .ok()
+        .and_then(|e| e.parts.into_iter().next())
+        .map(|p| p.text)
+        .unwrap_or_else(|| String::from_utf8_lossy(&obj.data).into_owned());
+    let parsed = ical::parse(&text)
+        .map_err(|e| InboxError::Other(format!("calendar object {}: {e}", obj.href)))?;
+    for cal in parsed.calendars {
+        if let Ok(invites) = Invite::from_calendar(cal, None) {
+            if let Some(inv) = invites.into_iter().find(|i| i.uid == uid) {
+                return Ok(Some((obj, inv)));
+            }
+        }
+    }
+    Err(InboxError::Other(format!(
+        "calendar object {} does not hold UID {uid:?} as expected",
+        obj.href
+    )))
+}
+
+/// An invitation with its classification against the calendar.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub loaded: Loaded,
+    pub class: Classification,
+    pub stored: Option<(StoredObject, Invite)>,
+}
+
+impl Shown {
+    pub fn invite(&self) -> Option<&Invite> {
+        self.loaded.invite.as_ref().ok()
+    }
+}
+
+pub fn show(env: &Env<'_>, raw: &[u8]) -> Result<Shown, InboxError> {
+    let loaded = load(raw)?;
+    let invite = match &loaded.invite {
+        Ok(i) => i.clone(),
+        Err(reason) => {
+            let class = Classification {
+                status: Status::Invalid,
+                role: crate::domain::identity::Role::Neither,
+                partstat: None,
+                rsvp_requested: false,
+                changes: Vec::new(),
+                warnings: vec![reason.clone()],
+                reply_refusal: Some(format!("invalid invitation: {reason}")),
+                apply_refusal: Some(format!("invalid invitation: {reason}")),
+            };
+            return Ok(Shown {
+                loaded,
+                class,
+                stored: None,
+            });
+        }
+    };
+    let stored = stored(env, &invite.uid)?;
+    let tombstone = if stored.is_none() {
+        env.tombstones.get(&invite.uid)?
+    } else {
+        None
+    };
+    let sender = loaded
+        .meta
+        .as_ref()
+        .and_then(|m| m.from.first())
+        .map(|f| f.address.clone());
+    let delivered: Vec<String> = loaded.meta.as_ref().map(|m| m.delivered_to.clone()).unwrap_or_default();
+    let ctx = Context {
+        me: env.identity,
+        groups: env.groups,
+        delivered_to: &delivered,
+        sender: sender.as_deref(),
+        tombstone,
+        clock: env.clock,
+    };
+    let mut class = classify::classify(&invite, stored.as_ref().map(|s| &s.1), &ctx);
+    let mut warnings = loaded.warnings.clone();
+    warnings.extend(class.warnings.drain(..));
+    // R3.9: a TZID with no VTIMEZONE is accepted only when it resolves.
+    for tzid in tz::tzids_used(&invite.cal) {
+        let has_def = invite.cal.timezones().any(|c| {
+            ical::text(c, &calcard::icalendar::ICalendarProperty::Tzid).as_deref() == Some(tzid.as_str())
+        });
+        if !has_def {
+            if tz::resolve_tzid(&tzid, &invite.cal).is_some() {
+                warnings.push(format!("TZID {tzid:?} has no VTIMEZONE; using the tz database"));
+            } else {
+                warnings.push(format!("unknown time zone {tzid:?} without VTIMEZONE; times may be wrong"));
+            }
+        }
+    }
+    let mut seen = Vec::new();
+    warnings.retain(|w| {
+        if seen.contains(w) {
+            false
+        } else {
+            seen.push(w.clone());
+            true
+        }
+    });
+    class.warnings = warnings;
+    Ok(Shown {
+        loaded,
+        class,
+        stored,
+    })
+}
+
+fn apply_options(env: &Env<'_>) -> apply::Options {
+    apply::Options {
+        schedule_agent_client: env.schedule_agent_client,
+        clock: env.clock,
+    }
+}
+
+/// Write `cal` as the object for `uid`: update the existing file (keeping
+/// its name) or create a new one (R9.10, R9.12).
+pub fn write_object(env: &Env<'_>, existing: Option<&StoredObject>, uid: &str, cal: &calcard::icalendar::ICalendar) -> Result<StoredObject, InboxError> {
+    let data = ical::write(cal).into_bytes();
+    match existing {
+        Some(obj) => Ok(env.store.update(obj, &data)?),
+        None => Ok(env.store.create(uid, &data)?),
+    }
+}
+
+/// What `apply` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Stored { href: String, created: bool },
+    Tombstone,
+    NothingToDo(String),
+}
+
+/// Bring the calendar up to date with a message without replying.
+pub fn apply_message(env: &Env<'_>, raw: &[u8]) -> Result<(Shown, Applied), InboxError> {
+    // T61: an ETag conflict is redone once from a fresh read.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let shown = show(env, raw)?;
+        match apply_shown(env, &shown) {
+            Err(InboxError::Store(StoreError::Conflict { .. })) if attempt < 3 => continue,
+            other => return other.map(|a| (shown, a)),
+        }
+    }
+}
+
+fn apply_shown(env: &Env<'_>, shown: &Shown) -> Result<Applied, InboxError> {
+    if let Some(reason) = &shown.class.apply_refusal {
+        return Err(InboxError::Refused(reason.clone()));
+    }
+    let Some(invite) = shown.invite() else {
+        return Err(InboxError::Refused("invalid invitation".into()));
+    };
+    let opts = apply_options(env);
+    let stored = shown.stored.as_ref();
+    match (shown.class.status, invite.method) {
+        (Status::Duplicate, _) => Ok(Applied::NothingToDo("this version is already in your calendar".into())),
+        (Status::New | Status::Update | Status::Reschedule | Status::Poll, _) | (Status::Publish, Some(Method::Publish) | None) => {
+            let cal = apply::merge_request(invite, stored.map(|s| &s.1), env.identity, &opts);
+            let obj = write_object(env, stored.map(|s| &s.0), &invite.uid, &cal)?;
+            Ok(Applied::Stored {
+                href: obj.href,
+                created: stored.is_none(),
+            })
+        }
+        (Status::Cancel(_), _) | (Status::Uninvited, _) if stored.is_some() => {
+            let Some((obj, st)) = stored else {
+                return Ok(Applied::NothingToDo(String::new()));
+            };
+            let uninvited = matches!(shown.class.status, Status::Uninvited);
+            let cal = apply::apply_cancel(st, invite, scope_of(shown.class.status, invite), uninvited, &opts)
+                .map_err(|e| InboxError::Other(e.to_string()))?;
+            let obj = write_object(env, Some(obj), &invite.uid, &cal)?;
+            Ok(Applied::Stored {
+                href: obj.href,
+                created: false,
+            })
+        }
+        (Status::Cancel(_) | Status::Uninvited, _) => {
+            // R4.7: unknown UID: remember the cancellation.
+            env.tombstones.record(&invite.uid, invite.sequence())?;
+            Ok(Applied::Tombstone)
+        }
+        (status, _) => Err(InboxError::Refused(format!(
+            "a message with status {} cannot be applied",
+            status.as_str()
+        ))),
+    }
+}
+
+fn scope_of(status: Status, invite: &Invite) -> classify::CancelScope {
+    match status {
+        Status::Cancel(s) => s,
+        _ if invite.components().iter().all(|c| c.recurrence_id().is_some()) => classify::CancelScope::Instances,
+        _ => classify::CancelScope::Whole,
+    }
+}
+
+/// Result of trying to deliver one queued reply.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: String,
+    pub to: Vec<String>,
+    pub result: Result<(), TransportError>,
+}
+
+/// Send every pending reply; each leaves the outbox only when accepted.
+pub fn flush(env: &Env<'_>) -> Result<Vec<Delivery>, InboxError> {
+    let transport = env
+        .transport
+        .ok_or_else(|| InboxError::Config("no transport configured: add [send] with [smtp] or [sendmail]".into()))?;
+    let mut out = Vec::new();
+    for entry in env.outbox.pending()? {
+        out.push(deliver(env, transport, &entry)?);
+    }
+    Ok(out)
+}
+
+/// Send one outbox entry, recording the outcome.
+pub fn deliver(env: &Env<'_>, transport: &dyn Transport, entry: &OutboxEntry) -> Result<Delivery, InboxError> {
+    let result = transport.send(&entry.envelope, &entry.message);
+    match &result {
+        Ok(()) => env.outbox.mark_sent(&entry.id)?,
+        Err(e) => env.outbox.record_error(&entry.id, &e.to_string())?,
+    }
+    Ok(Delivery {
+        id: entry.id.clone(),
+        to: entry.envelope.to.clone(),
+        result,
+    })
+}

@@ -128,6 +128,15 @@ pub trait Outbox {
     fn record_error(&self, id: &str, error: &str) -> Result<(), OutboxError>;
     /// The transport accepted the entry: move it to the sent record.
     fn mark_sent(&self, id: &str) -> Result<(), OutboxError>;
+    /// Drop a pending entry that must not be sent (its calendar write failed).
+    fn discard(&self, id: &str) -> Result<(), OutboxError>;
     /// An entry (pending or sent) that answered exactly this key, if any.
     fn find(&self, key: &ReplyKey) -> Result<Option<(OutboxEntry, bool)>, OutboxError>;
+}
+
+/// CANCELs received for UIDs that were not in the calendar (R3.1, R4.7):
+/// a later, older REQUEST for the same UID is ignored.
+pub trait Tombstones {
+    fn get(&self, uid: &str) -> Result<Option<i64>, StoreError>;
+    fn record(&self, uid: &str, sequence: i64) -> Result<(), StoreError>;
 }

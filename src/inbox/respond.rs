@@ -1,0 +1,321 @@
+//! Answering an invitation: outbox → calendar → send (R9.13).
+
+use super::{Env, InboxError, Shown, Status, apply_options, deliver, show, write_object};
+use crate::domain::extract::Mailbox;
+use crate::domain::ical::{self, CalDate};
+use crate::domain::invite::{Invite, PartStat};
+use crate::domain::ports::{Envelope, OutboxEntry, ReplyKey, StoreError, TransportError};
+use crate::domain::reply::{self, ReplyRequest, Scope, message};
+use crate::domain::{apply, classify, sanitize};
+
+/// What the user asked for.
+#[derive(Debug, Clone)]
+pub struct ResponseRequest<'a> {
+    pub partstat: PartStat,
+    pub comment: Option<&'a str>,
+    /// RECURRENCE-ID text of one occurrence (`20250113T090000`,
+    /// `20250113`, `20250113T080000Z`, `TZID=Europe/Berlin:20250113T090000`).
+    pub instance: Option<&'a str>,
+    pub dry_run: bool,
+    /// Send again even when the same answer was already sent (R9.11).
+    pub resend: bool,
+}
+
+/// The outcome of `respond`.
+#[derive(Debug, Clone)]
+pub struct Responded {
+    pub shown: Shown,
+    /// The exact RFC 5322 message.
+    pub message: Vec<u8>,
+    pub envelope: Envelope,
+    /// The calendar object written (None for dry runs).
+    pub href: Option<String>,
+    /// Whether the transport accepted it now.
+    pub sent: bool,
+    /// The transport error when it did not (the reply stays queued).
+    pub send_error: Option<TransportError>,
+    /// The same answer had already been sent earlier; nothing was sent now.
+    pub already_sent: bool,
+    pub outbox_id: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Parse `--instance` into a RECURRENCE-ID in the form of the event's DTSTART.
+pub fn parse_instance(text: &str, invite: &Invite) -> Result<CalDate, InboxError> {
+    let t = text.trim();
+    let (tzid, value) = match t.split_once(':') {
+        Some((p, v)) if p.to_ascii_uppercase().starts_with("TZID=") => (p.get(5..).map(|s| s.trim_matches('"').to_string()), v),
+        Some((p, v)) if p.eq_ignore_ascii_case("VALUE=DATE") => (None, v),
+        _ => (None, t),
+    };
+    let compact: String = value.chars().filter(|c| !matches!(c, '-' | ':')).collect();
+    let compact = compact.replace(' ', "T");
+    let parsed = CalDate::parse_text(&compact)
+        .or_else(|| CalDate::parse_text(&format!("{compact}00")))
+        .ok_or_else(|| InboxError::Usage(format!("--instance {text:?} is not a date or date-time (e.g. 20250113T090000)")))?;
+    let template = invite
+        .master()
+        .and_then(|m| m.dtstart())
+        .or_else(|| invite.overrides().first().and_then(|o| o.recurrence_id()));
+    Ok(match (parsed, tzid, template) {
+        (CalDate::Floating(local), Some(tzid), _) => CalDate::Zoned { tzid, local },
+        (CalDate::Floating(local), None, Some(CalDate::Zoned { tzid, .. })) => CalDate::Zoned { tzid, local },
+        (CalDate::Floating(local), None, Some(CalDate::Utc(_))) => CalDate::Utc(local),
+        (CalDate::Floating(local), None, Some(CalDate::Date(_))) => CalDate::Date(local.date()),
+        (other, _, _) => other,
+    })
+}
+
+fn is_instance_fn<'a>(invite: &'a Invite, env: &'a Env<'_>) -> impl Fn(&CalDate) -> bool + 'a {
+    move |rid: &CalDate| {
+        invite.overrides().iter().any(|o| {
+            o.recurrence_id()
+                .is_some_and(|r| crate::domain::diff::same_instance(&r, &invite.cal, rid, &invite.cal, &env.clock))
+        }) || classify::is_instance_of(invite, rid, &invite.cal, &env.clock)
+    }
+}
+
+/// Answer the invitation in `raw`.
+pub fn respond(env: &Env<'_>, raw: &[u8], req: &ResponseRequest<'_>) -> Result<Responded, InboxError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match respond_once(env, raw, req) {
+            // T61: the calendar changed under us: redo from a fresh read.
+            Err(InboxError::Store(StoreError::Conflict { .. })) if attempt < 3 => continue,
+            other => return other,
+        }
+    }
+}
+
+fn respond_once(env: &Env<'_>, raw: &[u8], req: &ResponseRequest<'_>) -> Result<Responded, InboxError> {
+    let shown = show(env, raw)?;
+    if let Some(reason) = &shown.class.reply_refusal {
+        return Err(InboxError::Refused(reason.clone()));
+    }
+    let invite = shown
+        .invite()
+        .ok_or_else(|| InboxError::Refused("invalid invitation".into()))?
+        .clone();
+    let me = shown
+        .class
+        .me()
+        .cloned()
+        .ok_or_else(|| InboxError::Refused("you are not an attendee of this invitation".into()))?;
+    let scope = match req.instance {
+        Some(text) => Scope::Instances(vec![parse_instance(text, &invite)?]),
+        None => Scope::All,
+    };
+    let from_addr = env.send_from.map(str::to_string).unwrap_or_else(|| me.address.clone());
+    let sent_by = (from_addr != me.address).then_some(from_addr.as_str());
+    let is_instance = is_instance_fn(&invite, env);
+    let (cal, mut warnings) = reply::build_reply(
+        &ReplyRequest {
+            invite: &invite,
+            me: &me,
+            partstat: req.partstat,
+            scope: scope.clone(),
+            comment: req.comment,
+            now: env.now,
+            sent_by,
+        },
+        &is_instance,
+    )
+    .map_err(|e| InboxError::Refused(e.to_string()))?;
+    reply::check_reply(&cal).map_err(InboxError::Other)?;
+    let ics = ical::write(&cal).into_bytes();
+
+    // Addresses (R7.7, R7.8).
+    let organizer = invite
+        .organizer()
+        .ok_or_else(|| InboxError::Refused("the invitation has no ORGANIZER".into()))?;
+    let to_addr = organizer
+        .email
+        .clone()
+        .ok_or_else(|| InboxError::Refused(format!("the organizer {:?} has no e-mail address", organizer.value)))?;
+    let to = Mailbox {
+        name: organizer.cn.clone().map(|n| sanitize::header_text(&n, 100)),
+        address: to_addr.clone(),
+    };
+    let from = Mailbox {
+        name: env
+            .identity
+            .name
+            .clone()
+            .or_else(|| me.party.cn.clone())
+            .map(|n| sanitize::header_text(&n, 100)),
+        address: from_addr.clone(),
+    };
+    let summary = invite.summary().unwrap_or_else(|| "(no title)".into());
+    let rids: Vec<String> = match &scope {
+        Scope::All => Vec::new(),
+        Scope::Instances(r) => r.iter().map(CalDate::display_key).collect(),
+    };
+    let key = ReplyKey {
+        uid: invite.uid.clone(),
+        recurrence_ids: rids.clone(),
+        partstat: req.partstat.as_str().to_string(),
+        sequence: invite.sequence(),
+    };
+    let domain = from_addr.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_else(|| "localhost".into());
+    let existing = if req.dry_run { None } else { env.outbox.find(&key)? };
+    let (id, message_bytes) = match &existing {
+        // R9.13: a queued reply keeps its Message-ID on every retry.
+        Some((entry, false)) => (entry.id.clone(), entry.message.clone()),
+        _ => {
+            let id = format!("{}-{}", env.now.format("%Y%m%dT%H%M%S"), (env.token)());
+            let message_id = format!("{}@{}", id, domain);
+            let (text, html) = bodies(&invite, &me.party.display(), req, &env.clock, &rids, &summary);
+            let mut references: Vec<String> = shown.loaded.meta.as_ref().map(|m| m.references.clone()).unwrap_or_default();
+            let in_reply_to = shown.loaded.meta.as_ref().and_then(|m| m.message_id.clone());
+            if let Some(m) = &in_reply_to {
+                references.push(m.clone());
+            }
+            let date = env.now.with_timezone(&env.clock.local).fixed_offset();
+            let bytes = message::build(&message::ImipMessage {
+                from: &from,
+                to: std::slice::from_ref(&to),
+                subject: &reply::subject(req.partstat, &summary),
+                date,
+                message_id: &message_id,
+                in_reply_to: in_reply_to.as_deref(),
+                references: &references,
+                method: "REPLY",
+                text_body: &text,
+                html_body: &html,
+                ics: &ics,
+                attachment_name: "invite.ics",
+                auto_submitted: false,
+            })
+            .map_err(|e| InboxError::Other(format!("building the reply: {e}")))?;
+            (id, bytes)
+        }
+    };
+    let envelope = Envelope {
+        from: from_addr.clone(),
+        to: vec![to_addr.clone()],
+    };
+    let mut result = Responded {
+        shown: shown.clone(),
+        message: message_bytes.clone(),
+        envelope: envelope.clone(),
+        href: None,
+        sent: false,
+        send_error: None,
+        already_sent: false,
+        outbox_id: None,
+        warnings: std::mem::take(&mut warnings),
+    };
+    if req.dry_run {
+        return Ok(result);
+    }
+    if let Some((_, true)) = &existing {
+        if !req.resend {
+            result.already_sent = true;
+            return Ok(result);
+        }
+    }
+    let transport = env
+        .transport
+        .ok_or_else(|| InboxError::Config("no transport configured: add [send] with [smtp] or [sendmail] (or use --dry-run)".into()))?;
+
+    // 1. Durable outbox first (R9.13).
+    let (entry, fresh) = match existing {
+        Some((entry, false)) => (entry, false),
+        _ => {
+            let entry = OutboxEntry {
+                id: id.clone(),
+                envelope,
+                key,
+                message: message_bytes,
+                last_error: None,
+            };
+            env.outbox.put(&entry)?;
+            (entry, true)
+        }
+    };
+    result.outbox_id = Some(entry.id.clone());
+
+    // 2. The calendar: merge the invitation, then my answer.
+    let written = (|| -> Result<String, InboxError> {
+        let opts = apply_options(env);
+        let stored = shown.stored.as_ref();
+        let merged = match (shown.class.status, stored) {
+            (Status::Duplicate | Status::Poll, Some((_, s))) => s.cal.clone(),
+            _ => apply::merge_request(&invite, stored.map(|s| &s.1), env.identity, &opts),
+        };
+        let merged_inv = Invite::from_calendar(merged, None)
+            .ok()
+            .and_then(|v| v.into_iter().find(|i| i.uid == invite.uid))
+            .ok_or_else(|| InboxError::Other(format!("event {}: the merged calendar object is unreadable", invite.uid)))?;
+        let targets: Vec<Option<CalDate>> = match &scope {
+            Scope::All => vec![None],
+            Scope::Instances(r) => r.iter().cloned().map(Some).collect(),
+        };
+        let answered = apply::apply_answer(&merged_inv, &me, env.identity, req.partstat, &targets, &opts)
+            .map_err(|e| InboxError::Other(e.to_string()))?;
+        let obj = write_object(env, stored.map(|s| &s.0), &invite.uid, &answered)?;
+        Ok(obj.href)
+    })();
+    match written {
+        Ok(href) => result.href = Some(href),
+        Err(e) => {
+            // A failed calendar write sends nothing (R9.13).
+            if fresh {
+                env.outbox.discard(&entry.id)?;
+            }
+            return Err(e);
+        }
+    }
+
+    // 3. Send; the entry leaves the outbox only when accepted.
+    let delivery = deliver(env, transport, &entry)?;
+    match delivery.result {
+        Ok(()) => result.sent = true,
+        Err(e) => result.send_error = Some(e),
+    }
+    Ok(result)
+}
+
+/// The human parts of the reply (R7.6): what was answered.
+fn bodies(
+    invite: &Invite,
+    who: &str,
+    req: &ResponseRequest<'_>,
+    clock: &crate::domain::diff::Clock,
+    rids: &[String],
+    summary: &str,
+) -> (String, String) {
+    let verb = match req.partstat {
+        PartStat::Accepted => "accepted",
+        PartStat::Declined => "declined",
+        PartStat::Tentative => "tentatively accepted",
+        _ => "answered",
+    };
+    let summary = sanitize::terminal_line(summary);
+    let who = sanitize::terminal_line(who);
+    let mut text = format!("{who} has {verb} the invitation \"{summary}\"");
+    if !rids.is_empty() {
+        text.push_str(&format!(" for the occurrence {}", rids.join(", ")));
+    }
+    text.push_str(".\n");
+    if let Some(start) = invite.primary().and_then(|c| c.dtstart()) {
+        text.push_str(&format!("\nWhen: {}\n", clock.format(&start, &invite.cal)));
+    }
+    if let Some(c) = req.comment.map(str::trim).filter(|c| !c.is_empty()) {
+        text.push_str(&format!("\nComment: {}\n", sanitize::terminal_safe(c)));
+    }
+    text.push_str("\n-- \nSent by rsvp\n");
+    let html = format!(
+        "<!DOCTYPE html>\n<html><body><pre>{}</pre></body></html>\n",
+        html_escape(&text)
+    );
+    (text, html)
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
