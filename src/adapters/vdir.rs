@@ -9,7 +9,7 @@ use std::io::{self, ErrorKind, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::adapters::fsutil;
 use crate::domain::ports::{CalendarStore, StoreError, StoredObject};
@@ -21,7 +21,7 @@ const MAX_UID_NAME_BYTES: usize = 200;
 /// A file modified less than this before it was indexed may change again
 /// without a visible mtime change (coarse timestamps), so it is re-read at
 /// the next lookup instead of trusted from the cache ("racy" entry, as git does).
-const RACY_WINDOW: Duration = Duration::from_secs(3);
+const RACY_WINDOW_NS: i128 = 3_000_000_000;
 /// How often a lookup re-scans when a file changed under it.
 const FIND_ATTEMPTS: usize = 3;
 
@@ -65,7 +65,7 @@ impl IndexEntry {
             ctime_ns: ctime_ns(meta),
             ino: meta.ino(),
             size: meta.len(),
-            racy: newest.saturating_add(RACY_WINDOW.as_nanos() as i128) > now_ns,
+            racy: newest.saturating_add(RACY_WINDOW_NS) > now_ns,
             uid,
         }
     }
