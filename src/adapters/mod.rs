@@ -1,5 +1,7 @@
 //! Adapters: the outside world behind the ports of `domain::ports`.
 
+mod fsutil;
+pub mod memory;
 pub mod outbox;
 pub mod sendmail;
 pub mod smtp;

@@ -1,1 +1,606 @@
-//! TODO
+//! The calendar collection as a vdir (one `.ics` file per object, as khal
+//! and vdirsyncer use): lookup by the UID inside the files through a cached
+//! index, safe new names, atomic ETag-checked writes (R9.10, R9.12, T57,
+//! T61, T62). Never parses file names and never writes outside the directory.
+
+use std::collections::HashMap;
+use std::fs::{self, File, Metadata};
+use std::io::{self, ErrorKind, Read};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::adapters::fsutil;
+use crate::domain::ports::{CalendarStore, StoreError, StoredObject};
+
+/// How many names `create` tries before giving up.
+const CREATE_ATTEMPTS: usize = 8;
+/// Longest UID kept as a file name (R9.10); NAME_MAX is 255 bytes.
+const MAX_UID_NAME_BYTES: usize = 200;
+/// A file modified less than this before it was indexed may change again
+/// without a visible mtime change (coarse timestamps), so it is re-read at
+/// the next lookup instead of trusted from the cache ("racy" entry, as git does).
+const RACY_WINDOW_NS: i128 = 3_000_000_000;
+/// How often a lookup re-scans when a file changed under it.
+const FIND_ATTEMPTS: usize = 3;
+
+/// A vdir calendar collection.
+#[derive(Debug)]
+pub struct Vdir {
+    dir: PathBuf,
+    index: Mutex<HashMap<String, IndexEntry>>,
+}
+
+/// What the index remembers about one file. The ctime is part of the key
+/// because user space cannot set it: a tool that restores the mtime after
+/// an edit (`rsync -t`, `touch -r`) still changes the ctime.
+#[derive(Debug, Clone)]
+struct IndexEntry {
+    mtime_ns: i128,
+    ctime_ns: i128,
+    ino: u64,
+    size: u64,
+    /// Re-read at the next lookup even if the metadata did not change.
+    racy: bool,
+    uid: Option<String>,
+}
+
+impl IndexEntry {
+    fn matches(&self, meta: &Metadata) -> bool {
+        !self.racy
+            && self.mtime_ns == mtime_ns(meta)
+            && self.ctime_ns == ctime_ns(meta)
+            && self.ino == meta.ino()
+            && self.size == meta.len()
+    }
+
+    fn new(meta: &Metadata, uid: Option<String>, now: SystemTime) -> IndexEntry {
+        let now_ns = now.duration_since(UNIX_EPOCH).map_or(i128::MAX, |d| {
+            i128::try_from(d.as_nanos()).unwrap_or(i128::MAX)
+        });
+        let newest = mtime_ns(meta).max(ctime_ns(meta));
+        IndexEntry {
+            mtime_ns: mtime_ns(meta),
+            ctime_ns: ctime_ns(meta),
+            ino: meta.ino(),
+            size: meta.len(),
+            racy: newest.saturating_add(RACY_WINDOW_NS) > now_ns,
+            uid,
+        }
+    }
+}
+
+fn mtime_ns(meta: &Metadata) -> i128 {
+    i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec())
+}
+
+fn ctime_ns(meta: &Metadata) -> i128 {
+    i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec())
+}
+
+fn io_error(path: &Path, what: &str, e: &io::Error) -> StoreError {
+    StoreError::Io {
+        path: path.display().to_string(),
+        message: format!("{what}: {e}"),
+    }
+}
+
+impl Vdir {
+    /// Open an existing collection directory and remove stale temp files
+    /// left by a crashed rsvp (T62).
+    pub fn open(dir: &Path) -> Result<Vdir, StoreError> {
+        let meta = fs::metadata(dir).map_err(|e| {
+            if e.kind() == ErrorKind::NotFound {
+                StoreError::Io {
+                    path: dir.display().to_string(),
+                    message: "the calendar directory does not exist".to_string(),
+                }
+            } else {
+                io_error(dir, "cannot open the calendar directory", &e)
+            }
+        })?;
+        if !meta.is_dir() {
+            return Err(StoreError::Io {
+                path: dir.display().to_string(),
+                message: "not a directory (a vdir calendar is a directory of .ics files)"
+                    .to_string(),
+            });
+        }
+        fsutil::remove_stale_temps(dir)
+            .map_err(|e| io_error(dir, "cannot read the calendar directory", &e))?;
+        Ok(Vdir {
+            dir: dir.to_path_buf(),
+            index: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The collection directory.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    fn lock_index(&self) -> MutexGuard<'_, HashMap<String, IndexEntry>> {
+        // The index is only a cache of file contents: after a panic in another
+        // thread its entries are still individually valid.
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Bring the index up to date with the directory and return
+    /// (file name, UID) for every object file, sorted by name.
+    fn refresh(&self) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        let entries = fs::read_dir(&self.dir)
+            .map_err(|e| io_error(&self.dir, "cannot read the calendar directory", &e))?;
+        let now = SystemTime::now();
+        let mut index = self.lock_index();
+        let mut fresh = HashMap::with_capacity(index.len());
+        for entry in entries {
+            let Ok(entry) = entry else { continue };
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if !is_object_name(name) {
+                continue;
+            }
+            let path = entry.path();
+            // Follows symlinks, as vdirsyncer does.
+            let Ok(meta) = fs::metadata(&path) else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            let cached = index.remove(name).filter(|c| c.matches(&meta));
+            let entry = match cached {
+                Some(c) => c,
+                None => match fs::read(&path) {
+                    Ok(data) => IndexEntry::new(&meta, scan_uid(&data), now),
+                    // Unreadable files are skipped, not fatal.
+                    Err(_) => continue,
+                },
+            };
+            fresh.insert(name.to_string(), entry);
+        }
+        let mut listing: Vec<(String, Option<String>)> = fresh
+            .iter()
+            .map(|(name, e)| (name.clone(), e.uid.clone()))
+            .collect();
+        *index = fresh;
+        listing.sort();
+        Ok(listing)
+    }
+
+    /// Open, stat and read one object file; the ETag comes from the opened
+    /// file, taken before reading.
+    fn read_object(&self, name: &str) -> io::Result<StoredObject> {
+        let mut file = File::open(self.dir.join(name))?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(io::Error::new(
+                ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        file.read_to_end(&mut data)?;
+        Ok(StoredObject {
+            href: name.to_string(),
+            etag: fsutil::etag(&meta),
+            data,
+        })
+    }
+
+    fn remember(&self, name: &str, meta: &Metadata, data: &[u8]) {
+        let entry = IndexEntry::new(meta, scan_uid(data), SystemTime::now());
+        self.lock_index().insert(name.to_string(), entry);
+    }
+
+    /// Link `tmp` to `target` without overwriting an existing file.
+    fn link_no_overwrite(tmp: &Path, target: &Path) -> io::Result<()> {
+        match fs::hard_link(tmp, target) {
+            Ok(()) => Ok(()),
+            // Filesystems without hard links (vfat, some FUSE): check, then
+            // rename. The window between the two is small and only matters
+            // if another program creates the same name at the same moment.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::PermissionDenied | ErrorKind::Unsupported
+                ) =>
+            {
+                match fs::symlink_metadata(target) {
+                    Ok(_) => Err(io::Error::new(ErrorKind::AlreadyExists, "file exists")),
+                    Err(n) if n.kind() == ErrorKind::NotFound => fs::rename(tmp, target),
+                    Err(n) => Err(n),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Check that `existing` is still what is on disk: same ETag and same
+    /// bytes (the bytes catch edits within one coarse mtime tick, T61).
+    fn check_unchanged(&self, existing: &StoredObject) -> Result<(), StoreError> {
+        match self.read_object(&existing.href) {
+            Ok(current) if current.etag == existing.etag && current.data == existing.data => Ok(()),
+            Ok(_) => Err(StoreError::Conflict {
+                href: existing.href.clone(),
+            }),
+            Err(e) if e.kind() == ErrorKind::NotFound => Err(StoreError::Gone {
+                href: existing.href.clone(),
+            }),
+            Err(e) => Err(io_error(
+                &self.dir.join(&existing.href),
+                "cannot re-read the calendar object",
+                &e,
+            )),
+        }
+    }
+}
+
+impl CalendarStore for Vdir {
+    fn find_by_uid(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
+        if uid.is_empty() {
+            return Ok(None);
+        }
+        for _ in 0..FIND_ATTEMPTS {
+            let listing = self.refresh()?;
+            let mut changed = false;
+            // Several files with one UID break the vdir contract; the first
+            // by name wins so the choice is at least stable.
+            for (name, _) in listing.iter().filter(|(_, u)| u.as_deref() == Some(uid)) {
+                match self.read_object(name) {
+                    Ok(obj) if scan_uid(&obj.data).as_deref() == Some(uid) => {
+                        return Ok(Some(obj));
+                    }
+                    // Changed or removed since it was indexed: forget the
+                    // entry so the next scan re-reads it, and look again.
+                    _ => {
+                        self.lock_index().remove(name);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return Ok(None);
+            }
+        }
+        Ok(None)
+    }
+
+    fn create(&self, uid: &str, data: &[u8]) -> Result<StoredObject, StoreError> {
+        // Someone else (another rsvp, vdirsyncer) created it since our lookup:
+        // the caller must redo its work from a fresh read.
+        if let Some(existing) = self.find_by_uid(uid)? {
+            return Err(StoreError::Conflict {
+                href: existing.href,
+            });
+        }
+        let mut name = safe_href(uid, random_href);
+        for _ in 0..CREATE_ATTEMPTS {
+            let (tmp, meta) = match fsutil::write_temp(&self.dir, &name, data, 0o666, None) {
+                Ok(written) => written,
+                Err(e) if fsutil::is_name_too_long(&e) => {
+                    name = random_href();
+                    continue;
+                }
+                Err(e) => {
+                    return Err(io_error(&self.dir, "cannot write a temp file", &e));
+                }
+            };
+            let target = self.dir.join(&name);
+            let linked = Self::link_no_overwrite(&tmp, &target);
+            // After a successful rename fallback the temp file is already gone.
+            let _ = fs::remove_file(&tmp);
+            match linked {
+                Ok(()) => {
+                    fsutil::fsync_dir(&self.dir)
+                        .map_err(|e| io_error(&self.dir, "cannot sync the directory", &e))?;
+                    self.remember(&name, &meta, data);
+                    return Ok(StoredObject {
+                        href: name,
+                        etag: fsutil::etag(&meta),
+                        data: data.to_vec(),
+                    });
+                }
+                // The name is taken or too long: a random one (R9.10).
+                Err(e) if e.kind() == ErrorKind::AlreadyExists || fsutil::is_name_too_long(&e) => {
+                    name = random_href();
+                }
+                Err(e) => return Err(io_error(&target, "cannot create the calendar object", &e)),
+            }
+        }
+        Err(StoreError::Io {
+            path: self.dir.display().to_string(),
+            message: format!("no free file name found for UID {uid:?}"),
+        })
+    }
+
+    fn update(&self, existing: &StoredObject, data: &[u8]) -> Result<StoredObject, StoreError> {
+        let name = existing.href.as_str();
+        if !is_object_name(name) {
+            return Err(StoreError::Io {
+                path: self.dir.display().to_string(),
+                message: format!("refusing to write calendar object with unsafe name {name:?}"),
+            });
+        }
+        let target = self.dir.join(name);
+        let permissions = match fs::metadata(&target) {
+            Ok(meta) => meta.permissions(),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                return Err(StoreError::Gone {
+                    href: name.to_string(),
+                });
+            }
+            Err(e) => return Err(io_error(&target, "cannot stat the calendar object", &e)),
+        };
+        let (tmp, meta) = fsutil::write_temp(&self.dir, name, data, 0o666, Some(permissions))
+            .map_err(|e| io_error(&self.dir, "cannot write a temp file", &e))?;
+        // R9.12 step 4: check the ETag again just before the rename.
+        if let Err(e) = self.check_unchanged(existing) {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        if let Err(e) = fs::rename(&tmp, &target) {
+            let _ = fs::remove_file(&tmp);
+            return Err(io_error(&target, "cannot replace the calendar object", &e));
+        }
+        fsutil::fsync_dir(&self.dir)
+            .map_err(|e| io_error(&self.dir, "cannot sync the directory", &e))?;
+        self.remember(name, &meta, data);
+        Ok(StoredObject {
+            href: name.to_string(),
+            etag: fsutil::etag(&meta),
+            data: data.to_vec(),
+        })
+    }
+
+    fn list(&self) -> Result<Vec<StoredObject>, StoreError> {
+        let listing = self.refresh()?;
+        Ok(listing
+            .iter()
+            .filter_map(|(name, _)| self.read_object(name).ok())
+            .collect())
+    }
+}
+
+/// Whether a directory entry is an object file of the collection: an
+/// `.ics` file that is not hidden (so never one of our temp files) and
+/// contains no path separator (R9.12: ignore `.tmp` and extension-less files).
+fn is_object_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\0'])
+        && name.len() > 4
+        && name
+            .get(name.len() - 4..)
+            .is_some_and(|ext| ext.eq_ignore_ascii_case(".ics"))
+}
+
+/// A random file name: 32 hex digits + `.ics`.
+pub fn random_href() -> String {
+    format!("{}.ics", fsutil::random_hex())
+}
+
+/// Whether `uid` may be used as the file name stem (R9.10, T57):
+/// non-empty, at most 200 bytes, only `[A-Za-z0-9_.+-]`, no leading `.`,
+/// and not a name reserved on other systems a vdir may be synced to.
+pub fn is_safe_uid_name(uid: &str) -> bool {
+    !uid.is_empty()
+        && uid.len() <= MAX_UID_NAME_BYTES
+        && !uid.starts_with('.')
+        && uid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'+' | b'-'))
+        && !is_reserved_name(uid)
+}
+
+/// DOS device names (`CON`, `NUL.txt`, `COM1` ...), which break a vdir
+/// synced to or opened on Windows.
+fn is_reserved_name(uid: &str) -> bool {
+    let stem = uid.split('.').next().unwrap_or(uid).as_bytes();
+    let is = |word: &[u8]| stem.eq_ignore_ascii_case(word);
+    let numbered = |prefix: &[u8]| {
+        stem.len() == 4
+            && stem
+                .get(..3)
+                .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+            && stem.get(3).is_some_and(u8::is_ascii_digit)
+    };
+    is(b"CON") || is(b"PRN") || is(b"AUX") || is(b"NUL") || numbered(b"COM") || numbered(b"LPT")
+}
+
+/// The file name for a new object with `uid`: `<uid>.ics` when the UID is
+/// safe (see [`is_safe_uid_name`]), else `random()` (R9.10, T57).
+pub fn safe_href(uid: &str, random: impl FnOnce() -> String) -> String {
+    if is_safe_uid_name(uid) {
+        format!("{uid}.ics")
+    } else {
+        random()
+    }
+}
+
+/// The UID of the first VEVENT/VTODO/VJOURNAL in iCalendar bytes, found by
+/// a cheap byte-level scan: lines are unfolded (CRLF or LF followed by SP or
+/// HTAB), parameters (`UID;X=Y:value`, quoted values with `:`) are skipped,
+/// and the value is TEXT-unescaped. A UID inside a nested component (an
+/// RFC 9074 VALARM) is not the object's UID. None when there is none.
+pub fn scan_uid(data: &[u8]) -> Option<String> {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    let mut stack: Vec<Vec<u8>> = Vec::new();
+    for line in unfolded_lines(data) {
+        let Some((name, value)) = split_property(&line) else {
+            continue;
+        };
+        if name.eq_ignore_ascii_case(b"BEGIN") {
+            stack.push(value.trim_ascii().to_ascii_uppercase());
+        } else if name.eq_ignore_ascii_case(b"END") {
+            stack.pop();
+        } else if name.eq_ignore_ascii_case(b"UID")
+            && stack
+                .last()
+                .is_some_and(|c| matches!(c.as_slice(), b"VEVENT" | b"VTODO" | b"VJOURNAL"))
+        {
+            let uid = unescape_text(value);
+            if !uid.is_empty() {
+                return Some(String::from_utf8_lossy(&uid).into_owned());
+            }
+        }
+    }
+    None
+}
+
+/// Content lines with folding undone and line ends (CRLF or LF) removed.
+fn unfolded_lines(data: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
+    let mut raw = data.split(|&b| b == b'\n').peekable();
+    std::iter::from_fn(move || {
+        let first = raw.next()?;
+        let mut line = first.strip_suffix(b"\r").unwrap_or(first).to_vec();
+        while let Some(next) = raw.peek() {
+            match next.first() {
+                Some(b' ' | b'\t') => {
+                    let cont = next.strip_suffix(b"\r").unwrap_or(next);
+                    line.extend_from_slice(cont.get(1..).unwrap_or_default());
+                    raw.next();
+                }
+                _ => break,
+            }
+        }
+        Some(line)
+    })
+}
+
+/// Split a content line into its name and its value, skipping parameters
+/// (whose quoted values may contain `:` and `;`).
+fn split_property(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let name_end = line.iter().position(|&b| b == b':' || b == b';')?;
+    let name = line.get(..name_end)?;
+    let mut in_quotes = false;
+    for (i, &b) in line.iter().enumerate().skip(name_end) {
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            b':' if !in_quotes => return Some((name, line.get(i + 1..)?)),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Undo TEXT escaping: `\\`, `\,`, `\;`, `\n`/`\N`; anything else stays.
+fn unescape_text(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len());
+    let mut bytes = value.iter().copied();
+    while let Some(b) = bytes.next() {
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        match bytes.next() {
+            Some(c @ (b'\\' | b',' | b';')) => out.push(c),
+            Some(b'n' | b'N') => out.push(b'\n'),
+            Some(c) => out.extend_from_slice(&[b'\\', c]),
+            None => out.push(b'\\'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_uid_plain_crlf() {
+        let data = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:abc@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        assert_eq!(scan_uid(data).as_deref(), Some("abc@example.com"));
+    }
+
+    #[test]
+    fn scan_uid_folded_lf_and_tab() {
+        let data = b"BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:04000000820\n 0E00074C5B7101A\n\t82E00800000000\nEND:VEVENT\nEND:VCALENDAR\n";
+        assert_eq!(
+            scan_uid(data).as_deref(),
+            Some("040000008200E00074C5B7101A82E00800000000")
+        );
+    }
+
+    #[test]
+    fn scan_uid_with_params_and_quoted_colon() {
+        let data = b"BEGIN:VEVENT\r\nuid;X-A=\"a:b;c\";X-B=y:the-uid\r\nEND:VEVENT\r\n";
+        assert_eq!(scan_uid(data).as_deref(), Some("the-uid"));
+    }
+
+    #[test]
+    fn scan_uid_unescapes_text() {
+        let data = b"BEGIN:VEVENT\r\nUID:a\\,b\\;c\\\\d\\ne\\x\r\nEND:VEVENT\r\n";
+        assert_eq!(scan_uid(data).as_deref(), Some("a,b;c\\d\ne\\x"));
+    }
+
+    #[test]
+    fn scan_uid_ignores_vtimezone_and_valarm_uids() {
+        let data = b"BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nUID:tz\r\nEND:VTIMEZONE\r\nBEGIN:VTODO\r\nBEGIN:VALARM\r\nUID:alarm\r\nEND:VALARM\r\nUID:todo\r\nEND:VTODO\r\nEND:VCALENDAR\r\n";
+        assert_eq!(scan_uid(data).as_deref(), Some("todo"));
+    }
+
+    #[test]
+    fn scan_uid_first_component_wins_and_bom_is_skipped() {
+        let data = b"\xEF\xBB\xBFBEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:one\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:two\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        assert_eq!(scan_uid(data).as_deref(), Some("one"));
+    }
+
+    #[test]
+    fn scan_uid_none_for_garbage_and_empty() {
+        assert_eq!(scan_uid(b"\x00\xff\xfe garbage\n\n:::;;;\"\n"), None);
+        assert_eq!(scan_uid(b""), None);
+        assert_eq!(scan_uid(b"BEGIN:VEVENT\r\nUID:\r\nEND:VEVENT\r\n"), None);
+        assert_eq!(scan_uid(b"UID:outside\r\n"), None);
+    }
+
+    #[test]
+    fn r9_10_safe_href_rules() {
+        let random = || "RANDOM.ics".to_string();
+        assert_eq!(safe_href("abc-1_2+x.y@z", random), "RANDOM.ics");
+        assert_eq!(safe_href("abc-1_2+x.y", random), "abc-1_2+x.y.ics");
+        for bad in [
+            "",
+            "../../.ssh/x",
+            "a/b",
+            ".hidden",
+            "a\0b",
+            "a\nb",
+            "é",
+            "CON",
+            "nul.txt",
+            "com1",
+            "LPT9",
+        ] {
+            assert_eq!(safe_href(bad, random), "RANDOM.ics", "uid {bad:?}");
+        }
+        assert_eq!(safe_href("console", random), "console.ics");
+        assert_eq!(
+            safe_href(&"a".repeat(200), random),
+            format!("{}.ics", "a".repeat(200))
+        );
+        assert_eq!(safe_href(&"a".repeat(201), random), "RANDOM.ics");
+    }
+
+    #[test]
+    fn random_href_is_32_hex_ics() {
+        let name = random_href();
+        assert_eq!(name.len(), 36);
+        assert!(name.ends_with(".ics"));
+        assert!(name[..32].bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(random_href(), name);
+    }
+
+    #[test]
+    fn object_names() {
+        assert!(is_object_name("a.ics"));
+        assert!(is_object_name("A.ICS"));
+        assert!(!is_object_name(".a.ics"));
+        assert!(!is_object_name(".a.ics.123.tmp"));
+        assert!(!is_object_name("a.ics.tmp"));
+        assert!(!is_object_name("noext"));
+        assert!(!is_object_name(".ics"));
+        assert!(!is_object_name("../a.ics"));
+    }
+}

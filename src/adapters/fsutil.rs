@@ -1,0 +1,121 @@
+//! Filesystem helpers shared by the storage adapters (`vdir`, `outbox`):
+//! random names, durable temp-file writes, directory fsync and stale temp
+//! clean-up. Holds no policy of its own.
+
+use std::fs::{self, File, Metadata, OpenOptions, Permissions};
+use std::io::{self, ErrorKind, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// A temp file older than this is a leftover of a crashed writer (T62).
+/// Younger ones may belong to another rsvp process writing right now
+/// (the TUI and a `rsvp reply` from mutt can run at the same time).
+pub(crate) const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
+
+/// 32 random hex digits.
+pub(crate) fn random_hex() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// The name of a temp file for `name`: `.<name>.<random>.tmp`, hidden and
+/// with the `.tmp` extension so that vdir readers ignore it (R9.12).
+pub(crate) fn temp_name(name: &str) -> String {
+    // Keep the temp name within NAME_MAX (255) even for long existing names.
+    let stem = if name.len() > 200 { "rsvp" } else { name };
+    format!(".{stem}.{}.tmp", random_hex())
+}
+
+/// Whether a directory entry name is a temp file written by us.
+pub(crate) fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp")
+}
+
+/// Write `data` to a new temp file next to `name` in `dir` and fsync it.
+/// `mode` is the creation mode (the umask applies); `permissions`, when
+/// given, is set exactly afterwards (to keep an existing file's mode).
+/// Returns the temp path and its metadata after the fsync; a rename or hard
+/// link keeps the inode and mtime, so this metadata gives the final ETag.
+pub(crate) fn write_temp(
+    dir: &Path,
+    name: &str,
+    data: &[u8],
+    mode: u32,
+    permissions: Option<Permissions>,
+) -> io::Result<(PathBuf, Metadata)> {
+    let path = dir.join(temp_name(name));
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&path)?;
+    let written = (|| {
+        if let Some(permissions) = permissions {
+            file.set_permissions(permissions)?;
+        }
+        file.write_all(data)?;
+        file.sync_all()?;
+        file.metadata()
+    })();
+    match written {
+        Ok(meta) => Ok((path, meta)),
+        Err(e) => {
+            let _ = fs::remove_file(&path);
+            Err(e)
+        }
+    }
+}
+
+/// Make the directory entries of `dir` durable (after a rename or link).
+/// Filesystems that cannot fsync a directory are tolerated.
+pub(crate) fn fsync_dir(dir: &Path) -> io::Result<()> {
+    match File::open(dir).and_then(|d| d.sync_all()) {
+        Ok(()) => Ok(()),
+        Err(e) if matches!(e.kind(), ErrorKind::InvalidInput | ErrorKind::Unsupported) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether an error means "this file name is too long" (ENAMETOOLONG).
+pub(crate) fn is_name_too_long(e: &io::Error) -> bool {
+    e.kind() == ErrorKind::InvalidFilename
+}
+
+/// Whether `meta` was last modified more than [`STALE_TEMP_AGE`] ago.
+pub(crate) fn is_old(meta: &Metadata, now: SystemTime) -> bool {
+    match meta.modified() {
+        Ok(modified) => now
+            .duration_since(modified)
+            .is_ok_and(|age| age > STALE_TEMP_AGE),
+        Err(_) => false,
+    }
+}
+
+/// Remove our stale temp files (`.<...>.tmp`, regular files, old enough)
+/// from `dir`. Returns how many were removed; failures to remove one file
+/// are ignored (readers ignore temp files anyway).
+pub(crate) fn remove_stale_temps(dir: &Path) -> io::Result<usize> {
+    let now = SystemTime::now();
+    let mut removed = 0;
+    for entry in fs::read_dir(dir)? {
+        let Ok(entry) = entry else { continue };
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !is_temp_name(name) {
+            continue;
+        }
+        let Ok(meta) = fs::symlink_metadata(entry.path()) else {
+            continue;
+        };
+        if meta.is_file() && is_old(&meta, now) && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// vdirsyncer-style ETag of a file: `<mtime_ns>;<inode>` (R9.12).
+pub(crate) fn etag(meta: &Metadata) -> String {
+    let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
+    format!("{mtime_ns};{}", meta.ino())
+}
