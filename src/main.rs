@@ -1,3 +1,270 @@
-fn main() {
-    std::process::exit(0);
+//! Composition root: parse the command line, load the configuration, build
+//! the adapters and hand them to `cli`. The only file that names concrete
+//! adapters.
+
+use clap::Parser;
+use rsvp::adapters::outbox::DirOutbox;
+use rsvp::adapters::sendmail::SendmailTransport;
+use rsvp::adapters::smtp::{self, SmtpSettings, SmtpTransport};
+use rsvp::adapters::tombstones::{FileTombstones, MemoryTombstones};
+use rsvp::adapters::vdir::Vdir;
+use rsvp::cli::{self, Args, Command, Failure, exit};
+use rsvp::config::{self, Config, Paths};
+use rsvp::domain::diff::Clock;
+use rsvp::domain::identity::Identity;
+use rsvp::domain::ports::{CalendarStore, Outbox, Tombstones, Transport, TransportError};
+use rsvp::inbox::Env;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::str::FromStr;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr();
+    let code = match run(args, &mut stdout, &mut stderr) {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("rsvp: {}", f.message);
+            f.code
+        }
+    };
+    ExitCode::from(code)
 }
+
+/// The local time zone: `$TZ`, else /etc/localtime, else UTC.
+fn local_zone() -> chrono_tz::Tz {
+    if let Ok(tz) = std::env::var("TZ") {
+        if let Ok(z) = chrono_tz::Tz::from_str(tz.trim_start_matches(':')) {
+            return z;
+        }
+    }
+    if let Ok(target) = std::fs::read_link("/etc/localtime") {
+        let s = target.to_string_lossy();
+        if let Some(idx) = s.find("zoneinfo/") {
+            if let Ok(z) = chrono_tz::Tz::from_str(&s[idx + 9..]) {
+                return z;
+            }
+        }
+    }
+    if let Ok(name) = std::fs::read_to_string("/etc/timezone") {
+        if let Ok(z) = chrono_tz::Tz::from_str(name.trim()) {
+            return z;
+        }
+    }
+    chrono_tz::UTC
+}
+
+fn token() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..16).map(|_| format!("{:x}", rng.gen_range(0..16u8))).collect()
+}
+
+fn config_path(args: &Args, paths: Option<&Paths>) -> Result<PathBuf, Failure> {
+    match (&args.config, paths) {
+        (Some(p), _) => Ok(p.clone()),
+        (None, Some(p)) => Ok(p.config_file.clone()),
+        (None, None) => Err(Failure::new(exit::CONFIG, "no home directory: pass --config PATH")),
+    }
+}
+
+fn load_config(path: &Path) -> Result<Config, Failure> {
+    let cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    let problems = cfg.validate();
+    if let Some(first) = problems.first() {
+        let more = if problems.len() > 1 {
+            format!(" (and {} more; run `rsvp check`)", problems.len() - 1)
+        } else {
+            String::new()
+        };
+        return Err(Failure::new(exit::CONFIG, format!("config error: {}: {first}{more}", path.display())));
+    }
+    Ok(cfg)
+}
+
+/// The concrete adapters for one run.
+struct Wiring {
+    store: Box<dyn CalendarStore>,
+    outbox: Box<dyn Outbox>,
+    tombstones: Box<dyn Tombstones>,
+    transport: Option<Box<dyn Transport>>,
+    identity: Identity,
+    send_from: Option<String>,
+    schedule_agent_client: bool,
+}
+
+fn build_transport(cfg: &Config) -> Result<Option<Box<dyn Transport>>, TransportError> {
+    let Some(send) = &cfg.send else { return Ok(None) };
+    match send.method {
+        config::SendMethod::Smtp => {
+            let Some(s) = &cfg.smtp else {
+                return Err(TransportError::Config("[send] method = \"smtp\" needs an [smtp] section".into()));
+            };
+            let password = match &s.password_command {
+                Some(cmd) => Some(smtp::password_from_command(cmd)?),
+                None => None,
+            };
+            let settings = SmtpSettings {
+                host: s.host.clone(),
+                port: s.effective_port(),
+                security: match s.security {
+                    config::Security::Starttls => smtp::Security::StartTls,
+                    config::Security::Tls => smtp::Security::Tls,
+                    config::Security::None => smtp::Security::None,
+                },
+                username: s.username.clone(),
+                password,
+                ca_file: s.ca_file.clone(),
+                timeout: std::time::Duration::from_secs(s.timeout_seconds.max(1)),
+            };
+            Ok(Some(Box::new(SmtpTransport::new(settings)?)))
+        }
+        config::SendMethod::Sendmail => {
+            let Some(s) = &cfg.sendmail else {
+                return Err(TransportError::Config("[send] method = \"sendmail\" needs a [sendmail] section".into()));
+            };
+            Ok(Some(Box::new(SendmailTransport::new(&s.command)?)))
+        }
+    }
+}
+
+fn wire(cfg: &Config, paths: Option<&Paths>, need_transport: bool) -> Result<Wiring, Failure> {
+    let calendar = cfg
+        .calendar
+        .as_ref()
+        .ok_or_else(|| Failure::new(exit::CONFIG, "config error: [calendar] path is required for this command"))?;
+    let store = Vdir::open(&calendar.path).map_err(|e| Failure::new(exit::RUNTIME, e.to_string()))?;
+    let data_dir = paths
+        .map(|p| p.data_dir.clone())
+        .ok_or_else(|| Failure::new(exit::RUNTIME, "no data directory (set HOME or XDG_DATA_HOME)"))?;
+    let outbox = DirOutbox::open(&data_dir.join("outbox")).map_err(|e| Failure::new(exit::RUNTIME, e.to_string()))?;
+    let tombstones: Box<dyn Tombstones> = match FileTombstones::open(&data_dir) {
+        Ok(t) => Box::new(t),
+        Err(_) => Box::new(MemoryTombstones::default()),
+    };
+    let transport = if need_transport {
+        build_transport(cfg).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?
+    } else {
+        None
+    };
+    let schedule_agent_client = !matches!(calendar.server_scheduling, config::ServerScheduling::On);
+    Ok(Wiring {
+        store: Box::new(store),
+        outbox: Box::new(outbox),
+        tombstones,
+        transport,
+        identity: Identity::new(cfg.identity.name.clone(), &cfg.identity.addresses),
+        send_from: cfg.send.as_ref().and_then(|s| s.from.clone()),
+        schedule_agent_client,
+    })
+}
+
+fn run(args: Args, out: &mut dyn std::io::Write, err: &mut dyn std::io::Write) -> Result<u8, Failure> {
+    let paths = Paths::discover();
+    let clock = Clock { local: local_zone() };
+    let now = chrono::Utc::now();
+    let token_fn = token;
+    let path = config_path(&args, paths.as_ref());
+
+    // `render` is a display filter: it works without any configuration.
+    if let Command::Render { path: input } = &args.command {
+        let wiring = path
+            .ok()
+            .filter(|p| p.exists())
+            .and_then(|p| load_config(&p).ok())
+            .and_then(|cfg| wire(&cfg, paths.as_ref(), false).ok());
+        let env = wiring.as_ref().map(|w| env_of(w, &clock, now, &token_fn));
+        return cli::run_render(env.as_ref(), input.as_deref(), &clock, out);
+    }
+    let path = path?;
+    if let Command::Check = &args.command {
+        return check(&path, paths.as_ref(), out);
+    }
+    let cfg = load_config(&path)?;
+    let need_transport = match &args.command {
+        Command::Reply { dry_run, .. } => !dry_run,
+        Command::Outbox { action } => matches!(action, cli::OutboxAction::Flush),
+        _ => false,
+    };
+    let wiring = wire(&cfg, paths.as_ref(), need_transport)?;
+    let env = env_of(&wiring, &clock, now, &token_fn);
+    match args.command {
+        Command::Show { message, json } => cli::run_show(&env, &message, json, out),
+        Command::Reply {
+            answer,
+            message,
+            comment,
+            instance,
+            dry_run,
+            resend,
+        } => cli::run_reply(&env, answer, &message, comment.as_deref(), instance.as_deref(), dry_run, resend, out, err),
+        Command::Apply { message } => cli::run_apply(&env, &message, err),
+        Command::Outbox { action } => cli::run_outbox(&env, action, out),
+        Command::Render { .. } | Command::Check => Ok(exit::OK),
+    }
+}
+
+fn env_of<'a>(w: &'a Wiring, clock: &Clock, now: chrono::DateTime<chrono::Utc>, token: &'a dyn Fn() -> String) -> Env<'a> {
+    Env {
+        store: w.store.as_ref(),
+        outbox: w.outbox.as_ref(),
+        tombstones: w.tombstones.as_ref(),
+        transport: w.transport.as_deref(),
+        identity: &w.identity,
+        groups: &[],
+        send_from: w.send_from.as_deref(),
+        schedule_agent_client: w.schedule_agent_client,
+        clock: *clock,
+        now,
+        token,
+    }
+}
+
+/// `rsvp check`: every config problem, then probes.
+fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Result<u8, Failure> {
+    let mut lines: Vec<String> = Vec::new();
+    let cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    let problems = cfg.validate();
+    for p in &problems {
+        lines.push(format!("config: {p}"));
+    }
+    let mut failed = !problems.is_empty();
+    match &cfg.calendar {
+        Some(c) => match Vdir::open(&c.path) {
+            Ok(v) => match v.list() {
+                Ok(objs) => lines.push(format!("calendar: {} ({} objects)", c.path.display(), objs.len())),
+                Err(e) => {
+                    failed = true;
+                    lines.push(format!("calendar: {e}"));
+                }
+            },
+            Err(e) => {
+                failed = true;
+                lines.push(format!("calendar: {e}"));
+            }
+        },
+        None => lines.push("calendar: not configured".into()),
+    }
+    match build_transport(&cfg) {
+        Ok(Some(t)) => lines.push(format!("transport: {}", t.describe())),
+        Ok(None) => lines.push("transport: not configured (only --dry-run replies)".into()),
+        Err(e) => {
+            failed = true;
+            lines.push(format!("transport: {e}"));
+        }
+    }
+    if let Some(p) = paths {
+        lines.push(format!("outbox: {}", p.data_dir.join("outbox").display()));
+    }
+    for l in &lines {
+        let _ = writeln!(out, "{l}");
+    }
+    if failed {
+        return Err(Failure::new(exit::CONFIG, format!("{}: the configuration has problems (listed above)", path.display())));
+    }
+    let _ = writeln!(out, "ok");
+    Ok(exit::OK)
+}
+
+use std::io::Write as _;

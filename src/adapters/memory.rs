@@ -277,6 +277,12 @@ impl Outbox for MemoryOutbox {
         }
     }
 
+    fn discard(&self, id: &str) -> Result<(), OutboxError> {
+        let mut state = self.lock()?;
+        state.entries.retain(|(e, sent)| e.id != id || *sent);
+        Ok(())
+    }
+
     fn find(&self, key: &ReplyKey) -> Result<Option<(OutboxEntry, bool)>, OutboxError> {
         let state = self.lock()?;
         // An unsent answer first, else the latest sent one (as DirOutbox).

@@ -5,4 +5,5 @@ pub mod memory;
 pub mod outbox;
 pub mod sendmail;
 pub mod smtp;
+pub mod tombstones;
 pub mod vdir;

@@ -352,6 +352,20 @@ impl Outbox for DirOutbox {
         }
     }
 
+    fn discard(&self, id: &str) -> Result<(), OutboxError> {
+        self.check_id(id)?;
+        // The .json is the commit marker: remove it first, then the message.
+        for name in [format!("{id}.json"), format!("{id}.eml")] {
+            let path = self.pending.join(&name);
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error(&path, "cannot remove", &e)),
+            }
+        }
+        Ok(())
+    }
+
     fn find(&self, key: &ReplyKey) -> Result<Option<(OutboxEntry, bool)>, OutboxError> {
         // An unsent answer is the one that matters; else the latest sent one.
         if let Some(entry) = self.pending()?.into_iter().find(|e| &e.key == key) {

@@ -1,0 +1,274 @@
+//! Terminal-safe text of an invitation, shared by `show` and `render`.
+//! Every string from the message passes through `sanitize` (R9.5, T55).
+
+use crate::domain::classify::{Classification, Status};
+use crate::domain::diff::{self, Change, Clock};
+use crate::domain::ical::CalDate;
+use crate::domain::invite::{Comp, Invite, Method};
+use crate::domain::sanitize::{terminal_line, terminal_safe};
+use calcard::icalendar::{ICalendarFrequency, ICalendarProperty, ICalendarRecurrenceRule, ICalendarValue, ICalendarWeekday};
+
+/// The heading word for a status, for people.
+pub fn status_words(status: Status) -> &'static str {
+    match status {
+        Status::New => "new invitation",
+        Status::Update => "update",
+        Status::Reschedule => "rescheduled: please answer again",
+        Status::Poll => "the organizer asks for your answer again",
+        Status::Outdated => "outdated: a newer version is in your calendar",
+        Status::Duplicate => "already processed",
+        Status::Cancel(_) => "CANCELLED by the organizer",
+        Status::Cancelled => "cancellation already applied",
+        Status::Uninvited => "you were removed from this event",
+        Status::OrganizerChanged => "WARNING: the organizer changed",
+        Status::NotInvited => "you are not invited",
+        Status::Reply => "a reply from an attendee",
+        Status::Publish => "published event (no answer expected)",
+        Status::Invalid => "invalid invitation",
+    }
+}
+
+/// Describe `invite`; `class` adds status, diff and warnings.
+pub fn describe(invite: &Invite, class: Option<&Classification>, clock: &Clock) -> String {
+    let mut out = String::new();
+    let title = invite.summary().map(|s| terminal_line(&s)).unwrap_or_else(|| "(no title)".into());
+    let method = invite.method.map(Method::as_str).unwrap_or("no METHOD");
+    out.push_str(&format!("{title}\n"));
+    let mut line2 = format!("{method}");
+    if let Some(c) = class {
+        line2.push_str(&format!(" · {}", status_words(c.status)));
+        if let Some(ps) = c.partstat {
+            line2.push_str(&format!(" · your answer: {}", ps.human()));
+        }
+    }
+    out.push_str(&format!("{line2}\n\n"));
+
+    let all_cancelled = !invite.components().is_empty() && invite.components().iter().all(|c| c.is_cancelled());
+    if invite.method == Some(Method::Cancel) || all_cancelled {
+        out.push_str("*** This event is CANCELLED ***\n\n");
+    }
+    if let Some(main) = invite.primary() {
+        describe_component(&mut out, invite, main, clock, invite.is_naked());
+    }
+    // Exceptions and instance overrides.
+    let overrides = invite.overrides();
+    if !overrides.is_empty() && invite.master().is_some() {
+        out.push_str("Exceptions:\n");
+        for o in &overrides {
+            out.push_str(&format!("  {}\n", override_line(invite, *o, clock)));
+        }
+    } else if invite.is_naked() && overrides.len() > 1 {
+        out.push_str("Occurrences you are invited to:\n");
+        for o in &overrides {
+            out.push_str(&format!("  {}\n", override_line(invite, *o, clock)));
+        }
+    }
+    if let Some(master) = invite.master() {
+        let ex = master.exdates();
+        if !ex.is_empty() {
+            out.push_str("Cancelled occurrences:\n");
+            for x in ex.iter().take(50) {
+                out.push_str(&format!("  {}\n", clock.format(x, &invite.cal)));
+            }
+        }
+    }
+    if let Some(c) = class {
+        if !c.changes.is_empty() {
+            out.push_str("\nChanges against your calendar:\n");
+            out.push_str(&changes_text(&c.changes));
+        }
+        if !c.warnings.is_empty() {
+            out.push_str("\nWarnings:\n");
+            for w in &c.warnings {
+                out.push_str(&format!("  ! {}\n", terminal_line(w)));
+            }
+        }
+        if let Some(r) = &c.reply_refusal {
+            out.push_str(&format!("\nAnswering: not possible: {}\n", terminal_line(r)));
+        }
+    }
+    out
+}
+
+fn override_line(invite: &Invite, o: Comp<'_>, clock: &Clock) -> String {
+    let rid = o.recurrence_id().map(|r| clock.format(&r, &invite.cal)).unwrap_or_default();
+    let mut s = rid.clone();
+    if o.is_cancelled() {
+        s.push_str(": cancelled");
+    } else if let Some(start) = o.dtstart() {
+        let start_txt = clock.format(&start, &invite.cal);
+        if start_txt != rid {
+            s.push_str(&format!(": moved to {start_txt}"));
+        }
+    }
+    if let Some(sum) = o.summary() {
+        if invite.master().and_then(|m| m.summary()).as_deref() != Some(sum.as_str()) {
+            s.push_str(&format!(" \u{2014} {}", terminal_line(&sum)));
+        }
+    }
+    s
+}
+
+fn describe_component(out: &mut String, invite: &Invite, c: Comp<'_>, clock: &Clock, naked: bool) {
+    let field = |out: &mut String, name: &str, value: &str| {
+        out.push_str(&format!("{name:<10} {value}\n"));
+    };
+    if let Some(start) = c.dtstart() {
+        let mut when = clock.format(&start, &invite.cal);
+        if let Some(end) = c.dtend() {
+            let end_txt = match (&start, &end) {
+                (CalDate::Date(s), CalDate::Date(e)) => {
+                    let days = (*e - *s).num_days();
+                    if days > 1 {
+                        format!(" to {} ({days} days)", (*e - chrono::Duration::days(1)).format("%a %Y-%m-%d"))
+                    } else {
+                        String::new()
+                    }
+                }
+                _ => format!(" \u{2013} {}", clock.format(&end, &invite.cal)),
+            };
+            when.push_str(&end_txt);
+        } else if let Some(d) = c.duration() {
+            when.push_str(&format!(" for {}", human_duration(d)));
+        }
+        field(out, if naked { "First:" } else { "When:" }, &when);
+    }
+    if let Some(rule) = rrule(c) {
+        field(out, "Repeats:", &recurrence_words(&rule, clock, invite));
+    }
+    if let Some(loc) = c.text(&ICalendarProperty::Location).filter(|s| !s.trim().is_empty()) {
+        field(out, "Where:", &terminal_line(&loc));
+    }
+    if let Some(link) = diff::conference(c) {
+        field(out, "Join:", &terminal_line(&link));
+    }
+    if let Some(org) = c.organizer() {
+        field(out, "Organizer:", &terminal_line(&org.display()));
+    }
+    let atts = c.attendees();
+    if !atts.is_empty() {
+        out.push_str("Attendees:\n");
+        for a in atts.iter().take(100) {
+            out.push_str(&format!("  {:<13} {}\n", a.partstat.human(), terminal_line(&a.display())));
+        }
+        if atts.len() > 100 {
+            out.push_str(&format!("  … and {} more\n", atts.len() - 100));
+        }
+    }
+    if let Some(desc) = c.text(&ICalendarProperty::Description).filter(|s| !s.trim().is_empty()) {
+        out.push('\n');
+        let safe = terminal_safe(desc.trim());
+        for line in safe.lines().take(200) {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    out.push('\n');
+}
+
+fn human_duration(d: chrono::Duration) -> String {
+    let mins = d.num_minutes();
+    if mins % (60 * 24) == 0 {
+        format!("{} day(s)", mins / (60 * 24))
+    } else if mins % 60 == 0 {
+        format!("{} h", mins / 60)
+    } else {
+        format!("{} min", mins)
+    }
+}
+
+fn rrule(c: Comp<'_>) -> Option<ICalendarRecurrenceRule> {
+    c.c.property(&ICalendarProperty::Rrule)
+        .and_then(|e| e.values.first())
+        .and_then(|v| match v {
+            ICalendarValue::RecurrenceRule(r) => Some((**r).clone()),
+            _ => None,
+        })
+}
+
+fn weekday(w: &ICalendarWeekday) -> &'static str {
+    match w {
+        ICalendarWeekday::Monday => "Monday",
+        ICalendarWeekday::Tuesday => "Tuesday",
+        ICalendarWeekday::Wednesday => "Wednesday",
+        ICalendarWeekday::Thursday => "Thursday",
+        ICalendarWeekday::Friday => "Friday",
+        ICalendarWeekday::Saturday => "Saturday",
+        ICalendarWeekday::Sunday => "Sunday",
+    }
+}
+
+/// "every 2 weeks on Monday, Wednesday, 10 times" / "… until Mon 2025-03-03".
+pub fn recurrence_words(r: &ICalendarRecurrenceRule, clock: &Clock, invite: &Invite) -> String {
+    let n = r.interval.unwrap_or(1).max(1);
+    let unit = match r.freq {
+        ICalendarFrequency::Yearly => "year",
+        ICalendarFrequency::Monthly => "month",
+        ICalendarFrequency::Weekly => "week",
+        ICalendarFrequency::Daily => "day",
+        ICalendarFrequency::Hourly => "hour",
+        ICalendarFrequency::Minutely => "minute",
+        ICalendarFrequency::Secondly => "second",
+    };
+    let mut s = if n == 1 { format!("every {unit}") } else { format!("every {n} {unit}s") };
+    if !r.byday.is_empty() {
+        let days: Vec<String> = r
+            .byday
+            .iter()
+            .map(|d| match d.ordwk {
+                Some(o) if o == -1 => format!("last {}", weekday(&d.weekday)),
+                Some(o) => format!("{} {}", ordinal(o), weekday(&d.weekday)),
+                None => weekday(&d.weekday).to_string(),
+            })
+            .collect();
+        s.push_str(&format!(" on {}", days.join(", ")));
+    }
+    if !r.bymonthday.is_empty() {
+        let days: Vec<String> = r.bymonthday.iter().map(|d| d.to_string()).collect();
+        s.push_str(&format!(" on day {}", days.join(", ")));
+    }
+    if let Some(count) = r.count {
+        s.push_str(&format!(", {count} times"));
+    }
+    if let Some(until) = &r.until {
+        if let Some(d) = CalDate::from_partial(until, None) {
+            s.push_str(&format!(", until {}", clock.format(&d, &invite.cal)));
+        }
+    }
+    if matches!(r.freq, ICalendarFrequency::Secondly | ICalendarFrequency::Minutely) {
+        s.push_str(" (suspicious: very frequent)");
+    }
+    s
+}
+
+fn ordinal(n: i16) -> String {
+    match n {
+        1 => "1st".into(),
+        2 => "2nd".into(),
+        3 => "3rd".into(),
+        n => format!("{n}th"),
+    }
+}
+
+/// The diff as text lines (old → new).
+pub fn changes_text(changes: &[Change]) -> String {
+    let mut out = String::new();
+    for c in changes {
+        let scope = c
+            .recurrence_id
+            .as_ref()
+            .map(|r| format!(" (occurrence {})", terminal_line(r)))
+            .unwrap_or_default();
+        let mark = if c.significant { "*" } else { " " };
+        if !c.lines.is_empty() {
+            out.push_str(&format!(" {mark}{}{scope}:\n", c.field));
+            for l in c.lines.iter().take(100) {
+                out.push_str(&format!("      {}\n", terminal_line(l)));
+            }
+            continue;
+        }
+        let old = c.old.as_deref().map(terminal_line).unwrap_or_else(|| "(none)".into());
+        let new = c.new.as_deref().map(terminal_line).unwrap_or_else(|| "(none)".into());
+        out.push_str(&format!(" {mark}{}{scope}: {old} \u{2192} {new}\n", c.field));
+    }
+    out
+}
