@@ -464,17 +464,9 @@ fn map_error(err: &SmtpError, server: &str) -> TransportError {
     }
     let text = clean_text(&error_chain(err), 400);
     if err.is_tls() {
-        let hint = if text.contains("UnknownIssuer") {
-            " (the server certificate is not signed by a trusted CA; set ca_file to trust a \
-             private CA)"
-        } else if text.contains("NotValidForName") {
-            " (the server certificate does not name this host)"
-        } else {
-            ""
-        };
         return TransportError::Connection {
             server,
-            message: format!("TLS failed: {text}{hint}"),
+            message: format!("TLS failed: {text}{}", certificate_hint(&text)),
         };
     }
     if err.is_client() {
@@ -514,9 +506,25 @@ fn map_error(err: &SmtpError, server: &str) -> TransportError {
     }
     // Network, connection and unparseable-response errors: the server could
     // not be talked to (refused, reset, wrong port or wrong security mode).
+    // rustls reports a rejected certificate through the stream, so it lands
+    // here as a network error.
+    let hint = certificate_hint(&text);
     TransportError::Connection {
         server,
-        message: text,
+        message: format!("{text}{hint}"),
+    }
+}
+
+fn certificate_hint(text: &str) -> &'static str {
+    if text.contains("UnknownIssuer") {
+        " (the server certificate is not signed by a trusted CA; set ca_file to trust a \
+         private CA)"
+    } else if text.contains("NotValidForName") {
+        " (the server certificate does not name this host)"
+    } else if text.contains("Expired") {
+        " (the server certificate has expired)"
+    } else {
+        ""
     }
 }
 
@@ -554,7 +562,7 @@ fn redact_error(err: TransportError, secrets: &[String]) -> TransportError {
 
 fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let sym = |n: u32| char::from(ALPHABET[(n & 63) as usize]);
+    let sym = |n: u32| ALPHABET.get((n & 63) as usize).map_or('=', |&b| char::from(b));
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
         let b0 = u32::from(chunk.first().copied().unwrap_or(0));

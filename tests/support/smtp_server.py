@@ -4,7 +4,7 @@
 Run with /usr/bin/python3 (the python3 on PATH may lack aiosmtpd):
 
     smtp_server.py --port 0 --port-file F [--starttls CERT KEY | --tls CERT KEY]
-                   [--auth USER:PASS] [--fail CODE] --spool DIR
+                   [--auth USER:PASS [--echo-auth]] [--fail CODE] --spool DIR
 
 * Binds 127.0.0.1 (port 0 = any free port) and, once listening, writes the
   bound port to --port-file atomically (temp file + rename).
@@ -14,6 +14,9 @@ Run with /usr/bin/python3 (the python3 on PATH may lack aiosmtpd):
 * --auth USER:PASS: AUTH PLAIN/LOGIN accepted only for these credentials and
   required before MAIL.  A wrong password is answered "535 5.7.8" (the
   AuthResult must say handled=False, or aiosmtpd never replies).
+* --echo-auth: a rejected AUTH is answered with the password it received
+  (plain and base64) inside the 535 reply, as a careless server might, to
+  test that clients redact it.
 * --fail CODE: answer the end of DATA with an error instead of 250.  CODE is
   either a bare code (451, 550, ...) or a full reply ("451 4.3.0 try later").
 * --spool DIR: each accepted message is saved as DIR/N.eml (the exact bytes
@@ -25,6 +28,7 @@ Stops on SIGTERM/SIGINT.  Logs go to stderr.
 """
 
 import argparse
+import base64
 import asyncio
 import json
 import logging
@@ -93,16 +97,23 @@ class Handler:
         return "250 2.0.0 OK queued as %d" % n
 
 
-def make_authenticator(user, password):
+def make_authenticator(user, password, echo):
     def authenticator(server, session, envelope, mechanism, auth_data):
-        if (
-            isinstance(auth_data, LoginPassword)
-            and auth_data.login == user.encode("utf-8")
-            and auth_data.password == password.encode("utf-8")
-        ):
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        if auth_data.login == user.encode("utf-8") and auth_data.password == password.encode("utf-8"):
             return AuthResult(success=True, auth_data=auth_data)
-        # handled=False: aiosmtpd answers 535 5.7.8 itself (handled=True would hang).
-        return AuthResult(success=False, handled=False)
+        # handled=False: aiosmtpd sends the 535 reply itself (handled=True would hang).
+        message = None
+        if echo:
+            blob = b"\0" + auth_data.login + b"\0" + auth_data.password
+            message = "535 5.7.8 bad credentials %s / %s / %s" % (
+                auth_data.password.decode("utf-8", "replace"),
+                base64.b64encode(auth_data.password).decode("ascii"),
+                base64.b64encode(blob).decode("ascii"),
+            )
+            logging.info("rejecting AUTH with: %s", message)
+        return AuthResult(success=False, handled=False, message=message)
 
     return authenticator
 
@@ -122,6 +133,7 @@ def main():
     sec.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
     sec.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     p.add_argument("--auth", metavar="USER:PASS")
+    p.add_argument("--echo-auth", action="store_true")
     p.add_argument("--fail", metavar="CODE")
     p.add_argument("--spool", metavar="DIR")
     args = p.parse_args()
@@ -151,7 +163,7 @@ def main():
         user, sep, password = args.auth.partition(":")
         if not sep:
             raise SystemExit("--auth: expected USER:PASS")
-        smtp_kwargs["authenticator"] = make_authenticator(user, password)
+        smtp_kwargs["authenticator"] = make_authenticator(user, password, args.echo_auth)
         smtp_kwargs["auth_required"] = True
 
     loop = asyncio.new_event_loop()
