@@ -109,7 +109,7 @@ impl Transport for SendmailTransport {
         let args = self.arguments(envelope)?;
         let server = self.server();
         let script = format!("{} \"$@\"", self.command);
-        let mut child = Command::new("sh")
+        let mut child = Command::new("/bin/sh")
             .arg("-c")
             .arg(&script)
             .arg("sh")
@@ -120,7 +120,9 @@ impl Transport for SendmailTransport {
             // Own process group, so that a timeout kills the whole pipeline.
             .process_group(0)
             .spawn()
-            .map_err(|e| TransportError::Config(format!("cannot run {server} with sh: {e}")))?;
+            .map_err(|e| {
+                TransportError::Config(format!("cannot run {server} with /bin/sh: {e}"))
+            })?;
 
         let writer = child.stdin.take().map(|mut stdin| {
             let data = message.to_vec();
@@ -169,7 +171,8 @@ impl Transport for SendmailTransport {
                 Some(Err(e)) => Err(TransportError::Permanent {
                     server,
                     message: format!(
-                        "exited successfully without reading the whole message ({e}); it may not have been sent"
+                        "exited successfully without reading the whole message ({e}); \
+                         it may not have been sent"
                     ),
                 }),
                 _ => Ok(()),
@@ -360,7 +363,7 @@ fn kill_group(child: &mut Child) {
     // The shell's `kill` builtin signals a process group given a negative
     // id; std has no API for that and this avoids unsafe libc calls.
     // (dash's `kill` does not accept `--`, so the id goes right after -KILL.)
-    let _ = Command::new("sh")
+    let _ = Command::new("/bin/sh")
         .arg("-c")
         .arg("kill -KILL \"-$1\" 2>/dev/null")
         .arg("sh")

@@ -35,7 +35,7 @@ impl Security {
         match self {
             Security::StartTls => "starttls",
             Security::Tls => "tls",
-            Security::None => "plain",
+            Security::None => "none",
         }
     }
 }
@@ -208,7 +208,7 @@ pub fn password_from_command(command: &str) -> Result<String, TransportError> {
             "the password command is empty".to_string(),
         ));
     }
-    let output = Command::new("sh")
+    let output = Command::new("/bin/sh")
         .arg("-c")
         .arg(command)
         .stdin(Stdio::null())
@@ -265,8 +265,7 @@ fn server_name(host: &str, port: u16) -> String {
 /// (A name is never resolved here: `smtp.example.org` pointing at 127.0.0.1
 /// still needs TLS.)
 fn is_loopback(host: &str) -> bool {
-    let name = host.strip_suffix('.').unwrap_or(host);
-    if name.eq_ignore_ascii_case("localhost") {
+    if host.eq_ignore_ascii_case("localhost") {
         return true;
     }
     IpAddr::from_str(host).is_ok_and(|ip| ip.is_loopback())
@@ -437,9 +436,10 @@ fn clean_text(text: &str, max_chars: usize) -> String {
 }
 
 /// Auth failures: 535 (credentials invalid, enhanced 5.7.8), and the other
-/// AUTH refusals 534 (mechanism too weak) and 538 (encryption required).
+/// AUTH refusals 530 (authentication required: no username configured),
+/// 534 (mechanism too weak) and 538 (encryption required).
 fn is_auth_failure(code: u16, text: &str) -> bool {
-    matches!(code, 534 | 535 | 538) || text.contains("5.7.8")
+    matches!(code, 530 | 534 | 535 | 538) || text.contains("5.7.8")
 }
 
 fn map_error(err: &SmtpError, server: &str) -> TransportError {
@@ -562,7 +562,11 @@ fn redact_error(err: TransportError, secrets: &[String]) -> TransportError {
 
 fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let sym = |n: u32| ALPHABET.get((n & 63) as usize).map_or('=', |&b| char::from(b));
+    let sym = |n: u32| {
+        ALPHABET
+            .get((n & 63) as usize)
+            .map_or('=', |&b| char::from(b))
+    };
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
         let b0 = u32::from(chunk.first().copied().unwrap_or(0));
@@ -610,7 +614,7 @@ mod tests {
     fn plain_text_is_allowed_for_loopback_hosts() {
         for host in [
             "localhost",
-            "LOCALHOST.",
+            "LOCALHOST",
             "127.0.0.1",
             "127.1.2.3",
             "::1",
@@ -656,7 +660,7 @@ mod tests {
         s.password = None;
         assert_eq!(
             SmtpTransport::new(s).unwrap().describe(),
-            "smtp://localhost:587 (plain)"
+            "smtp://localhost:587 (none)"
         );
     }
 
