@@ -1491,6 +1491,45 @@ mod tests {
         assert_eq!(err, ExtractError::TooManyParts { limit: MAX_PARTS });
     }
 
+    #[test]
+    fn r9_9_truncated_and_corrupted_messages_never_panic() {
+        for name in [
+            "google-request-split-utf8.eml",
+            "outlook-alternative-qp.eml",
+            "forwarded-rfc822.eml",
+        ] {
+            let raw = fixture(name);
+            for cut in 0..raw.len() {
+                let _ = extract(&raw[..cut]);
+            }
+            // Overwrite bytes with hostile values at a stride.
+            for (i, bad) in [0u8, b'\r', b'\n', b'=', b'-', 0xFF]
+                .into_iter()
+                .enumerate()
+            {
+                let mut corrupted = raw.clone();
+                for pos in (i..corrupted.len()).step_by(37) {
+                    corrupted[pos] = bad;
+                }
+                if let Ok(x) = extract(&corrupted) {
+                    assert!(x.parts.iter().all(|p| p.text.len() <= MAX_CALENDAR_BYTES));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mbox_from_line_is_accepted() {
+        let mut raw = b"From org@example.com Tue Nov 24 12:00:00 2026\n".to_vec();
+        raw.extend_from_slice(&single_part(
+            "text/calendar; method=REQUEST",
+            "7bit",
+            ICS.as_bytes(),
+        ));
+        let x = extract(&raw).unwrap();
+        assert_eq!(x.parts.len(), 1);
+    }
+
     // ---- headers -----------------------------------------------------------
 
     #[test]
