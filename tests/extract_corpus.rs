@@ -1,0 +1,119 @@
+//! `domain::extract` against the shared real-world corpus
+//! (`../shared/corpus`, skipped with a message when absent): every message
+//! and bare `.ics` file must extract without error or panic.
+
+use std::path::{Path, PathBuf};
+
+use rsvp::domain::extract::extract;
+
+/// Messages in the corpus that carry no calendar object at all.
+const NON_INVITES: &[&str] = &[
+    "calendarserver__dsn_failure_no_ics.eml",
+    "calendarserver__reply_missing_attachment.eml",
+];
+
+fn corpus_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("corpus not found at {}; skipping", dir.display());
+        None
+    }
+}
+
+fn files_with_ext(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            files_with_ext(&path, ext, out);
+        } else if path.extension().is_some_and(|e| e == ext) {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn corpus_every_message_and_ics_file_extracts() {
+    let Some(dir) = corpus_dir() else { return };
+    let mut messages = Vec::new();
+    files_with_ext(&dir.join("eml"), "eml", &mut messages);
+    files_with_ext(&dir.join("scenarios"), "eml", &mut messages);
+    let mut bare = Vec::new();
+    files_with_ext(&dir.join("ics"), "ics", &mut bare);
+    files_with_ext(&dir.join("scenarios"), "ics", &mut bare);
+    assert!(!messages.is_empty() && !bare.is_empty());
+
+    let (mut parts, mut with_warnings, mut empty) = (0, 0, 0);
+    for path in messages.iter().chain(&bare) {
+        let raw = std::fs::read(path).unwrap();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let x = extract(&raw).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(x.meta.is_some(), name.ends_with(".eml"), "{name}");
+        if NON_INVITES.contains(&name) {
+            assert!(x.parts.is_empty(), "{name}");
+            empty += 1;
+            continue;
+        }
+        assert!(!x.parts.is_empty(), "{}: no calendar part", path.display());
+        for part in &x.parts {
+            assert!(
+                part.text.to_ascii_uppercase().contains("BEGIN:V"),
+                "{}: {:?}",
+                path.display(),
+                part.text.get(..80)
+            );
+            // Nothing in the corpus is really broken UTF-8 after unfolding.
+            assert!(!part.text.contains('\u{FFFD}'), "{}", path.display());
+            parts += 1;
+            with_warnings += usize::from(!part.warnings.is_empty());
+        }
+    }
+    println!(
+        "corpus: {} messages, {} bare files, {parts} calendar parts ({with_warnings} with warnings), {empty} documented non-invites",
+        messages.len(),
+        bare.len()
+    );
+}
+
+#[test]
+fn corpus_specific_cases() {
+    let Some(dir) = corpus_dir() else { return };
+    let read = |rel: &str| extract(&std::fs::read(dir.join(rel)).unwrap()).unwrap();
+    // T02: text/calendar + application/ics from Google, processed once.
+    let x = read("eml/google/listarchive-openbmc__google-invitation.eml");
+    assert_eq!(x.parts.len(), 1);
+    assert_eq!(x.parts[0].content_type, "text/calendar");
+    // `TeXt/CaLeNdAr`.
+    let x = read("eml/generic/thunderbird__message-containing-event.eml");
+    assert_eq!(x.parts[0].content_type, "text/calendar");
+    // R7.2 is judged later: the mismatch is visible here.
+    let x = read("eml/yahoo/listarchive-openbmc__yahoo-cancel-method-mismatch.eml");
+    assert_eq!(x.parts[0].method_param.as_deref(), Some("REQUEST"));
+    assert!(x.parts[0].text.contains("METHOD:CANCEL"));
+    // CalConnect's broken example still yields its REQUEST.
+    let x = read("eml/generic/calconnect__imip_example.eml");
+    assert_eq!(x.parts.len(), 1);
+    assert_eq!(x.parts[0].method_param.as_deref(), Some("REQUEST"));
+    // Latin-1 without charset.
+    let x = read("ics/mozilla/thunderbird__importLatin1.ics");
+    assert!(
+        x.parts[0]
+            .warnings
+            .iter()
+            .any(|w| w.contains("windows-1252"))
+    );
+    // BOM.
+    let x = read("ics/generic/pyicalendar__bom_calendar.ics");
+    assert!(x.parts[0].text.starts_with("BEGIN:VCALENDAR"));
+    // ks_c_5601-1987 bodies around a UTF-8 calendar.
+    let x = read("scenarios/listarchive-exchange-teams-series/05-cancel-series.eml");
+    assert_eq!(x.parts[0].method_param.as_deref(), Some("CANCEL"));
+}
