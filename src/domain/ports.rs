@@ -70,7 +70,10 @@ impl TransportError {
     /// Every failure keeps the message queued; this only tells the user
     /// whether a plain retry is expected to help.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, TransportError::Temporary { .. } | TransportError::Connection { .. })
+        matches!(
+            self,
+            TransportError::Temporary { .. } | TransportError::Connection { .. }
+        )
     }
 }
 
