@@ -1,1 +1,1072 @@
-//! TODO
+//! The TOML configuration file: typed sections, error messages that name
+//! file, line and key, and `validate()` that reports every problem at once.
+//! Never used by `domain`, `inbox` or `adapters`: `main.rs` copies values out.
+//!
+//! Adding a section is one field on [`Config`] plus its struct: unknown keys
+//! and sections are rejected everywhere (`deny_unknown_fields`), and error
+//! messages take the list of expected keys from serde, so they follow along.
+
+use serde::Deserialize;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Who I am: the addresses that identify my attendee entry.
+    pub identity: Identity,
+    /// The local calendar collection (a vdir).
+    pub calendar: Option<Calendar>,
+    /// How replies leave the machine.
+    pub send: Option<Send>,
+    /// SMTP settings, used when `send.method = "smtp"`.
+    pub smtp: Option<Smtp>,
+    /// Sendmail-compatible command, used when `send.method = "sendmail"`.
+    pub sendmail: Option<Sendmail>,
+}
+
+/// `[identity]`: the user's names and addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    /// Display name used in the From header of replies.
+    pub name: Option<String>,
+    /// Every address that may appear as my ATTENDEE (at least one).
+    pub addresses: Vec<String>,
+}
+
+/// `[calendar]`: the vdir that holds my events.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calendar {
+    /// Directory of the collection; `~` and `$HOME` are expanded on load.
+    pub path: PathBuf,
+    /// Whether a CalDAV server behind the vdir sends REPLYs itself (R6.7).
+    #[serde(default)]
+    pub server_scheduling: ServerScheduling,
+}
+
+/// Who sends scheduling messages for events stored in the calendar (R6.7).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerScheduling {
+    /// Decide per event: if the stored copy came from the server (no
+    /// SCHEDULE-AGENT and already in the vdir before the mail arrived), only
+    /// change PARTSTAT in the store; otherwise send the REPLY by mail and
+    /// mark ORGANIZER with SCHEDULE-AGENT=CLIENT.
+    #[default]
+    Auto,
+    /// The server always schedules: change the store, never send iMIP.
+    On,
+    /// No scheduling server: always send the REPLY by mail.
+    Off,
+}
+
+/// `[send]`: which transport carries replies.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Send {
+    /// `smtp` or `sendmail`.
+    pub method: SendMethod,
+    /// Envelope sender and From override; default: my matching attendee address.
+    pub from: Option<String>,
+}
+
+/// The transport named by `send.method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SendMethod {
+    /// Submit over SMTP with the `[smtp]` settings.
+    Smtp,
+    /// Pipe the message into the `[sendmail]` command.
+    Sendmail,
+}
+
+/// `[smtp]`: a submission server.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    /// Server host name or address.
+    pub host: String,
+    /// Port; default depends on `security` (see [`Smtp::effective_port`]).
+    pub port: Option<u16>,
+    /// Transport security.
+    #[serde(default)]
+    pub security: Security,
+    /// Login name; needs `password_command`.
+    pub username: Option<String>,
+    /// Shell command whose first output line is the password (never stored).
+    pub password_command: Option<String>,
+    /// Extra trusted CA certificate (PEM), added to the system store.
+    pub ca_file: Option<PathBuf>,
+    /// Connect and command timeout in seconds.
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+/// SMTP transport security.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// Plain connection upgraded with STARTTLS (required, never optional).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+    /// No encryption: allowed only to a loopback host.
+    None,
+}
+
+/// `[sendmail]`: a sendmail-compatible command such as msmtp.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sendmail {
+    /// Command line; the message comes on standard input.
+    pub command: String,
+}
+
+impl Smtp {
+    /// The configured port, or 587 for STARTTLS, 465 for TLS and 25 for none.
+    pub fn effective_port(&self) -> u16 {
+        self.port.unwrap_or(match self.security {
+            Security::Starttls => 587,
+            Security::Tls => 465,
+            Security::None => 25,
+        })
+    }
+}
+
+/// A configuration file that could not be read or parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line of the problem, when known.
+    pub line: Option<usize>,
+    /// What is wrong, naming the key and quoting the bad value.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(
+                f,
+                "config error: {}:{}: {}",
+                self.path.display(),
+                line,
+                self.message
+            ),
+            None => write!(f, "config error: {}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Read and parse the file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            line: None,
+            message: if e.kind() == std::io::ErrorKind::NotFound {
+                "no such file; copy config.example.toml there and edit it, or pass --config"
+                    .to_string()
+            } else {
+                format!("cannot read: {e}")
+            },
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parse configuration text; `path` is only used in error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            line: e.span().map(|span| line_of(text, span.start)),
+            message: describe_error(text, &e),
+        })?;
+        if let Some(calendar) = config.calendar.as_mut() {
+            calendar.path = expand_tilde(&calendar.path.to_string_lossy());
+        }
+        if let Some(smtp) = config.smtp.as_mut()
+            && let Some(ca) = smtp.ca_file.as_mut()
+        {
+            *ca = expand_tilde(&ca.to_string_lossy());
+        }
+        Ok(config)
+    }
+
+    /// Every problem with an otherwise well-formed configuration; empty when fine.
+    pub fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+
+        if self.identity.addresses.is_empty() {
+            problems.push(
+                "[identity] addresses is empty: list at least one address of yours".to_string(),
+            );
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for address in &self.identity.addresses {
+            if let Some(problem) = address_problem(address) {
+                problems.push(format!("[identity] addresses: {problem}"));
+            }
+            let lower = address.trim().to_lowercase();
+            if seen.contains(&lower) {
+                problems.push(format!(
+                    "[identity] addresses: {:?} is listed twice",
+                    address
+                ));
+            } else {
+                seen.push(lower);
+            }
+        }
+        if let Some(name) = &self.identity.name
+            && name.chars().any(char::is_control)
+        {
+            problems.push(format!(
+                "[identity] name {name:?} contains control characters"
+            ));
+        }
+
+        if let Some(calendar) = &self.calendar {
+            if calendar.path.as_os_str().is_empty() {
+                problems.push("[calendar] path is empty".to_string());
+            } else if !calendar.path.is_absolute() {
+                problems.push(format!(
+                    "[calendar] path {:?} is relative: use an absolute path or one starting with ~/",
+                    calendar.path.display().to_string()
+                ));
+            }
+        }
+
+        if let Some(send) = &self.send {
+            if let Some(from) = &send.from
+                && let Some(problem) = address_problem(from)
+            {
+                problems.push(format!("[send] from: {problem}"));
+            }
+            match send.method {
+                SendMethod::Smtp if self.smtp.is_none() => problems
+                    .push("[send] method = \"smtp\" but there is no [smtp] section".to_string()),
+                SendMethod::Sendmail if self.sendmail.is_none() => problems.push(
+                    "[send] method = \"sendmail\" but there is no [sendmail] section".to_string(),
+                ),
+                _ => {}
+            }
+        }
+
+        if let Some(smtp) = &self.smtp {
+            let host = smtp.host.trim();
+            if host.is_empty() {
+                problems.push("[smtp] host is empty".to_string());
+            } else if host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                problems.push(format!("[smtp] host {:?} contains spaces", smtp.host));
+            }
+            if smtp.security == Security::None && !host.is_empty() && !is_loopback(host) {
+                problems.push(format!(
+                    "[smtp] security = \"none\" sends your password and mail in clear text; \
+                     it is only allowed to a loopback host, not {:?} (use \"starttls\" or \"tls\")",
+                    smtp.host
+                ));
+            }
+            if smtp.port == Some(0) {
+                problems.push("[smtp] port 0 is not a valid port".to_string());
+            }
+            match (&smtp.username, &smtp.password_command) {
+                (Some(user), None) => problems.push(format!(
+                    "[smtp] username {user:?} is set but password_command is missing"
+                )),
+                (None, Some(_)) => problems
+                    .push("[smtp] password_command is set but username is missing".to_string()),
+                _ => {}
+            }
+            if let Some(user) = &smtp.username
+                && user.trim().is_empty()
+            {
+                problems.push("[smtp] username is empty".to_string());
+            }
+            if let Some(cmd) = &smtp.password_command
+                && cmd.trim().is_empty()
+            {
+                problems.push("[smtp] password_command is empty".to_string());
+            }
+            if let Some(ca) = &smtp.ca_file
+                && !ca.is_absolute()
+            {
+                problems.push(format!(
+                    "[smtp] ca_file {:?} is relative: use an absolute path or one starting with ~/",
+                    ca.display().to_string()
+                ));
+            }
+            if smtp.timeout_seconds == 0 {
+                problems.push("[smtp] timeout_seconds must be at least 1".to_string());
+            }
+        }
+
+        if let Some(sendmail) = &self.sendmail
+            && sendmail.command.trim().is_empty()
+        {
+            problems.push("[sendmail] command is empty".to_string());
+        }
+
+        problems
+    }
+}
+
+/// Why `address` is not a plain `local@domain` address, if it is not.
+fn address_problem(address: &str) -> Option<String> {
+    let trimmed = address.trim();
+    if trimmed.is_empty() {
+        return Some("an address is empty".to_string());
+    }
+    if trimmed
+        .get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
+    {
+        return Some(format!(
+            "{address:?}: write the address without \"mailto:\""
+        ));
+    }
+    if trimmed
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | '"'))
+    {
+        return Some(format!(
+            "{address:?} is not a plain address (no spaces, names or <>)"
+        ));
+    }
+    match trimmed.rsplit_once('@') {
+        Some((local, domain)) if !local.is_empty() && !domain.is_empty() => None,
+        _ => Some(format!(
+            "{address:?} is not an address (expected name@domain)"
+        )),
+    }
+}
+
+/// Whether `host` names this machine over the loopback interface.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// 1-based line number of byte offset `pos` in `text`.
+fn line_of(text: &str, pos: usize) -> usize {
+    let end = pos.min(text.len());
+    text.as_bytes()
+        .get(..end)
+        .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
+        + 1
+}
+
+/// Where an error span sits in the TOML text: the table and the key.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Location {
+    /// Dotted table path in effect (`None` at top level).
+    table: Option<String>,
+    /// The key whose value the position is in, if any.
+    key: Option<String>,
+    /// The position is on a `[table]` header line.
+    on_header: bool,
+    /// The header path of that line, when `on_header`.
+    header: Option<String>,
+}
+
+/// The table header path of `line` if it is a `[a.b]` line.
+fn header_of(line: &str) -> Option<String> {
+    let t = line.trim();
+    if t.starts_with("[[") {
+        let inner = t.strip_prefix("[[")?.split("]]").next()?;
+        return Some(normalize_key_path(inner));
+    }
+    let inner = t.strip_prefix('[')?;
+    let end = inner.find(']')?;
+    Some(normalize_key_path(inner.get(..end)?))
+}
+
+/// `a . "b"` -> `a.b`.
+fn normalize_key_path(path: &str) -> String {
+    path.split('.')
+        .map(|p| p.trim().trim_matches('"').trim_matches('\''))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The last `key =` on `prefix` (text before a value), if any.
+fn last_key_before(prefix: &str) -> Option<String> {
+    let eq = prefix.rfind('=')?;
+    let before = prefix.get(..eq)?.trim_end();
+    let start = before.rfind(['{', ',', '[']).map_or(0, |i| i + 1);
+    let key = normalize_key_path(before.get(start..)?.trim());
+    if key.is_empty() || key.contains(char::is_whitespace) {
+        None
+    } else {
+        Some(key)
+    }
+}
+
+/// Find the table and key around byte offset `pos` of `text`, roughly.
+///
+/// NOTE: a heuristic over lines, good for the usual `[table]` + `key = value`
+/// layout (and one level of inline table), which is what the example uses.
+fn locate(text: &str, pos: usize) -> Location {
+    let pos = pos.min(text.len());
+    let line_start = text
+        .get(..pos)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let before_lines = text.get(..line_start).unwrap_or("");
+    let current_line = text
+        .get(line_start..)
+        .and_then(|t| t.split('\n').next())
+        .unwrap_or("");
+    let prefix = text.get(line_start..pos).unwrap_or("");
+
+    let mut loc = Location::default();
+    if let Some(header) = header_of(current_line)
+        && !prefix.contains(']')
+    {
+        loc.on_header = true;
+        loc.header = Some(header);
+        return loc;
+    }
+
+    // The key: on this line before the position, else on an earlier line of
+    // the same table (a multi-line array).
+    loc.key = last_key_before(prefix);
+    let mut table: Option<String> = None;
+    let mut key_from_earlier: Option<String> = None;
+    for line in before_lines.lines().rev() {
+        if let Some(header) = header_of(line) {
+            table = Some(header);
+            break;
+        }
+        if loc.key.is_none() && key_from_earlier.is_none() {
+            let code = line.split('#').next().unwrap_or("");
+            if let Some(eq) = code.find('=') {
+                key_from_earlier = last_key_before(code.get(..=eq).unwrap_or(""));
+            }
+        }
+    }
+    if loc.key.is_none() {
+        loc.key = key_from_earlier;
+    }
+
+    // Inside an inline table: `name = { ... }` on this line.
+    if let Some(brace) = prefix.rfind('{')
+        && let Some(outer) = last_key_before(prefix.get(..brace).unwrap_or(""))
+    {
+        table = Some(match table {
+            Some(t) => format!("{t}.{outer}"),
+            None => outer,
+        });
+    }
+    loc.table = table;
+    loc
+}
+
+/// The backquoted words of a serde message, in order.
+fn backquoted(text: &str) -> Vec<String> {
+    text.split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, s)| s.to_string())
+        .collect()
+}
+
+/// Turn a toml/serde error into a message naming the table and key.
+fn describe_error(text: &str, error: &toml::de::Error) -> String {
+    let raw = error.message().replace('\n', "; ");
+    let Some(span) = error.span() else {
+        return raw;
+    };
+    let loc = locate(text, span.start);
+    let table_name = |t: &Option<String>| match t {
+        Some(t) => format!("in [{t}]"),
+        None => "at top level".to_string(),
+    };
+
+    if let Some(rest) = raw.strip_prefix("unknown field ") {
+        let words = backquoted(rest);
+        let (field, expected) = match words.split_first() {
+            Some((f, e)) => (f.clone(), e.join(", ")),
+            None => (String::new(), String::new()),
+        };
+        let expected = if expected.is_empty() {
+            String::new()
+        } else {
+            format!(" (expected one of: {expected})")
+        };
+        if loc.on_header {
+            let header = loc.header.unwrap_or_default();
+            return match header.rsplit_once('.') {
+                Some((parent, _)) => {
+                    format!("unknown key `{field}` in [{parent}]{expected}")
+                }
+                None => format!("unknown section [{header}]{expected}"),
+            };
+        }
+        return format!("unknown key `{field}` {}{expected}", table_name(&loc.table));
+    }
+
+    if let Some(rest) = raw.strip_prefix("missing field ") {
+        let field = backquoted(rest).into_iter().next().unwrap_or_default();
+        if span.is_empty() {
+            return format!("missing section [{field}]");
+        }
+        let table = if loc.on_header { loc.header } else { loc.table };
+        return match table {
+            Some(t) => format!("missing key `{field}` in [{t}]"),
+            None => format!("missing section [{field}]"),
+        };
+    }
+
+    let Some(key) = loc.key else {
+        return raw;
+    };
+    if let Some(rest) = raw.strip_prefix("unknown variant ") {
+        let words = backquoted(rest);
+        if let Some((found, expected)) = words.split_first() {
+            return format!(
+                "bad value {found:?} for `{key}` {} (expected one of: {})",
+                table_name(&loc.table),
+                expected.join(", ")
+            );
+        }
+    }
+    format!("bad value for `{key}` {}: {raw}", table_name(&loc.table))
+}
+
+/// The standard locations of rsvp's files (XDG on Linux).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// `$XDG_CONFIG_HOME/rsvp/config.toml`.
+    pub config_file: PathBuf,
+    /// `$XDG_DATA_HOME/rsvp`: the outbox and other durable data.
+    pub data_dir: PathBuf,
+    /// `$XDG_STATE_HOME/rsvp`: logs and the private notmuch index.
+    pub state_dir: PathBuf,
+    /// `$XDG_CACHE_HOME/rsvp`: anything that can be rebuilt.
+    pub cache_dir: PathBuf,
+}
+
+impl Paths {
+    /// The standard paths, or `None` when no home directory is known.
+    pub fn discover() -> Option<Paths> {
+        let dirs = directories::ProjectDirs::from("", "", "rsvp")?;
+        Some(Paths {
+            config_file: dirs.config_dir().join("config.toml"),
+            data_dir: dirs.data_dir().to_path_buf(),
+            // NOTE: only Linux has a state dir; elsewhere use the local data dir.
+            state_dir: dirs
+                .state_dir()
+                .unwrap_or_else(|| dirs.data_local_dir())
+                .to_path_buf(),
+            cache_dir: dirs.cache_dir().to_path_buf(),
+        })
+    }
+
+    /// Where queued replies live: `data_dir/outbox`.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+}
+
+/// Expand a leading `~`, `~/`, `$HOME` or `${HOME}` to the home directory.
+/// Other paths (and `~user`) are returned unchanged.
+pub fn expand_tilde(p: &str) -> PathBuf {
+    let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+    expand_with_home(p, home.as_deref())
+}
+
+fn expand_with_home(p: &str, home: Option<&Path>) -> PathBuf {
+    let Some(home) = home else {
+        return PathBuf::from(p);
+    };
+    for prefix in ["~", "$HOME", "${HOME}"] {
+        if let Some(rest) = p.strip_prefix(prefix) {
+            if rest.is_empty() {
+                return home.to_path_buf();
+            }
+            if let Some(rest) = rest.strip_prefix('/') {
+                return home.join(rest.trim_start_matches('/'));
+            }
+        }
+    }
+    PathBuf::from(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../config.example.toml");
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/x/config.toml"))
+    }
+
+    fn err(text: &str) -> ConfigError {
+        match parse(text) {
+            Ok(c) => panic!("expected an error, got {c:?}"),
+            Err(e) => e,
+        }
+    }
+
+    const MINIMAL: &str = "[identity]\naddresses = [\"dana@example.org\"]\n";
+
+    #[test]
+    fn example_parses_and_validates_clean() {
+        let config = parse(EXAMPLE).expect("config.example.toml parses");
+        assert_eq!(config.validate(), Vec::<String>::new());
+        assert_eq!(config.identity.name.as_deref(), Some("Dana User"));
+        assert_eq!(
+            config.identity.addresses,
+            vec!["dana@example.org", "d.user@work.example"]
+        );
+        let calendar = config.calendar.expect("example has [calendar]");
+        assert!(calendar.path.is_absolute(), "{:?}", calendar.path);
+        assert!(calendar.path.ends_with(".calendars/personal"));
+        assert_eq!(calendar.server_scheduling, ServerScheduling::Auto);
+        let send = config.send.expect("example has [send]");
+        assert_eq!(send.method, SendMethod::Smtp);
+        let smtp = config.smtp.expect("example has [smtp]");
+        assert_eq!(smtp.host, "smtp.example.org");
+        assert_eq!(smtp.effective_port(), 587);
+        assert_eq!(smtp.security, Security::Starttls);
+        assert_eq!(smtp.timeout_seconds, 30);
+        assert_eq!(
+            config.sendmail.map(|s| s.command),
+            Some("msmtp --read-envelope-from -t".to_string())
+        );
+    }
+
+    #[test]
+    fn example_documents_every_key() {
+        // Every key of every section must appear in the example (commented or not).
+        for key in [
+            "[identity]",
+            "name",
+            "addresses",
+            "[calendar]",
+            "path",
+            "server_scheduling",
+            "[send]",
+            "method",
+            "from",
+            "[smtp]",
+            "host",
+            "port",
+            "security",
+            "username",
+            "password_command",
+            "ca_file",
+            "timeout_seconds",
+            "[sendmail]",
+            "command",
+        ] {
+            assert!(EXAMPLE.contains(key), "config.example.toml lacks {key}");
+        }
+    }
+
+    #[test]
+    fn example_with_optional_keys_uncommented_validates() {
+        // Lines like `# from = "..."` show optional keys; they must be valid too.
+        let uncommented: String = EXAMPLE
+            .lines()
+            .map(|line| {
+                let rest = line.strip_prefix("# ").unwrap_or(line);
+                let is_key = rest
+                    .split_once(" = ")
+                    .is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+                if is_key { rest } else { line }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_ne!(uncommented, EXAMPLE.trim_end());
+        let config = parse(&uncommented).expect("uncommented example parses");
+        assert_eq!(config.validate(), Vec::<String>::new());
+        assert!(config.send.and_then(|s| s.from).is_some());
+        assert!(
+            config
+                .smtp
+                .and_then(|s| s.ca_file)
+                .is_some_and(|p| p.is_absolute())
+        );
+    }
+
+    #[test]
+    fn minimal_config_has_defaults() {
+        let config = parse(MINIMAL).expect("minimal config parses");
+        assert_eq!(config.validate(), Vec::<String>::new());
+        assert!(config.calendar.is_none());
+        assert!(config.send.is_none());
+        assert!(config.smtp.is_none());
+        assert!(config.sendmail.is_none());
+    }
+
+    #[test]
+    fn unknown_key_reports_file_line_and_key() {
+        let text = "# rsvp\n\n[identity]\nname = \"Dana\"\n\n\nadress = [\"dana@example.org\"]\n";
+        let e = err(text);
+        assert_eq!(e.line, Some(7));
+        assert_eq!(
+            e.to_string(),
+            "config error: /x/config.toml:7: unknown key `adress` in [identity] \
+             (expected one of: name, addresses)"
+        );
+    }
+
+    #[test]
+    fn unknown_section_is_an_error_until_it_exists() {
+        for section in ["mail", "trust", "keys"] {
+            let text = format!("{MINIMAL}\n[{section}]\nfoo = 1\n");
+            let e = err(&text);
+            assert_eq!(e.line, Some(4), "{e}");
+            assert!(
+                e.message
+                    .starts_with(&format!("unknown section [{section}]")),
+                "{e}"
+            );
+            assert!(
+                e.message
+                    .contains("identity, calendar, send, smtp, sendmail"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_key_at_top_level_and_in_other_sections() {
+        let e = err(&format!("foo = 1\n{MINIMAL}"));
+        assert_eq!(e.line, Some(1));
+        assert!(
+            e.message.starts_with("unknown key `foo` at top level"),
+            "{e}"
+        );
+
+        let e = err(&format!("{MINIMAL}[smtp]\nhost = \"h\"\nhots = \"x\"\n"));
+        assert_eq!(e.line, Some(5));
+        assert!(e.message.starts_with("unknown key `hots` in [smtp]"), "{e}");
+        assert!(e.message.contains("password_command"), "{e}");
+
+        let e = err(&format!(
+            "{MINIMAL}[calendar]\npath = \"/c\"\n[calendar.extra]\n"
+        ));
+        assert_eq!(e.line, Some(5));
+        assert!(
+            e.message.starts_with("unknown key `extra` in [calendar]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_key_in_inline_table() {
+        let e = err("identity = { addresses = [\"a@b\"], nme = \"x\" }\n");
+        assert_eq!(e.line, Some(1));
+        assert!(
+            e.message.starts_with("unknown key `nme` in [identity]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_names_key_and_line() {
+        let e = err(&format!("{MINIMAL}[smtp]\nhost = \"h\"\nport = \"587\"\n"));
+        assert_eq!(e.line, Some(5));
+        assert_eq!(
+            e.message,
+            "bad value for `port` in [smtp]: invalid type: string \"587\", expected u16"
+        );
+
+        let e = err(&format!("{MINIMAL}[smtp]\nhost = \"h\"\nport = 70000\n"));
+        assert_eq!(e.line, Some(5));
+        assert!(
+            e.message.starts_with("bad value for `port` in [smtp]"),
+            "{e}"
+        );
+
+        let e = err("[identity]\naddresses = \"dana@example.org\"\n");
+        assert_eq!(e.line, Some(2));
+        assert!(
+            e.message
+                .starts_with("bad value for `addresses` in [identity]"),
+            "{e}"
+        );
+        assert!(e.message.contains("expected a sequence"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_inside_multiline_array() {
+        let e = err("[identity]\naddresses = [\n  \"a@b\",\n  42,\n]\n");
+        assert_eq!(e.line, Some(4));
+        assert!(
+            e.message
+                .starts_with("bad value for `addresses` in [identity]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_enum_value_lists_choices() {
+        let e = err(&format!(
+            "{MINIMAL}[calendar]\npath = \"/c\"\nserver_scheduling = \"maybe\"\n"
+        ));
+        assert_eq!(e.line, Some(5));
+        assert_eq!(
+            e.message,
+            "bad value \"maybe\" for `server_scheduling` in [calendar] \
+             (expected one of: auto, on, off)"
+        );
+        let e = err(&format!("{MINIMAL}[send]\nmethod = \"pigeon\"\n"));
+        assert_eq!(e.line, Some(4));
+        assert!(e.message.contains("smtp, sendmail"), "{e}");
+    }
+
+    #[test]
+    fn missing_section_and_missing_key() {
+        let e = err("[smtp]\nhost = \"h\"\n");
+        assert_eq!(e.message, "missing section [identity]");
+        let e = err("# me\n[identity]\nname = \"Dana\"\n");
+        assert_eq!(e.line, Some(2));
+        assert_eq!(e.message, "missing key `addresses` in [identity]");
+        let e = err(&format!("{MINIMAL}[send]\nfrom = \"a@b\"\n"));
+        assert_eq!(e.message, "missing key `method` in [send]");
+    }
+
+    #[test]
+    fn syntax_error_has_line() {
+        let e = err(&format!("{MINIMAL}[smtp]\nhost = \n"));
+        assert_eq!(e.line, Some(4));
+        assert!(
+            e.to_string()
+                .starts_with("config error: /x/config.toml:4: ")
+        );
+    }
+
+    #[test]
+    fn load_missing_file_names_the_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("nope").join("config.toml");
+        let e = Config::load(&path).expect_err("missing file is an error");
+        assert_eq!(e.line, None);
+        let shown = e.to_string();
+        assert!(shown.contains(&path.display().to_string()), "{shown}");
+        assert!(shown.contains("no such file"), "{shown}");
+    }
+
+    #[test]
+    fn load_reads_a_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, MINIMAL).expect("write");
+        let config = Config::load(&path).expect("loads");
+        assert_eq!(config.identity.addresses, vec!["dana@example.org"]);
+        std::fs::write(&path, "[identity]\nadress = 1\n").expect("write");
+        let e = Config::load(&path).expect_err("bad");
+        assert_eq!(e.path, path);
+        assert_eq!(e.line, Some(2));
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        parse(text).expect("parses").validate()
+    }
+
+    fn has(problems: &[String], needle: &str) -> bool {
+        problems.iter().any(|p| p.contains(needle))
+    }
+
+    #[test]
+    fn validate_reports_no_addresses() {
+        let p = problems("[identity]\naddresses = []\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(has(&p, "addresses is empty"), "{p:?}");
+    }
+
+    #[test]
+    fn validate_reports_bad_addresses() {
+        let p = problems(
+            "[identity]\naddresses = [\"dana\", \"mailto:d@x.org\", \"mailté@x.org\", \"Dana <d@x.org>\", \"@x.org\", \"a@B.org\", \"A@b.org\"]\n",
+        );
+        assert!(has(&p, "\"dana\" is not an address"), "{p:?}");
+        assert!(has(&p, "without \"mailto:\""), "{p:?}");
+        assert!(
+            has(&p, "\"Dana <d@x.org>\" is not a plain address"),
+            "{p:?}"
+        );
+        assert!(has(&p, "\"@x.org\" is not an address"), "{p:?}");
+        assert!(has(&p, "\"A@b.org\" is listed twice"), "{p:?}");
+        assert_eq!(p.len(), 5, "{p:?}");
+    }
+
+    #[test]
+    fn validate_reports_missing_transport_sections() {
+        let p = problems(&format!("{MINIMAL}[send]\nmethod = \"smtp\"\n"));
+        assert_eq!(
+            p,
+            vec!["[send] method = \"smtp\" but there is no [smtp] section"]
+        );
+        let p = problems(&format!("{MINIMAL}[send]\nmethod = \"sendmail\"\n"));
+        assert_eq!(
+            p,
+            vec!["[send] method = \"sendmail\" but there is no [sendmail] section"]
+        );
+        let p = problems(&format!(
+            "{MINIMAL}[send]\nmethod = \"sendmail\"\nfrom = \"nobody\"\n[sendmail]\ncommand = \" \"\n"
+        ));
+        assert!(
+            has(&p, "[send] from: \"nobody\" is not an address"),
+            "{p:?}"
+        );
+        assert!(has(&p, "[sendmail] command is empty"), "{p:?}");
+        assert_eq!(p.len(), 2, "{p:?}");
+    }
+
+    #[test]
+    fn validate_security_none_only_to_loopback() {
+        for host in ["localhost", "127.0.0.1", "::1", "[::1]", "127.0.0.2"] {
+            let p = problems(&format!(
+                "{MINIMAL}[smtp]\nhost = \"{host}\"\nsecurity = \"none\"\n"
+            ));
+            assert_eq!(p, Vec::<String>::new(), "{host}");
+        }
+        for host in ["smtp.example.org", "10.0.0.1", "localhost.evil.example"] {
+            let p = problems(&format!(
+                "{MINIMAL}[smtp]\nhost = \"{host}\"\nsecurity = \"none\"\n"
+            ));
+            assert_eq!(p.len(), 1, "{host}: {p:?}");
+            assert!(has(&p, "only allowed to a loopback host"), "{p:?}");
+            assert!(has(&p, host), "{p:?}");
+        }
+        let smtp: Smtp =
+            toml::from_str("host = \"localhost\"\nsecurity = \"none\"\n").expect("smtp parses");
+        assert_eq!(smtp.effective_port(), 25);
+        let smtp: Smtp = toml::from_str("host = \"h\"\nsecurity = \"tls\"\n").expect("smtp parses");
+        assert_eq!(smtp.effective_port(), 465);
+        let smtp: Smtp = toml::from_str("host = \"h\"\nport = 2525\n").expect("smtp parses");
+        assert_eq!(smtp.effective_port(), 2525);
+    }
+
+    #[test]
+    fn validate_reports_every_smtp_problem() {
+        let p = problems(&format!(
+            "{MINIMAL}[smtp]\nhost = \"\"\nport = 0\nusername = \"dana\"\nca_file = \"certs/ca.pem\"\ntimeout_seconds = 0\n"
+        ));
+        assert!(has(&p, "[smtp] host is empty"), "{p:?}");
+        assert!(has(&p, "port 0"), "{p:?}");
+        assert!(has(&p, "password_command is missing"), "{p:?}");
+        assert!(has(&p, "ca_file \"certs/ca.pem\" is relative"), "{p:?}");
+        assert!(has(&p, "timeout_seconds"), "{p:?}");
+        assert_eq!(p.len(), 5, "{p:?}");
+        let p = problems(&format!(
+            "{MINIMAL}[smtp]\nhost = \"h\"\npassword_command = \"pass x\"\n"
+        ));
+        assert_eq!(
+            p,
+            vec!["[smtp] password_command is set but username is missing"]
+        );
+    }
+
+    #[test]
+    fn validate_reports_relative_calendar_path() {
+        let p = problems(&format!("{MINIMAL}[calendar]\npath = \"calendars/me\"\n"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            has(&p, "[calendar] path \"calendars/me\" is relative"),
+            "{p:?}"
+        );
+        let p = problems(&format!("{MINIMAL}[calendar]\npath = \"\"\n"));
+        assert_eq!(p, vec!["[calendar] path is empty"]);
+    }
+
+    #[test]
+    fn validate_reports_all_problems_at_once() {
+        let p = problems(
+            "[identity]\naddresses = []\n[calendar]\npath = \"rel\"\n[send]\nmethod = \"smtp\"\n",
+        );
+        assert_eq!(p.len(), 3, "{p:?}");
+    }
+
+    #[test]
+    fn tilde_expansion() {
+        let home = Path::new("/home/dana");
+        assert_eq!(
+            expand_with_home("~", Some(home)),
+            PathBuf::from("/home/dana")
+        );
+        assert_eq!(
+            expand_with_home("~/.calendars/personal", Some(home)),
+            PathBuf::from("/home/dana/.calendars/personal")
+        );
+        assert_eq!(
+            expand_with_home("$HOME/cal", Some(home)),
+            PathBuf::from("/home/dana/cal")
+        );
+        assert_eq!(
+            expand_with_home("${HOME}/cal", Some(home)),
+            PathBuf::from("/home/dana/cal")
+        );
+        assert_eq!(
+            expand_with_home("~other/cal", Some(home)),
+            PathBuf::from("~other/cal")
+        );
+        assert_eq!(
+            expand_with_home("$HOMEWORK/x", Some(home)),
+            PathBuf::from("$HOMEWORK/x")
+        );
+        assert_eq!(
+            expand_with_home("/abs/~", Some(home)),
+            PathBuf::from("/abs/~")
+        );
+        assert_eq!(expand_with_home("~/x", None), PathBuf::from("~/x"));
+    }
+
+    #[test]
+    fn tilde_expansion_uses_home() {
+        let Some(home) = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()) else {
+            eprintln!("no home directory; skipping");
+            return;
+        };
+        assert_eq!(expand_tilde("~/cal"), home.join("cal"));
+        let config = parse(&format!("{MINIMAL}[calendar]\npath = \"~/cal\"\n")).expect("parses");
+        assert_eq!(config.calendar.map(|c| c.path), Some(home.join("cal")));
+    }
+
+    #[test]
+    fn paths_follow_xdg() {
+        let Some(paths) = Paths::discover() else {
+            eprintln!("no home directory; skipping");
+            return;
+        };
+        assert!(paths.config_file.ends_with("rsvp/config.toml"), "{paths:?}");
+        assert!(paths.data_dir.ends_with("rsvp"), "{paths:?}");
+        assert!(paths.state_dir.ends_with("rsvp"), "{paths:?}");
+        assert!(paths.cache_dir.ends_with("rsvp"), "{paths:?}");
+        assert_eq!(paths.outbox_dir(), paths.data_dir.join("outbox"));
+        let xdg_unset = [
+            "XDG_CONFIG_HOME",
+            "XDG_DATA_HOME",
+            "XDG_STATE_HOME",
+            "XDG_CACHE_HOME",
+        ]
+        .iter()
+        .all(|v| std::env::var_os(v).is_none());
+        if let (true, Some(home)) = (xdg_unset, std::env::var_os("HOME")) {
+            let home = PathBuf::from(home);
+            assert_eq!(paths.config_file, home.join(".config/rsvp/config.toml"));
+            assert_eq!(paths.data_dir, home.join(".local/share/rsvp"));
+            assert_eq!(paths.state_dir, home.join(".local/state/rsvp"));
+            assert_eq!(paths.cache_dir, home.join(".cache/rsvp"));
+        }
+    }
+}

@@ -16,6 +16,7 @@ use rsvp::domain::ports::{CalendarStore, Outbox, Tombstones, Transport, Transpor
 use rsvp::inbox::Env;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::io::Write as _;
 use std::str::FromStr;
 
 fn main() -> ExitCode {
@@ -267,4 +268,3 @@ fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Re
     Ok(exit::OK)
 }
 
-use std::io::Write as _;

@@ -1,80 +1,748 @@
-//! Time zones: TZID resolution and VTIMEZONE generation (R1.4, R3.9, R8.9).
-//! (Interim version; the full one lands from the `config` branch.)
+//! Time zones: resolving the TZIDs real producers write (IANA, Windows,
+//! Outlook display names, libical/Mozilla prefixes, custom VTIMEZONEs),
+//! making sure every TZID written has its VTIMEZONE (R1.4, R8.9), and turning
+//! a DATE-TIME into an instant (R8.8). Pure: no clock, no environment.
 
-use super::ical::CalDate;
-use calcard::icalendar::ICalendar;
-use chrono::{DateTime, TimeZone, Utc};
+use calcard::common::PartialDateTime;
+use calcard::common::timezone::Tz as CalTz;
+use calcard::icalendar::{
+    ICalendar, ICalendarComponent, ICalendarComponentType, ICalendarEntry, ICalendarFrequency,
+    ICalendarParameterName, ICalendarProperty, ICalendarRecurrenceRule, ICalendarValue,
+    ICalendarWeekday,
+};
+use chrono::{
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc,
+    Weekday,
+};
+use chrono_tz::Tz;
 use std::str::FromStr;
 
-/// Resolve a TZID to a tz database zone: IANA names, Windows names,
-/// Outlook display names, the calendar's own VTIMEZONE.
-pub fn resolve_tzid(tzid: &str, cal: &ICalendar) -> Option<chrono_tz::Tz> {
-    let t = tzid.trim().trim_matches('"');
-    if let Ok(tz) = chrono_tz::Tz::from_str(t) {
+/// Well-known zones tried first when a VTIMEZONE is matched by its rules, so
+/// that "Customized Time Zone" becomes America/New_York, not America/Detroit.
+const PREFERRED_ZONES: &[Tz] = &[
+    Tz::Europe__London,
+    Tz::Europe__Berlin,
+    Tz::Europe__Paris,
+    Tz::Europe__Helsinki,
+    Tz::Europe__Moscow,
+    Tz::Europe__Istanbul,
+    Tz::America__New_York,
+    Tz::America__Chicago,
+    Tz::America__Denver,
+    Tz::America__Phoenix,
+    Tz::America__Los_Angeles,
+    Tz::America__Anchorage,
+    Tz::America__Halifax,
+    Tz::America__St_Johns,
+    Tz::America__Mexico_City,
+    Tz::America__Bogota,
+    Tz::America__Sao_Paulo,
+    Tz::America__Argentina__Buenos_Aires,
+    Tz::America__Santiago,
+    Tz::Pacific__Honolulu,
+    Tz::Africa__Johannesburg,
+    Tz::Africa__Lagos,
+    Tz::Africa__Cairo,
+    Tz::Africa__Nairobi,
+    Tz::Asia__Jerusalem,
+    Tz::Asia__Dubai,
+    Tz::Asia__Tehran,
+    Tz::Asia__Karachi,
+    Tz::Asia__Kolkata,
+    Tz::Asia__Kathmandu,
+    Tz::Asia__Dhaka,
+    Tz::Asia__Bangkok,
+    Tz::Asia__Singapore,
+    Tz::Asia__Shanghai,
+    Tz::Asia__Tokyo,
+    Tz::Asia__Seoul,
+    Tz::Australia__Perth,
+    Tz::Australia__Adelaide,
+    Tz::Australia__Darwin,
+    Tz::Australia__Brisbane,
+    Tz::Australia__Sydney,
+    Tz::Pacific__Auckland,
+];
+
+/// The year whose rules a VTIMEZONE is compared in when nothing in the
+/// calendar uses it (no clock in the domain, so a fixed recent year).
+const FALLBACK_YEAR: i32 = 2025;
+
+/// Resolve a TZID parameter value to an IANA zone.
+///
+/// Tries, in order: the IANA name (quotes stripped, any case); Windows and
+/// Outlook names (`Pacific Standard Time`, `(UTC+01:00) Amsterdam, Berlin, ...`)
+/// through calcard's tables; registry prefixes such as
+/// `/mozilla.org/20050126_1/Europe/Berlin` (the trailing Area/City); `Etc/GMT+5`
+/// and `UTC+11`; the calendar's own VTIMEZONE with that TZID (its
+/// X-LIC-LOCATION, X-MICROSOFT-CDO-TZID, or an IANA zone with the same rules in
+/// the years the calendar uses it); last, the bare UTC offset of an Outlook name.
+pub fn resolve_tzid(tzid: &str, cal: &ICalendar) -> Option<Tz> {
+    let name = unquote(tzid);
+    if name.is_empty() {
+        return None;
+    }
+    let weak = match resolve_name(name) {
+        Some(Resolved::Exact(tz)) => return Some(tz),
+        Some(Resolved::OffsetOnly(tz)) => Some(tz),
+        None => None,
+    };
+    if let Some(tz) = resolve_from_vtimezone(name, tzid, cal) {
         return Some(tz);
     }
-    if let Some(calcard::common::timezone::Tz::Tz(tz)) = cal.build_tz_resolver().resolve(t) {
+    weak
+}
+
+/// How sure a name-only resolution is.
+enum Resolved {
+    /// The name identifies a zone with its daylight-saving rules.
+    Exact(Tz),
+    /// Only a UTC offset was recognised (e.g. `(UTC+01:00) Somewhere`).
+    OffsetOnly(Tz),
+}
+
+/// `"x"` -> `x`, trimmed.
+fn unquote(tzid: &str) -> &str {
+    let t = tzid.trim();
+    t.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(t)
+        .trim()
+}
+
+/// An IANA name, any case.
+fn iana(name: &str) -> Option<Tz> {
+    if let Ok(tz) = Tz::from_str(name) {
         return Some(tz);
     }
-    match calcard::common::timezone::Tz::from_str(t) {
-        Ok(calcard::common::timezone::Tz::Tz(tz)) => Some(tz),
-        _ => None,
+    chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|tz| tz.name().eq_ignore_ascii_case(name))
+        .copied()
+}
+
+/// A zone from calcard's tables (Windows names, Outlook display names...).
+fn calcard_name(name: &str) -> Option<Tz> {
+    match CalTz::from_str(name).ok()? {
+        CalTz::Tz(tz) => Some(tz),
+        CalTz::Fixed(offset) => fixed_zone(offset.local_minus_utc()),
+        CalTz::Floating => None,
     }
 }
 
-/// The instant of a date value; floating and DATE values are read in `fallback`.
-pub fn to_instant(
-    value: &CalDate,
-    cal: &ICalendar,
-    fallback: chrono_tz::Tz,
-) -> Option<DateTime<Utc>> {
-    match value {
-        CalDate::Utc(t) => Some(Utc.from_utc_datetime(t)),
-        CalDate::Date(_) | CalDate::Floating(_) => fallback
-            .from_local_datetime(&value.naive())
-            .earliest()
-            .map(|d| d.with_timezone(&Utc)),
-        CalDate::Zoned { tzid, local } => {
-            let tz = resolve_tzid(tzid, cal).unwrap_or(fallback);
-            tz.from_local_datetime(local)
-                .earliest()
-                .or_else(|| {
-                    // In the spring gap: use the offset from before the gap (R8.8).
-                    tz.from_local_datetime(&(*local + chrono::Duration::hours(1)))
-                        .earliest()
-                        .map(|d| d - chrono::Duration::hours(1))
-                })
-                .map(|d| d.with_timezone(&Utc))
-        }
+/// `Etc/GMT-1` for +01:00 (the Etc sign is inverted); `None` for odd offsets.
+fn fixed_zone(seconds: i32) -> Option<Tz> {
+    if seconds % 3600 != 0 {
+        return None;
     }
+    let hours = seconds / 3600;
+    if hours == 0 {
+        return Some(Tz::UTC);
+    }
+    let sign = if hours > 0 { '-' } else { '+' };
+    Tz::from_str(&format!("Etc/GMT{sign}{}", hours.abs())).ok()
 }
 
-/// Distinct TZID parameters used outside VTIMEZONE, in first-use order.
-pub fn tzids_used(cal: &ICalendar) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for comp in &cal.components {
-        if matches!(
-            comp.component_type,
-            calcard::icalendar::ICalendarComponentType::VTimezone
-                | calcard::icalendar::ICalendarComponentType::Standard
-                | calcard::icalendar::ICalendarComponentType::Daylight
-        ) {
+/// `UTC+11`, `GMT-05:00`, `UTC+0530` -> seconds east of UTC.
+fn parse_utc_offset(name: &str) -> Option<i32> {
+    let upper = name.trim().to_ascii_uppercase();
+    let rest = upper
+        .strip_prefix("UTC")
+        .or_else(|| upper.strip_prefix("GMT"))?
+        .trim_start();
+    let (sign, digits) = match rest.chars().next()? {
+        '+' => (1, rest.get(1..)?),
+        '-' => (-1, rest.get(1..)?),
+        _ => return None,
+    };
+    let digits = digits.trim();
+    let (h, m) = match digits.split_once(':') {
+        Some((h, m)) => (h, m),
+        None if digits.len() > 2 => (
+            digits.get(..digits.len() - 2)?,
+            digits.get(digits.len() - 2..)?,
+        ),
+        None => (digits, "0"),
+    };
+    let h: i32 = h.parse().ok()?;
+    let m: i32 = m.parse().ok()?;
+    if h > 14 || m > 59 {
+        return None;
+    }
+    Some(sign * (h * 3600 + m * 60))
+}
+
+/// Zones whose city is one of the comma/semicolon separated words of `list`
+/// (`Brussels, Copenhagen, Madrid, Paris` -> Europe/Brussels).
+fn city_zone(list: &str) -> Option<Tz> {
+    for part in list.split([',', ';']) {
+        let city = part.trim().replace(' ', "_");
+        if city.len() < 3 {
             continue;
         }
-        for e in &comp.entries {
-            if let Some(t) = e.tz_id() {
-                if !out.iter().any(|o| o == t) {
-                    out.push(t.to_string());
+        let found = chrono_tz::TZ_VARIANTS.iter().find(|tz| {
+            let name = tz.name();
+            name.contains('/')
+                && !name.starts_with("Etc/")
+                && name
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(&city))
+        });
+        if let Some(tz) = found {
+            return Some(*tz);
+        }
+    }
+    None
+}
+
+/// Resolve by the name alone.
+fn resolve_name(name: &str) -> Option<Resolved> {
+    if let Some(tz) = iana(name) {
+        return Some(Resolved::Exact(tz));
+    }
+
+    // Outlook display names: "(UTC+01:00) Brussels, Copenhagen, Madrid, Paris".
+    if let Some(inner) = name.strip_prefix('(')
+        && let Some((offset, rest)) = inner.split_once(')')
+    {
+        let rest = rest.trim();
+        if let Some(tz) = calcard_name(rest)
+            .or_else(|| rest.split(';').next().and_then(|r| calcard_name(r.trim())))
+            .or_else(|| city_zone(rest))
+        {
+            return Some(Resolved::Exact(tz));
+        }
+        return parse_utc_offset(offset)
+            .and_then(fixed_zone)
+            .map(Resolved::OffsetOnly);
+    }
+
+    // Registry prefixes: "/mozilla.org/20050126_1/Europe/Berlin",
+    // "/freeassociation.sourceforge.net/Tzfile/America/Argentina/Buenos_Aires".
+    if name.starts_with('/') {
+        let parts: Vec<&str> = name.split('/').filter(|p| !p.is_empty()).collect();
+        for take in [3usize, 2, 1] {
+            if let Some(start) = parts.len().checked_sub(take)
+                && let Some(tail) = parts.get(start..)
+                && let Some(tz) = iana(&tail.join("/"))
+            {
+                return Some(Resolved::Exact(tz));
+            }
+        }
+    }
+
+    // Windows names ("W. Europe Standard Time"), Outlook names without the
+    // offset prefix ("Pacific Time (US & Canada), Tijuana").
+    if let Some(tz) = calcard_name(name) {
+        return Some(Resolved::Exact(tz));
+    }
+    if let Some(first) = name.split([';', ',']).next()
+        && first.len() < name.len()
+        && let Some(tz) = calcard_name(first.trim())
+    {
+        return Some(Resolved::Exact(tz));
+    }
+
+    // "Europe_Berlin", "America-Chicago": a separator instead of the slash.
+    for sep in ['_', '-', ' '] {
+        if let Some((area, city)) = name.split_once(sep)
+            && let Some(tz) = iana(&format!("{area}/{city}"))
+        {
+            return Some(Resolved::Exact(tz));
+        }
+    }
+
+    // "UTC+11", "GMT-05:00": fixed offsets spelled out.
+    if let Some(tz) = parse_utc_offset(name).and_then(fixed_zone) {
+        return Some(Resolved::Exact(tz));
+    }
+    None
+}
+
+/// Text value of the first `name` property of `component`.
+fn text_property<'a>(
+    component: &'a ICalendarComponent,
+    name: &ICalendarProperty,
+) -> Option<&'a str> {
+    component
+        .entries
+        .iter()
+        .filter(|e| &e.name == name)
+        .find_map(|e| e.values.first().and_then(|v| v.as_text()))
+}
+
+/// Text value of the first X- property called `name`.
+fn other_property<'a>(component: &'a ICalendarComponent, name: &str) -> Option<&'a str> {
+    component
+        .entries
+        .iter()
+        .filter(|e| matches!(&e.name, ICalendarProperty::Other(n) if n.eq_ignore_ascii_case(name)))
+        .find_map(|e| e.values.first().and_then(|v| v.as_text()))
+}
+
+/// The VTIMEZONE of `cal` whose TZID is `name` (exactly, else ignoring case).
+fn find_vtimezone<'a>(cal: &'a ICalendar, name: &str) -> Option<(u32, &'a ICalendarComponent)> {
+    let zones = || {
+        cal.components
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.component_type == ICalendarComponentType::VTimezone)
+            .filter_map(|(i, c)| {
+                Some((
+                    u32::try_from(i).ok()?,
+                    c,
+                    text_property(c, &ICalendarProperty::Tzid)?,
+                ))
+            })
+    };
+    zones()
+        .find(|(_, _, id)| *id == name)
+        .or_else(|| zones().find(|(_, _, id)| unquote(id).eq_ignore_ascii_case(name)))
+        .map(|(i, c, _)| (i, c))
+}
+
+fn resolve_from_vtimezone(name: &str, raw_tzid: &str, cal: &ICalendar) -> Option<Tz> {
+    let (_, vtz) = find_vtimezone(cal, name)?;
+    if let Some(location) = other_property(vtz, "X-LIC-LOCATION") {
+        let location = location.strip_prefix("SystemV/").unwrap_or(location);
+        if let Some(Resolved::Exact(tz)) = resolve_name(location) {
+            return Some(tz);
+        }
+    }
+    if let Some(id) = other_property(vtz, "X-MICROSOFT-CDO-TZID")
+        && let Some(CalTz::Tz(tz)) = CalTz::from_ms_cdo_zone_id(id.trim())
+    {
+        return Some(tz);
+    }
+    let rules = VtzRules::from_component(cal, vtz)?;
+    let years = years_using(cal, name, raw_tzid);
+    rules.matching_zone(&years)
+}
+
+/// Years of the DATE-TIME values in `cal` that carry this TZID.
+fn years_using(cal: &ICalendar, name: &str, raw: &str) -> Vec<i32> {
+    let mut years: Vec<i32> = Vec::new();
+    for component in cal.components.iter().filter(|c| !is_timezone_part(c)) {
+        for entry in &component.entries {
+            let Some(tzid) = entry.tz_id() else { continue };
+            if tzid != name && tzid != raw {
+                continue;
+            }
+            for value in &entry.values {
+                if let ICalendarValue::PartialDateTime(dt) = value
+                    && let Some(year) = dt.year
+                {
+                    let year = i32::from(year);
+                    if (1900..=2200).contains(&year) && !years.contains(&year) {
+                        years.push(year);
+                    }
                 }
             }
         }
     }
-    out
+    years.sort_unstable();
+    // NOTE: a few years are enough to tell zones apart; keep the work bounded.
+    if years.len() > 4 {
+        let last = years.last().copied();
+        years.truncate(3);
+        years.extend(last);
+    }
+    if years.is_empty() {
+        years.push(FALLBACK_YEAR);
+    }
+    years
 }
 
-/// Make sure `out` has a VTIMEZONE for every TZID it uses (R1.4, R8.9):
-/// the source's own definition when it has one, else one generated from the
-/// tz database covering [from, to]. Returns warnings for unresolvable TZIDs.
+fn is_timezone_part(c: &ICalendarComponent) -> bool {
+    matches!(
+        c.component_type,
+        ICalendarComponentType::VTimezone
+            | ICalendarComponentType::Standard
+            | ICalendarComponentType::Daylight
+    )
+}
+
+/// Seconds east of UTC of a UTC-OFFSET value.
+fn offset_seconds(value: &PartialDateTime) -> Option<i32> {
+    let h = i32::from(value.tz_hour?);
+    let m = i32::from(value.tz_minute.unwrap_or(0));
+    let s = h * 3600 + m * 60;
+    Some(if value.tz_minus { -s } else { s })
+}
+
+/// One STANDARD or DAYLIGHT block of a VTIMEZONE.
+struct Observance {
+    start: NaiveDateTime,
+    from: i32,
+    to: i32,
+    rule: Option<YearlyRule>,
+    rdates: Vec<NaiveDateTime>,
+}
+
+/// The yearly rules that VTIMEZONEs use in practice.
+struct YearlyRule {
+    month: u32,
+    day: DayRule,
+    until: Option<i64>,
+    count: Option<u32>,
+}
+
+enum DayRule {
+    /// `BYDAY=-1SU`, `BYDAY=2SU`.
+    Nth(i16, Weekday),
+    /// `BYMONTHDAY=15`.
+    MonthDay(i8),
+    /// No BYDAY/BYMONTHDAY: the day of DTSTART.
+    SameDay(u32),
+}
+
+fn weekday(day: ICalendarWeekday) -> Weekday {
+    match day {
+        ICalendarWeekday::Sunday => Weekday::Sun,
+        ICalendarWeekday::Monday => Weekday::Mon,
+        ICalendarWeekday::Tuesday => Weekday::Tue,
+        ICalendarWeekday::Wednesday => Weekday::Wed,
+        ICalendarWeekday::Thursday => Weekday::Thu,
+        ICalendarWeekday::Friday => Weekday::Fri,
+        ICalendarWeekday::Saturday => Weekday::Sat,
+    }
+}
+
+fn naive(value: &PartialDateTime) -> Option<NaiveDateTime> {
+    value.to_date_time().map(|r| r.date_time)
+}
+
+impl YearlyRule {
+    fn from_rrule(rule: &ICalendarRecurrenceRule, start: NaiveDateTime, from: i32) -> Option<Self> {
+        if rule.freq != ICalendarFrequency::Yearly {
+            return None;
+        }
+        let month = rule
+            .bymonth
+            .first()
+            .map_or(start.month(), |m| u32::from(m.month()));
+        let day = if let Some(d) = rule.byday.first() {
+            DayRule::Nth(d.ordwk.unwrap_or(1), weekday(d.weekday))
+        } else if let Some(d) = rule.bymonthday.first() {
+            DayRule::MonthDay(*d)
+        } else {
+            DayRule::SameDay(start.day())
+        };
+        let until = rule.until.as_ref().and_then(|u| {
+            let r = u.to_date_time()?;
+            let offset = r.offset.map_or(from, |o| o.local_minus_utc());
+            Some(r.date_time.and_utc().timestamp() - i64::from(offset))
+        });
+        Some(YearlyRule {
+            month,
+            day,
+            until,
+            count: rule.count,
+        })
+    }
+
+    fn date_in(&self, year: i32) -> Option<NaiveDate> {
+        match self.day {
+            DayRule::Nth(n, wd) => nth_weekday(year, self.month, n, wd),
+            DayRule::MonthDay(d) if d > 0 => {
+                NaiveDate::from_ymd_opt(year, self.month, u32::try_from(d).ok()?)
+            }
+            DayRule::MonthDay(0) => None,
+            DayRule::MonthDay(d) => {
+                let last = last_day(year, self.month)?;
+                last.checked_sub_days(chrono::Days::new(u64::from(d.unsigned_abs()) - 1))
+            }
+            DayRule::SameDay(d) => NaiveDate::from_ymd_opt(year, self.month, d),
+        }
+    }
+}
+
+fn last_day(year: i32, month: u32) -> Option<NaiveDate> {
+    let (y, m) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1)?.pred_opt()
+}
+
+fn nth_weekday(year: i32, month: u32, n: i16, wd: Weekday) -> Option<NaiveDate> {
+    if n >= 0 {
+        NaiveDate::from_weekday_of_month_opt(year, month, wd, u8::try_from(n.max(1)).ok()?)
+    } else {
+        let mut date = last_day(year, month)?;
+        while date.weekday() != wd {
+            date = date.pred_opt()?;
+        }
+        let back = u64::try_from(i64::from(n.unsigned_abs()) - 1).ok()? * 7;
+        let result = date.checked_sub_days(chrono::Days::new(back))?;
+        (result.month() == month).then_some(result)
+    }
+}
+
+/// The offsets a VTIMEZONE defines, evaluated without the tz database.
+struct VtzRules {
+    observances: Vec<Observance>,
+}
+
+impl VtzRules {
+    fn from_component(cal: &ICalendar, vtz: &ICalendarComponent) -> Option<Self> {
+        let mut observances = Vec::new();
+        for id in &vtz.component_ids {
+            let Some(part) = cal.components.get(*id as usize) else {
+                continue;
+            };
+            if !matches!(
+                part.component_type,
+                ICalendarComponentType::Standard | ICalendarComponentType::Daylight
+            ) {
+                continue;
+            }
+            let mut start = None;
+            let mut from = None;
+            let mut to = None;
+            let mut rrule = None;
+            let mut rdates = Vec::new();
+            for entry in &part.entries {
+                let first = entry.values.first();
+                match (&entry.name, first) {
+                    (ICalendarProperty::Dtstart, Some(ICalendarValue::PartialDateTime(dt))) => {
+                        start = naive(dt);
+                    }
+                    (ICalendarProperty::Tzoffsetfrom, Some(ICalendarValue::PartialDateTime(o))) => {
+                        from = offset_seconds(o);
+                    }
+                    (ICalendarProperty::Tzoffsetto, Some(ICalendarValue::PartialDateTime(o))) => {
+                        to = offset_seconds(o);
+                    }
+                    (ICalendarProperty::Rrule, Some(ICalendarValue::RecurrenceRule(r))) => {
+                        rrule = Some(r);
+                    }
+                    (ICalendarProperty::Rdate, _) => {
+                        rdates.extend(entry.values.iter().filter_map(|v| match v {
+                            ICalendarValue::PartialDateTime(dt) => naive(dt),
+                            _ => None,
+                        }));
+                    }
+                    _ => {}
+                }
+            }
+            let (Some(start), Some(to)) = (start, to) else {
+                continue;
+            };
+            let from = from.unwrap_or(to);
+            let rule = rrule.and_then(|r| YearlyRule::from_rrule(r, start, from));
+            observances.push(Observance {
+                start,
+                from,
+                to,
+                rule,
+                rdates,
+            });
+        }
+        (!observances.is_empty()).then_some(VtzRules { observances })
+    }
+
+    /// Transitions (UTC seconds, new offset) relevant to `years`, sorted.
+    fn onsets(&self, years: &[i32]) -> Vec<(i64, i32)> {
+        let mut onsets = Vec::new();
+        for obs in &self.observances {
+            let utc = |local: NaiveDateTime| local.and_utc().timestamp() - i64::from(obs.from);
+            onsets.push((utc(obs.start), obs.to));
+            for rdate in &obs.rdates {
+                onsets.push((utc(*rdate), obs.to));
+            }
+            let Some(rule) = &obs.rule else { continue };
+            for &year in years {
+                for y in [year - 1, year] {
+                    if y <= obs.start.year() {
+                        continue;
+                    }
+                    if let Some(count) = rule.count
+                        && i64::from(y - obs.start.year()) >= i64::from(count)
+                    {
+                        continue;
+                    }
+                    let Some(date) = rule.date_in(y) else {
+                        continue;
+                    };
+                    let at = utc(date.and_time(obs.start.time()));
+                    if rule.until.is_some_and(|until| at > until) {
+                        continue;
+                    }
+                    onsets.push((at, obs.to));
+                }
+            }
+        }
+        onsets.sort_unstable();
+        onsets.dedup();
+        onsets
+    }
+
+    fn offset_at(&self, onsets: &[(i64, i32)], at: i64) -> i32 {
+        match onsets.partition_point(|(t, _)| *t <= at).checked_sub(1) {
+            Some(i) => onsets.get(i).map_or(0, |(_, o)| *o),
+            None => self
+                .observances
+                .iter()
+                .min_by_key(|o| o.start)
+                .map_or(0, |o| o.from),
+        }
+    }
+
+    /// An IANA zone with the same offsets as this VTIMEZONE in `years`.
+    fn matching_zone(&self, years: &[i32]) -> Option<Tz> {
+        let onsets = self.onsets(years);
+        let mut samples: Vec<i64> = Vec::new();
+        for &year in years {
+            let Some(start) = NaiveDate::from_ymd_opt(year, 1, 1) else {
+                continue;
+            };
+            let start = start.and_hms_opt(12, 0, 0).map(|d| d.and_utc().timestamp());
+            let Some(start) = start else { continue };
+            samples.extend((0..53).map(|week| start + week * 7 * 86_400));
+            let end = start + 366 * 86_400;
+            for (t, _) in onsets
+                .iter()
+                .filter(|(t, _)| *t >= start - 86_400 && *t < end)
+            {
+                samples.push(t - 60);
+                samples.push(t + 60);
+            }
+        }
+        let expected: Vec<(i64, i32)> = samples
+            .iter()
+            .map(|&t| (t, self.offset_at(&onsets, t)))
+            .collect();
+        let first = expected.first()?.1;
+        if expected.iter().all(|(_, o)| *o == first)
+            && let Some(tz) = fixed_zone(first)
+        {
+            return Some(tz);
+        }
+        let matches = |tz: &Tz| {
+            expected.iter().all(|&(t, offset)| {
+                DateTime::from_timestamp(t, 0).is_some_and(|d| {
+                    tz.offset_from_utc_datetime(&d.naive_utc())
+                        .fix()
+                        .local_minus_utc()
+                        == offset
+                })
+            })
+        };
+        PREFERRED_ZONES
+            .iter()
+            .chain(chrono_tz::TZ_VARIANTS.iter().filter(|tz| {
+                let name = tz.name();
+                name.contains('/') && !name.starts_with("Etc/")
+            }))
+            .find(|tz| matches(tz))
+            .copied()
+    }
+}
+
+/// Components of `cal` in written order (depth first from the VCALENDAR).
+fn written_order(cal: &ICalendar) -> Vec<u32> {
+    let mut order = Vec::new();
+    let mut seen = vec![false; cal.components.len()];
+    let mut stack: Vec<u32> = vec![0];
+    while let Some(id) = stack.pop() {
+        match seen.get_mut(id as usize) {
+            Some(s) if !*s => *s = true,
+            _ => continue,
+        }
+        order.push(id);
+        if let Some(c) = cal.components.get(id as usize) {
+            stack.extend(c.component_ids.iter().rev());
+        }
+    }
+    order
+}
+
+/// Distinct TZID parameter values outside VTIMEZONEs, in first-use order.
+pub fn tzids_used(cal: &ICalendar) -> Vec<String> {
+    let mut used: Vec<String> = Vec::new();
+    for id in written_order(cal) {
+        let Some(component) = cal.components.get(id as usize) else {
+            continue;
+        };
+        if is_timezone_part(component) {
+            continue;
+        }
+        for entry in &component.entries {
+            for param in &entry.params {
+                if param.name == ICalendarParameterName::Tzid
+                    && let Some(tzid) = param.value.as_text()
+                    && !used.iter().any(|u| u == tzid)
+                {
+                    used.push(tzid.to_string());
+                }
+            }
+        }
+    }
+    used
+}
+
+/// TZIDs of the VTIMEZONEs that are children of the VCALENDAR.
+fn defined_tzids(cal: &ICalendar) -> Vec<String> {
+    let Some(root) = cal.components.first() else {
+        return Vec::new();
+    };
+    root.component_ids
+        .iter()
+        .filter_map(|id| cal.components.get(*id as usize))
+        .filter(|c| c.component_type == ICalendarComponentType::VTimezone)
+        .filter_map(|c| text_property(c, &ICalendarProperty::Tzid).map(str::to_string))
+        .collect()
+}
+
+/// Copy component `id` of `source` with its sub-components into `out`
+/// (not yet attached); returns its new id.
+fn copy_subtree(out: &mut ICalendar, source: &ICalendar, id: u32, depth: usize) -> Option<u32> {
+    if depth > 8 {
+        return None;
+    }
+    let original = source.components.get(id as usize)?;
+    let new_id = u32::try_from(out.components.len()).ok()?;
+    out.components.push(ICalendarComponent {
+        component_type: original.component_type.clone(),
+        entries: original.entries.clone(),
+        component_ids: Vec::new(),
+    });
+    let mut children = Vec::with_capacity(original.component_ids.len());
+    for child in &original.component_ids {
+        if let Some(copied) = copy_subtree(out, source, *child, depth + 1) {
+            children.push(copied);
+        }
+    }
+    if let Some(c) = out.components.get_mut(new_id as usize) {
+        c.component_ids = children;
+    }
+    Some(new_id)
+}
+
+/// Put every VTIMEZONE child of the VCALENDAR before the other children,
+/// keeping the order within each group.
+fn timezones_first(cal: &mut ICalendar) {
+    let is_tz: Vec<bool> = cal
+        .components
+        .iter()
+        .map(|c| c.component_type == ICalendarComponentType::VTimezone)
+        .collect();
+    if let Some(root) = cal.components.first_mut() {
+        root.component_ids
+            .sort_by_key(|id| !is_tz.get(*id as usize).copied().unwrap_or(false));
+    }
+}
+
+/// Make sure `out` has a VTIMEZONE for every TZID it uses (R1.4, R8.9).
+///
+/// The source's VTIMEZONE with the same TZID is copied verbatim; otherwise one
+/// is generated from the tz database for the resolved zone, covering the unix
+/// seconds `from..to`, with a TZID property equal to the used TZID. VTIMEZONEs
+/// end up before the other components. Returns one warning per TZID that could
+/// not be resolved (R3.9).
 pub fn ensure_vtimezones(
     out: &mut ICalendar,
     source: &ICalendar,
@@ -82,91 +750,508 @@ pub fn ensure_vtimezones(
     to: i64,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
-    let defined: Vec<String> = out
-        .timezones()
-        .filter_map(|c| c.property(&calcard::icalendar::ICalendarProperty::Tzid))
-        .filter_map(|e| {
-            e.values
-                .first()
-                .and_then(|v| v.as_text())
-                .map(str::to_string)
-        })
-        .collect();
+    let is_calendar = out
+        .components
+        .first()
+        .is_some_and(|c| c.component_type == ICalendarComponentType::VCalendar);
+    if !is_calendar {
+        if !tzids_used(out).is_empty() {
+            warnings.push(
+                "the calendar object has no VCALENDAR, so no VTIMEZONE can be added".to_string(),
+            );
+        }
+        return warnings;
+    }
+    let defined = defined_tzids(out);
     for tzid in tzids_used(out) {
         if defined.contains(&tzid) {
             continue;
         }
-        let src = source.timezones().find(|c| {
-            c.property(&calcard::icalendar::ICalendarProperty::Tzid)
-                .and_then(|e| e.values.first())
-                .and_then(|v| v.as_text())
-                == Some(tzid.as_str())
-        });
-        if let Some(src) = src {
-            // Copy the VTIMEZONE subtree into `out`, before the first
-            // non-VTIMEZONE child.
-            let tz_id = u32::try_from(out.components.len()).unwrap_or(u32::MAX);
-            let mut comp = src.clone();
-            let children = std::mem::take(&mut comp.component_ids);
-            out.components.push(comp);
-            let mut ids = Vec::new();
-            for child in children {
-                if let Some(c) = source.components.get(child as usize) {
-                    let id = u32::try_from(out.components.len()).unwrap_or(u32::MAX);
-                    let mut c = c.clone();
-                    c.component_ids.clear();
-                    out.components.push(c);
-                    ids.push(id);
-                }
+        if let Some((id, _)) = find_vtimezone(source, &tzid)
+            .filter(|(_, c)| text_property(c, &ICalendarProperty::Tzid) == Some(tzid.as_str()))
+            && let Some(new_id) = copy_subtree(out, source, id, 0)
+        {
+            if let Some(root) = out.components.first_mut() {
+                root.component_ids.push(new_id);
             }
-            if let Some(t) = out.components.get_mut(tz_id as usize) {
-                t.component_ids = ids;
-            }
-            insert_first(out, tz_id);
             continue;
         }
-        if out.add_timezone(&tzid, from, to).is_some() {
+        let zone = resolve_tzid(&tzid, source).or_else(|| resolve_tzid(&tzid, out));
+        let Some(zone) = zone else {
+            warnings.push(format!(
+                "time zone {tzid:?} is unknown and the invitation has no VTIMEZONE for it; \
+                 its times cannot be placed exactly"
+            ));
             continue;
-        }
-        match resolve_tzid(&tzid, source) {
-            Some(tz) => {
-                if let Some(id) = out.add_timezone(tz.name(), from, to) {
-                    if let Some(c) = out.components.get_mut(id as usize) {
-                        ical_set_tzid(c, &tzid);
-                    }
-                } else {
-                    warnings.push(format!("no VTIMEZONE could be generated for TZID {tzid:?}"));
+        };
+        match out.add_timezone(zone.name(), from, to) {
+            Some(new_id) => {
+                if let Some(entry) = out.components.get_mut(new_id as usize).and_then(|c| {
+                    c.entries
+                        .iter_mut()
+                        .find(|e| e.name == ICalendarProperty::Tzid)
+                }) {
+                    *entry = ICalendarEntry::new(ICalendarProperty::Tzid).with_value(tzid.clone());
                 }
             }
-            None => warnings.push(format!("unknown time zone {tzid:?}: no VTIMEZONE included")),
+            None => warnings.push(format!(
+                "time zone {tzid:?} (resolved as {}) could not be described in a VTIMEZONE",
+                zone.name()
+            )),
         }
     }
+    timezones_first(out);
     warnings
 }
 
-fn ical_set_tzid(c: &mut calcard::icalendar::ICalendarComponent, tzid: &str) {
-    for e in &mut c.entries {
-        if e.name == calcard::icalendar::ICalendarProperty::Tzid {
-            e.values = vec![calcard::icalendar::ICalendarValue::Text(tzid.to_string())];
+/// The instant of a DATE or DATE-TIME value (R8.8).
+///
+/// A value with `Z` or an offset is exact; with a TZID it is local time in the
+/// resolved zone (`None` when the TZID cannot be resolved); floating times and
+/// DATEs (at midnight) are read in `fallback`. A repeated local time means the
+/// first occurrence; a time inside a spring gap uses the offset from before it.
+pub fn partial_to_instant(
+    value: &PartialDateTime,
+    tzid: Option<&str>,
+    cal: &ICalendar,
+    fallback: Tz,
+) -> Option<DateTime<Utc>> {
+    let result = value.to_date_time()?;
+    if value.hour.is_none() {
+        return local_to_utc(fallback, result.date_time);
+    }
+    if let Some(offset) = result.offset {
+        let at = result
+            .date_time
+            .checked_sub_signed(Duration::seconds(i64::from(offset.local_minus_utc())))?;
+        return Some(at.and_utc());
+    }
+    let zone = match tzid {
+        Some(tzid) => resolve_tzid(tzid, cal)?,
+        None => fallback,
+    };
+    local_to_utc(zone, result.date_time)
+}
+
+/// The instant of a [`CalDate`]: a TZID that cannot be resolved, floating
+/// times and DATEs are read in `fallback` (the user's zone).
+pub fn to_instant(value: &super::ical::CalDate, cal: &ICalendar, fallback: Tz) -> Option<DateTime<Utc>> {
+    use super::ical::CalDate;
+    match value {
+        CalDate::Utc(t) => Some(t.and_utc()),
+        CalDate::Date(_) | CalDate::Floating(_) => local_to_utc(fallback, value.naive()),
+        CalDate::Zoned { tzid, local } => local_to_utc(resolve_tzid(tzid, cal).unwrap_or(fallback), *local),
+    }
+}
+
+fn local_to_utc(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+    match zone.from_local_datetime(&local) {
+        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+        LocalResult::Ambiguous(first, second) => Some(first.min(second).with_timezone(&Utc)),
+        LocalResult::None => {
+            // Inside a gap: find the offset in force just before it.
+            let mut probe = local;
+            for _ in 0..(30 * 4) {
+                probe = probe.checked_sub_signed(Duration::minutes(15))?;
+                if let Some(before) = zone.from_local_datetime(&probe).earliest() {
+                    let offset = before.offset().fix().local_minus_utc();
+                    let at = local.checked_sub_signed(Duration::seconds(i64::from(offset)))?;
+                    return Some(at.and_utc());
+                }
+            }
+            None
         }
     }
 }
 
-fn insert_first(out: &mut ICalendar, id: u32) {
-    let pos = {
-        let Some(root) = out.components.first() else {
-            return;
-        };
-        root.component_ids
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cal(text: &str) -> ICalendar {
+        ICalendar::parse(text).expect("test calendar parses")
+    }
+
+    fn empty() -> ICalendar {
+        cal("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n")
+    }
+
+    #[test]
+    fn r8_9_resolves_iana_and_quoted_names() {
+        let c = empty();
+        assert_eq!(resolve_tzid("Europe/Berlin", &c), Some(Tz::Europe__Berlin));
+        assert_eq!(
+            resolve_tzid("\"Europe/Berlin\"", &c),
+            Some(Tz::Europe__Berlin)
+        );
+        assert_eq!(resolve_tzid("europe/berlin", &c), Some(Tz::Europe__Berlin));
+        assert_eq!(
+            resolve_tzid("America/Argentina/Buenos_Aires", &c),
+            Some(Tz::America__Argentina__Buenos_Aires)
+        );
+        assert_eq!(resolve_tzid("UTC", &c), Some(Tz::UTC));
+        assert_eq!(resolve_tzid("Etc/GMT+5", &c), Some(Tz::Etc__GMTPlus5));
+        assert_eq!(resolve_tzid("UTC+11", &c), Some(Tz::Etc__GMTMinus11));
+    }
+
+    #[test]
+    fn resolves_windows_names() {
+        let c = empty();
+        assert_eq!(
+            resolve_tzid("Pacific Standard Time", &c),
+            Some(Tz::America__Los_Angeles)
+        );
+        assert_eq!(
+            resolve_tzid("W. Europe Standard Time", &c),
+            Some(Tz::Europe__Berlin)
+        );
+        assert_eq!(
+            resolve_tzid("Romance Standard Time", &c),
+            Some(Tz::Europe__Paris)
+        );
+        assert_eq!(
+            resolve_tzid("Eastern Standard Time", &c),
+            Some(Tz::America__New_York)
+        );
+    }
+
+    #[test]
+    fn resolves_outlook_display_names() {
+        let c = empty();
+        assert_eq!(
+            resolve_tzid(
+                "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna",
+                &c
+            ),
+            Some(Tz::Europe__Berlin)
+        );
+        assert_eq!(
+            resolve_tzid("(UTC+01:00) Brussels, Copenhagen, Madrid, Paris", &c),
+            Some(Tz::Europe__Paris)
+        );
+        // Not in calcard's table: a listed city still names the zone.
+        assert_eq!(
+            resolve_tzid("(UTC+01:00) Sarajevo, Skopje, Warsaw, Zagreb-ish", &c),
+            Some(Tz::Europe__Sarajevo)
+        );
+        // Only the offset is recognisable: a fixed zone, the best we have.
+        assert_eq!(
+            resolve_tzid("(UTC+03:00) Nowhere Land", &c),
+            Some(Tz::Etc__GMTMinus3)
+        );
+        assert_eq!(
+            resolve_tzid("Pacific Time (US & Canada), Tijuana", &c),
+            Some(Tz::America__Los_Angeles)
+        );
+    }
+
+    #[test]
+    fn resolves_registry_prefixed_names() {
+        let c = empty();
+        assert_eq!(
+            resolve_tzid("/mozilla.org/20050126_1/Europe/Berlin", &c),
+            Some(Tz::Europe__Berlin)
+        );
+        assert_eq!(
+            resolve_tzid("/citadel.org/20190914_1/Europe/Paris", &c),
+            Some(Tz::Europe__Paris)
+        );
+        assert_eq!(
+            resolve_tzid(
+                "/freeassociation.sourceforge.net/Tzfile/America/Argentina/Buenos_Aires",
+                &c
+            ),
+            Some(Tz::America__Argentina__Buenos_Aires)
+        );
+        assert_eq!(
+            resolve_tzid("/softwarestudio.org/Olson_20011030_5/America/Chicago", &c),
+            Some(Tz::America__Chicago)
+        );
+        assert_eq!(
+            resolve_tzid("/Europe/Stockholm", &c),
+            Some(Tz::Europe__Stockholm)
+        );
+        assert_eq!(resolve_tzid("Europe_Berlin", &c), Some(Tz::Europe__Berlin));
+        assert_eq!(
+            resolve_tzid("America-Chicago", &c),
+            Some(Tz::America__Chicago)
+        );
+    }
+
+    #[test]
+    fn r3_9_unknown_names_do_not_resolve() {
+        let c = empty();
+        assert_eq!(resolve_tzid("Nowhere/Atlantis", &c), None);
+        assert_eq!(resolve_tzid("foo", &c), None);
+        assert_eq!(resolve_tzid("", &c), None);
+        assert_eq!(resolve_tzid("\"\"", &c), None);
+    }
+
+    const LOTUS: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Eastern Lotus\r\n\
+BEGIN:STANDARD\r\nDTSTART:19501029T020000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\n\
+RRULE:FREQ=YEARLY;BYMINUTE=0;BYHOUR=2;BYDAY=-1SU;BYMONTH=10\r\nEND:STANDARD\r\n\
+BEGIN:DAYLIGHT\r\nDTSTART:19500402T020000\r\nTZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400\r\n\
+RRULE:FREQ=YEARLY;BYMINUTE=0;BYHOUR=2;BYDAY=1SU;BYMONTH=4\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n\
+BEGIN:VEVENT\r\nUID:x\r\nDTSTART;TZID=Eastern Lotus:20050425T090000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+    #[test]
+    fn resolves_custom_vtimezone_by_rules_in_the_years_used() {
+        // Pre-2007 US rules, used in 2005: America/New_York had them then.
+        assert_eq!(
+            resolve_tzid("Eastern Lotus", &cal(LOTUS)),
+            Some(Tz::America__New_York)
+        );
+        // The same rules used in 2025 match no US zone (they changed in 2007).
+        let later = LOTUS.replace("20050425T090000", "20250425T090000");
+        assert_ne!(
+            resolve_tzid("Eastern Lotus", &cal(&later)),
+            Some(Tz::America__New_York)
+        );
+    }
+
+    #[test]
+    fn resolves_outlook_customized_time_zone() {
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Customized Time Zone\r\n\
+BEGIN:STANDARD\r\nDTSTART:16010101T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\n\
+RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10\r\nEND:STANDARD\r\n\
+BEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\n\
+RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n\
+BEGIN:VEVENT\r\nUID:x\r\nDTSTART;TZID=Customized Time Zone:20250113T090000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        assert_eq!(
+            resolve_tzid("Customized Time Zone", &cal(text)),
+            Some(Tz::Europe__Berlin)
+        );
+    }
+
+    #[test]
+    fn resolves_fixed_vtimezone_and_lic_location() {
+        let fixed = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:(no TZ description)\r\n\
+BEGIN:STANDARD\r\nDTSTART:16010101T000000\r\nTZOFFSETFROM:+0800\r\nTZOFFSETTO:+0800\r\nEND:STANDARD\r\n\
+END:VTIMEZONE\r\nEND:VCALENDAR\r\n";
+        assert_eq!(
+            resolve_tzid("(no TZ description)", &cal(fixed)),
+            Some(Tz::Etc__GMTMinus8)
+        );
+        let lic = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:My Zone\r\n\
+X-LIC-LOCATION:Europe/Vienna\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nTZOFFSETFROM:+0200\r\n\
+TZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n";
+        assert_eq!(resolve_tzid("My Zone", &cal(lic)), Some(Tz::Europe__Vienna));
+        // Outlook-display name with only an offset: the calendar's rules win.
+        let outlook = LOTUS
+            .replace("TZID:Eastern Lotus", "TZID:(UTC-05:00) Somewhere")
+            .replace("TZID=Eastern Lotus", "TZID=\"(UTC-05:00) Somewhere\"");
+        assert_eq!(
+            resolve_tzid("(UTC-05:00) Somewhere", &cal(&outlook)),
+            Some(Tz::America__New_York)
+        );
+    }
+
+    #[test]
+    fn tzids_used_in_first_use_order_without_vtimezones() {
+        let c = cal(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Inside/Only\r\n\
+BEGIN:STANDARD\r\nDTSTART;TZID=Inside/Only:19700101T000000\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0000\r\n\
+END:STANDARD\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART;TZID=America/New_York:20250101T090000\r\n\
+DTEND;TZID=Europe/Berlin:20250101T150000\r\nEXDATE;TZID=America/New_York:20250108T090000\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:a\r\nRECURRENCE-ID;TZID=\"Pacific Standard Time\":20250115T090000\r\n\
+DTSTART;TZID=Europe/Berlin:20250115T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        );
+        assert_eq!(
+            tzids_used(&c),
+            vec!["America/New_York", "Europe/Berlin", "Pacific Standard Time"]
+        );
+    }
+
+    fn reply_using(tzid_param: &str) -> ICalendar {
+        cal(&format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\n\
+UID:u1\r\nDTSTAMP:20250101T000000Z\r\nDTSTART;TZID={tzid_param}:20250113T090000\r\n\
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:me@example.org\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        ))
+    }
+
+    const FROM_2024: i64 = 1_704_067_200;
+    const TO_2027: i64 = 1_798_761_600;
+
+    #[test]
+    fn r1_4_generates_vtimezone_for_windows_tzid() {
+        let mut out = reply_using("Pacific Standard Time");
+        let warnings = ensure_vtimezones(&mut out, &empty(), FROM_2024, TO_2027);
+        assert_eq!(warnings, Vec::<String>::new());
+        let text = out.to_string();
+        assert!(
+            text.contains("DTSTART;TZID=\"Pacific Standard Time\":20250113T090000"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\r\nTZID:Pacific Standard Time\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("TZOFFSETTO:-0700"), "{text}");
+        assert!(text.contains("TZOFFSETTO:-0800"), "{text}");
+        let vtz = text.find("BEGIN:VTIMEZONE").expect("has VTIMEZONE");
+        let vev = text.find("BEGIN:VEVENT").expect("has VEVENT");
+        assert!(vtz < vev, "VTIMEZONE must come first:\n{text}");
+        // It re-parses, and the written TZID resolves through the VTIMEZONE too.
+        let again = cal(&text);
+        assert_eq!(defined_tzids(&again), vec!["Pacific Standard Time"]);
+        assert_eq!(tzids_used(&again), vec!["Pacific Standard Time"]);
+        assert_eq!(
+            resolve_tzid("Pacific Standard Time", &again),
+            Some(Tz::America__Los_Angeles)
+        );
+        // Idempotent: a second call adds nothing.
+        let mut twice = again.clone();
+        assert!(ensure_vtimezones(&mut twice, &empty(), FROM_2024, TO_2027).is_empty());
+        assert_eq!(twice.to_string(), text);
+    }
+
+    #[test]
+    fn t39_quoted_tzid_with_commas_round_trips() {
+        let tzid = "(UTC+01:00) Brussels, Copenhagen, Madrid, Paris";
+        let mut out = reply_using(&format!("\"{tzid}\""));
+        let warnings = ensure_vtimezones(&mut out, &empty(), FROM_2024, TO_2027);
+        assert_eq!(warnings, Vec::<String>::new());
+        let text = out.to_string();
+        let unfolded = text.replace("\r\n ", "");
+        assert!(
+            unfolded.contains(&format!("DTSTART;TZID=\"{tzid}\":20250113T090000")),
+            "{text}"
+        );
+        assert!(
+            unfolded.contains("\r\nTZID:(UTC+01:00) Brussels\\, Copenhagen\\, Madrid\\, Paris\r\n"),
+            "{text}"
+        );
+        let again = cal(&text);
+        assert_eq!(defined_tzids(&again), vec![tzid]);
+        assert_eq!(tzids_used(&again), vec![tzid]);
+        assert_eq!(again.to_string(), text, "round trip is byte-stable");
+    }
+
+    #[test]
+    fn r1_4_copies_source_vtimezone_verbatim() {
+        let source = cal(LOTUS);
+        let mut out = reply_using("Eastern Lotus");
+        let warnings = ensure_vtimezones(&mut out, &source, FROM_2024, TO_2027);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let text = out.to_string();
+        assert!(text.contains("RRULE:FREQ=YEARLY;"), "{text}");
+        assert!(text.contains("DTSTART:19501029T020000"), "{text}");
+        assert_eq!(text.matches("BEGIN:VTIMEZONE").count(), 1);
+        assert!(
+            text.find("BEGIN:VTIMEZONE") < text.find("BEGIN:VEVENT"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn r3_9_unresolvable_tzid_gives_a_warning() {
+        let mut out = reply_using("Nowhere/Atlantis");
+        let before = out.clone();
+        let warnings = ensure_vtimezones(&mut out, &empty(), FROM_2024, TO_2027);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("\"Nowhere/Atlantis\""), "{warnings:?}");
+        assert_eq!(out, before);
+    }
+
+    #[test]
+    fn existing_vtimezones_are_moved_before_events() {
+        // copy_timezones() puts VTIMEZONEs after the first child; we fix the order.
+        let source = cal(LOTUS);
+        let mut out = reply_using("Eastern Lotus");
+        out.copy_timezones(&source);
+        let warnings = ensure_vtimezones(&mut out, &source, FROM_2024, TO_2027);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let text = out.to_string();
+        assert_eq!(text.matches("BEGIN:VTIMEZONE").count(), 1, "{text}");
+        assert!(
+            text.find("BEGIN:VTIMEZONE") < text.find("BEGIN:VEVENT"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn several_tzids_each_get_one() {
+        let mut out = cal(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a\r\n\
+DTSTART;TZID=Europe/Berlin:20250113T090000\r\nDTEND;TZID=W. Europe Standard Time:20250113T100000\r\n\
+RECURRENCE-ID;TZID=Europe/Berlin:20250113T090000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        );
+        assert!(ensure_vtimezones(&mut out, &empty(), FROM_2024, TO_2027).is_empty());
+        let text = out.to_string();
+        assert_eq!(text.matches("BEGIN:VTIMEZONE").count(), 2, "{text}");
+        assert!(text.contains("TZID:Europe/Berlin\r\n"), "{text}");
+        assert!(text.contains("TZID:W. Europe Standard Time\r\n"), "{text}");
+        assert!(
+            text.rfind("END:VTIMEZONE") < text.find("BEGIN:VEVENT"),
+            "{text}"
+        );
+    }
+
+    fn dt(text: &str) -> (PartialDateTime, Option<String>, ICalendar) {
+        let c = cal(&format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a\r\n{text}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        ));
+        let entry = c
+            .components
             .iter()
-            .position(|cid| {
-                out.components.get(*cid as usize).is_none_or(|c| {
-                    c.component_type != calcard::icalendar::ICalendarComponentType::VTimezone
-                })
-            })
-            .unwrap_or(root.component_ids.len())
-    };
-    if let Some(root) = out.components.first_mut() {
-        root.component_ids.insert(pos, id);
+            .flat_map(|c| c.entries.iter())
+            .find(|e| e.name == ICalendarProperty::Dtstart)
+            .expect("DTSTART")
+            .clone();
+        let tzid = entry.tz_id().map(str::to_string);
+        let value = match entry.values.first() {
+            Some(ICalendarValue::PartialDateTime(v)) => (**v).clone(),
+            other => panic!("not a date-time: {other:?}"),
+        };
+        (value, tzid, c)
+    }
+
+    fn instant(text: &str, fallback: Tz) -> Option<String> {
+        let (value, tzid, c) = dt(text);
+        partial_to_instant(&value, tzid.as_deref(), &c, fallback).map(|t| t.to_rfc3339())
+    }
+
+    #[test]
+    fn r8_8_to_instant() {
+        let berlin = Tz::Europe__Berlin;
+        assert_eq!(
+            instant("DTSTART:20250113T090000Z", berlin).as_deref(),
+            Some("2025-01-13T09:00:00+00:00")
+        );
+        assert_eq!(
+            instant("DTSTART;TZID=Pacific Standard Time:20250713T090000", berlin).as_deref(),
+            Some("2025-07-13T16:00:00+00:00")
+        );
+        // Floating: the fallback zone.
+        assert_eq!(
+            instant("DTSTART:20250113T090000", berlin).as_deref(),
+            Some("2025-01-13T08:00:00+00:00")
+        );
+        // DATE: midnight in the fallback zone.
+        assert_eq!(
+            instant("DTSTART;VALUE=DATE:20250113", berlin).as_deref(),
+            Some("2025-01-12T23:00:00+00:00")
+        );
+        // Unknown TZID: no guess.
+        assert_eq!(
+            instant("DTSTART;TZID=Nowhere/Atlantis:20250113T090000", berlin),
+            None
+        );
+    }
+
+    #[test]
+    fn r8_8_ambiguous_and_gap_times() {
+        let berlin = Tz::Europe__Berlin;
+        // 02:30 happens twice on 2025-10-26: the first (CEST, +02:00).
+        assert_eq!(
+            instant("DTSTART;TZID=Europe/Berlin:20251026T023000", Tz::UTC).as_deref(),
+            Some("2025-10-26T00:30:00+00:00")
+        );
+        // 02:30 does not exist on 2025-03-30: the offset before the gap (+01:00).
+        assert_eq!(
+            instant("DTSTART;TZID=Europe/Berlin:20250330T023000", berlin).as_deref(),
+            Some("2025-03-30T01:30:00+00:00")
+        );
     }
 }
