@@ -13,8 +13,8 @@ use crate::domain::ical;
 use crate::domain::identity::Identity;
 use crate::domain::invite::{Invite, Method};
 use crate::domain::ports::{
-    CalendarStore, Outbox, OutboxEntry, OutboxError, StoreError, StoredObject, Tombstones, Transport,
-    TransportError,
+    CalendarStore, Outbox, OutboxEntry, OutboxError, StoreError, StoredObject, Tombstones,
+    Transport, TransportError,
 };
 use crate::domain::{apply, tz};
 use chrono::{DateTime, Utc};
@@ -71,7 +71,8 @@ pub struct Loaded {
 
 /// Read the iTIP object from raw message bytes (R7.1–R7.3).
 pub fn load(raw: &[u8]) -> Result<Loaded, InboxError> {
-    let extracted = extract::extract(raw).map_err(|e| InboxError::NotInvitation(format!("message: {e}")))?;
+    let extracted =
+        extract::extract(raw).map_err(|e| InboxError::NotInvitation(format!("message: {e}")))?;
     let mut warnings = extracted.warnings.clone();
     if extracted.parts.is_empty() {
         return Err(InboxError::NotInvitation(
@@ -204,7 +205,11 @@ pub fn show(env: &Env<'_>, raw: &[u8]) -> Result<Shown, InboxError> {
         .as_ref()
         .and_then(|m| m.from.first())
         .map(|f| f.address.clone());
-    let delivered: Vec<String> = loaded.meta.as_ref().map(|m| m.delivered_to.clone()).unwrap_or_default();
+    let delivered: Vec<String> = loaded
+        .meta
+        .as_ref()
+        .map(|m| m.delivered_to.clone())
+        .unwrap_or_default();
     let ctx = Context {
         me: env.identity,
         groups: env.groups,
@@ -219,13 +224,18 @@ pub fn show(env: &Env<'_>, raw: &[u8]) -> Result<Shown, InboxError> {
     // R3.9: a TZID with no VTIMEZONE is accepted only when it resolves.
     for tzid in tz::tzids_used(&invite.cal) {
         let has_def = invite.cal.timezones().any(|c| {
-            ical::text(c, &calcard::icalendar::ICalendarProperty::Tzid).as_deref() == Some(tzid.as_str())
+            ical::text(c, &calcard::icalendar::ICalendarProperty::Tzid).as_deref()
+                == Some(tzid.as_str())
         });
         if !has_def {
             if tz::resolve_tzid(&tzid, &invite.cal).is_some() {
-                warnings.push(format!("TZID {tzid:?} has no VTIMEZONE; using the tz database"));
+                warnings.push(format!(
+                    "TZID {tzid:?} has no VTIMEZONE; using the tz database"
+                ));
             } else {
-                warnings.push(format!("unknown time zone {tzid:?} without VTIMEZONE; times may be wrong"));
+                warnings.push(format!(
+                    "unknown time zone {tzid:?} without VTIMEZONE; times may be wrong"
+                ));
             }
         }
     }
@@ -255,7 +265,12 @@ fn apply_options(env: &Env<'_>) -> apply::Options {
 
 /// Write `cal` as the object for `uid`: update the existing file (keeping
 /// its name) or create a new one (R9.10, R9.12).
-pub fn write_object(env: &Env<'_>, existing: Option<&StoredObject>, uid: &str, cal: &calcard::icalendar::ICalendar) -> Result<StoredObject, InboxError> {
+pub fn write_object(
+    env: &Env<'_>,
+    existing: Option<&StoredObject>,
+    uid: &str,
+    cal: &calcard::icalendar::ICalendar,
+) -> Result<StoredObject, InboxError> {
     let data = ical::write(cal).into_bytes();
     match existing {
         Some(obj) => Ok(env.store.update(obj, &data)?),
@@ -295,8 +310,11 @@ fn apply_shown(env: &Env<'_>, shown: &Shown) -> Result<Applied, InboxError> {
     let opts = apply_options(env);
     let stored = shown.stored.as_ref();
     match (shown.class.status, invite.method) {
-        (Status::Duplicate, _) => Ok(Applied::NothingToDo("this version is already in your calendar".into())),
-        (Status::New | Status::Update | Status::Reschedule | Status::Poll, _) | (Status::Publish, Some(Method::Publish) | None) => {
+        (Status::Duplicate, _) => Ok(Applied::NothingToDo(
+            "this version is already in your calendar".into(),
+        )),
+        (Status::New | Status::Update | Status::Reschedule | Status::Poll, _)
+        | (Status::Publish, Some(Method::Publish) | None) => {
             let cal = apply::merge_request(invite, stored.map(|s| &s.1), env.identity, &opts);
             let obj = write_object(env, stored.map(|s| &s.0), &invite.uid, &cal)?;
             Ok(Applied::Stored {
@@ -309,8 +327,14 @@ fn apply_shown(env: &Env<'_>, shown: &Shown) -> Result<Applied, InboxError> {
                 return Ok(Applied::NothingToDo(String::new()));
             };
             let uninvited = matches!(shown.class.status, Status::Uninvited);
-            let cal = apply::apply_cancel(st, invite, scope_of(shown.class.status, invite), uninvited, &opts)
-                .map_err(|e| InboxError::Other(e.to_string()))?;
+            let cal = apply::apply_cancel(
+                st,
+                invite,
+                scope_of(shown.class.status, invite),
+                uninvited,
+                &opts,
+            )
+            .map_err(|e| InboxError::Other(e.to_string()))?;
             let obj = write_object(env, Some(obj), &invite.uid, &cal)?;
             Ok(Applied::Stored {
                 href: obj.href,
@@ -332,7 +356,13 @@ fn apply_shown(env: &Env<'_>, shown: &Shown) -> Result<Applied, InboxError> {
 fn scope_of(status: Status, invite: &Invite) -> classify::CancelScope {
     match status {
         Status::Cancel(s) => s,
-        _ if invite.components().iter().all(|c| c.recurrence_id().is_some()) => classify::CancelScope::Instances,
+        _ if invite
+            .components()
+            .iter()
+            .all(|c| c.recurrence_id().is_some()) =>
+        {
+            classify::CancelScope::Instances
+        }
         _ => classify::CancelScope::Whole,
     }
 }
@@ -347,9 +377,9 @@ pub struct Delivery {
 
 /// Send every pending reply; each leaves the outbox only when accepted.
 pub fn flush(env: &Env<'_>) -> Result<Vec<Delivery>, InboxError> {
-    let transport = env
-        .transport
-        .ok_or_else(|| InboxError::Config("no transport configured: add [send] with [smtp] or [sendmail]".into()))?;
+    let transport = env.transport.ok_or_else(|| {
+        InboxError::Config("no transport configured: add [send] with [smtp] or [sendmail]".into())
+    })?;
     let mut out = Vec::new();
     for entry in env.outbox.pending()? {
         out.push(deliver(env, transport, &entry)?);
@@ -358,7 +388,11 @@ pub fn flush(env: &Env<'_>) -> Result<Vec<Delivery>, InboxError> {
 }
 
 /// Send one outbox entry, recording the outcome.
-pub fn deliver(env: &Env<'_>, transport: &dyn Transport, entry: &OutboxEntry) -> Result<Delivery, InboxError> {
+pub fn deliver(
+    env: &Env<'_>,
+    transport: &dyn Transport,
+    entry: &OutboxEntry,
+) -> Result<Delivery, InboxError> {
     let result = transport.send(&entry.envelope, &entry.message);
     match &result {
         Ok(()) => env.outbox.mark_sent(&entry.id)?,

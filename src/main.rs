@@ -16,7 +16,6 @@ use rsvp::domain::ports::{CalendarStore, Outbox, Tombstones, Transport, Transpor
 use rsvp::inbox::Env;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::io::Write as _;
 use std::str::FromStr;
 
 fn main() -> ExitCode {
@@ -59,14 +58,19 @@ fn local_zone() -> chrono_tz::Tz {
 fn token() -> String {
     use rand::Rng;
     let mut rng = rand::thread_rng();
-    (0..16).map(|_| format!("{:x}", rng.gen_range(0..16u8))).collect()
+    (0..16)
+        .map(|_| format!("{:x}", rng.gen_range(0..16u8)))
+        .collect()
 }
 
 fn config_path(args: &Args, paths: Option<&Paths>) -> Result<PathBuf, Failure> {
     match (&args.config, paths) {
         (Some(p), _) => Ok(p.clone()),
         (None, Some(p)) => Ok(p.config_file.clone()),
-        (None, None) => Err(Failure::new(exit::CONFIG, "no home directory: pass --config PATH")),
+        (None, None) => Err(Failure::new(
+            exit::CONFIG,
+            "no home directory: pass --config PATH",
+        )),
     }
 }
 
@@ -79,7 +83,10 @@ fn load_config(path: &Path) -> Result<Config, Failure> {
         } else {
             String::new()
         };
-        return Err(Failure::new(exit::CONFIG, format!("config error: {}: {first}{more}", path.display())));
+        return Err(Failure::new(
+            exit::CONFIG,
+            format!("config error: {}: {first}{more}", path.display()),
+        ));
     }
     Ok(cfg)
 }
@@ -96,11 +103,15 @@ struct Wiring {
 }
 
 fn build_transport(cfg: &Config) -> Result<Option<Box<dyn Transport>>, TransportError> {
-    let Some(send) = &cfg.send else { return Ok(None) };
+    let Some(send) = &cfg.send else {
+        return Ok(None);
+    };
     match send.method {
         config::SendMethod::Smtp => {
             let Some(s) = &cfg.smtp else {
-                return Err(TransportError::Config("[send] method = \"smtp\" needs an [smtp] section".into()));
+                return Err(TransportError::Config(
+                    "[send] method = \"smtp\" needs an [smtp] section".into(),
+                ));
             };
             let password = match &s.password_command {
                 Some(cmd) => Some(smtp::password_from_command(cmd)?),
@@ -123,7 +134,9 @@ fn build_transport(cfg: &Config) -> Result<Option<Box<dyn Transport>>, Transport
         }
         config::SendMethod::Sendmail => {
             let Some(s) = &cfg.sendmail else {
-                return Err(TransportError::Config("[send] method = \"sendmail\" needs a [sendmail] section".into()));
+                return Err(TransportError::Config(
+                    "[send] method = \"sendmail\" needs a [sendmail] section".into(),
+                ));
             };
             Ok(Some(Box::new(SendmailTransport::new(&s.command)?)))
         }
@@ -131,15 +144,22 @@ fn build_transport(cfg: &Config) -> Result<Option<Box<dyn Transport>>, Transport
 }
 
 fn wire(cfg: &Config, paths: Option<&Paths>, need_transport: bool) -> Result<Wiring, Failure> {
-    let calendar = cfg
-        .calendar
-        .as_ref()
-        .ok_or_else(|| Failure::new(exit::CONFIG, "config error: [calendar] path is required for this command"))?;
-    let store = Vdir::open(&calendar.path).map_err(|e| Failure::new(exit::RUNTIME, e.to_string()))?;
-    let data_dir = paths
-        .map(|p| p.data_dir.clone())
-        .ok_or_else(|| Failure::new(exit::RUNTIME, "no data directory (set HOME or XDG_DATA_HOME)"))?;
-    let outbox = DirOutbox::open(&data_dir.join("outbox")).map_err(|e| Failure::new(exit::RUNTIME, e.to_string()))?;
+    let calendar = cfg.calendar.as_ref().ok_or_else(|| {
+        Failure::new(
+            exit::CONFIG,
+            "config error: [calendar] path is required for this command",
+        )
+    })?;
+    let store =
+        Vdir::open(&calendar.path).map_err(|e| Failure::new(exit::RUNTIME, e.to_string()))?;
+    let data_dir = paths.map(|p| p.data_dir.clone()).ok_or_else(|| {
+        Failure::new(
+            exit::RUNTIME,
+            "no data directory (set HOME or XDG_DATA_HOME)",
+        )
+    })?;
+    let outbox = DirOutbox::open(&data_dir.join("outbox"))
+        .map_err(|e| Failure::new(exit::RUNTIME, e.to_string()))?;
     let tombstones: Box<dyn Tombstones> = match FileTombstones::open(&data_dir) {
         Ok(t) => Box::new(t),
         Err(_) => Box::new(MemoryTombstones::default()),
@@ -161,9 +181,15 @@ fn wire(cfg: &Config, paths: Option<&Paths>, need_transport: bool) -> Result<Wir
     })
 }
 
-fn run(args: Args, out: &mut dyn std::io::Write, err: &mut dyn std::io::Write) -> Result<u8, Failure> {
+fn run(
+    args: Args,
+    out: &mut dyn std::io::Write,
+    err: &mut dyn std::io::Write,
+) -> Result<u8, Failure> {
     let paths = Paths::discover();
-    let clock = Clock { local: local_zone() };
+    let clock = Clock {
+        local: local_zone(),
+    };
     let now = chrono::Utc::now();
     let token_fn = token;
     let path = config_path(&args, paths.as_ref());
@@ -199,14 +225,29 @@ fn run(args: Args, out: &mut dyn std::io::Write, err: &mut dyn std::io::Write) -
             instance,
             dry_run,
             resend,
-        } => cli::run_reply(&env, answer, &message, comment.as_deref(), instance.as_deref(), dry_run, resend, out, err),
+        } => cli::run_reply(
+            &env,
+            answer,
+            &message,
+            comment.as_deref(),
+            instance.as_deref(),
+            dry_run,
+            resend,
+            out,
+            err,
+        ),
         Command::Apply { message } => cli::run_apply(&env, &message, err),
         Command::Outbox { action } => cli::run_outbox(&env, action, out),
         Command::Render { .. } | Command::Check => Ok(exit::OK),
     }
 }
 
-fn env_of<'a>(w: &'a Wiring, clock: &Clock, now: chrono::DateTime<chrono::Utc>, token: &'a dyn Fn() -> String) -> Env<'a> {
+fn env_of<'a>(
+    w: &'a Wiring,
+    clock: &Clock,
+    now: chrono::DateTime<chrono::Utc>,
+    token: &'a dyn Fn() -> String,
+) -> Env<'a> {
     Env {
         store: w.store.as_ref(),
         outbox: w.outbox.as_ref(),
@@ -234,7 +275,11 @@ fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Re
     match &cfg.calendar {
         Some(c) => match Vdir::open(&c.path) {
             Ok(v) => match v.list() {
-                Ok(objs) => lines.push(format!("calendar: {} ({} objects)", c.path.display(), objs.len())),
+                Ok(objs) => lines.push(format!(
+                    "calendar: {} ({} objects)",
+                    c.path.display(),
+                    objs.len()
+                )),
                 Err(e) => {
                     failed = true;
                     lines.push(format!("calendar: {e}"));
@@ -262,9 +307,14 @@ fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Re
         let _ = writeln!(out, "{l}");
     }
     if failed {
-        return Err(Failure::new(exit::CONFIG, format!("{}: the configuration has problems (listed above)", path.display())));
+        return Err(Failure::new(
+            exit::CONFIG,
+            format!(
+                "{}: the configuration has problems (listed above)",
+                path.display()
+            ),
+        ));
     }
     let _ = writeln!(out, "ok");
     Ok(exit::OK)
 }
-

@@ -53,7 +53,9 @@ impl Tombstones for FileTombstones {
         let entry = map.entry(uid.to_string()).or_insert(sequence);
         *entry = (*entry).max(sequence);
         while map.len() > MAX_ENTRIES {
-            let Some(first) = map.keys().next().cloned() else { break };
+            let Some(first) = map.keys().next().cloned() else {
+                break;
+            };
             map.remove(&first);
         }
         let data = serde_json::to_vec_pretty(&map).map_err(|e| StoreError::Io {
@@ -65,7 +67,8 @@ impl Tombstones for FileTombstones {
             message: e.to_string(),
         };
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        let (tmp, _) = fsutil::write_temp(dir, "tombstones.json", &data, 0o600, None).map_err(io)?;
+        let (tmp, _) =
+            fsutil::write_temp(dir, "tombstones.json", &data, 0o600, None).map_err(io)?;
         fs::rename(&tmp, &self.path).map_err(io)?;
         fsutil::fsync_dir(dir).map_err(io)?;
         Ok(())

@@ -23,7 +23,11 @@ pub mod exit {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "rsvp", version, about = "Answer calendar invitations from your mail, correctly.")]
+#[command(
+    name = "rsvp",
+    version,
+    about = "Answer calendar invitations from your mail, correctly."
+)]
 pub struct Args {
     /// Configuration file (default: $XDG_CONFIG_HOME/rsvp/config.toml).
     #[arg(long, global = true, value_name = "PATH")]
@@ -143,7 +147,10 @@ pub fn read_input(path: &str) -> Result<Vec<u8>, Failure> {
     };
     res.map_err(|e| Failure::new(exit::RUNTIME, format!("cannot read {path}: {e}")))?;
     if buf.len() as u64 > LIMIT {
-        return Err(Failure::new(exit::REFUSED, format!("{path}: larger than {LIMIT} bytes")));
+        return Err(Failure::new(
+            exit::REFUSED,
+            format!("{path}: larger than {LIMIT} bytes"),
+        ));
     }
     Ok(buf)
 }
@@ -212,7 +219,10 @@ pub fn run_show(env: &Env<'_>, message: &str, as_json: bool, out: Out<'_>) -> Re
     let shown = inbox::show(env, &raw)?;
     if as_json {
         let v = show_json(&shown, env);
-        write_out(out, &format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))?;
+        write_out(
+            out,
+            &format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()),
+        )?;
     } else {
         match shown.invite() {
             Some(inv) => write_out(out, &present::describe(inv, Some(&shown.class), &env.clock))?,
@@ -220,7 +230,12 @@ pub fn run_show(env: &Env<'_>, message: &str, as_json: bool, out: Out<'_>) -> Re
                 out,
                 &format!(
                     "invalid invitation: {}\n",
-                    shown.class.warnings.first().map(|w| terminal_line(w)).unwrap_or_default()
+                    shown
+                        .class
+                        .warnings
+                        .first()
+                        .map(|w| terminal_line(w))
+                        .unwrap_or_default()
                 ),
             )?,
         }
@@ -228,14 +243,27 @@ pub fn run_show(env: &Env<'_>, message: &str, as_json: bool, out: Out<'_>) -> Re
     Ok(exit::OK)
 }
 
-pub fn run_render(env: Option<&Env<'_>>, path: Option<&str>, clock: &crate::domain::diff::Clock, out: Out<'_>) -> Result<u8, Failure> {
+pub fn run_render(
+    env: Option<&Env<'_>>,
+    path: Option<&str>,
+    clock: &crate::domain::diff::Clock,
+    out: Out<'_>,
+) -> Result<u8, Failure> {
     let raw = read_input(path.unwrap_or("-"))?;
     let text = match env {
         Some(env) => {
             let shown = inbox::show(env, &raw)?;
             match shown.invite() {
                 Some(inv) => present::describe(inv, Some(&shown.class), clock),
-                None => format!("invalid invitation: {}\n", shown.class.warnings.first().map(|w| terminal_line(w)).unwrap_or_default()),
+                None => format!(
+                    "invalid invitation: {}\n",
+                    shown
+                        .class
+                        .warnings
+                        .first()
+                        .map(|w| terminal_line(w))
+                        .unwrap_or_default()
+                ),
             }
         }
         None => {
@@ -276,7 +304,12 @@ pub fn run_reply(
             .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))?;
         return Ok(exit::OK);
     }
-    let summary = done.shown.invite().and_then(|i| i.summary()).map(|s| terminal_line(&s)).unwrap_or_default();
+    let summary = done
+        .shown
+        .invite()
+        .and_then(|i| i.summary())
+        .map(|s| terminal_line(&s))
+        .unwrap_or_default();
     let to = done.envelope.to.join(", ");
     for w in &done.warnings {
         write_out(err, &format!("rsvp: warning: {}\n", terminal_line(w)))?;
@@ -284,7 +317,10 @@ pub fn run_reply(
     if done.already_sent {
         write_out(
             err,
-            &format!("rsvp: already answered {} to \"{summary}\" ({to}); nothing sent (use --resend to send again)\n", answer.partstat().human()),
+            &format!(
+                "rsvp: already answered {} to \"{summary}\" ({to}); nothing sent (use --resend to send again)\n",
+                answer.partstat().human()
+            ),
         )?;
         return Ok(exit::OK);
     }
@@ -293,7 +329,13 @@ pub fn run_reply(
     }
     match &done.send_error {
         None => {
-            write_out(err, &format!("rsvp: {} \"{summary}\": reply sent to {to}\n", answer.partstat().human()))?;
+            write_out(
+                err,
+                &format!(
+                    "rsvp: {} \"{summary}\": reply sent to {to}\n",
+                    answer.partstat().human()
+                ),
+            )?;
             Ok(exit::OK)
         }
         Some(e) => Err(Failure::new(
@@ -309,11 +351,29 @@ pub fn run_reply(
 pub fn run_apply(env: &Env<'_>, message: &str, err: Out<'_>) -> Result<u8, Failure> {
     let raw = read_input(message)?;
     let (shown, applied) = inbox::apply_message(env, &raw)?;
-    let summary = shown.invite().and_then(|i| i.summary()).map(|s| terminal_line(&s)).unwrap_or_default();
+    let summary = shown
+        .invite()
+        .and_then(|i| i.summary())
+        .map(|s| terminal_line(&s))
+        .unwrap_or_default();
     let line = match applied {
-        inbox::Applied::Stored { href, created: true } => format!("stored \"{summary}\" as {href} ({})", shown.class.status.as_str()),
-        inbox::Applied::Stored { href, created: false } => format!("updated \"{summary}\" in {href} ({})", shown.class.status.as_str()),
-        inbox::Applied::Tombstone => format!("\"{summary}\" is not in your calendar; the cancellation is remembered"),
+        inbox::Applied::Stored {
+            href,
+            created: true,
+        } => format!(
+            "stored \"{summary}\" as {href} ({})",
+            shown.class.status.as_str()
+        ),
+        inbox::Applied::Stored {
+            href,
+            created: false,
+        } => format!(
+            "updated \"{summary}\" in {href} ({})",
+            shown.class.status.as_str()
+        ),
+        inbox::Applied::Tombstone => {
+            format!("\"{summary}\" is not in your calendar; the cancellation is remembered")
+        }
         inbox::Applied::NothingToDo(why) => format!("nothing to do: {why}"),
     };
     write_out(err, &format!("rsvp: {line}\n"))?;
@@ -328,10 +388,21 @@ pub fn run_outbox(env: &Env<'_>, action: OutboxAction, out: Out<'_>) -> Result<u
                 write_out(out, "outbox is empty\n")?;
             }
             for e in pending {
-                let last = e.last_error.as_deref().map(|x| format!(" (last error: {})", terminal_line(x))).unwrap_or_default();
+                let last = e
+                    .last_error
+                    .as_deref()
+                    .map(|x| format!(" (last error: {})", terminal_line(x)))
+                    .unwrap_or_default();
                 write_out(
                     out,
-                    &format!("{}  {}  {} {}{}\n", e.id, e.envelope.to.join(","), e.key.partstat, terminal_line(&e.key.uid), last),
+                    &format!(
+                        "{}  {}  {} {}{}\n",
+                        e.id,
+                        e.envelope.to.join(","),
+                        e.key.partstat,
+                        terminal_line(&e.key.uid),
+                        last
+                    ),
                 )?;
             }
             Ok(exit::OK)
@@ -344,7 +415,10 @@ pub fn run_outbox(env: &Env<'_>, action: OutboxAction, out: Out<'_>) -> Result<u
                     Ok(()) => write_out(out, &format!("sent {} to {}\n", d.id, d.to.join(",")))?,
                     Err(e) => {
                         failed += 1;
-                        write_out(out, &format!("failed {}: {}\n", d.id, terminal_line(&e.to_string())))?;
+                        write_out(
+                            out,
+                            &format!("failed {}: {}\n", d.id, terminal_line(&e.to_string())),
+                        )?;
                     }
                 }
             }
@@ -352,7 +426,10 @@ pub fn run_outbox(env: &Env<'_>, action: OutboxAction, out: Out<'_>) -> Result<u
                 write_out(out, "outbox is empty\n")?;
             }
             if failed > 0 {
-                return Err(Failure::new(exit::RUNTIME, format!("{failed} repl(ies) still queued")));
+                return Err(Failure::new(
+                    exit::RUNTIME,
+                    format!("{failed} repl(ies) still queued"),
+                ));
             }
             Ok(exit::OK)
         }
@@ -363,6 +440,11 @@ pub fn run_outbox(env: &Env<'_>, action: OutboxAction, out: Out<'_>) -> Result<u
 pub fn is_pending(status: Status) -> bool {
     matches!(
         status,
-        Status::New | Status::Reschedule | Status::Poll | Status::Update | Status::Cancel(_) | Status::Uninvited
+        Status::New
+            | Status::Reschedule
+            | Status::Poll
+            | Status::Update
+            | Status::Cancel(_)
+            | Status::Uninvited
     )
 }

@@ -6,7 +6,10 @@ use crate::domain::diff::{self, Change, Clock};
 use crate::domain::ical::CalDate;
 use crate::domain::invite::{Comp, Invite, Method};
 use crate::domain::sanitize::{terminal_line, terminal_safe};
-use calcard::icalendar::{ICalendarFrequency, ICalendarProperty, ICalendarRecurrenceRule, ICalendarValue, ICalendarWeekday};
+use calcard::icalendar::{
+    ICalendarFrequency, ICalendarProperty, ICalendarRecurrenceRule, ICalendarValue,
+    ICalendarWeekday,
+};
 
 /// The heading word for a status, for people.
 pub fn status_words(status: Status) -> &'static str {
@@ -31,7 +34,10 @@ pub fn status_words(status: Status) -> &'static str {
 /// Describe `invite`; `class` adds status, diff and warnings.
 pub fn describe(invite: &Invite, class: Option<&Classification>, clock: &Clock) -> String {
     let mut out = String::new();
-    let title = invite.summary().map(|s| terminal_line(&s)).unwrap_or_else(|| "(no title)".into());
+    let title = invite
+        .summary()
+        .map(|s| terminal_line(&s))
+        .unwrap_or_else(|| "(no title)".into());
     let method = invite.method.map(Method::as_str).unwrap_or("no METHOD");
     out.push_str(&format!("{title}\n"));
     let mut line2 = format!("{method}");
@@ -43,7 +49,8 @@ pub fn describe(invite: &Invite, class: Option<&Classification>, clock: &Clock) 
     }
     out.push_str(&format!("{line2}\n\n"));
 
-    let all_cancelled = !invite.components().is_empty() && invite.components().iter().all(|c| c.is_cancelled());
+    let all_cancelled =
+        !invite.components().is_empty() && invite.components().iter().all(|c| c.is_cancelled());
     if invite.method == Some(Method::Cancel) || all_cancelled {
         out.push_str("*** This event is CANCELLED ***\n\n");
     }
@@ -84,14 +91,20 @@ pub fn describe(invite: &Invite, class: Option<&Classification>, clock: &Clock) 
             }
         }
         if let Some(r) = &c.reply_refusal {
-            out.push_str(&format!("\nAnswering: not possible: {}\n", terminal_line(r)));
+            out.push_str(&format!(
+                "\nAnswering: not possible: {}\n",
+                terminal_line(r)
+            ));
         }
     }
     out
 }
 
 fn override_line(invite: &Invite, o: Comp<'_>, clock: &Clock) -> String {
-    let rid = o.recurrence_id().map(|r| clock.format(&r, &invite.cal)).unwrap_or_default();
+    let rid = o
+        .recurrence_id()
+        .map(|r| clock.format(&r, &invite.cal))
+        .unwrap_or_default();
     let mut s = rid.clone();
     if o.is_cancelled() {
         s.push_str(": cancelled");
@@ -120,7 +133,10 @@ fn describe_component(out: &mut String, invite: &Invite, c: Comp<'_>, clock: &Cl
                 (CalDate::Date(s), CalDate::Date(e)) => {
                     let days = (*e - *s).num_days();
                     if days > 1 {
-                        format!(" to {} ({days} days)", (*e - chrono::Duration::days(1)).format("%a %Y-%m-%d"))
+                        format!(
+                            " to {} ({days} days)",
+                            (*e - chrono::Duration::days(1)).format("%a %Y-%m-%d")
+                        )
                     } else {
                         String::new()
                     }
@@ -136,7 +152,10 @@ fn describe_component(out: &mut String, invite: &Invite, c: Comp<'_>, clock: &Cl
     if let Some(rule) = rrule(c) {
         field(out, "Repeats:", &recurrence_words(&rule, clock, invite));
     }
-    if let Some(loc) = c.text(&ICalendarProperty::Location).filter(|s| !s.trim().is_empty()) {
+    if let Some(loc) = c
+        .text(&ICalendarProperty::Location)
+        .filter(|s| !s.trim().is_empty())
+    {
         field(out, "Where:", &terminal_line(&loc));
     }
     if let Some(link) = diff::conference(c) {
@@ -149,13 +168,20 @@ fn describe_component(out: &mut String, invite: &Invite, c: Comp<'_>, clock: &Cl
     if !atts.is_empty() {
         out.push_str("Attendees:\n");
         for a in atts.iter().take(100) {
-            out.push_str(&format!("  {:<13} {}\n", a.partstat.human(), terminal_line(&a.display())));
+            out.push_str(&format!(
+                "  {:<13} {}\n",
+                a.partstat.human(),
+                terminal_line(&a.display())
+            ));
         }
         if atts.len() > 100 {
             out.push_str(&format!("  … and {} more\n", atts.len() - 100));
         }
     }
-    if let Some(desc) = c.text(&ICalendarProperty::Description).filter(|s| !s.trim().is_empty()) {
+    if let Some(desc) = c
+        .text(&ICalendarProperty::Description)
+        .filter(|s| !s.trim().is_empty())
+    {
         out.push('\n');
         let safe = terminal_safe(desc.trim());
         for line in safe.lines().take(200) {
@@ -209,7 +235,11 @@ pub fn recurrence_words(r: &ICalendarRecurrenceRule, clock: &Clock, invite: &Inv
         ICalendarFrequency::Minutely => "minute",
         ICalendarFrequency::Secondly => "second",
     };
-    let mut s = if n == 1 { format!("every {unit}") } else { format!("every {n} {unit}s") };
+    let mut s = if n == 1 {
+        format!("every {unit}")
+    } else {
+        format!("every {n} {unit}s")
+    };
     if !r.byday.is_empty() {
         let days: Vec<String> = r
             .byday
@@ -234,7 +264,10 @@ pub fn recurrence_words(r: &ICalendarRecurrenceRule, clock: &Clock, invite: &Inv
             s.push_str(&format!(", until {}", clock.format(&d, &invite.cal)));
         }
     }
-    if matches!(r.freq, ICalendarFrequency::Secondly | ICalendarFrequency::Minutely) {
+    if matches!(
+        r.freq,
+        ICalendarFrequency::Secondly | ICalendarFrequency::Minutely
+    ) {
         s.push_str(" (suspicious: very frequent)");
     }
     s
@@ -266,9 +299,20 @@ pub fn changes_text(changes: &[Change]) -> String {
             }
             continue;
         }
-        let old = c.old.as_deref().map(terminal_line).unwrap_or_else(|| "(none)".into());
-        let new = c.new.as_deref().map(terminal_line).unwrap_or_else(|| "(none)".into());
-        out.push_str(&format!(" {mark}{}{scope}: {old} \u{2192} {new}\n", c.field));
+        let old = c
+            .old
+            .as_deref()
+            .map(terminal_line)
+            .unwrap_or_else(|| "(none)".into());
+        let new = c
+            .new
+            .as_deref()
+            .map(terminal_line)
+            .unwrap_or_else(|| "(none)".into());
+        out.push_str(&format!(
+            " {mark}{}{scope}: {old} \u{2192} {new}\n",
+            c.field
+        ));
     }
     out
 }

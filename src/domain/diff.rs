@@ -61,7 +61,7 @@ impl Clock {
                     if !same_zone {
                         s.push_str(&format!(" ({} {})", wall.format("%Y-%m-%d %H:%M"), tzid));
                     }
-                } else if self.local != chrono_tz::UTC {
+                } else if !is_utc_zone(self.local) {
                     s.push_str(&format!(" ({} UTC)", instant.format("%Y-%m-%d %H:%M")));
                 }
                 s
@@ -76,6 +76,13 @@ impl Clock {
     ) -> Option<DateTime<Utc>> {
         tz::to_instant(value, cal, self.local)
     }
+}
+
+fn is_utc_zone(tz: Tz) -> bool {
+    matches!(
+        tz.name(),
+        "UTC" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Universal" | "Zulu" | "Etc/GMT" | "GMT"
+    )
 }
 
 /// Compare two versions of one object. `me` decides which attendee changes

@@ -835,12 +835,18 @@ pub fn partial_to_instant(
 
 /// The instant of a [`CalDate`]: a TZID that cannot be resolved, floating
 /// times and DATEs are read in `fallback` (the user's zone).
-pub fn to_instant(value: &super::ical::CalDate, cal: &ICalendar, fallback: Tz) -> Option<DateTime<Utc>> {
+pub fn to_instant(
+    value: &super::ical::CalDate,
+    cal: &ICalendar,
+    fallback: Tz,
+) -> Option<DateTime<Utc>> {
     use super::ical::CalDate;
     match value {
         CalDate::Utc(t) => Some(t.and_utc()),
         CalDate::Date(_) | CalDate::Floating(_) => local_to_utc(fallback, value.naive()),
-        CalDate::Zoned { tzid, local } => local_to_utc(resolve_tzid(tzid, cal).unwrap_or(fallback), *local),
+        CalDate::Zoned { tzid, local } => {
+            local_to_utc(resolve_tzid(tzid, cal).unwrap_or(fallback), *local)
+        }
     }
 }
 

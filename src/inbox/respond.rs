@@ -44,7 +44,9 @@ pub struct Responded {
 pub fn parse_instance(text: &str, invite: &Invite) -> Result<CalDate, InboxError> {
     let t = text.trim();
     let (tzid, value) = match t.split_once(':') {
-        Some((p, v)) if p.to_ascii_uppercase().starts_with("TZID=") => (p.get(5..).map(|s| s.trim_matches('"').to_string()), v),
+        Some((p, v)) if p.to_ascii_uppercase().starts_with("TZID=") => {
+            (p.get(5..).map(|s| s.trim_matches('"').to_string()), v)
+        }
         Some((p, v)) if p.eq_ignore_ascii_case("VALUE=DATE") => (None, v),
         _ => (None, t),
     };
@@ -52,14 +54,20 @@ pub fn parse_instance(text: &str, invite: &Invite) -> Result<CalDate, InboxError
     let compact = compact.replace(' ', "T");
     let parsed = CalDate::parse_text(&compact)
         .or_else(|| CalDate::parse_text(&format!("{compact}00")))
-        .ok_or_else(|| InboxError::Usage(format!("--instance {text:?} is not a date or date-time (e.g. 20250113T090000)")))?;
+        .ok_or_else(|| {
+            InboxError::Usage(format!(
+                "--instance {text:?} is not a date or date-time (e.g. 20250113T090000)"
+            ))
+        })?;
     let template = invite
         .master()
         .and_then(|m| m.dtstart())
         .or_else(|| invite.overrides().first().and_then(|o| o.recurrence_id()));
     Ok(match (parsed, tzid, template) {
         (CalDate::Floating(local), Some(tzid), _) => CalDate::Zoned { tzid, local },
-        (CalDate::Floating(local), None, Some(CalDate::Zoned { tzid, .. })) => CalDate::Zoned { tzid, local },
+        (CalDate::Floating(local), None, Some(CalDate::Zoned { tzid, .. })) => {
+            CalDate::Zoned { tzid, local }
+        }
         (CalDate::Floating(local), None, Some(CalDate::Utc(_))) => CalDate::Utc(local),
         (CalDate::Floating(local), None, Some(CalDate::Date(_))) => CalDate::Date(local.date()),
         (other, _, _) => other,
@@ -69,14 +77,19 @@ pub fn parse_instance(text: &str, invite: &Invite) -> Result<CalDate, InboxError
 fn is_instance_fn<'a>(invite: &'a Invite, env: &'a Env<'_>) -> impl Fn(&CalDate) -> bool + 'a {
     move |rid: &CalDate| {
         invite.overrides().iter().any(|o| {
-            o.recurrence_id()
-                .is_some_and(|r| crate::domain::diff::same_instance(&r, &invite.cal, rid, &invite.cal, &env.clock))
+            o.recurrence_id().is_some_and(|r| {
+                crate::domain::diff::same_instance(&r, &invite.cal, rid, &invite.cal, &env.clock)
+            })
         }) || classify::is_instance_of(invite, rid, &invite.cal, &env.clock)
     }
 }
 
 /// Answer the invitation in `raw`.
-pub fn respond(env: &Env<'_>, raw: &[u8], req: &ResponseRequest<'_>) -> Result<Responded, InboxError> {
+pub fn respond(
+    env: &Env<'_>,
+    raw: &[u8],
+    req: &ResponseRequest<'_>,
+) -> Result<Responded, InboxError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -88,7 +101,11 @@ pub fn respond(env: &Env<'_>, raw: &[u8], req: &ResponseRequest<'_>) -> Result<R
     }
 }
 
-fn respond_once(env: &Env<'_>, raw: &[u8], req: &ResponseRequest<'_>) -> Result<Responded, InboxError> {
+fn respond_once(
+    env: &Env<'_>,
+    raw: &[u8],
+    req: &ResponseRequest<'_>,
+) -> Result<Responded, InboxError> {
     let shown = show(env, raw)?;
     if let Some(reason) = &shown.class.reply_refusal {
         return Err(InboxError::Refused(reason.clone()));
@@ -97,16 +114,18 @@ fn respond_once(env: &Env<'_>, raw: &[u8], req: &ResponseRequest<'_>) -> Result<
         .invite()
         .ok_or_else(|| InboxError::Refused("invalid invitation".into()))?
         .clone();
-    let me = shown
-        .class
-        .me()
-        .cloned()
-        .ok_or_else(|| InboxError::Refused("you are not an attendee of this invitation".into()))?;
+    let me =
+        shown.class.me().cloned().ok_or_else(|| {
+            InboxError::Refused("you are not an attendee of this invitation".into())
+        })?;
     let scope = match req.instance {
         Some(text) => Scope::Instances(vec![parse_instance(text, &invite)?]),
         None => Scope::All,
     };
-    let from_addr = env.send_from.map(str::to_string).unwrap_or_else(|| me.address.clone());
+    let from_addr = env
+        .send_from
+        .map(str::to_string)
+        .unwrap_or_else(|| me.address.clone());
     let sent_by = (from_addr != me.address).then_some(from_addr.as_str());
     let is_instance = is_instance_fn(&invite, env);
     let (cal, mut warnings) = reply::build_reply(
@@ -129,10 +148,12 @@ fn respond_once(env: &Env<'_>, raw: &[u8], req: &ResponseRequest<'_>) -> Result<
     let organizer = invite
         .organizer()
         .ok_or_else(|| InboxError::Refused("the invitation has no ORGANIZER".into()))?;
-    let to_addr = organizer
-        .email
-        .clone()
-        .ok_or_else(|| InboxError::Refused(format!("the organizer {:?} has no e-mail address", organizer.value)))?;
+    let to_addr = organizer.email.clone().ok_or_else(|| {
+        InboxError::Refused(format!(
+            "the organizer {:?} has no e-mail address",
+            organizer.value
+        ))
+    })?;
     let to = Mailbox {
         name: organizer.cn.clone().map(|n| sanitize::header_text(&n, 100)),
         address: to_addr.clone(),
@@ -157,17 +178,40 @@ fn respond_once(env: &Env<'_>, raw: &[u8], req: &ResponseRequest<'_>) -> Result<
         partstat: req.partstat.as_str().to_string(),
         sequence: invite.sequence(),
     };
-    let domain = from_addr.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_else(|| "localhost".into());
-    let existing = if req.dry_run { None } else { env.outbox.find(&key)? };
+    let domain = from_addr
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_string())
+        .unwrap_or_else(|| "localhost".into());
+    let existing = if req.dry_run {
+        None
+    } else {
+        env.outbox.find(&key)?
+    };
     let (id, message_bytes) = match &existing {
         // R9.13: a queued reply keeps its Message-ID on every retry.
         Some((entry, false)) => (entry.id.clone(), entry.message.clone()),
         _ => {
             let id = format!("{}-{}", env.now.format("%Y%m%dT%H%M%S"), (env.token)());
             let message_id = format!("{}@{}", id, domain);
-            let (text, html) = bodies(&invite, &me.party.display(), req, &env.clock, &rids, &summary);
-            let mut references: Vec<String> = shown.loaded.meta.as_ref().map(|m| m.references.clone()).unwrap_or_default();
-            let in_reply_to = shown.loaded.meta.as_ref().and_then(|m| m.message_id.clone());
+            let (text, html) = bodies(
+                &invite,
+                &me.party.display(),
+                req,
+                &env.clock,
+                &rids,
+                &summary,
+            );
+            let mut references: Vec<String> = shown
+                .loaded
+                .meta
+                .as_ref()
+                .map(|m| m.references.clone())
+                .unwrap_or_default();
+            let in_reply_to = shown
+                .loaded
+                .meta
+                .as_ref()
+                .and_then(|m| m.message_id.clone());
             if let Some(m) = &in_reply_to {
                 references.push(m.clone());
             }
@@ -215,9 +259,12 @@ fn respond_once(env: &Env<'_>, raw: &[u8], req: &ResponseRequest<'_>) -> Result<
             return Ok(result);
         }
     }
-    let transport = env
-        .transport
-        .ok_or_else(|| InboxError::Config("no transport configured: add [send] with [smtp] or [sendmail] (or use --dry-run)".into()))?;
+    let transport = env.transport.ok_or_else(|| {
+        InboxError::Config(
+            "no transport configured: add [send] with [smtp] or [sendmail] (or use --dry-run)"
+                .into(),
+        )
+    })?;
 
     // 1. Durable outbox first (R9.13).
     let (entry, fresh) = match existing {
@@ -247,13 +294,25 @@ fn respond_once(env: &Env<'_>, raw: &[u8], req: &ResponseRequest<'_>) -> Result<
         let merged_inv = Invite::from_calendar(merged, None)
             .ok()
             .and_then(|v| v.into_iter().find(|i| i.uid == invite.uid))
-            .ok_or_else(|| InboxError::Other(format!("event {}: the merged calendar object is unreadable", invite.uid)))?;
+            .ok_or_else(|| {
+                InboxError::Other(format!(
+                    "event {}: the merged calendar object is unreadable",
+                    invite.uid
+                ))
+            })?;
         let targets: Vec<Option<CalDate>> = match &scope {
             Scope::All => vec![None],
             Scope::Instances(r) => r.iter().cloned().map(Some).collect(),
         };
-        let answered = apply::apply_answer(&merged_inv, &me, env.identity, req.partstat, &targets, &opts)
-            .map_err(|e| InboxError::Other(e.to_string()))?;
+        let answered = apply::apply_answer(
+            &merged_inv,
+            &me,
+            env.identity,
+            req.partstat,
+            &targets,
+            &opts,
+        )
+        .map_err(|e| InboxError::Other(e.to_string()))?;
         let obj = write_object(env, stored.map(|s| &s.0), &invite.uid, &answered)?;
         Ok(obj.href)
     })();
