@@ -7,6 +7,8 @@
 //! Use from a test file with `mod support;`.
 #![allow(dead_code)]
 
+pub mod memenv;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
