@@ -20,6 +20,44 @@ use crate::domain::{apply, tz};
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
+/// `[calendar] server_scheduling` (R6.7): who sends the REPLY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheduling {
+    /// rsvp mails the reply and marks ORGANIZER SCHEDULE-AGENT=CLIENT ("off").
+    Client,
+    /// A CalDAV server schedules: change the calendar, never mail ("on").
+    Server,
+    /// Per event: an event that was in the calendar before rsvp saw it (no
+    /// SCHEDULE-AGENT, no rsvp bookkeeping) came from the server ("auto").
+    Auto,
+}
+
+/// Whether the stored copy came from a scheduling server (R6.7 (b)).
+pub fn came_from_server(stored: Option<&Invite>) -> bool {
+    let Some(stored) = stored else { return false };
+    let comps = stored.components();
+    let rsvp_touched = comps.iter().any(|c| {
+        c.c.property(&ical::other_prop(classify::X_RECEIVED_SEQUENCE))
+            .is_some()
+    });
+    let agent = comps.iter().any(|c| {
+        c.c.property(&calcard::icalendar::ICalendarProperty::Organizer)
+            .is_some_and(|o| {
+                o.has_parameter(&calcard::icalendar::ICalendarParameterName::ScheduleAgent)
+            })
+    });
+    !rsvp_touched && !agent
+}
+
+/// Whether rsvp mails the reply for this stored copy.
+pub fn mails_reply(env: &Env<'_>, stored: Option<&Invite>) -> bool {
+    match env.scheduling {
+        Scheduling::Client => true,
+        Scheduling::Server => false,
+        Scheduling::Auto => !came_from_server(stored),
+    }
+}
+
 /// Everything the use cases need from outside, as ports and values.
 pub struct Env<'a> {
     pub store: &'a dyn CalendarStore,
@@ -31,7 +69,8 @@ pub struct Env<'a> {
     pub groups: &'a [String],
     /// Envelope/From override (`[send] from`); else my attendee address.
     pub send_from: Option<&'a str>,
-    pub schedule_agent_client: bool,
+    /// Who sends scheduling messages for this calendar (R6.7).
+    pub scheduling: Scheduling,
     pub clock: Clock,
     pub now: DateTime<Utc>,
     /// Fresh random tokens (Message-IDs, outbox ids).
@@ -258,7 +297,7 @@ pub fn show(env: &Env<'_>, raw: &[u8]) -> Result<Shown, InboxError> {
 
 fn apply_options(env: &Env<'_>) -> apply::Options {
     apply::Options {
-        schedule_agent_client: env.schedule_agent_client,
+        schedule_agent_client: env.scheduling != Scheduling::Server,
         clock: env.clock,
     }
 }

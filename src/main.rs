@@ -99,7 +99,7 @@ struct Wiring {
     transport: Option<Box<dyn Transport>>,
     identity: Identity,
     send_from: Option<String>,
-    schedule_agent_client: bool,
+    scheduling: rsvp::inbox::Scheduling,
 }
 
 fn build_transport(cfg: &Config) -> Result<Option<Box<dyn Transport>>, TransportError> {
@@ -169,7 +169,11 @@ fn wire(cfg: &Config, paths: Option<&Paths>, need_transport: bool) -> Result<Wir
     } else {
         None
     };
-    let schedule_agent_client = !matches!(calendar.server_scheduling, config::ServerScheduling::On);
+    let scheduling = match calendar.server_scheduling {
+        config::ServerScheduling::On => rsvp::inbox::Scheduling::Server,
+        config::ServerScheduling::Off => rsvp::inbox::Scheduling::Client,
+        config::ServerScheduling::Auto => rsvp::inbox::Scheduling::Auto,
+    };
     Ok(Wiring {
         store: Box::new(store),
         outbox: Box::new(outbox),
@@ -177,7 +181,7 @@ fn wire(cfg: &Config, paths: Option<&Paths>, need_transport: bool) -> Result<Wir
         transport,
         identity: Identity::new(cfg.identity.name.clone(), &cfg.identity.addresses),
         send_from: cfg.send.as_ref().and_then(|s| s.from.clone()),
-        schedule_agent_client,
+        scheduling,
     })
 }
 
@@ -256,7 +260,7 @@ fn env_of<'a>(
         identity: &w.identity,
         groups: &[],
         send_from: w.send_from.as_deref(),
-        schedule_agent_client: w.schedule_agent_client,
+        scheduling: w.scheduling,
         clock: *clock,
         now,
         token,

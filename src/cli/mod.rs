@@ -327,6 +327,16 @@ pub fn run_reply(
     if let Some(href) = &done.href {
         write_out(err, &format!("rsvp: calendar updated ({href})\n"))?;
     }
+    if done.server_scheduled {
+        write_out(
+            err,
+            &format!(
+                "rsvp: {} \"{summary}\": not mailed; your calendar server sends the reply (server_scheduling)\n",
+                answer.partstat().human()
+            ),
+        )?;
+        return Ok(exit::OK);
+    }
     match &done.send_error {
         None => {
             write_out(

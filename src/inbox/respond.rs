@@ -34,6 +34,8 @@ pub struct Responded {
     pub sent: bool,
     /// The transport error when it did not (the reply stays queued).
     pub send_error: Option<TransportError>,
+    /// A scheduling server sends the reply (R6.7 (b)); rsvp mailed nothing.
+    pub server_scheduled: bool,
     /// The same answer had already been sent earlier; nothing was sent now.
     pub already_sent: bool,
     pub outbox_id: Option<String>,
@@ -247,10 +249,24 @@ fn respond_once(
         sent: false,
         send_error: None,
         already_sent: false,
+        server_scheduled: false,
         outbox_id: None,
         warnings: std::mem::take(&mut warnings),
     };
     if req.dry_run {
+        return Ok(result);
+    }
+    if !super::mails_reply(env, shown.stored.as_ref().map(|s| &s.1)) {
+        // R6.7 (b), T20: the server schedules; only the calendar changes.
+        result.href = Some(write_answer(
+            env,
+            &shown,
+            &invite,
+            &me,
+            req.partstat,
+            &scope,
+        )?);
+        result.server_scheduled = true;
         return Ok(result);
     }
     if let Some((_, true)) = &existing {
@@ -284,38 +300,7 @@ fn respond_once(
     result.outbox_id = Some(entry.id.clone());
 
     // 2. The calendar: merge the invitation, then my answer.
-    let written = (|| -> Result<String, InboxError> {
-        let opts = apply_options(env);
-        let stored = shown.stored.as_ref();
-        let merged = match (shown.class.status, stored) {
-            (Status::Duplicate | Status::Poll, Some((_, s))) => s.cal.clone(),
-            _ => apply::merge_request(&invite, stored.map(|s| &s.1), env.identity, &opts),
-        };
-        let merged_inv = Invite::from_calendar(merged, None)
-            .ok()
-            .and_then(|v| v.into_iter().find(|i| i.uid == invite.uid))
-            .ok_or_else(|| {
-                InboxError::Other(format!(
-                    "event {}: the merged calendar object is unreadable",
-                    invite.uid
-                ))
-            })?;
-        let targets: Vec<Option<CalDate>> = match &scope {
-            Scope::All => vec![None],
-            Scope::Instances(r) => r.iter().cloned().map(Some).collect(),
-        };
-        let answered = apply::apply_answer(
-            &merged_inv,
-            &me,
-            env.identity,
-            req.partstat,
-            &targets,
-            &opts,
-        )
-        .map_err(|e| InboxError::Other(e.to_string()))?;
-        let obj = write_object(env, stored.map(|s| &s.0), &invite.uid, &answered)?;
-        Ok(obj.href)
-    })();
+    let written = write_answer(env, &shown, &invite, &me, req.partstat, &scope);
     match written {
         Ok(href) => result.href = Some(href),
         Err(e) => {
@@ -334,6 +319,44 @@ fn respond_once(
         Err(e) => result.send_error = Some(e),
     }
     Ok(result)
+}
+
+/// Merge the invitation into the calendar and set my answer; returns the
+/// file name written.
+fn write_answer(
+    env: &Env<'_>,
+    shown: &Shown,
+    invite: &Invite,
+    me: &crate::domain::identity::MeMatch,
+    partstat: PartStat,
+    scope: &Scope,
+) -> Result<String, InboxError> {
+    let mut opts = apply_options(env);
+    let stored = shown.stored.as_ref();
+    if !super::mails_reply(env, stored.map(|s| &s.1)) {
+        opts.schedule_agent_client = false;
+    }
+    let merged = match (shown.class.status, stored) {
+        (Status::Duplicate | Status::Poll, Some((_, s))) => s.cal.clone(),
+        _ => apply::merge_request(invite, stored.map(|s| &s.1), env.identity, &opts),
+    };
+    let merged_inv = Invite::from_calendar(merged, None)
+        .ok()
+        .and_then(|v| v.into_iter().find(|i| i.uid == invite.uid))
+        .ok_or_else(|| {
+            InboxError::Other(format!(
+                "event {}: the merged calendar object is unreadable",
+                invite.uid
+            ))
+        })?;
+    let targets: Vec<Option<CalDate>> = match scope {
+        Scope::All => vec![None],
+        Scope::Instances(r) => r.iter().cloned().map(Some).collect(),
+    };
+    let answered = apply::apply_answer(&merged_inv, me, env.identity, partstat, &targets, &opts)
+        .map_err(|e| InboxError::Other(e.to_string()))?;
+    let obj = write_object(env, stored.map(|s| &s.0), &invite.uid, &answered)?;
+    Ok(obj.href)
 }
 
 /// The human parts of the reply (R7.6): what was answered.

@@ -52,7 +52,7 @@ impl MemEnv {
             identity: &self.identity,
             groups: &self.groups,
             send_from: None,
-            schedule_agent_client: true,
+            scheduling: rsvp::inbox::Scheduling::Client,
             clock: Clock { local: self.local },
             now: self.now,
             token: &token,
