@@ -140,3 +140,37 @@ pub trait Tombstones {
     fn get(&self, uid: &str) -> Result<Option<i64>, StoreError>;
     fn record(&self, uid: &str, sequence: i64) -> Result<(), StoreError>;
 }
+
+/// One message that may carry an invitation, as the mail index sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// A stable id for the message (notmuch message id, or the path).
+    pub id: String,
+    /// The message file (absolute path as text).
+    pub path: String,
+    /// Modification time of the file (unix seconds), for caches.
+    pub mtime: i64,
+    /// Tags the index holds for it (e.g. `rsvp/accepted`).
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum SourceError {
+    /// Another process holds the mail index's write lock; try again later.
+    #[error("waiting for the mail index {0}: another program is writing to it")]
+    Locked(String),
+    #[error("mail index {path}: {message}")]
+    Index { path: String, message: String },
+    #[error("message {path}: {message}")]
+    Message { path: String, message: String },
+}
+
+/// Where candidate invitation messages come from (notmuch, or memory in tests).
+pub trait InviteSource {
+    /// Messages matching the invitation query (text/calendar, application/ics, .ics).
+    fn candidates(&self) -> Result<Vec<Candidate>, SourceError>;
+    /// The raw bytes of one message.
+    fn read(&self, candidate: &Candidate) -> Result<Vec<u8>, SourceError>;
+    /// Record what was done (`+rsvp/accepted`, `-rsvp/pending` …).
+    fn tag(&self, candidate: &Candidate, add: &[&str], remove: &[&str]) -> Result<(), SourceError>;
+}
