@@ -6,7 +6,9 @@
 //! and sections are rejected everywhere (`deny_unknown_fields`), and error
 //! messages take the list of expected keys from serde, so they follow along.
 
+use crate::keymap::Keymap;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -25,6 +27,39 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     /// Sendmail-compatible command, used when `send.method = "sendmail"`.
     pub sendmail: Option<Sendmail>,
+    /// `[keys]`: TUI key bindings, action name → key or list of keys.
+    #[serde(default)]
+    pub keys: BTreeMap<String, KeyList>,
+}
+
+/// The keys of one action in `[keys]`: `"a"` or `["j", "Down"]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyList(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for KeyList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<KeyList, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = KeyList;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key such as \"a\" or a list of keys such as [\"j\", \"Down\"]")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<KeyList, E> {
+                Ok(KeyList(vec![v.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<KeyList, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = seq.next_element::<String>()? {
+                    keys.push(k);
+                }
+                Ok(KeyList(keys))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// `[identity]`: the user's names and addresses.
@@ -317,7 +352,21 @@ impl Config {
             problems.push("[sendmail] command is empty".to_string());
         }
 
+        if let Err(keys) = self.keymap() {
+            problems.extend(keys.into_iter().map(|p| format!("[keys] {p}")));
+        }
+
         problems
+    }
+
+    /// The TUI key table: the defaults with `[keys]` applied; every problem
+    /// (unknown action, bad key, a key bound twice) when it does not validate.
+    pub fn keymap(&self) -> Result<Keymap, Vec<String>> {
+        Keymap::with_overrides(
+            self.keys
+                .iter()
+                .map(|(action, keys)| (action.as_str(), keys.0.as_slice())),
+        )
     }
 }
 
@@ -674,6 +723,7 @@ mod tests {
             "timeout_seconds",
             "[sendmail]",
             "command",
+            "[keys]",
         ] {
             assert!(EXAMPLE.contains(key), "config.example.toml lacks {key}");
         }
@@ -729,7 +779,7 @@ mod tests {
 
     #[test]
     fn unknown_section_is_an_error_until_it_exists() {
-        for section in ["mail", "trust", "keys"] {
+        for section in ["mail", "trust"] {
             let text = format!("{MINIMAL}\n[{section}]\nfoo = 1\n");
             let e = err(&text);
             assert_eq!(e.line, Some(4), "{e}");
@@ -1068,5 +1118,58 @@ mod tests {
             assert_eq!(paths.state_dir, home.join(".local/state/rsvp"));
             assert_eq!(paths.cache_dir, home.join(".cache/rsvp"));
         }
+    }
+
+    #[test]
+    fn keys_section_overrides_defaults() {
+        let config = parse(&format!(
+            "{MINIMAL}[keys]\naccept = \"y\"\ndown = [\"n\", \"Down\"]\ndismiss = []\n"
+        ))
+        .expect("parses");
+        assert_eq!(config.validate(), Vec::<String>::new());
+        let map = config.keymap().expect("valid keymap");
+        use crate::keymap::{Action, Key};
+        assert_eq!(map.action(Key::char('y')), Some(Action::Accept));
+        assert_eq!(map.action(Key::char('n')), Some(Action::Down));
+        assert_eq!(map.action(Key::char('j')), None);
+        assert!(map.keys(Action::Dismiss).is_empty());
+        assert_eq!(
+            map.action(Key::char('q')),
+            Some(Action::Quit),
+            "others keep defaults"
+        );
+    }
+
+    #[test]
+    fn keys_section_reports_bad_actions_keys_and_conflicts() {
+        let config = parse(&format!(
+            "{MINIMAL}[keys]\nacept = \"y\"\napply = \"Ctlr-a\"\ndecline = \"x\"\nquit = []\n"
+        ))
+        .expect("well-formed TOML parses; validate() checks the names");
+        let problems = config.validate();
+        assert_eq!(problems.len(), 4, "{problems:#?}");
+        assert!(
+            problems[0].starts_with("[keys] unknown action \"acept\" (expected one of: down, up"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].starts_with("[keys] apply: \"Ctlr-a\" is not a key"),
+            "{problems:?}"
+        );
+        assert_eq!(problems[2], "[keys] quit: needs at least one key");
+        assert_eq!(
+            problems[3],
+            "[keys] key \"x\" is bound to both decline and dismiss; give one of them another key"
+        );
+    }
+
+    #[test]
+    fn keys_section_wrong_type_names_the_key_and_line() {
+        let e = err(&format!("{MINIMAL}[keys]\naccept = 5\n"));
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("`accept` in [keys]"), "{e}");
+        assert!(e.message.contains("expected a key such as \"a\""), "{e}");
+        let e = err(&format!("{MINIMAL}[keys]\naccept = [\"a\", 1]\n"));
+        assert!(e.message.contains("`accept` in [keys]"), "{e}");
     }
 }

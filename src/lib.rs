@@ -9,3 +9,4 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod inbox;
+pub mod keymap;
