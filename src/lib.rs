@@ -10,3 +10,4 @@ pub mod config;
 pub mod domain;
 pub mod inbox;
 pub mod keymap;
+pub mod tui;

@@ -1,0 +1,393 @@
+//! UI state only: the rows, the selection, the mode, what is in flight and
+//! the status line. Never performs I/O; only `update` changes it.
+
+use crate::domain::classify::Status;
+use crate::domain::diff::Clock;
+use crate::domain::invite::PartStat;
+use crate::inbox::Shown;
+use crate::keymap::{Action, Keymap};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One invitation as the TUI shows it: a view-model built from the engine's
+/// classification (`inbox::Shown`) plus where the message is. Every text
+/// field is already terminal-safe (R9.5).
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Stable identity of the message (the mail index id, else the path).
+    pub key: String,
+    /// The message file.
+    pub path: String,
+    pub uid: String,
+    pub status: Status,
+    /// My current answer (the stored one when the calendar has the event).
+    pub partstat: Option<PartStat>,
+    pub summary: String,
+    /// Start of the event (for all-day events: local midnight).
+    pub start: Option<DateTime<Utc>>,
+    pub all_day: bool,
+    /// Organizer's name, else address.
+    pub organizer: Option<String>,
+    pub warnings: Vec<String>,
+    /// Needs an answer (new, reschedule, poll) or applying (update, cancel).
+    pub pending: bool,
+    /// Older versions of the same UID hidden behind this one.
+    pub superseded: usize,
+    pub recurring: bool,
+    /// Upcoming occurrences one can answer alone (`i`).
+    pub occurrences: Vec<Occurrence>,
+    /// Other events of the calendar this one overlaps.
+    pub conflicts: Vec<Conflict>,
+    /// Why the engine would refuse an answer (outdated, cancelled, not invited…).
+    pub reply_refusal: Option<String>,
+    /// Why the engine would refuse to apply it to the calendar.
+    pub apply_refusal: Option<String>,
+    /// The classified invitation, for the detail pane.
+    pub shown: Shown,
+}
+
+/// One occurrence of a recurring event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occurrence {
+    /// Its RECURRENCE-ID as `inbox::ResponseRequest::instance` takes it.
+    pub instance: String,
+    /// How people see it: `Mon 2025-01-13 09:00 CET`.
+    pub label: String,
+    pub start: DateTime<Utc>,
+}
+
+/// An event of the calendar that overlaps the invitation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub uid: String,
+    /// Terminal-safe title.
+    pub summary: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// Which pane the movement keys act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Detail,
+}
+
+/// A one-line text editor (comment and filter prompts).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineInput {
+    pub text: String,
+    /// Cursor position in characters.
+    pub cursor: usize,
+}
+
+impl LineInput {
+    /// An editor holding `text`, cursor at the end.
+    pub fn with_text(text: &str) -> LineInput {
+        LineInput {
+            text: text.to_string(),
+            cursor: text.chars().count(),
+        }
+    }
+
+    fn byte_at(&self, chars: usize) -> usize {
+        self.text
+            .char_indices()
+            .nth(chars)
+            .map_or(self.text.len(), |(i, _)| i)
+    }
+
+    pub fn insert(&mut self, c: char) {
+        let at = self.byte_at(self.cursor);
+        self.text.insert(at, c);
+        self.cursor += 1;
+    }
+
+    pub fn backspace(&mut self) {
+        if self.cursor == 0 {
+            return;
+        }
+        self.cursor -= 1;
+        let at = self.byte_at(self.cursor);
+        self.text.remove(at);
+    }
+
+    pub fn delete(&mut self) {
+        if self.cursor < self.text.chars().count() {
+            let at = self.byte_at(self.cursor);
+            self.text.remove(at);
+        }
+    }
+
+    pub fn left(&mut self) {
+        self.cursor = self.cursor.saturating_sub(1);
+    }
+
+    pub fn right(&mut self) {
+        self.cursor = (self.cursor + 1).min(self.text.chars().count());
+    }
+
+    pub fn home(&mut self) {
+        self.cursor = 0;
+    }
+
+    pub fn end(&mut self) {
+        self.cursor = self.text.chars().count();
+    }
+
+    pub fn clear(&mut self) {
+        *self = LineInput::default();
+    }
+}
+
+/// What the keyboard currently talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// The help overlay, scrolled by `scroll` lines.
+    Help {
+        scroll: u16,
+    },
+    /// Typing a filter; `before` is restored on Esc.
+    Filter {
+        input: LineInput,
+        before: String,
+    },
+    /// Typing a comment to send with an answer.
+    Comment {
+        key: String,
+        partstat: PartStat,
+        input: LineInput,
+    },
+    /// Choosing the whole series or one occurrence; 0 = the series.
+    Occurrence {
+        key: String,
+        cursor: usize,
+    },
+}
+
+/// An operation in flight for one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Busy {
+    Sending(PartStat),
+    Applying,
+    Dismissing,
+}
+
+impl Busy {
+    /// What the list shows instead of the status badge.
+    pub fn label(self) -> &'static str {
+        match self {
+            Busy::Sending(_) => "sending…",
+            Busy::Applying => "applying…",
+            Busy::Dismissing => "dismissing…",
+        }
+    }
+}
+
+/// How bad a status message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+/// The message under the panes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusLine {
+    pub level: Level,
+    pub text: String,
+}
+
+/// Progress of background indexing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// Started, nothing counted yet.
+    Started,
+    /// `done` of `total` (when known) messages looked at.
+    Indexing { done: usize, total: Option<usize> },
+    /// Another program holds the index; retrying (the text says which).
+    Waiting(String),
+}
+
+/// The whole UI state.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub rows: Vec<Row>,
+    /// Index into [`State::visible`].
+    pub selected: usize,
+    pub focus: Focus,
+    pub mode: Mode,
+    /// Show everything, not only pending invitations.
+    pub show_all: bool,
+    /// Case-insensitive text filter.
+    pub filter: String,
+    /// Rows with an operation in flight, by key.
+    pub busy: BTreeMap<String, Busy>,
+    /// The occurrence chosen with `i`, by key; absent = the whole series.
+    pub scope: BTreeMap<String, Occurrence>,
+    /// Rows dismissed in this session (hidden unless showing everything).
+    pub dismissed: BTreeSet<String>,
+    pub status: Option<StatusLine>,
+    /// Waiting for the first list.
+    pub loading: bool,
+    pub indexing: Option<Progress>,
+    /// Retrying the outbox.
+    pub flushing: bool,
+    pub detail_scroll: u16,
+    pub keymap: Keymap,
+    pub clock: Clock,
+    /// Colours on (off when NO_COLOR is set).
+    pub color: bool,
+    /// `$EDITOR` can be used for comments.
+    pub editor: bool,
+    /// Heading of the screen.
+    pub title: String,
+    /// `q` was pressed while replies were in flight.
+    pub confirm_quit: bool,
+    pub quit: bool,
+}
+
+impl State {
+    /// A fresh state, loading.
+    pub fn new(keymap: Keymap, clock: Clock) -> State {
+        State {
+            rows: Vec::new(),
+            selected: 0,
+            focus: Focus::List,
+            mode: Mode::Normal,
+            show_all: false,
+            filter: String::new(),
+            busy: BTreeMap::new(),
+            scope: BTreeMap::new(),
+            dismissed: BTreeSet::new(),
+            status: None,
+            loading: true,
+            indexing: None,
+            flushing: false,
+            detail_scroll: 0,
+            keymap,
+            clock,
+            color: true,
+            editor: false,
+            title: "rsvp".to_string(),
+            confirm_quit: false,
+            quit: false,
+        }
+    }
+
+    /// Indices into `rows` of the rows on screen, in order.
+    pub fn visible(&self) -> Vec<usize> {
+        let needle = self.filter.trim().to_lowercase();
+        self.rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                self.busy.contains_key(&r.key)
+                    || self.show_all
+                    || (r.pending && !self.dismissed.contains(&r.key))
+            })
+            .filter(|(_, r)| needle.is_empty() || matches_filter(r, &needle))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The selected row, if the list is not empty.
+    pub fn selected_row(&self) -> Option<&Row> {
+        let visible = self.visible();
+        visible
+            .get(self.selected)
+            .or_else(|| visible.last())
+            .and_then(|&i| self.rows.get(i))
+    }
+
+    /// The row with `key`.
+    pub fn row(&self, key: &str) -> Option<&Row> {
+        self.rows.iter().find(|r| r.key == key)
+    }
+
+    /// Why `action` cannot be used on `row` now, or `None` when it can. The
+    /// single source for both refusing a key and showing it disabled before
+    /// it is pressed.
+    pub fn refusal(&self, row: &Row, action: Action) -> Option<String> {
+        let busy = self.busy.get(&row.key).map(|b| b.label().to_string());
+        match action {
+            Action::Accept
+            | Action::Decline
+            | Action::Tentative
+            | Action::AcceptWithComment
+            | Action::DeclineWithComment
+            | Action::TentativeWithComment => busy.or_else(|| row.reply_refusal.clone()),
+            Action::ChooseOccurrence => busy.or_else(|| row.reply_refusal.clone()).or_else(|| {
+                (!row.recurring || row.occurrences.is_empty())
+                    .then(|| "this event has no occurrences to choose from".to_string())
+            }),
+            Action::Apply => {
+                busy.or_else(|| row.apply_refusal.clone())
+                    .or_else(|| match row.status {
+                        Status::Duplicate => {
+                            Some("this version is already in your calendar".to_string())
+                        }
+                        Status::Cancelled => {
+                            Some("the cancellation is already in your calendar".to_string())
+                        }
+                        _ => None,
+                    })
+            }
+            Action::Dismiss => busy,
+            _ => None,
+        }
+    }
+
+    /// The occurrence answers apply to for `row`, if one was chosen.
+    pub fn scope_of(&self, row: &Row) -> Option<&Occurrence> {
+        self.scope.get(&row.key)
+    }
+
+    /// Counts for the heading: (pending rows, all rows).
+    pub fn counts(&self) -> (usize, usize) {
+        let pending = self
+            .rows
+            .iter()
+            .filter(|r| r.pending && !self.dismissed.contains(&r.key))
+            .count();
+        (pending, self.rows.len())
+    }
+}
+
+fn matches_filter(row: &Row, needle: &str) -> bool {
+    row.summary.to_lowercase().contains(needle)
+        || row
+            .organizer
+            .as_deref()
+            .is_some_and(|o| o.to_lowercase().contains(needle))
+        || row.uid.to_lowercase().contains(needle)
+        || row.status.as_str().contains(needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_input_edits_by_characters() {
+        let mut i = LineInput::with_text("héllo");
+        assert_eq!(i.cursor, 5);
+        i.left();
+        i.left();
+        i.backspace();
+        assert_eq!(i.text, "hélo");
+        i.home();
+        i.delete();
+        assert_eq!(i.text, "élo");
+        i.insert('→');
+        assert_eq!(i.text, "→élo");
+        assert_eq!(i.cursor, 1);
+        i.end();
+        i.right();
+        assert_eq!(i.cursor, 4);
+        i.clear();
+        assert_eq!(i, LineInput::default());
+    }
+}

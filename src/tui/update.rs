@@ -1,0 +1,709 @@
+//! The single transition function: `update(&mut State, Msg) -> Vec<Effect>`.
+//! No I/O, no terminal, no clock: effects describe work for the worker (or,
+//! for `$EDITOR`, for the terminal loop) and come back as messages.
+
+use super::state::{
+    Busy, Focus, Level, LineInput, Mode, Occurrence, Progress, Row, State, StatusLine,
+};
+use crate::domain::invite::PartStat;
+use crate::keymap::{Action, Key, KeyCode};
+
+/// Which message an effect is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The row's key.
+    pub key: String,
+    /// The message file.
+    pub path: String,
+    /// The row's title, for messages.
+    pub summary: String,
+}
+
+impl Target {
+    fn of(row: &Row) -> Target {
+        Target {
+            key: row.key.clone(),
+            path: row.path.clone(),
+            summary: row.summary.clone(),
+        }
+    }
+}
+
+/// Work to do outside `update`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// List the invitations again (everything when `all`).
+    Refresh { all: bool },
+    /// Index new mail, then list again.
+    Reindex,
+    /// Answer through `inbox::respond` (outbox → calendar → send).
+    Respond {
+        target: Target,
+        partstat: PartStat,
+        comment: Option<String>,
+        /// One occurrence (RECURRENCE-ID text), or the whole series.
+        instance: Option<String>,
+    },
+    /// Bring the calendar up to date (`inbox::apply_message`).
+    Apply { target: Target },
+    /// Mark as done without replying.
+    Dismiss { target: Target },
+    /// Send the queued replies (`inbox::flush`).
+    RetryOutbox,
+    /// Edit the comment in `$EDITOR` (run by the terminal loop, not the worker).
+    EditComment { text: String },
+}
+
+/// How an answer ended when the engine accepted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// The mail server took the reply (to these addresses).
+    Sent { to: Vec<String> },
+    /// The calendar is updated but sending failed; the reply stays queued.
+    Queued { reason: String },
+    /// The same answer had been sent before; nothing sent now.
+    AlreadySent,
+    /// A scheduling server sends the reply; only the calendar changed (R6.7).
+    ServerScheduled,
+}
+
+/// The outcome of an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answered {
+    pub partstat: PartStat,
+    pub delivery: Delivery,
+    /// Non-fatal problems (e.g. tagging the message failed).
+    pub warnings: Vec<String>,
+}
+
+/// The outcome of retrying the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flushed {
+    pub sent: usize,
+    /// One reason per reply still queued.
+    pub failed: Vec<String>,
+}
+
+/// Everything that can happen to the UI.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(Key),
+    /// A new list of invitations, or why there is none.
+    Rows(Result<Vec<Row>, String>),
+    Progress(Progress),
+    /// Indexing finished (with an optional summary) or failed.
+    Indexed(Result<Option<String>, String>),
+    Answered {
+        target: Target,
+        result: Result<Answered, String>,
+    },
+    /// Applied, with a description of what changed.
+    Applied {
+        target: Target,
+        result: Result<String, String>,
+    },
+    Dismissed {
+        target: Target,
+        result: Result<(), String>,
+    },
+    Flushed(Result<Flushed, String>),
+    /// The text back from `$EDITOR`.
+    Edited(Result<String, String>),
+    /// The worker could not start or stopped; nothing more will be done.
+    WorkerGone(String),
+}
+
+/// The effects to run when the screen opens: show what is indexed at once,
+/// then look for new mail in the background.
+pub fn init(state: &mut State) -> Vec<Effect> {
+    state.loading = true;
+    state.indexing = Some(Progress::Started);
+    vec![
+        Effect::Refresh {
+            all: state.show_all,
+        },
+        Effect::Reindex,
+    ]
+}
+
+/// Apply `msg` to `state`; returns the work it asks for.
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(state, key),
+        Msg::Rows(Ok(rows)) => {
+            let keep = state.selected_row().map(|r| r.key.clone());
+            state.rows = rows;
+            state.loading = false;
+            state
+                .scope
+                .retain(|k, _| state.rows.iter().any(|r| &r.key == k));
+            reselect(state, keep.as_deref());
+            Vec::new()
+        }
+        Msg::Rows(Err(e)) => {
+            state.loading = false;
+            error(state, format!("cannot list invitations: {e}"));
+            Vec::new()
+        }
+        Msg::Progress(p) => {
+            state.indexing = Some(p);
+            Vec::new()
+        }
+        Msg::Indexed(result) => {
+            state.indexing = None;
+            match result {
+                Ok(summary) => {
+                    if let Some(s) = summary {
+                        info(state, s);
+                    }
+                    vec![Effect::Refresh {
+                        all: state.show_all,
+                    }]
+                }
+                Err(e) => {
+                    error(state, format!("indexing failed: {e}"));
+                    Vec::new()
+                }
+            }
+        }
+        Msg::Answered { target, result } => {
+            state.busy.remove(&target.key);
+            match result {
+                Ok(a) => {
+                    answered(state, &target, &a);
+                    vec![Effect::Refresh {
+                        all: state.show_all,
+                    }]
+                }
+                Err(e) => {
+                    // The item stays answerable; the reason is on screen.
+                    error(
+                        state,
+                        format!("could not answer \"{}\": {e}", target.summary),
+                    );
+                    Vec::new()
+                }
+            }
+        }
+        Msg::Applied { target, result } => {
+            state.busy.remove(&target.key);
+            match result {
+                Ok(what) => {
+                    info(state, format!("\"{}\": {what}", target.summary));
+                    vec![Effect::Refresh {
+                        all: state.show_all,
+                    }]
+                }
+                Err(e) => {
+                    error(
+                        state,
+                        format!("could not apply \"{}\": {e}", target.summary),
+                    );
+                    Vec::new()
+                }
+            }
+        }
+        Msg::Dismissed { target, result } => {
+            state.busy.remove(&target.key);
+            match result {
+                Ok(()) => {
+                    let keep = state.selected_row().map(|r| r.key.clone());
+                    state.dismissed.insert(target.key.clone());
+                    reselect(state, keep.as_deref());
+                    info(state, format!("dismissed \"{}\"", target.summary));
+                }
+                Err(e) => error(
+                    state,
+                    format!("could not dismiss \"{}\": {e}", target.summary),
+                ),
+            }
+            Vec::new()
+        }
+        Msg::Flushed(result) => {
+            state.flushing = false;
+            match result {
+                Ok(f) if f.sent == 0 && f.failed.is_empty() => {
+                    info(state, "the outbox is empty: nothing to send".to_string())
+                }
+                Ok(f) if f.failed.is_empty() => info(
+                    state,
+                    format!("sent {} queued repl{}", f.sent, plural_y(f.sent)),
+                ),
+                Ok(f) => {
+                    let total = f.sent + f.failed.len();
+                    let first = f.failed.first().cloned().unwrap_or_default();
+                    error(
+                        state,
+                        format!(
+                            "sent {} of {total} queued replies; {} still queued: {first}",
+                            f.sent,
+                            f.failed.len()
+                        ),
+                    );
+                }
+                Err(e) => error(state, format!("cannot send the queued replies: {e}")),
+            }
+            Vec::new()
+        }
+        Msg::Edited(result) => {
+            match (result, &mut state.mode) {
+                (Ok(text), Mode::Comment { input, .. }) => {
+                    *input = LineInput::with_text(text.trim_end());
+                }
+                (Ok(_), _) => {}
+                (Err(e), _) => error(state, format!("editor: {e}")),
+            }
+            Vec::new()
+        }
+        Msg::WorkerGone(e) => {
+            state.busy.clear();
+            state.loading = false;
+            state.indexing = None;
+            state.flushing = false;
+            error(state, e);
+            Vec::new()
+        }
+    }
+}
+
+fn plural_y(n: usize) -> &'static str {
+    if n == 1 { "y" } else { "ies" }
+}
+
+fn info(state: &mut State, text: String) {
+    state.status = Some(StatusLine {
+        level: Level::Info,
+        text,
+    });
+}
+
+fn warn(state: &mut State, text: String) {
+    state.status = Some(StatusLine {
+        level: Level::Warning,
+        text,
+    });
+}
+
+fn error(state: &mut State, text: String) {
+    state.status = Some(StatusLine {
+        level: Level::Error,
+        text,
+    });
+}
+
+fn verb(p: PartStat) -> &'static str {
+    match p {
+        PartStat::Accepted => "accepted",
+        PartStat::Declined => "declined",
+        PartStat::Tentative => "tentatively accepted",
+        _ => "answered",
+    }
+}
+
+fn answered(state: &mut State, target: &Target, a: &Answered) {
+    let what = format!("{} \"{}\"", verb(a.partstat), target.summary);
+    match &a.delivery {
+        Delivery::Sent { to } => info(state, format!("{what}: reply sent to {}", to.join(", "))),
+        Delivery::Queued { reason } => {
+            let retry = state
+                .keymap
+                .label(Action::RetryOutbox)
+                .map(|k| format!("; press {k} to retry"))
+                .unwrap_or_default();
+            error(
+                state,
+                format!(
+                    "{what} in the calendar, but the reply is queued, not sent: {reason}{retry}"
+                ),
+            )
+        }
+        Delivery::AlreadySent => info(
+            state,
+            format!("{what}: this answer was already sent; nothing sent again"),
+        ),
+        Delivery::ServerScheduled => info(
+            state,
+            format!("{what}: calendar updated; your calendar server sends the reply"),
+        ),
+    }
+    if let (Some(w), Delivery::Sent { .. } | Delivery::AlreadySent | Delivery::ServerScheduled) =
+        (a.warnings.first(), &a.delivery)
+    {
+        let text = state
+            .status
+            .as_ref()
+            .map(|s| s.text.clone())
+            .unwrap_or_default();
+        warn(state, format!("{text} (warning: {w})"));
+    }
+}
+
+/// Keep the row `key` selected if it is still visible, else stay in range.
+fn reselect(state: &mut State, key: Option<&str>) {
+    let visible = state.visible();
+    if let Some(pos) = key.and_then(|k| {
+        visible
+            .iter()
+            .position(|&i| state.rows.get(i).is_some_and(|r| r.key == k))
+    }) {
+        state.selected = pos;
+    } else {
+        state.selected = state.selected.min(visible.len().saturating_sub(1));
+    }
+}
+
+fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
+    let action = state.keymap.action(key);
+    if action != Some(Action::Quit) {
+        state.confirm_quit = false;
+    }
+    match state.mode.clone() {
+        Mode::Normal => match action {
+            Some(a) => on_action(state, a),
+            None => Vec::new(),
+        },
+        Mode::Help { scroll } => {
+            match action {
+                Some(Action::Down) => state.mode = Mode::Help { scroll: scroll + 1 },
+                Some(Action::Up) => {
+                    state.mode = Mode::Help {
+                        scroll: scroll.saturating_sub(1),
+                    }
+                }
+                Some(Action::PageDown) => {
+                    state.mode = Mode::Help {
+                        scroll: scroll + 10,
+                    }
+                }
+                Some(Action::PageUp) => {
+                    state.mode = Mode::Help {
+                        scroll: scroll.saturating_sub(10),
+                    }
+                }
+                Some(Action::First) => state.mode = Mode::Help { scroll: 0 },
+                Some(Action::Help | Action::Back | Action::Quit) => state.mode = Mode::Normal,
+                _ if key.code == KeyCode::Esc => state.mode = Mode::Normal,
+                _ => {}
+            }
+            Vec::new()
+        }
+        Mode::Filter { mut input, before } => {
+            match key.code {
+                KeyCode::Enter => {
+                    state.filter = input.text.trim().to_string();
+                    state.mode = Mode::Normal;
+                    return Vec::new();
+                }
+                KeyCode::Esc => {
+                    state.filter = before;
+                    state.mode = Mode::Normal;
+                    reselect(state, None);
+                    return Vec::new();
+                }
+                _ => edit(&mut input, key),
+            }
+            let keep = state.selected_row().map(|r| r.key.clone());
+            state.filter = input.text.trim().to_string();
+            state.mode = Mode::Filter { input, before };
+            reselect(state, keep.as_deref());
+            Vec::new()
+        }
+        Mode::Comment {
+            key: row_key,
+            partstat,
+            mut input,
+        } => match key.code {
+            KeyCode::Enter => {
+                state.mode = Mode::Normal;
+                let comment = Some(input.text.trim().to_string()).filter(|c| !c.is_empty());
+                match state.row(&row_key).cloned() {
+                    Some(row) => send(state, &row, partstat, comment),
+                    None => {
+                        error(state, "the invitation is no longer in the list".to_string());
+                        Vec::new()
+                    }
+                }
+            }
+            KeyCode::Esc => {
+                state.mode = Mode::Normal;
+                info(state, "answer cancelled; nothing sent".to_string());
+                Vec::new()
+            }
+            KeyCode::Char('e') if key.ctrl && state.editor => {
+                let text = input.text.clone();
+                state.mode = Mode::Comment {
+                    key: row_key,
+                    partstat,
+                    input,
+                };
+                vec![Effect::EditComment { text }]
+            }
+            _ => {
+                edit(&mut input, key);
+                state.mode = Mode::Comment {
+                    key: row_key,
+                    partstat,
+                    input,
+                };
+                Vec::new()
+            }
+        },
+        Mode::Occurrence {
+            key: row_key,
+            cursor,
+        } => {
+            let Some(row) = state.row(&row_key).cloned() else {
+                state.mode = Mode::Normal;
+                return Vec::new();
+            };
+            let count = row.occurrences.len() + 1;
+            match (action, key.code) {
+                (Some(Action::Down), _) => {
+                    state.mode = Mode::Occurrence {
+                        key: row_key,
+                        cursor: (cursor + 1).min(count - 1),
+                    }
+                }
+                (Some(Action::Up), _) => {
+                    state.mode = Mode::Occurrence {
+                        key: row_key,
+                        cursor: cursor.saturating_sub(1),
+                    }
+                }
+                (_, KeyCode::Enter) => {
+                    state.mode = Mode::Normal;
+                    match cursor.checked_sub(1).and_then(|i| row.occurrences.get(i)) {
+                        Some(o) => {
+                            info(
+                                state,
+                                format!(
+                                    "answers to \"{}\" now apply to {} only",
+                                    row.summary, o.label
+                                ),
+                            );
+                            state.scope.insert(row.key.clone(), o.clone());
+                        }
+                        None => {
+                            info(
+                                state,
+                                format!("answers to \"{}\" apply to the whole series", row.summary),
+                            );
+                            state.scope.remove(&row.key);
+                        }
+                    }
+                }
+                (Some(Action::Back | Action::Quit), _) | (_, KeyCode::Esc) => {
+                    state.mode = Mode::Normal
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// Text editing keys shared by the prompts.
+fn edit(input: &mut LineInput, key: Key) {
+    match key.code {
+        KeyCode::Char('u') if key.ctrl => input.clear(),
+        KeyCode::Char('a') if key.ctrl => input.home(),
+        KeyCode::Char('e') if key.ctrl => input.end(),
+        KeyCode::Char(c) if !key.ctrl && !key.alt => input.insert(c),
+        KeyCode::Backspace => input.backspace(),
+        KeyCode::Delete => input.delete(),
+        KeyCode::Left => input.left(),
+        KeyCode::Right => input.right(),
+        KeyCode::Home => input.home(),
+        KeyCode::End => input.end(),
+        _ => {}
+    }
+}
+
+fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let visible = state.visible().len();
+    match action {
+        Action::Down | Action::Up if state.focus == Focus::Detail => {
+            state.detail_scroll = if action == Action::Down {
+                state.detail_scroll.saturating_add(1)
+            } else {
+                state.detail_scroll.saturating_sub(1)
+            };
+        }
+        Action::Down => move_to(state, (state.selected + 1).min(visible.saturating_sub(1))),
+        Action::Up => move_to(state, state.selected.saturating_sub(1)),
+        Action::First => move_to(state, 0),
+        Action::Last => move_to(state, visible.saturating_sub(1)),
+        Action::PageDown => state.detail_scroll = state.detail_scroll.saturating_add(10),
+        Action::PageUp => state.detail_scroll = state.detail_scroll.saturating_sub(10),
+        Action::FocusDetail => {
+            state.focus = match state.focus {
+                Focus::List if state.selected_row().is_some() => Focus::Detail,
+                _ => Focus::List,
+            }
+        }
+        Action::Back => {
+            state.focus = Focus::List;
+            state.status = None;
+        }
+        Action::Accept => return answer(state, action, PartStat::Accepted, false),
+        Action::Decline => return answer(state, action, PartStat::Declined, false),
+        Action::Tentative => return answer(state, action, PartStat::Tentative, false),
+        Action::AcceptWithComment => return answer(state, action, PartStat::Accepted, true),
+        Action::DeclineWithComment => return answer(state, action, PartStat::Declined, true),
+        Action::TentativeWithComment => return answer(state, action, PartStat::Tentative, true),
+        Action::ChooseOccurrence => {
+            if let Some(row) = usable(state, action) {
+                let cursor = state
+                    .scope_of(&row)
+                    .and_then(|chosen| {
+                        row.occurrences
+                            .iter()
+                            .position(|o: &Occurrence| o.instance == chosen.instance)
+                    })
+                    .map_or(0, |i| i + 1);
+                state.mode = Mode::Occurrence {
+                    key: row.key.clone(),
+                    cursor,
+                };
+            }
+        }
+        Action::Apply => {
+            if let Some(row) = usable(state, action) {
+                state.busy.insert(row.key.clone(), Busy::Applying);
+                info(
+                    state,
+                    format!("applying \"{}\" to the calendar…", row.summary),
+                );
+                return vec![Effect::Apply {
+                    target: Target::of(&row),
+                }];
+            }
+        }
+        Action::Dismiss => {
+            if let Some(row) = usable(state, action) {
+                state.busy.insert(row.key.clone(), Busy::Dismissing);
+                return vec![Effect::Dismiss {
+                    target: Target::of(&row),
+                }];
+            }
+        }
+        Action::Reindex => {
+            if state.indexing.is_some() {
+                info(state, "already looking for new mail".to_string());
+            } else {
+                state.indexing = Some(Progress::Started);
+                return vec![Effect::Reindex];
+            }
+        }
+        Action::Filter => {
+            state.mode = Mode::Filter {
+                input: LineInput::with_text(&state.filter),
+                before: state.filter.clone(),
+            };
+        }
+        Action::TogglePending => {
+            let keep = state.selected_row().map(|r| r.key.clone());
+            state.show_all = !state.show_all;
+            reselect(state, keep.as_deref());
+            info(
+                state,
+                if state.show_all {
+                    "showing every invitation, answered and past ones too".to_string()
+                } else {
+                    "showing pending invitations only".to_string()
+                },
+            );
+            return vec![Effect::Refresh {
+                all: state.show_all,
+            }];
+        }
+        Action::RetryOutbox => {
+            if state.flushing {
+                info(state, "already sending the queued replies".to_string());
+            } else {
+                state.flushing = true;
+                info(state, "sending queued replies…".to_string());
+                return vec![Effect::RetryOutbox];
+            }
+        }
+        Action::Help => state.mode = Mode::Help { scroll: 0 },
+        Action::Quit => {
+            if !state.busy.is_empty() && !state.confirm_quit {
+                state.confirm_quit = true;
+                let again = state.keymap.label(Action::Quit).unwrap_or_default();
+                warn(
+                    state,
+                    format!(
+                        "{} operation(s) still running; press {again} again to quit anyway \
+                         (queued replies stay in the outbox)",
+                        state.busy.len()
+                    ),
+                );
+            } else {
+                state.quit = true;
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn move_to(state: &mut State, index: usize) {
+    if index != state.selected {
+        state.detail_scroll = 0;
+    }
+    state.selected = index;
+}
+
+/// The selected row when `action` may be used on it; otherwise the reason
+/// goes to the status line and `None` comes back.
+fn usable(state: &mut State, action: Action) -> Option<Row> {
+    let Some(row) = state.selected_row().cloned() else {
+        info(state, "no invitation selected".to_string());
+        return None;
+    };
+    match state.refusal(&row, action) {
+        Some(reason) => {
+            error(state, format!("{}: not possible: {reason}", action.hint()));
+            None
+        }
+        None => Some(row),
+    }
+}
+
+fn answer(state: &mut State, action: Action, partstat: PartStat, comment: bool) -> Vec<Effect> {
+    let Some(row) = usable(state, action) else {
+        return Vec::new();
+    };
+    if comment {
+        state.mode = Mode::Comment {
+            key: row.key.clone(),
+            partstat,
+            input: LineInput::default(),
+        };
+        return Vec::new();
+    }
+    send(state, &row, partstat, None)
+}
+
+fn send(state: &mut State, row: &Row, partstat: PartStat, comment: Option<String>) -> Vec<Effect> {
+    let instance = state.scope_of(row).cloned();
+    state.busy.insert(row.key.clone(), Busy::Sending(partstat));
+    let scope = instance
+        .as_ref()
+        .map(|o| format!(" (only {})", o.label))
+        .unwrap_or_default();
+    info(
+        state,
+        format!(
+            "sending \"{}\" for \"{}\"{scope}…",
+            verb(partstat),
+            row.summary
+        ),
+    );
+    vec![Effect::Respond {
+        target: Target::of(row),
+        partstat,
+        comment,
+        instance: instance.map(|o| o.instance),
+    }]
+}

@@ -1,0 +1,619 @@
+//! The detail pane: the invitation in my time zone (and the event's when it
+//! differs), what the engine allows, the diff against my calendar (old
+//! struck through in red, new in green), conflicts, warnings, attendees with
+//! their answers, recurrence in words with exceptions, the description.
+//! Every string from the message goes through `sanitize` (R9.5).
+
+use super::{Theme, status_words};
+use crate::domain::diff::{self, Change, Clock};
+use crate::domain::ical::CalDate;
+use crate::domain::invite::{Comp, Invite, Method};
+use crate::domain::sanitize::{terminal_line, terminal_safe};
+use crate::domain::tz;
+use crate::keymap::Action;
+use crate::tui::state::{Focus, Row, State};
+use calcard::icalendar::{
+    ICalendarFrequency, ICalendarProperty, ICalendarRecurrenceRule, ICalendarValue,
+    ICalendarWeekday,
+};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+/// Width of the field labels (`When`, `Where` …).
+const LABEL: usize = 10;
+/// Most attendees and description lines shown.
+const MAX_ATTENDEES: usize = 100;
+const MAX_DESCRIPTION_LINES: usize = 200;
+
+pub fn render(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    let focused = state.focus == Focus::Detail;
+    let mut title = " Details ".to_string();
+    if focused {
+        let back = state
+            .keymap
+            .label(Action::Back)
+            .map(|k| format!("· {k} back to the list "))
+            .unwrap_or_default();
+        title = format!(" Details (scroll with the movement keys) {back}");
+    }
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .title(title)
+        .border_style(if focused {
+            theme.heading()
+        } else {
+            theme.dim()
+        });
+    let Some(row) = state.selected_row() else {
+        frame.render_widget(block, area);
+        return;
+    };
+    let lines = lines(row, state, theme);
+    let inner_height = area.height.saturating_sub(1);
+    // Keep some text on screen however far the user scrolled.
+    let max_scroll = (lines.len() as u16).saturating_sub(inner_height.max(1));
+    let scroll = state
+        .detail_scroll
+        .min(max_scroll.saturating_add(inner_height / 2));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
+}
+
+fn label_line(theme: &Theme, label: &str, value: Vec<Span<'static>>) -> Line<'static> {
+    let mut spans = vec![Span::styled(format!("{label:<LABEL$}"), theme.label())];
+    spans.extend(value);
+    Line::from(spans)
+}
+
+fn field(theme: &Theme, label: &str, value: String) -> Line<'static> {
+    label_line(theme, label, vec![Span::raw(value)])
+}
+
+/// The lines of the detail pane for `row`.
+pub fn lines(row: &Row, state: &State, theme: &Theme) -> Vec<Line<'static>> {
+    let clock = &state.clock;
+    let shown = &row.shown;
+    let mut out: Vec<Line<'static>> = Vec::new();
+    out.push(Line::styled(row.summary.clone(), theme.label()));
+    let method = shown
+        .invite()
+        .map(|i| i.method.map(Method::as_str).unwrap_or("no METHOD"))
+        .unwrap_or("unreadable");
+    let mut head = vec![
+        Span::raw(format!("{method} · ")),
+        Span::styled(status_words(row.status), theme.badge(row.status)),
+    ];
+    if let Some(p) = row.partstat {
+        head.push(Span::raw(" · your answer: "));
+        head.push(Span::styled(p.human(), theme.partstat(p)));
+    }
+    if row.superseded > 0 {
+        head.push(Span::styled(
+            format!(
+                " · {} older version{} hidden",
+                row.superseded,
+                if row.superseded == 1 { "" } else { "s" }
+            ),
+            theme.dim(),
+        ));
+    }
+    out.push(Line::from(head));
+    if let Some(b) = state.busy.get(&row.key) {
+        out.push(Line::styled(format!("… {}", b.label()), theme.warning()));
+    }
+    availability(row, state, theme, &mut out);
+
+    let Some(invite) = shown.invite() else {
+        out.push(Line::raw(""));
+        if let Err(reason) = &shown.loaded.invite {
+            out.push(Line::styled(
+                format!(
+                    "This message cannot be read as an invitation: {}",
+                    terminal_line(reason)
+                ),
+                theme.error(),
+            ));
+        }
+        warnings(row, theme, &mut out);
+        return out;
+    };
+    out.push(Line::raw(""));
+    let all_cancelled =
+        !invite.components().is_empty() && invite.components().iter().all(|c| c.is_cancelled());
+    if invite.method == Some(Method::Cancel) || all_cancelled {
+        out.push(Line::styled(
+            "*** This event is CANCELLED ***",
+            theme.error(),
+        ));
+    }
+    if let Some(main) = invite.primary() {
+        event_fields(invite, main, clock, theme, &mut out);
+    }
+    changes(&shown.class.changes, theme, &mut out);
+    conflicts(row, clock, theme, &mut out);
+    warnings(row, theme, &mut out);
+    if let Some(main) = invite.primary() {
+        attendees(row, main, theme, &mut out);
+        if let Some(desc) = main
+            .text(&ICalendarProperty::Description)
+            .filter(|s| !s.trim().is_empty())
+        {
+            out.push(Line::raw(""));
+            out.push(Line::styled("Description", theme.heading()));
+            let safe = terminal_safe(desc.trim()).replace('\t', "    ");
+            let all: Vec<&str> = safe.lines().collect();
+            for l in all.iter().take(MAX_DESCRIPTION_LINES) {
+                out.push(Line::raw(format!("  {l}")));
+            }
+            if all.len() > MAX_DESCRIPTION_LINES {
+                out.push(Line::styled(
+                    format!("  … {} more lines", all.len() - MAX_DESCRIPTION_LINES),
+                    theme.dim(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// What the keys can do for this row, shown before any key is pressed.
+fn availability(row: &Row, state: &State, theme: &Theme, out: &mut Vec<Line<'static>>) {
+    let keys = |actions: &[Action]| {
+        actions
+            .iter()
+            .filter_map(|a| state.keymap.label(*a))
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let answer_keys = keys(&[Action::Accept, Action::Decline, Action::Tentative]);
+    let reply = state.refusal(row, Action::Accept);
+    if let Some(reason) = &reply {
+        out.push(Line::from(vec![
+            Span::styled(format!("Answer ({answer_keys}) disabled: "), theme.error()),
+            Span::raw(reason.clone()),
+        ]));
+    }
+    if let Some(reason) = state.refusal(row, Action::Apply) {
+        let apply_key = keys(&[Action::Apply]);
+        // An invitation that can be answered does not need "apply" explained.
+        if reply.is_some() && Some(&reason) != reply.as_ref() {
+            out.push(Line::from(vec![
+                Span::styled(format!("Apply ({apply_key}) disabled: "), theme.error()),
+                Span::raw(reason),
+            ]));
+        }
+    }
+    if reply.is_none() && row.recurring {
+        let i = keys(&[Action::ChooseOccurrence]);
+        let change = if i.is_empty() {
+            String::new()
+        } else {
+            format!("  ({i}: choose)")
+        };
+        let scope = match state.scope_of(row) {
+            Some(o) => format!("only the occurrence {}", o.label),
+            None => "the whole series".to_string(),
+        };
+        out.push(Line::from(vec![
+            Span::styled("Answering ", theme.label()),
+            Span::raw(scope),
+            Span::styled(change, theme.dim()),
+        ]));
+    }
+}
+
+fn event_fields(
+    invite: &Invite,
+    c: Comp<'_>,
+    clock: &Clock,
+    theme: &Theme,
+    out: &mut Vec<Line<'static>>,
+) {
+    if let Some(start) = c.dtstart() {
+        let (mine, theirs) = when(invite, c, &start, clock);
+        let label = if invite.is_naked() { "First" } else { "When" };
+        out.push(field(theme, label, mine));
+        if let Some(t) = theirs {
+            out.push(label_line(theme, "", vec![Span::styled(t, theme.dim())]));
+        }
+    }
+    if let Some(rule) = rrule(c) {
+        out.push(field(
+            theme,
+            "Repeats",
+            recurrence_words(&rule, clock, invite),
+        ));
+    }
+    exceptions(invite, clock, theme, out);
+    if let Some(loc) = c
+        .text(&ICalendarProperty::Location)
+        .filter(|s| !s.trim().is_empty())
+    {
+        out.push(field(theme, "Where", terminal_line(loc.trim())));
+    }
+    if let Some(link) = diff::conference(c) {
+        out.push(field(theme, "Join", terminal_line(&link)));
+    }
+    if let Some(org) = c.organizer() {
+        out.push(field(theme, "Organizer", terminal_line(&org.display())));
+    }
+}
+
+/// `Mon 2025-01-06 09:00–10:00 CET` in my zone, and the event's own wall
+/// clock when its zone differs.
+fn when(invite: &Invite, c: Comp<'_>, start: &CalDate, clock: &Clock) -> (String, Option<String>) {
+    let cal = &invite.cal;
+    let end = c.dtend().or_else(|| {
+        let d = c.duration()?;
+        Some(CalDate::with_form_of(start.naive() + d, start))
+    });
+    match start {
+        CalDate::Date(s) => {
+            let days = match &end {
+                Some(CalDate::Date(e)) => (*e - *s).num_days(),
+                _ => 1,
+            };
+            let text = if days > 1 {
+                format!(
+                    "{} – {} ({days} days)",
+                    s.format("%a %Y-%m-%d"),
+                    (*s + chrono::Duration::days(days - 1)).format("%a %Y-%m-%d")
+                )
+            } else {
+                format!("{} (all day)", s.format("%a %Y-%m-%d"))
+            };
+            (text, None)
+        }
+        CalDate::Floating(_) => (
+            format!(
+                "{} (floating: the same wall-clock time in every zone)",
+                span_text(start.naive(), end.as_ref().map(CalDate::naive), None)
+            ),
+            None,
+        ),
+        _ => {
+            let Some(s) = clock.instant(start, cal) else {
+                return (clock.format(start, cal), None);
+            };
+            let e = end.as_ref().and_then(|e| clock.instant(e, cal));
+            let local = |t: DateTime<Utc>| t.with_timezone(&clock.local).naive_local();
+            let zone_name = s.with_timezone(&clock.local).format("%Z").to_string();
+            let mine = span_text(local(s), e.map(local), Some(&zone_name));
+            let event_zone: Option<Tz> = start.tzid().and_then(|t| tz::resolve_tzid(t, cal));
+            let theirs = match (event_zone, start.tzid()) {
+                (Some(z), Some(name)) if z != clock.local => {
+                    let wall = |t: DateTime<Utc>| t.with_timezone(&z).naive_local();
+                    let text = span_text(wall(s), e.map(wall), None);
+                    (text != span_text(local(s), e.map(local), None))
+                        .then(|| format!("{text} in the event's zone ({})", terminal_line(name)))
+                }
+                _ => None,
+            };
+            (mine, theirs)
+        }
+    }
+}
+
+fn span_text(
+    start: chrono::NaiveDateTime,
+    end: Option<chrono::NaiveDateTime>,
+    zone: Option<&str>,
+) -> String {
+    let zone = zone.map(|z| format!(" {z}")).unwrap_or_default();
+    match end {
+        Some(e) if e.date() == start.date() => format!(
+            "{}–{}{zone}",
+            start.format("%a %Y-%m-%d %H:%M"),
+            e.format("%H:%M")
+        ),
+        Some(e) => format!(
+            "{} – {}{zone}",
+            start.format("%a %Y-%m-%d %H:%M"),
+            e.format("%a %Y-%m-%d %H:%M")
+        ),
+        None => format!("{}{zone}", start.format("%a %Y-%m-%d %H:%M")),
+    }
+}
+
+/// Moved and cancelled occurrences of a series (overrides and EXDATE).
+fn exceptions(invite: &Invite, clock: &Clock, theme: &Theme, out: &mut Vec<Line<'static>>) {
+    let mut items: Vec<String> = Vec::new();
+    let master_summary = invite.master().and_then(|m| m.summary());
+    for o in invite.overrides() {
+        let Some(rid) = o.recurrence_id() else {
+            continue;
+        };
+        let rid_text = clock.format(&rid, &invite.cal);
+        let mut s = rid_text.clone();
+        if o.is_cancelled() {
+            s.push_str(": cancelled");
+        } else if let Some(start) = o.dtstart() {
+            let start_text = clock.format(&start, &invite.cal);
+            if start_text != rid_text {
+                s.push_str(&format!(": moved to {start_text}"));
+            } else if invite.master().is_some() {
+                s.push_str(": changed");
+            }
+        }
+        if let Some(sum) = o.summary()
+            && master_summary.as_deref() != Some(sum.as_str())
+        {
+            s.push_str(&format!(" — {}", terminal_line(&sum)));
+        }
+        items.push(s);
+    }
+    if let Some(master) = invite.master() {
+        for x in master.exdates().iter().take(50) {
+            items.push(format!("{}: cancelled", clock.format(x, &invite.cal)));
+        }
+    }
+    if items.is_empty() {
+        return;
+    }
+    let label = if invite.is_naked() {
+        "Occurrences you are invited to"
+    } else {
+        "Exceptions"
+    };
+    out.push(Line::styled(label.to_string(), theme.label()));
+    for i in items {
+        out.push(Line::raw(format!("  {i}")));
+    }
+}
+
+/// A field name for people.
+fn field_name(field: &str) -> &str {
+    match field {
+        "SUMMARY" => "Title",
+        "DTSTART" => "Start",
+        "DTEND" => "End",
+        "LOCATION" => "Where",
+        "DESCRIPTION" => "Description",
+        "ORGANIZER" => "Organizer",
+        "STATUS" => "Status",
+        "RRULE" => "Repeats",
+        "RECURRENCE" => "Recurrence",
+        "EXDATE" => "Cancelled occurrence",
+        "RDATE" => "Extra occurrence",
+        "RECURRENCE-ID" => "Exception",
+        "CONFERENCE" => "Join",
+        "ATTENDEE" => "Attendee",
+        other => other,
+    }
+}
+
+/// The diff against the stored copy: `- old` struck through in red, `+ new`
+/// in green; the markers keep it readable without colour.
+fn changes(changes: &[Change], theme: &Theme, out: &mut Vec<Line<'static>>) {
+    if changes.is_empty() {
+        return;
+    }
+    out.push(Line::raw(""));
+    out.push(Line::styled(
+        "Changes against your calendar",
+        theme.heading(),
+    ));
+    for c in changes {
+        let mut head = vec![Span::styled(
+            format!("  {}", field_name(&c.field)),
+            theme.label(),
+        )];
+        if let Some(r) = &c.recurrence_id {
+            head.push(Span::raw(format!(" (occurrence {})", terminal_line(r))));
+        }
+        if c.significant {
+            head.push(Span::styled(" *", theme.warning()));
+        }
+        out.push(Line::from(head));
+        if !c.lines.is_empty() {
+            for l in c.lines.iter().take(MAX_DESCRIPTION_LINES) {
+                let safe = terminal_line(l);
+                let line = match safe.chars().next() {
+                    Some('-') => {
+                        Line::from(vec![Span::raw("    "), Span::styled(safe, theme.old())])
+                    }
+                    Some('+') => Line::from(vec![
+                        Span::raw("    "),
+                        Span::styled(safe, theme.new_value()),
+                    ]),
+                    _ => Line::raw(format!("    {safe}")),
+                };
+                out.push(line);
+            }
+            continue;
+        }
+        if let Some(old) = &c.old {
+            out.push(Line::from(vec![
+                Span::styled(
+                    "    - ",
+                    theme
+                        .old()
+                        .remove_modifier(ratatui::style::Modifier::CROSSED_OUT),
+                ),
+                Span::styled(terminal_line(old), theme.old()),
+            ]));
+        }
+        if let Some(new) = &c.new {
+            out.push(Line::from(vec![
+                Span::styled("    + ", theme.new_value()),
+                Span::styled(terminal_line(new), theme.new_value()),
+            ]));
+        }
+    }
+    if changes.iter().any(|c| c.significant) {
+        out.push(Line::styled(
+            "  * a change that asks you to answer again",
+            theme.dim(),
+        ));
+    }
+}
+
+fn conflicts(row: &Row, clock: &Clock, theme: &Theme, out: &mut Vec<Line<'static>>) {
+    if row.conflicts.is_empty() {
+        return;
+    }
+    out.push(Line::raw(""));
+    out.push(Line::styled(
+        format!("Conflicts with your calendar ({})", row.conflicts.len()),
+        theme.warning().add_modifier(ratatui::style::Modifier::BOLD),
+    ));
+    for c in &row.conflicts {
+        let local = |t: DateTime<Utc>| t.with_timezone(&clock.local).naive_local();
+        let zone = c.start.with_timezone(&clock.local).format("%Z").to_string();
+        out.push(Line::from(vec![
+            Span::styled("  × ", theme.warning()),
+            Span::raw(format!(
+                "{}  {}",
+                span_text(local(c.start), Some(local(c.end)), Some(&zone)),
+                c.summary
+            )),
+        ]));
+    }
+}
+
+fn warnings(row: &Row, theme: &Theme, out: &mut Vec<Line<'static>>) {
+    if row.warnings.is_empty() {
+        return;
+    }
+    out.push(Line::raw(""));
+    out.push(Line::styled(
+        "Warnings",
+        theme.warning().add_modifier(ratatui::style::Modifier::BOLD),
+    ));
+    for w in &row.warnings {
+        out.push(Line::from(vec![
+            Span::styled("  ! ", theme.warning()),
+            Span::raw(w.clone()),
+        ]));
+    }
+}
+
+fn attendees(row: &Row, c: Comp<'_>, theme: &Theme, out: &mut Vec<Line<'static>>) {
+    let atts = c.attendees();
+    if atts.is_empty() {
+        return;
+    }
+    let me = row.shown.class.me().map(|m| m.party.email.clone());
+    out.push(Line::raw(""));
+    out.push(Line::styled(
+        format!("Attendees ({})", atts.len()),
+        theme.heading(),
+    ));
+    for a in atts.iter().take(MAX_ATTENDEES) {
+        let mut spans = vec![
+            Span::raw("  "),
+            Span::styled(
+                format!("{:<13}", a.partstat.human()),
+                theme.partstat(a.partstat),
+            ),
+            Span::raw(terminal_line(&a.display())),
+        ];
+        if me.as_ref().is_some_and(|m| m.is_some() && *m == a.email) {
+            spans.push(Span::styled(" (you)", theme.label()));
+        }
+        if a.role.as_deref() == Some("OPT-PARTICIPANT") {
+            spans.push(Span::styled(" (optional)", theme.dim()));
+        }
+        out.push(Line::from(spans));
+    }
+    if atts.len() > MAX_ATTENDEES {
+        out.push(Line::styled(
+            format!("  … and {} more", atts.len() - MAX_ATTENDEES),
+            theme.dim(),
+        ));
+    }
+}
+
+fn rrule(c: Comp<'_>) -> Option<ICalendarRecurrenceRule> {
+    c.c.property(&ICalendarProperty::Rrule)
+        .and_then(|e| e.values.first())
+        .and_then(|v| match v {
+            ICalendarValue::RecurrenceRule(r) => Some((**r).clone()),
+            _ => None,
+        })
+}
+
+fn weekday(w: &ICalendarWeekday) -> &'static str {
+    match w {
+        ICalendarWeekday::Monday => "Monday",
+        ICalendarWeekday::Tuesday => "Tuesday",
+        ICalendarWeekday::Wednesday => "Wednesday",
+        ICalendarWeekday::Thursday => "Thursday",
+        ICalendarWeekday::Friday => "Friday",
+        ICalendarWeekday::Saturday => "Saturday",
+        ICalendarWeekday::Sunday => "Sunday",
+    }
+}
+
+fn ordinal(n: i16) -> String {
+    match n {
+        -1 => "last".to_string(),
+        1 => "1st".to_string(),
+        2 => "2nd".to_string(),
+        3 => "3rd".to_string(),
+        n => format!("{n}th"),
+    }
+}
+
+/// `every 2 weeks on Monday, Wednesday, 10 times`, `every month on the last
+/// Friday, until Mon 2025-03-03`.
+pub fn recurrence_words(r: &ICalendarRecurrenceRule, clock: &Clock, invite: &Invite) -> String {
+    let n = r.interval.unwrap_or(1).max(1);
+    let unit = match r.freq {
+        ICalendarFrequency::Yearly => "year",
+        ICalendarFrequency::Monthly => "month",
+        ICalendarFrequency::Weekly => "week",
+        ICalendarFrequency::Daily => "day",
+        ICalendarFrequency::Hourly => "hour",
+        ICalendarFrequency::Minutely => "minute",
+        ICalendarFrequency::Secondly => "second",
+    };
+    let mut s = if n == 1 {
+        format!("every {unit}")
+    } else {
+        format!("every {n} {unit}s")
+    };
+    if !r.byday.is_empty() {
+        let days: Vec<String> = r
+            .byday
+            .iter()
+            .map(|d| match d.ordwk {
+                Some(o) => format!("the {} {}", ordinal(o), weekday(&d.weekday)),
+                None => weekday(&d.weekday).to_string(),
+            })
+            .collect();
+        s.push_str(&format!(" on {}", days.join(", ")));
+    }
+    if !r.bymonthday.is_empty() {
+        let days: Vec<String> = r.bymonthday.iter().map(|d| d.to_string()).collect();
+        s.push_str(&format!(" on day {}", days.join(", ")));
+    }
+    if let Some(count) = r.count {
+        s.push_str(&format!(", {count} times"));
+    }
+    if let Some(until) = &r.until
+        && let Some(d) = CalDate::from_partial(until, None)
+    {
+        let text = match d {
+            CalDate::Date(day) => day.format("%a %Y-%m-%d").to_string(),
+            other => clock.format(&other, &invite.cal),
+        };
+        s.push_str(&format!(", until {text}"));
+    }
+    if matches!(
+        r.freq,
+        ICalendarFrequency::Secondly | ICalendarFrequency::Minutely
+    ) {
+        s.push_str(" (suspicious: very frequent)");
+    }
+    s
+}
