@@ -97,14 +97,14 @@ impl Action {
     /// One line for the help screen.
     pub fn description(self) -> &'static str {
         match self {
-            Action::Down => "next invitation (scrolls the detail when it has focus)",
-            Action::Up => "previous invitation (scrolls the detail when it has focus)",
+            Action::Down => "next invitation (in the detail: scroll down)",
+            Action::Up => "previous invitation (in the detail: scroll up)",
             Action::First => "first invitation",
             Action::Last => "last invitation",
             Action::PageDown => "scroll the detail down",
             Action::PageUp => "scroll the detail up",
-            Action::FocusDetail => "focus the detail pane (again: back to the list)",
-            Action::Back => "close a prompt or the help; back to the list",
+            Action::FocusDetail => "focus the detail pane, or back to the list",
+            Action::Back => "close the help or a prompt; back to the list",
             Action::Accept => "accept",
             Action::Decline => "decline",
             Action::Tentative => "answer tentatively",

@@ -311,7 +311,10 @@ impl State {
     /// single source for both refusing a key and showing it disabled before
     /// it is pressed.
     pub fn refusal(&self, row: &Row, action: Action) -> Option<String> {
-        let busy = self.busy.get(&row.key).map(|b| b.label().to_string());
+        let busy = self
+            .busy
+            .get(&row.key)
+            .map(|b| format!("{} (wait for the result)", b.label()));
         match action {
             Action::Accept
             | Action::Decline

@@ -313,7 +313,10 @@ fn answered(state: &mut State, target: &Target, a: &Answered) {
             error(
                 state,
                 format!(
-                    "{what} in the calendar, but the reply is queued, not sent: {reason}{retry}"
+                    "reply not sent: {reason} — \"{}\" is {} in your calendar and the reply \
+                     stays queued{retry}",
+                    target.summary,
+                    verb(a.partstat)
                 ),
             )
         }
@@ -695,7 +698,7 @@ fn send(state: &mut State, row: &Row, partstat: PartStat, comment: Option<String
     info(
         state,
         format!(
-            "sending \"{}\" for \"{}\"{scope}…",
+            "sending your answer ({}) to \"{}\"{scope}…",
             verb(partstat),
             row.summary
         ),

@@ -168,13 +168,15 @@ pub fn render(state: &State, frame: &mut Frame<'_>) {
     let [title, body, status_area, hints] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
-        Constraint::Length(1),
+        Constraint::Length(status::height(state, area.width)),
         Constraint::Length(1),
     ])
     .areas(area);
     status::render_title(state, &theme, frame, title);
 
-    let (list_area, detail_area) = if area.width >= SIDE_BY_SIDE_WIDTH {
+    let (list_area, detail_area) = if state.selected_row().is_none() {
+        (body, None)
+    } else if area.width >= SIDE_BY_SIDE_WIDTH {
         let [l, d] = Layout::horizontal([Constraint::Percentage(45), Constraint::Min(20)])
             .spacing(1)
             .areas(body);

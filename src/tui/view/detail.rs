@@ -5,9 +5,10 @@
 //! Every string from the message goes through `sanitize` (R9.5).
 
 use super::{Theme, status_words};
+use crate::domain::classify::Status;
 use crate::domain::diff::{self, Change, Clock};
 use crate::domain::ical::CalDate;
-use crate::domain::invite::{Comp, Invite, Method};
+use crate::domain::invite::{Comp, Invite, Method, Party};
 use crate::domain::sanitize::{terminal_line, terminal_safe};
 use crate::domain::tz;
 use crate::keymap::Action;
@@ -93,7 +94,11 @@ pub fn lines(row: &Row, state: &State, theme: &Theme) -> Vec<Line<'static>> {
         Span::styled(status_words(row.status), theme.badge(row.status)),
     ];
     if let Some(p) = row.partstat {
-        head.push(Span::raw(" · your answer: "));
+        head.push(Span::raw(if row.status == Status::Reschedule {
+            " · your answer before the change: "
+        } else {
+            " · your answer: "
+        }));
         head.push(Span::styled(p.human(), theme.partstat(p)));
     }
     if row.superseded > 0 {
@@ -107,9 +112,6 @@ pub fn lines(row: &Row, state: &State, theme: &Theme) -> Vec<Line<'static>> {
         ));
     }
     out.push(Line::from(head));
-    if let Some(b) = state.busy.get(&row.key) {
-        out.push(Line::styled(format!("… {}", b.label()), theme.warning()));
-    }
     availability(row, state, theme, &mut out);
 
     let Some(invite) = shown.invite() else {
@@ -135,11 +137,17 @@ pub fn lines(row: &Row, state: &State, theme: &Theme) -> Vec<Line<'static>> {
             theme.error(),
         ));
     }
+    // What changed and what clashes come first: they are why the user looks.
+    // "Asks you again" (R3.8) only means something when an answer is possible.
+    let answerable = row.reply_refusal.is_none();
+    changes(&shown.class.changes, answerable, theme, &mut out);
+    conflicts(row, clock, theme, &mut out);
+    if out.last().is_some_and(|l| l.width() > 0) {
+        out.push(Line::raw(""));
+    }
     if let Some(main) = invite.primary() {
         event_fields(invite, main, clock, theme, &mut out);
     }
-    changes(&shown.class.changes, theme, &mut out);
-    conflicts(row, clock, theme, &mut out);
     warnings(row, theme, &mut out);
     if let Some(main) = invite.primary() {
         attendees(row, main, theme, &mut out);
@@ -189,6 +197,23 @@ fn availability(row: &Row, state: &State, theme: &Theme, out: &mut Vec<Line<'sta
             out.push(Line::from(vec![
                 Span::styled(format!("Apply ({apply_key}) disabled: "), theme.error()),
                 Span::raw(reason),
+            ]));
+        }
+    }
+    let applies = matches!(
+        row.status,
+        Status::Update | Status::Cancel(_) | Status::Uninvited
+    );
+    if applies && state.refusal(row, Action::Apply).is_none() {
+        let apply_key = keys(&[Action::Apply]);
+        if !apply_key.is_empty() {
+            out.push(Line::from(vec![
+                Span::styled(format!("Apply ({apply_key}) "), theme.label()),
+                Span::raw(if matches!(row.status, Status::Update) {
+                    "brings the event in your calendar up to date"
+                } else {
+                    "marks it cancelled in your calendar"
+                }),
             ]));
         }
     }
@@ -393,11 +418,10 @@ fn field_name(field: &str) -> &str {
 
 /// The diff against the stored copy: `- old` struck through in red, `+ new`
 /// in green; the markers keep it readable without colour.
-fn changes(changes: &[Change], theme: &Theme, out: &mut Vec<Line<'static>>) {
+fn changes(changes: &[Change], answerable: bool, theme: &Theme, out: &mut Vec<Line<'static>>) {
     if changes.is_empty() {
         return;
     }
-    out.push(Line::raw(""));
     out.push(Line::styled(
         "Changes against your calendar",
         theme.heading(),
@@ -410,7 +434,7 @@ fn changes(changes: &[Change], theme: &Theme, out: &mut Vec<Line<'static>>) {
         if let Some(r) = &c.recurrence_id {
             head.push(Span::raw(format!(" (occurrence {})", terminal_line(r))));
         }
-        if c.significant {
+        if c.significant && answerable {
             head.push(Span::styled(" *", theme.warning()));
         }
         out.push(Line::from(head));
@@ -449,7 +473,7 @@ fn changes(changes: &[Change], theme: &Theme, out: &mut Vec<Line<'static>>) {
             ]));
         }
     }
-    if changes.iter().any(|c| c.significant) {
+    if answerable && changes.iter().any(|c| c.significant) {
         out.push(Line::styled(
             "  * a change that asks you to answer again",
             theme.dim(),
@@ -461,7 +485,9 @@ fn conflicts(row: &Row, clock: &Clock, theme: &Theme, out: &mut Vec<Line<'static
     if row.conflicts.is_empty() {
         return;
     }
-    out.push(Line::raw(""));
+    if out.last().is_some_and(|l| l.width() > 0) {
+        out.push(Line::raw(""));
+    }
     out.push(Line::styled(
         format!("Conflicts with your calendar ({})", row.conflicts.len()),
         theme.warning().add_modifier(ratatui::style::Modifier::BOLD),
@@ -515,7 +541,7 @@ fn attendees(row: &Row, c: Comp<'_>, theme: &Theme, out: &mut Vec<Line<'static>>
                 format!("{:<13}", a.partstat.human()),
                 theme.partstat(a.partstat),
             ),
-            Span::raw(terminal_line(&a.display())),
+            Span::raw(terminal_line(&person(a))),
         ];
         if me.as_ref().is_some_and(|m| m.is_some() && *m == a.email) {
             spans.push(Span::styled(" (you)", theme.label()));
@@ -530,6 +556,14 @@ fn attendees(row: &Row, c: Comp<'_>, theme: &Theme, out: &mut Vec<Line<'static>>
             format!("  … and {} more", atts.len() - MAX_ATTENDEES),
             theme.dim(),
         ));
+    }
+}
+
+/// `Name <address>`, or just the address when the name is the address.
+fn person(p: &Party) -> String {
+    match (&p.cn, &p.email) {
+        (Some(cn), Some(email)) if cn.trim().eq_ignore_ascii_case(email) => email.clone(),
+        _ => p.display(),
     }
 }
 

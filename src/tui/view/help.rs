@@ -52,7 +52,7 @@ pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect, scroll: u16) {
     let lines = lines(state, theme);
     let wanted_height = lines.len() as u16 + 2;
-    let popup = centered(area, 76, wanted_height);
+    let popup = centered(area, 78, wanted_height);
     let inner = popup.height.saturating_sub(2);
     let max_scroll = (lines.len() as u16).saturating_sub(inner);
     let scroll = scroll.min(max_scroll);

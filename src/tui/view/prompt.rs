@@ -40,8 +40,8 @@ pub fn render_comment(state: &State, theme: &Theme, frame: &mut Frame<'_>, area:
     let summary = state.row(key).map(|r| r.summary.as_str()).unwrap_or("");
     let width = area.width.saturating_sub(4).min(100);
     let popup = Rect {
-        y: area.y + area.height.saturating_sub(5),
-        ..centered(area, width, 5)
+        y: area.y + area.height.saturating_sub(3),
+        ..centered(area, width, 3)
     };
     let scope = state
         .row(key)
@@ -57,21 +57,8 @@ pub fn render_comment(state: &State, theme: &Theme, frame: &mut Frame<'_>, area:
         .border_style(theme.heading());
     let inner = block.inner(popup);
     let (text, col) = visible(input, inner.width as usize);
-    let hint = if state.editor {
-        "Enter send · Esc cancel · Ctrl-e $EDITOR"
-    } else {
-        "Enter send · Esc cancel"
-    };
     frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(vec![
-            Line::raw(text),
-            Line::raw(""),
-            Line::styled(hint, theme.dim()),
-        ])
-        .block(block),
-        popup,
-    );
+    frame.render_widget(Paragraph::new(Line::raw(text)).block(block), popup);
     frame.set_cursor_position(Position {
         x: inner.x + col,
         y: inner.y,
@@ -111,7 +98,7 @@ pub fn render_occurrences(state: &State, theme: &Theme, frame: &mut Frame<'_>, a
             .map(|o| ListItem::new(format!("Only {}", o.label))),
     );
     let height = (items.len() as u16 + 2).min(area.height);
-    let popup = centered(area, 64, height);
+    let popup = centered(area, 76, height);
     let list = List::new(items)
         .block(
             Block::new()

@@ -8,11 +8,15 @@ use crate::tui::state::{Focus, Level, Mode, Progress, State};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 pub fn render_title(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let (pending, all) = state.counts();
-    let mut left = format!(" {} · {pending} pending", state.title);
+    let mut left = if state.loading && all == 0 {
+        format!(" {}", state.title)
+    } else {
+        format!(" {} · {pending} pending", state.title)
+    };
     if state.show_all {
         left.push_str(&format!(" · showing all {all}"));
     }
@@ -53,6 +57,23 @@ pub fn activity(state: &State) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
+/// Most lines the status line may take when a message is long (an error
+/// must show its reason, even at 80 columns).
+pub const MAX_STATUS_LINES: u16 = 3;
+
+/// How many lines the status line needs at `width`.
+pub fn height(state: &State, width: u16) -> u16 {
+    let text = state
+        .status
+        .as_ref()
+        .map_or(0, |s| s.text.chars().count() + 9);
+    let activity = activity(state).map_or(0, |a| a.chars().count() + 1);
+    let width = usize::from(width.max(1));
+    // Word wrapping loses a few cells per line: count some slack.
+    let needed = (text + activity + 8 * (text / width)).div_ceil(width);
+    (needed as u16).clamp(1, MAX_STATUS_LINES)
+}
+
 pub fn render_status(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let activity = activity(state).unwrap_or_default();
     let [l, r] = Layout::horizontal([
@@ -61,6 +82,11 @@ pub fn render_status(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: 
     ])
     .spacing(if activity.is_empty() { 0 } else { 1 })
     .areas(area);
+    let r = Rect {
+        y: r.y + r.height.saturating_sub(1),
+        height: r.height.min(1),
+        ..r
+    };
     if let Some(s) = &state.status {
         let line = match s.level {
             Level::Error => Line::from(vec![
@@ -73,7 +99,7 @@ pub fn render_status(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: 
             ]),
             Level::Info => Line::raw(s.text.clone()),
         };
-        frame.render_widget(Paragraph::new(line), l);
+        frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), l);
     }
     frame.render_widget(Paragraph::new(Line::styled(activity, theme.dim())), r);
 }
