@@ -8,12 +8,14 @@
 use crate::support::memenv::MemEnv;
 use chrono::{TimeZone, Utc};
 use rsvp::domain::diff::Clock;
-use rsvp::inbox;
+use rsvp::inbox::{self, Env};
 use rsvp::keymap::{Key, Keymap};
 use rsvp::tui::row;
 use rsvp::tui::state::{Conflict, Row, State};
 use rsvp::tui::update::{self, Effect, Msg};
+use rsvp::tui::worker::{DataSource, Mark, Ports};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// My address in every fixture.
 pub const ME: &str = "dana@example.org";
@@ -61,10 +63,15 @@ pub fn clock() -> Clock {
 
 /// The row for one fixture message, keyed by its file name.
 pub fn row_for(m: &MemEnv, name: &str) -> Row {
+    row_in(&m.env(), name)
+}
+
+/// The row for one fixture message as the use cases in `env` see it.
+pub fn row_in(env: &Env<'_>, name: &str) -> Row {
     let path = fixture(name);
     let raw = std::fs::read(&path).unwrap();
-    let shown = inbox::show(&m.env(), &raw).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let mut row = row::from_shown(name, &path.to_string_lossy(), shown, &m.env().clock, m.now);
+    let shown = inbox::show(env, &raw).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut row = row::from_shown(name, &path.to_string_lossy(), shown, &env.clock, env.now);
     if name == "google-conflict.eml" {
         // What the listing computes from the calendar: the dentist at 10:30.
         row.conflicts = vec![Conflict {
@@ -110,4 +117,36 @@ pub fn type_text(state: &mut State, text: &str) -> Vec<Effect> {
         out.extend(update::update(state, Msg::Key(Key::char(c))));
     }
     out
+}
+
+/// The memory environment shared between a test and the worker's backend.
+#[derive(Clone)]
+pub struct Shared(pub Arc<MemEnv>);
+
+impl Ports for Shared {
+    fn env(&self) -> Env<'_> {
+        self.0.env()
+    }
+}
+
+/// A data source over the fixture messages that records the marks (what
+/// notmuch tags would record).
+#[derive(Clone, Default)]
+pub struct Fixtures {
+    pub marks: Arc<Mutex<Vec<(String, Mark)>>>,
+}
+
+impl DataSource for Fixtures {
+    fn rows(&mut self, env: &Env<'_>, all: bool) -> Result<Vec<Row>, String> {
+        Ok(MESSAGES
+            .iter()
+            .map(|n| row_in(env, n))
+            .filter(|r| all || r.pending)
+            .collect())
+    }
+
+    fn mark(&mut self, target: &rsvp::tui::update::Target, mark: Mark) -> Result<(), String> {
+        self.marks.lock().unwrap().push((target.key.clone(), mark));
+        Ok(())
+    }
 }

@@ -11,7 +11,16 @@ use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragra
 
 /// The visible part of `input` in `width` cells and the cursor column.
 fn visible(input: &LineInput, width: usize) -> (String, u16) {
-    let chars: Vec<char> = input.text.chars().collect();
+    // A comment from $EDITOR may span lines; show line breaks as a mark.
+    let chars: Vec<char> = input
+        .text
+        .chars()
+        .map(|c| match c {
+            '\n' => '↵',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
     let width = width.max(1);
     let start = input.cursor.saturating_sub(width - 1);
     let shown: String = chars.iter().skip(start).take(width).collect();

@@ -1,0 +1,611 @@
+//! TUI state tests: key sequences into `update()`, asserting the state and
+//! the effects it emits. No terminal, no threads (the issue's acceptance
+//! "State tests"). Rows come from the fixture messages through `inbox::show`.
+
+mod support;
+mod tui_support;
+
+use rsvp::domain::classify::Status;
+use rsvp::domain::invite::PartStat;
+use rsvp::keymap::{Key, Keymap};
+use rsvp::tui::state::{Busy, Focus, Level, Mode, Progress, State};
+use rsvp::tui::update::{self, Answered, Delivery, Effect, Flushed, Msg, Target};
+use tui_support::*;
+
+fn loaded() -> State {
+    state_with(rows(&memenv()))
+}
+
+fn selected(s: &State) -> &str {
+    s.selected_row().map(|r| r.key.as_str()).unwrap_or("")
+}
+
+fn select(s: &mut State, name: &str) {
+    let _ = keys(s, "g");
+    for _ in 0..20 {
+        if selected(s) == name {
+            return;
+        }
+        let _ = keys(s, "j");
+    }
+    panic!("{name} not visible");
+}
+
+fn status(s: &State) -> (Level, String) {
+    let st = s.status.as_ref().expect("a status message");
+    (st.level, st.text.clone())
+}
+
+fn respond_target(effects: &[Effect]) -> Target {
+    match effects {
+        [Effect::Respond { target, .. }] => target.clone(),
+        other => panic!("expected one Respond, got {other:?}"),
+    }
+}
+
+fn sent(target: Target, partstat: PartStat) -> Msg {
+    Msg::Answered {
+        target,
+        result: Ok(Answered {
+            partstat,
+            delivery: Delivery::Sent {
+                to: vec!["priya@example.com".into()],
+            },
+            warnings: Vec::new(),
+        }),
+    }
+}
+
+#[test]
+fn fixtures_classify_as_the_screens_expect() {
+    let rows = rows(&memenv());
+    let got: Vec<(&str, &str, bool)> = rows
+        .iter()
+        .map(|r| (r.key.as_str(), r.status.as_str(), r.pending))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("google-new.eml", "new", true),
+            ("outlook-reschedule.eml", "reschedule", true),
+            ("apple-recurring.eml", "new", true),
+            ("google-conflict.eml", "new", true),
+            ("thunderbird-cancel.eml", "cancel", true),
+            ("google-outdated.eml", "outdated", false),
+            ("hostile.eml", "new", true),
+        ]
+    );
+    // The stored answer shows, not the one in the organizer's new copy.
+    assert_eq!(rows[1].partstat, Some(PartStat::Accepted));
+    // R9.5: hostile text is made visible, never passed to the terminal.
+    let hostile = &rows[6];
+    assert!(!hostile.summary.contains('\u{1b}'), "{:?}", hostile.summary);
+    assert!(
+        hostile.summary.contains("<U+202E>"),
+        "{:?}",
+        hostile.summary
+    );
+    assert!(
+        hostile
+            .warnings
+            .iter()
+            .any(|w| w.contains("is not the organizer"))
+    );
+}
+
+#[test]
+fn opening_lists_what_is_indexed_then_indexes_in_the_background() {
+    let mut s = State::new(Keymap::defaults(), clock());
+    let effects = update::init(&mut s);
+    assert_eq!(effects, [Effect::Refresh { all: false }, Effect::Reindex]);
+    assert!(s.loading);
+    assert_eq!(s.indexing, Some(Progress::Started));
+    let _ = update::update(&mut s, Msg::Rows(Ok(rows(&memenv()))));
+    assert!(!s.loading);
+    assert_eq!(s.visible().len(), 6, "the outdated one is not pending");
+    let _ = update::update(
+        &mut s,
+        Msg::Progress(Progress::Waiting("the notmuch database".into())),
+    );
+    assert_eq!(
+        s.indexing,
+        Some(Progress::Waiting("the notmuch database".into()))
+    );
+    let effects = update::update(&mut s, Msg::Indexed(Ok(Some("2 new messages".into()))));
+    assert_eq!(effects, [Effect::Refresh { all: false }]);
+    assert_eq!(s.indexing, None);
+    assert_eq!(status(&s), (Level::Info, "2 new messages".into()));
+}
+
+#[test]
+fn movement_keys_stay_in_bounds() {
+    let mut s = loaded();
+    assert_eq!(selected(&s), "google-new.eml");
+    let _ = keys(&mut s, "k Up");
+    assert_eq!(selected(&s), "google-new.eml");
+    let _ = keys(&mut s, "j Down");
+    assert_eq!(selected(&s), "apple-recurring.eml");
+    let _ = keys(&mut s, "G");
+    assert_eq!(selected(&s), "hostile.eml");
+    let _ = keys(&mut s, "j j");
+    assert_eq!(selected(&s), "hostile.eml");
+    let _ = keys(&mut s, "Home");
+    assert_eq!(selected(&s), "google-new.eml");
+}
+
+#[test]
+fn enter_focuses_the_detail_where_movement_scrolls() {
+    let mut s = loaded();
+    let _ = keys(&mut s, "Enter");
+    assert_eq!(s.focus, Focus::Detail);
+    let _ = keys(&mut s, "j j j k");
+    assert_eq!(s.detail_scroll, 2);
+    assert_eq!(selected(&s), "google-new.eml", "the selection did not move");
+    let _ = keys(&mut s, "Esc");
+    assert_eq!(s.focus, Focus::List);
+    let _ = keys(&mut s, "j");
+    assert_eq!(selected(&s), "outlook-reschedule.eml");
+    assert_eq!(s.detail_scroll, 0, "a new selection starts at the top");
+}
+
+#[test]
+fn accept_emits_respond_and_marks_the_row_sending() {
+    let mut s = loaded();
+    let effects = keys(&mut s, "a");
+    assert_eq!(
+        effects,
+        [Effect::Respond {
+            target: Target {
+                key: "google-new.eml".into(),
+                path: fixture("google-new.eml").to_string_lossy().into_owned(),
+                summary: "Quarterly planning".into(),
+            },
+            partstat: PartStat::Accepted,
+            comment: None,
+            instance: None,
+        }]
+    );
+    assert_eq!(
+        s.busy.get("google-new.eml"),
+        Some(&Busy::Sending(PartStat::Accepted))
+    );
+    // While it is in flight, the answer keys are refused, with the reason.
+    assert_eq!(keys(&mut s, "d"), []);
+    let (level, text) = status(&s);
+    assert_eq!(level, Level::Error);
+    assert!(text.contains("sending…"), "{text}");
+    // Other rows stay usable: the screen never waits for the send.
+    assert!(matches!(
+        &keys(&mut s, "j t")[..],
+        [Effect::Respond {
+            partstat: PartStat::Tentative,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn a_sent_answer_reports_and_refreshes() {
+    let mut s = loaded();
+    let target = respond_target(&keys(&mut s, "d"));
+    let effects = update::update(&mut s, sent(target, PartStat::Declined));
+    assert_eq!(effects, [Effect::Refresh { all: false }]);
+    assert!(s.busy.is_empty());
+    assert_eq!(
+        status(&s),
+        (
+            Level::Info,
+            "declined \"Quarterly planning\": reply sent to priya@example.com".into()
+        )
+    );
+}
+
+#[test]
+fn a_failed_answer_shows_the_reason_and_stays_answerable() {
+    let mut s = loaded();
+    let target = respond_target(&keys(&mut s, "a"));
+    let effects = update::update(
+        &mut s,
+        Msg::Answered {
+            target,
+            result: Err("calendar personal: disk full".into()),
+        },
+    );
+    assert_eq!(effects, []);
+    assert!(s.busy.is_empty());
+    let (level, text) = status(&s);
+    assert_eq!(level, Level::Error);
+    assert_eq!(
+        text,
+        "could not answer \"Quarterly planning\": calendar personal: disk full"
+    );
+    assert_eq!(respond_target(&keys(&mut s, "a")).key, "google-new.eml");
+}
+
+#[test]
+fn a_queued_reply_says_so_and_r_retries_the_outbox() {
+    let mut s = loaded();
+    let target = respond_target(&keys(&mut s, "a"));
+    let _ = update::update(
+        &mut s,
+        Msg::Answered {
+            target,
+            result: Ok(Answered {
+                partstat: PartStat::Accepted,
+                delivery: Delivery::Queued {
+                    reason: "cannot connect to smtp.example.org: refused".into(),
+                },
+                warnings: Vec::new(),
+            }),
+        },
+    );
+    let (level, text) = status(&s);
+    assert_eq!(level, Level::Error);
+    assert!(
+        text.starts_with("reply not sent: cannot connect to smtp.example.org: refused"),
+        "{text}"
+    );
+    assert!(text.ends_with("stays queued; press R to retry"), "{text}");
+    assert_eq!(keys(&mut s, "R"), [Effect::RetryOutbox]);
+    assert!(s.flushing);
+    assert_eq!(keys(&mut s, "R"), [], "one retry at a time");
+    let _ = update::update(
+        &mut s,
+        Msg::Flushed(Ok(Flushed {
+            sent: 1,
+            failed: Vec::new(),
+        })),
+    );
+    assert!(!s.flushing);
+    assert_eq!(status(&s), (Level::Info, "sent 1 queued reply".into()));
+    let _ = keys(&mut s, "R");
+    let _ = update::update(
+        &mut s,
+        Msg::Flushed(Ok(Flushed {
+            sent: 1,
+            failed: vec!["to a@example.com: temporary failure".into()],
+        })),
+    );
+    assert_eq!(
+        status(&s),
+        (
+            Level::Error,
+            "sent 1 of 2 queued replies; 1 still queued: to a@example.com: temporary failure"
+                .into()
+        )
+    );
+}
+
+/// R4.8: a cancellation needs no answer; the keys are refused with the
+/// engine's reason, and `c` applies it instead.
+#[test]
+fn r4_8_cancel_refuses_answers_and_offers_apply() {
+    let mut s = loaded();
+    select(&mut s, "thunderbird-cancel.eml");
+    let row = s.selected_row().unwrap().clone();
+    assert_eq!(
+        row.status,
+        Status::Cancel(rsvp::domain::classify::CancelScope::Whole)
+    );
+    for action in [
+        rsvp::keymap::Action::Accept,
+        rsvp::keymap::Action::DeclineWithComment,
+    ] {
+        assert_eq!(
+            s.refusal(&row, action).as_deref(),
+            Some("a cancellation needs no answer (R4.8)")
+        );
+    }
+    for k in ["a", "d", "t", "A", "D", "T", "i"] {
+        assert_eq!(keys(&mut s, k), [], "{k}");
+        assert_eq!(s.mode, Mode::Normal, "{k} opened no prompt");
+    }
+    let (level, text) = status(&s);
+    assert_eq!(level, Level::Error);
+    assert!(
+        text.contains("a cancellation needs no answer (R4.8)"),
+        "{text}"
+    );
+    let effects = keys(&mut s, "c");
+    assert!(
+        matches!(&effects[..], [Effect::Apply { target }] if target.key == "thunderbird-cancel.eml")
+    );
+    assert_eq!(s.busy.get("thunderbird-cancel.eml"), Some(&Busy::Applying));
+    let target = match &effects[0] {
+        Effect::Apply { target } => target.clone(),
+        _ => unreachable!(),
+    };
+    let effects = update::update(
+        &mut s,
+        Msg::Applied {
+            target,
+            result: Ok("calendar updated".into()),
+        },
+    );
+    assert_eq!(effects, [Effect::Refresh { all: false }]);
+    assert!(s.busy.is_empty());
+}
+
+#[test]
+fn outdated_invitation_refuses_answer_and_apply() {
+    let mut s = loaded();
+    let _ = keys(&mut s, "p");
+    select(&mut s, "google-outdated.eml");
+    assert_eq!(keys(&mut s, "a c"), []);
+    let (_, text) = status(&s);
+    assert!(
+        text.contains("a newer version of this invitation is already in your calendar"),
+        "{text}"
+    );
+}
+
+#[test]
+fn comment_prompt_sends_the_comment() {
+    let mut s = loaded();
+    assert_eq!(keys(&mut s, "D"), []);
+    assert!(matches!(
+        &s.mode,
+        Mode::Comment {
+            partstat: PartStat::Declined,
+            ..
+        }
+    ));
+    // Keys of the keymap are text here: `q` does not quit, `a` does not accept.
+    let _ = type_text(&mut s, "  Away, sorry q");
+    let _ = keys(&mut s, "Backspace Backspace");
+    assert!(!s.quit);
+    let effects = keys(&mut s, "Enter");
+    assert!(
+        matches!(
+            &effects[..],
+            [Effect::Respond { partstat: PartStat::Declined, comment: Some(c), .. }] if c == "Away, sorry"
+        ),
+        "{effects:?}"
+    );
+    assert_eq!(s.mode, Mode::Normal);
+}
+
+#[test]
+fn comment_prompt_escape_sends_nothing_and_empty_comment_is_none() {
+    let mut s = loaded();
+    let _ = keys(&mut s, "A");
+    let _ = type_text(&mut s, "maybe");
+    assert_eq!(keys(&mut s, "Esc"), []);
+    assert_eq!(s.mode, Mode::Normal);
+    assert!(s.busy.is_empty());
+    let _ = keys(&mut s, "T");
+    let effects = keys(&mut s, "Space Enter");
+    assert!(matches!(
+        &effects[..],
+        [Effect::Respond {
+            partstat: PartStat::Tentative,
+            comment: None,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn comment_prompt_uses_editor_only_when_there_is_one() {
+    let mut s = loaded();
+    let _ = keys(&mut s, "A");
+    let _ = type_text(&mut s, "draft");
+    assert_eq!(
+        keys(&mut s, "Ctrl-e"),
+        [],
+        "no $EDITOR: Ctrl-e is end of line"
+    );
+    s.editor = true;
+    assert_eq!(
+        keys(&mut s, "Ctrl-e"),
+        [Effect::EditComment {
+            text: "draft".into()
+        }]
+    );
+    let _ = update::update(&mut s, Msg::Edited(Ok("Long text\nfrom vim\n".into())));
+    match &s.mode {
+        Mode::Comment { input, .. } => assert_eq!(input.text, "Long text\nfrom vim"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn choosing_one_occurrence_answers_only_it() {
+    let mut s = loaded();
+    select(&mut s, "apple-recurring.eml");
+    assert_eq!(keys(&mut s, "i"), []);
+    assert!(matches!(&s.mode, Mode::Occurrence { cursor: 0, .. }));
+    let _ = keys(&mut s, "j j Enter");
+    assert_eq!(s.mode, Mode::Normal);
+    let chosen = s.scope.get("apple-recurring.eml").expect("a scope").clone();
+    assert_eq!(chosen.instance, "TZID=Europe/Berlin:20250108T093000");
+    let effects = keys(&mut s, "t");
+    assert!(
+        matches!(
+            &effects[..],
+            [Effect::Respond { partstat: PartStat::Tentative, instance: Some(i), .. }]
+                if i == "TZID=Europe/Berlin:20250108T093000"
+        ),
+        "{effects:?}"
+    );
+    // Back to the series.
+    let _ = update::update(&mut s, sent(respond_target(&effects), PartStat::Tentative));
+    let _ = keys(&mut s, "i");
+    assert!(
+        matches!(&s.mode, Mode::Occurrence { cursor: 2, .. }),
+        "{:?}",
+        s.mode
+    );
+    let _ = keys(&mut s, "g k k Enter");
+    assert!(s.scope.is_empty());
+    assert!(matches!(
+        &keys(&mut s, "a")[..],
+        [Effect::Respond { instance: None, .. }]
+    ));
+}
+
+#[test]
+fn occurrence_choice_is_refused_for_a_single_event() {
+    let mut s = loaded();
+    assert_eq!(keys(&mut s, "i"), []);
+    assert_eq!(s.mode, Mode::Normal);
+    assert!(status(&s).1.contains("no occurrences to choose from"));
+}
+
+#[test]
+fn filter_narrows_live_and_escape_restores() {
+    let mut s = loaded();
+    let _ = keys(&mut s, "/");
+    let _ = type_text(&mut s, "SYNC");
+    assert_eq!(s.visible().len(), 1);
+    assert_eq!(selected(&s), "outlook-reschedule.eml");
+    let _ = keys(&mut s, "Esc");
+    assert_eq!(s.filter, "");
+    assert_eq!(s.visible().len(), 6);
+    let _ = keys(&mut s, "/");
+    let _ = type_text(&mut s, "priya");
+    let _ = keys(&mut s, "Enter");
+    assert_eq!(s.filter, "priya");
+    assert_eq!(s.visible().len(), 2, "filter matches organizers too");
+    assert_eq!(s.mode, Mode::Normal);
+}
+
+#[test]
+fn p_toggles_pending_and_all() {
+    let mut s = loaded();
+    assert_eq!(s.visible().len(), 6);
+    assert_eq!(keys(&mut s, "p"), [Effect::Refresh { all: true }]);
+    assert!(s.show_all);
+    assert_eq!(s.visible().len(), 7);
+    assert_eq!(keys(&mut s, "p"), [Effect::Refresh { all: false }]);
+    assert_eq!(s.visible().len(), 6);
+}
+
+#[test]
+fn dismiss_hides_the_row_after_the_source_records_it() {
+    let mut s = loaded();
+    let effects = keys(&mut s, "x");
+    let target = match &effects[..] {
+        [Effect::Dismiss { target }] => target.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(s.visible().len(), 6, "still shown while dismissing");
+    let _ = update::update(
+        &mut s,
+        Msg::Dismissed {
+            target,
+            result: Ok(()),
+        },
+    );
+    assert_eq!(s.visible().len(), 5);
+    assert_eq!(selected(&s), "outlook-reschedule.eml");
+    assert_eq!(s.counts().0, 5);
+    let _ = keys(&mut s, "p");
+    assert_eq!(s.visible().len(), 7, "everything includes dismissed ones");
+}
+
+#[test]
+fn reindex_runs_once_at_a_time() {
+    let mut s = loaded();
+    assert_eq!(keys(&mut s, "r"), [Effect::Reindex]);
+    assert_eq!(keys(&mut s, "r"), []);
+    let _ = update::update(&mut s, Msg::Indexed(Err("notmuch: database locked".into())));
+    assert_eq!(
+        status(&s),
+        (
+            Level::Error,
+            "indexing failed: notmuch: database locked".into()
+        )
+    );
+    assert_eq!(keys(&mut s, "r"), [Effect::Reindex]);
+}
+
+#[test]
+fn refresh_keeps_the_selected_invitation() {
+    let m = memenv();
+    let mut s = state_with(rows(&m));
+    select(&mut s, "apple-recurring.eml");
+    let mut fewer = rows(&m);
+    fewer.remove(0);
+    let _ = update::update(&mut s, Msg::Rows(Ok(fewer)));
+    assert_eq!(selected(&s), "apple-recurring.eml");
+    let _ = update::update(&mut s, Msg::Rows(Err("notmuch: no database".into())));
+    assert_eq!(
+        status(&s),
+        (
+            Level::Error,
+            "cannot list invitations: notmuch: no database".into()
+        )
+    );
+}
+
+#[test]
+fn help_opens_and_closes_and_swallows_actions() {
+    let mut s = loaded();
+    let _ = keys(&mut s, "?");
+    assert_eq!(s.mode, Mode::Help { scroll: 0 });
+    assert_eq!(keys(&mut s, "a j j"), []);
+    assert_eq!(s.mode, Mode::Help { scroll: 2 });
+    let _ = keys(&mut s, "?");
+    assert_eq!(s.mode, Mode::Normal);
+    let _ = keys(&mut s, "? Esc");
+    assert_eq!(s.mode, Mode::Normal);
+    assert!(s.busy.is_empty());
+}
+
+#[test]
+fn quit_asks_again_while_a_reply_is_in_flight() {
+    let mut s = loaded();
+    let _ = keys(&mut s, "a");
+    let _ = keys(&mut s, "q");
+    assert!(!s.quit);
+    assert_eq!(status(&s).0, Level::Warning);
+    let _ = keys(&mut s, "j q");
+    assert!(!s.quit, "another key in between resets the question");
+    let _ = keys(&mut s, "q");
+    assert!(s.quit);
+    let mut idle = loaded();
+    let _ = keys(&mut idle, "Ctrl-c");
+    assert!(idle.quit);
+}
+
+#[test]
+fn user_keymap_drives_update() {
+    let overrides = [
+        ("accept".to_string(), vec!["y".to_string()]),
+        ("down".to_string(), vec!["n".to_string()]),
+    ];
+    let keymap =
+        Keymap::with_overrides(overrides.iter().map(|(a, k)| (a.as_str(), k.as_slice()))).unwrap();
+    let mut s = loaded();
+    s.keymap = keymap;
+    assert_eq!(keys(&mut s, "a j"), []);
+    assert_eq!(selected(&s), "google-new.eml");
+    let effects = keys(&mut s, "n y");
+    assert!(
+        matches!(&effects[..], [Effect::Respond { partstat: PartStat::Accepted, target, .. }] if target.key == "outlook-reschedule.eml")
+    );
+}
+
+#[test]
+fn worker_gone_clears_everything_in_flight() {
+    let mut s = loaded();
+    let _ = keys(&mut s, "a R");
+    let _ = update::update(&mut s, Msg::WorkerGone("cannot start: no calendar".into()));
+    assert!(s.busy.is_empty());
+    assert!(!s.flushing);
+    assert_eq!(
+        status(&s),
+        (Level::Error, "cannot start: no calendar".into())
+    );
+}
+
+#[test]
+fn unknown_keys_do_nothing() {
+    let mut s = loaded();
+    let before = (s.selected, s.mode.clone(), s.busy.clone());
+    assert_eq!(keys(&mut s, "z F5 Ctrl-x"), []);
+    assert_eq!((s.selected, s.mode.clone(), s.busy.clone()), before);
+    let _ = update::update(&mut s, Msg::Key(Key::char('Z')));
+    assert!(!s.quit);
+}
