@@ -343,3 +343,34 @@ fn a_failing_factory_reports_worker_gone() {
     }
     assert!(worker.shutdown(Duration::from_secs(20)));
 }
+
+/// The occurrence chosen with `i` reaches the engine in a form it reads:
+/// the REPLY carries that RECURRENCE-ID (R5.3 style per-instance answer).
+#[test]
+fn answering_one_occurrence_replies_for_that_recurrence_id() {
+    let shared = Shared(Arc::new(memenv()));
+    let source = Fixtures::default();
+    let mut b = backend(&shared, &source);
+    let mut s = state_with(rows(&shared.0));
+    let _ = keys(&mut s, "j j");
+    assert_eq!(s.selected_row().unwrap().key, "apple-recurring.eml");
+    let _ = keys(&mut s, "i j j j Enter");
+    let effects = keys(&mut s, "d");
+    assert!(
+        matches!(
+            &effects[..],
+            [Effect::Respond { instance: Some(i), .. }] if i == "TZID=Europe/Berlin:20250115T093000"
+        ),
+        "{effects:?}"
+    );
+    settle(&mut s, &mut b, effects);
+    let sent = shared.0.transport.sent();
+    assert_eq!(sent.len(), 1, "{:?}", s.status);
+    let parts = rsvp::domain::extract::extract(&sent[0].1).unwrap().parts;
+    let ics = &parts[0].text;
+    assert!(
+        ics.contains("RECURRENCE-ID;TZID=Europe/Berlin:20250115T093000"),
+        "{ics}"
+    );
+    assert!(ics.contains("PARTSTAT=DECLINED"), "{ics}");
+}

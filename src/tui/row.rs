@@ -196,3 +196,115 @@ fn occurrences(invite: &Invite, clock: &Clock, now: DateTime<Utc>) -> Vec<Occurr
     out.truncate(MAX_OCCURRENCES);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::memory::{MemoryOutbox, MemoryStore, MemoryTransport};
+    use crate::adapters::tombstones::MemoryTombstones;
+    use crate::domain::identity::Identity;
+    use crate::inbox::{self, Env, Scheduling};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 1, 2, 12, 0, 0).unwrap()
+    }
+
+    fn row(event: &str) -> Row {
+        let organizer = if event.contains("ORGANIZER") {
+            ""
+        } else {
+            "ORGANIZER:mailto:o@x.example\r\n"
+        };
+        let raw = format!(
+            "From: o@x.example\r\nTo: me@x.example\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\n\
+             BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:u1\r\n\
+             DTSTAMP:20250101T000000Z\r\n{organizer}\
+             ATTENDEE;RSVP=TRUE:mailto:me@x.example\r\n{event}END:VEVENT\r\nEND:VCALENDAR\r\n"
+        );
+        let (store, outbox, tombstones, transport) = (
+            MemoryStore::new(),
+            MemoryOutbox::new(),
+            MemoryTombstones::default(),
+            MemoryTransport::new(),
+        );
+        let identity = Identity::new(None, &["me@x.example".to_string()]);
+        let token = || "t".to_string();
+        let clock = Clock {
+            local: chrono_tz::Europe::Berlin,
+        };
+        let env = Env {
+            store: &store,
+            outbox: &outbox,
+            tombstones: &tombstones,
+            transport: Some(&transport),
+            identity: &identity,
+            groups: &[],
+            send_from: None,
+            scheduling: Scheduling::Client,
+            clock,
+            now: now(),
+            token: &token,
+        };
+        let shown = inbox::show(&env, raw.as_bytes()).unwrap();
+        from_shown("k", "/m/k.eml", shown, &clock, now())
+    }
+
+    #[test]
+    fn utc_series_offers_instances_in_utc_form_from_now_on() {
+        let r = row("DTSTART:20241230T080000Z\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\nSUMMARY:S\r\n");
+        assert!(r.recurring);
+        assert!(r.pending, "a series that goes on is not past");
+        let got: Vec<(&str, &str)> = r
+            .occurrences
+            .iter()
+            .map(|o| (o.instance.as_str(), o.label.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("20250106T080000Z", "Mon 2025-01-06 09:00 CET"),
+                ("20250113T080000Z", "Mon 2025-01-13 09:00 CET"),
+                ("20250120T080000Z", "Mon 2025-01-20 09:00 CET"),
+            ]
+        );
+    }
+
+    #[test]
+    fn all_day_series_uses_dates() {
+        let r = row("DTSTART;VALUE=DATE:20250110\r\nRRULE:FREQ=DAILY;COUNT=2\r\nSUMMARY:Off\r\n");
+        assert!(r.all_day);
+        assert_eq!(
+            r.start,
+            Some(Utc.with_ymd_and_hms(2025, 1, 9, 23, 0, 0).unwrap()),
+            "local midnight"
+        );
+        let got: Vec<&str> = r.occurrences.iter().map(|o| o.instance.as_str()).collect();
+        assert_eq!(got, ["VALUE=DATE:20250110", "VALUE=DATE:20250111"]);
+        assert_eq!(r.occurrences[0].label, "Fri 2025-01-10");
+    }
+
+    /// R9.5: every text field is terminal-safe; a past single event is not pending.
+    #[test]
+    fn r9_5_text_is_sanitised_and_past_events_are_not_pending() {
+        let r = row(
+            "DTSTART:20241201T080000Z\r\nSUMMARY:Hi\u{1b}[2J\u{202e}x\r\nORGANIZER;CN=\"A\u{7}B\":mailto:o@x.example\r\n",
+        );
+        assert_eq!(r.summary, "Hi^[[2J<U+202E>x");
+        let organizer = r.organizer.clone().unwrap_or_default();
+        assert!(
+            organizer.starts_with('A') && organizer.ends_with('B'),
+            "{organizer:?}"
+        );
+        assert!(!organizer.contains(char::is_control), "{organizer:?}");
+        assert_eq!(r.status, Status::New);
+        assert!(!r.pending, "in the past");
+        assert!(!r.recurring);
+        assert!(r.occurrences.is_empty());
+    }
+
+    #[test]
+    fn missing_title_falls_back_to_the_subject_or_a_placeholder() {
+        let r = row("DTSTART:20250106T080000Z\r\n");
+        assert_eq!(r.summary, "(no title)");
+    }
+}

@@ -75,6 +75,17 @@ pub struct Backend {
     pub source: Box<dyn DataSource>,
 }
 
+impl Backend {
+    /// A backend from owned ports and a data source (a closure
+    /// `|env, all| -> Result<Vec<Row>, String>` will do).
+    pub fn new(ports: impl Ports + 'static, source: impl DataSource + 'static) -> Backend {
+        Backend {
+            ports: Box::new(ports),
+            source: Box::new(source),
+        }
+    }
+}
+
 /// Builds the backend on the worker thread (see the module comment).
 pub type Factory = Box<dyn FnOnce() -> Result<Backend, String> + Send>;
 
