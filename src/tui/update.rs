@@ -8,6 +8,10 @@ use super::state::{
 use crate::domain::invite::PartStat;
 use crate::keymap::{Action, Key, KeyCode};
 
+/// Upper bound of the detail scroll offset (the view clamps it further to
+/// the text it draws; the detail holds at most a few hundred lines).
+const MAX_DETAIL_SCROLL: u16 = 600;
+
 /// Which message an effect is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -527,16 +531,17 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Down | Action::Up if state.focus == Focus::Detail => {
             state.detail_scroll = if action == Action::Down {
-                state.detail_scroll.saturating_add(1)
+                (state.detail_scroll + 1).min(MAX_DETAIL_SCROLL)
             } else {
                 state.detail_scroll.saturating_sub(1)
             };
         }
+        Action::First if state.focus == Focus::Detail => state.detail_scroll = 0,
         Action::Down => move_to(state, (state.selected + 1).min(visible.saturating_sub(1))),
         Action::Up => move_to(state, state.selected.saturating_sub(1)),
         Action::First => move_to(state, 0),
         Action::Last => move_to(state, visible.saturating_sub(1)),
-        Action::PageDown => state.detail_scroll = state.detail_scroll.saturating_add(10),
+        Action::PageDown => state.detail_scroll = (state.detail_scroll + 10).min(MAX_DETAIL_SCROLL),
         Action::PageUp => state.detail_scroll = state.detail_scroll.saturating_sub(10),
         Action::FocusDetail => {
             state.focus = match state.focus {

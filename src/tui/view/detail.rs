@@ -56,7 +56,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let lines = lines(row, state, theme);
     let inner_height = area.height.saturating_sub(1);
     // Keep some text on screen however far the user scrolled.
-    let max_scroll = (lines.len() as u16).saturating_sub(inner_height.max(1));
+    let width = usize::from(area.width.max(1));
+    let wrapped: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    let max_scroll =
+        (wrapped.min(usize::from(u16::MAX)) as u16).saturating_sub(inner_height.max(1));
     let scroll = state
         .detail_scroll
         .min(max_scroll.saturating_add(inner_height / 2));
