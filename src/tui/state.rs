@@ -97,12 +97,14 @@ impl LineInput {
             .map_or(self.text.len(), |(i, _)| i)
     }
 
+    /// Insert `c` at the cursor.
     pub fn insert(&mut self, c: char) {
         let at = self.byte_at(self.cursor);
         self.text.insert(at, c);
         self.cursor += 1;
     }
 
+    /// Delete the character before the cursor.
     pub fn backspace(&mut self) {
         if self.cursor == 0 {
             return;
@@ -112,6 +114,7 @@ impl LineInput {
         self.text.remove(at);
     }
 
+    /// Delete the character under the cursor.
     pub fn delete(&mut self) {
         if self.cursor < self.text.chars().count() {
             let at = self.byte_at(self.cursor);
@@ -119,22 +122,27 @@ impl LineInput {
         }
     }
 
+    /// Move the cursor one character left.
     pub fn left(&mut self) {
         self.cursor = self.cursor.saturating_sub(1);
     }
 
+    /// Move the cursor one character right.
     pub fn right(&mut self) {
         self.cursor = (self.cursor + 1).min(self.text.chars().count());
     }
 
+    /// Move the cursor to the start.
     pub fn home(&mut self) {
         self.cursor = 0;
     }
 
+    /// Move the cursor to the end.
     pub fn end(&mut self) {
         self.cursor = self.text.chars().count();
     }
 
+    /// Empty the line.
     pub fn clear(&mut self) {
         *self = LineInput::default();
     }

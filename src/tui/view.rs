@@ -33,26 +33,32 @@ impl Theme {
         }
     }
 
+    /// The title bar.
     pub fn title(&self) -> Style {
         Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED)
     }
 
+    /// Section headings of the detail.
     pub fn heading(&self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
 
+    /// Field labels.
     pub fn label(&self) -> Style {
         Style::new().add_modifier(Modifier::BOLD)
     }
 
+    /// Errors and refusals.
     pub fn error(&self) -> Style {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }
 
+    /// Warnings and work in progress.
     pub fn warning(&self) -> Style {
         self.fg(Color::Yellow)
     }
 
+    /// Success.
     pub fn ok(&self) -> Style {
         self.fg(Color::Green)
     }
@@ -67,6 +73,7 @@ impl Theme {
         self.fg(Color::Green)
     }
 
+    /// Secondary text.
     pub fn dim(&self) -> Style {
         Style::new().add_modifier(Modifier::DIM)
     }
@@ -76,10 +83,12 @@ impl Theme {
         Style::new().add_modifier(Modifier::DIM | Modifier::CROSSED_OUT)
     }
 
+    /// A key in a hint.
     pub fn key(&self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
 
+    /// The selected row, strong when its pane has focus.
     pub fn selected(&self, focused: bool) -> Style {
         if focused {
             Style::new().add_modifier(Modifier::REVERSED)
@@ -88,6 +97,7 @@ impl Theme {
         }
     }
 
+    /// The status badge of a row.
     pub fn badge(&self, status: Status) -> Style {
         let c = match status {
             Status::New | Status::Poll => Color::Cyan,
@@ -99,6 +109,7 @@ impl Theme {
         self.fg(c).add_modifier(Modifier::BOLD)
     }
 
+    /// An answer (accepted, declined …).
     pub fn partstat(&self, p: PartStat) -> Style {
         match p {
             PartStat::Accepted => self.fg(Color::Green),

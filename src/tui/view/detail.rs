@@ -30,6 +30,7 @@ const LABEL: usize = 10;
 const MAX_ATTENDEES: usize = 100;
 const MAX_DESCRIPTION_LINES: usize = 200;
 
+/// Draw the detail pane of the selected invitation, scrolled.
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let focused = state.focus == Focus::Detail;
     let mut title = " Details ".to_string();

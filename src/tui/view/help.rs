@@ -49,6 +49,7 @@ pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     out
 }
 
+/// Draw the help as a popup over `area`, scrolled by `scroll` lines.
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect, scroll: u16) {
     let lines = lines(state, theme);
     let wanted_height = lines.len() as u16 + 2;

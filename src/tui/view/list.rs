@@ -40,6 +40,7 @@ pub fn when_columns(row: &Row, state: &State) -> (String, String) {
     }
 }
 
+/// Draw the list (or why it is empty) with the selection highlighted.
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let visible = state.visible();
     if visible.is_empty() {

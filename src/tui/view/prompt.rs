@@ -37,6 +37,7 @@ fn verb(p: PartStat) -> &'static str {
     }
 }
 
+/// Draw the comment editor over the bottom of `area`, with the cursor.
 pub fn render_comment(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let Mode::Comment {
         key,
@@ -74,6 +75,7 @@ pub fn render_comment(state: &State, theme: &Theme, frame: &mut Frame<'_>, area:
     });
 }
 
+/// Draw the filter line in place of the status line.
 pub fn render_filter(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let Mode::Filter { input, .. } = &state.mode else {
         return;
@@ -93,6 +95,7 @@ pub fn render_filter(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: 
     });
 }
 
+/// Draw the series-or-occurrence chooser as a popup.
 pub fn render_occurrences(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let Mode::Occurrence { key, cursor } = &state.mode else {
         return;

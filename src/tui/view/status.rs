@@ -10,6 +10,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+/// Draw the title bar: counts, mode and filter.
 pub fn render_title(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let (pending, all) = state.counts();
     let mut left = if state.loading && all == 0 {
@@ -74,6 +75,7 @@ pub fn height(state: &State, width: u16) -> u16 {
     (needed as u16).clamp(1, MAX_STATUS_LINES)
 }
 
+/// Draw the status message (wrapped) and the background activity.
 pub fn render_status(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let activity = activity(state).unwrap_or_default();
     let [l, r] = Layout::horizontal([
@@ -137,6 +139,7 @@ fn hinted(state: &State) -> Vec<Action> {
     }
 }
 
+/// Draw the key hints of the current mode.
 pub fn render_hints(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let line = match &state.mode {
         Mode::Normal => normal_hints(state, theme, area.width as usize),
