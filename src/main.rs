@@ -41,8 +41,8 @@ fn local_zone() -> chrono_tz::Tz {
     }
     if let Ok(target) = std::fs::read_link("/etc/localtime") {
         let s = target.to_string_lossy();
-        if let Some(idx) = s.find("zoneinfo/") {
-            if let Ok(z) = chrono_tz::Tz::from_str(&s[idx + 9..]) {
+        if let Some((_, name)) = s.split_once("zoneinfo/") {
+            if let Ok(z) = chrono_tz::Tz::from_str(name) {
                 return z;
             }
         }
