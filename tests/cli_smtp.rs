@@ -540,6 +540,71 @@ fn ac3_t23_same_answer_is_not_sent_twice_resend_sends_again() {
     assert_stored(&sb, "DECLINED");
 }
 
+/// AC3, T23: "already answered" means the calendar still holds that
+/// answer: accept → decline → accept sends three replies, and the
+/// organizer's last one matches the calendar.
+#[test]
+fn ac3_t23_changing_back_to_an_earlier_answer_is_sent() {
+    let Some(server) = SmtpServer::start(&ServerOptions::plain()) else {
+        return;
+    };
+    let sb = Sandbox::new();
+    sb.write_config(&SmtpConf::plain(server.port()).toml());
+    for (i, answer) in ["accept", "decline", "accept"].iter().enumerate() {
+        let (code, _, err) = reply(&sb, answer, GOOGLE, &[]);
+        assert_eq!(code, 0, "{answer}: {err}");
+        assert!(!err.contains("already answered"), "{answer} #{i}: {err}");
+        server.wait_for_messages(i + 1, WAIT);
+    }
+    let got = server.received();
+    assert_eq!(got.len(), 3);
+    assert_reply(&got[2].data, &google_accept());
+    assert_stored(&sb, "ACCEPTED");
+    // Now it really is already answered.
+    let (code, _, err) = reply(&sb, "accept", GOOGLE, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("already answered"), "{err}");
+    assert_eq!(server.received().len(), 3);
+}
+
+/// R9.13: answers given while the server is down are not all replayed: a
+/// newer answer supersedes a queued older one for the same occurrences, so
+/// `outbox flush` delivers only the answer the calendar holds.
+#[test]
+fn ac2_r9_13_superseded_queued_answer_is_not_flushed() {
+    if let Err(reason) = support::aiosmtpd_available() {
+        support::skip::<()>(&reason);
+        return;
+    }
+    let sb = Sandbox::new();
+    let port = support::free_port();
+    sb.write_config(&SmtpConf::plain(port).toml());
+    let (code, _, err) = reply(&sb, "accept", GOOGLE, &[]);
+    assert_eq!(code, 1, "{err}");
+    let first_id = sb.queued_message_id();
+    let (code, _, err) = reply(&sb, "decline", GOOGLE, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_stored(&sb, "DECLINED");
+    let declined_id = sb.queued_message_id();
+    assert_ne!(declined_id, first_id, "only the decline is queued");
+    // Back to accept: a new decision again, queued alone.
+    let (code, _, err) = reply(&sb, "accept", GOOGLE, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_stored(&sb, "ACCEPTED");
+    let accepted_id = sb.queued_message_id();
+    let (_, out, _) = run(&sb, &["outbox", "list"]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.contains("ACCEPTED"), "{out}");
+
+    let server = SmtpServer::start(&ServerOptions::plain().on_port(port)).expect("aiosmtpd");
+    let (code, out, err) = run(&sb, &["outbox", "flush"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let got = only_message(&server);
+    assert_eq!(sandbox::message_id(&got.data), accepted_id);
+    assert_reply(&got.data, &google_accept());
+    assert_outbox_empty(&sb);
+}
+
 /// AC3 for one occurrence: answering an instance of a weekly series twice
 /// sends once.
 #[test]
