@@ -3,6 +3,7 @@
 //! adapters.
 
 use clap::Parser;
+use rsvp::adapters::memory::MemoryOutbox;
 use rsvp::adapters::outbox::DirOutbox;
 use rsvp::adapters::sendmail::SendmailTransport;
 use rsvp::adapters::smtp::{self, SmtpSettings, SmtpTransport};
@@ -143,7 +144,14 @@ fn build_transport(cfg: &Config) -> Result<Option<Box<dyn Transport>>, Transport
     }
 }
 
-fn wire(cfg: &Config, paths: Option<&Paths>, need_transport: bool) -> Result<Wiring, Failure> {
+/// `writes`: whether the command may write the outbox (a dry run, `show`
+/// and `render` leave no trace on disk).
+fn wire(
+    cfg: &Config,
+    paths: Option<&Paths>,
+    need_transport: bool,
+    writes: bool,
+) -> Result<Wiring, Failure> {
     let calendar = cfg.calendar.as_ref().ok_or_else(|| {
         Failure::new(
             exit::CONFIG,
@@ -158,8 +166,14 @@ fn wire(cfg: &Config, paths: Option<&Paths>, need_transport: bool) -> Result<Wir
             "no data directory (set HOME or XDG_DATA_HOME)",
         )
     })?;
-    let outbox = DirOutbox::open(&data_dir.join("outbox"))
-        .map_err(|e| Failure::new(exit::RUNTIME, e.to_string()))?;
+    let outbox_dir = data_dir.join("outbox");
+    let outbox: Box<dyn Outbox> = if writes || outbox_dir.exists() {
+        Box::new(
+            DirOutbox::open(&outbox_dir).map_err(|e| Failure::new(exit::RUNTIME, e.to_string()))?,
+        )
+    } else {
+        Box::new(MemoryOutbox::new())
+    };
     let tombstones: Box<dyn Tombstones> = match FileTombstones::open(&data_dir) {
         Ok(t) => Box::new(t),
         Err(_) => Box::new(MemoryTombstones::default()),
@@ -176,7 +190,7 @@ fn wire(cfg: &Config, paths: Option<&Paths>, need_transport: bool) -> Result<Wir
     };
     Ok(Wiring {
         store: Box::new(store),
-        outbox: Box::new(outbox),
+        outbox,
         tombstones,
         transport,
         identity: Identity::new(cfg.identity.name.clone(), &cfg.identity.addresses),
@@ -204,7 +218,7 @@ fn run(
             .ok()
             .filter(|p| p.exists())
             .and_then(|p| load_config(&p).ok())
-            .and_then(|cfg| wire(&cfg, paths.as_ref(), false).ok());
+            .and_then(|cfg| wire(&cfg, paths.as_ref(), false, false).ok());
         let env = wiring.as_ref().map(|w| env_of(w, &clock, now, &token_fn));
         return cli::run_render(env.as_ref(), input.as_deref(), &clock, out);
     }
@@ -218,7 +232,12 @@ fn run(
         Command::Outbox { action } => matches!(action, cli::OutboxAction::Flush),
         _ => false,
     };
-    let wiring = wire(&cfg, paths.as_ref(), need_transport)?;
+    let writes = match &args.command {
+        Command::Reply { dry_run, .. } => !dry_run,
+        Command::Show { .. } | Command::Render { .. } => false,
+        _ => true,
+    };
+    let wiring = wire(&cfg, paths.as_ref(), need_transport, writes)?;
     let env = env_of(&wiring, &clock, now, &token_fn);
     match args.command {
         Command::Show { message, json } => cli::run_show(&env, &message, json, out),

@@ -672,6 +672,10 @@ fn ac4_dry_run_prints_message_and_changes_nothing() {
     assert!(out.starts_with("From: "), "the message itself: {out}");
     assert_eq!(sb.vdir_names(), Vec::<String>::new(), "no vdir file");
     assert_eq!(sb.pending(), Vec::<String>::new(), "no outbox entry");
+    assert!(
+        !sb.data_dir().exists(),
+        "a dry run leaves nothing on disk, not even an empty outbox"
+    );
     assert_eq!(sb.sent(), Vec::<String>::new(), "nothing sent");
     // The same from standard input.
     let out2 = sb

@@ -258,7 +258,14 @@ fn respond_once(
     }
     if !super::mails_reply(env, shown.stored.as_ref().map(|s| &s.1)) {
         // R6.7 (b), T20: the server schedules; only the calendar changes.
-        result.href = Some(write_answer(env, &shown, &invite, &me, req.partstat, &scope)?);
+        result.href = Some(write_answer(
+            env,
+            &shown,
+            &invite,
+            &me,
+            req.partstat,
+            &scope,
+        )?);
         result.server_scheduled = true;
         return Ok(result);
     }
