@@ -374,3 +374,27 @@ fn sender_not_organizer_warns() {
     assert_eq!(c.status, Status::New);
     assert!(c.warnings.iter().any(|w| w.contains("not the organizer")));
 }
+
+/// R3.11: a REQUEST without attendees is a PUBLISH: importable when new,
+/// outdated over a stored copy that is as new.
+#[test]
+fn r3_11_request_without_attendees_is_imported_like_publish() {
+    let c = run(
+        &inv("REQUEST", &ev(1, T0, "")),
+        None,
+        Some("org@x.example"),
+        None,
+    );
+    assert_eq!(c.status, Status::Publish);
+    assert!(c.reply_refusal.is_some());
+    assert!(c.apply_refusal.is_none());
+    let stored = inv("", &ev(1, T0, ""));
+    let again = run(
+        &inv("REQUEST", &ev(1, T0, "")),
+        Some(&stored),
+        Some("org@x.example"),
+        None,
+    );
+    assert_eq!(again.status, Status::Outdated);
+    assert!(again.apply_refusal.is_some());
+}
