@@ -398,3 +398,31 @@ fn r3_11_request_without_attendees_is_imported_like_publish() {
     assert_eq!(again.status, Status::Outdated);
     assert!(again.apply_refusal.is_some());
 }
+
+/// R6.3 + R4.1: iCloud invites with an iMIP token URI and EMAIL=<real>, then
+/// cancels with the real address as URI: the same organizer, not a hijack.
+#[test]
+fn r6_3_organizer_matched_by_email_param_is_not_a_change() {
+    let token = "ORGANIZER;EMAIL=org@x.example:mailto:2_token@imip.example";
+    let stored = inv(
+        "",
+        &ev(0, T0, ME_ACC).replace("ORGANIZER:mailto:org@x.example", token),
+    );
+    let c = run(
+        &inv("CANCEL", &ev(1, T1, "STATUS:CANCELLED\r\n")),
+        Some(&stored),
+        None,
+        None,
+    );
+    assert_eq!(c.status, Status::Cancel(CancelScope::Whole));
+    assert!(c.apply_refusal.is_none(), "{:?}", c.apply_refusal);
+    // T28 still holds for a really different organizer.
+    let other = inv(
+        "CANCEL",
+        &ev(1, T1, "STATUS:CANCELLED\r\n").replace("org@x.example", "evil@y.example"),
+    );
+    assert_eq!(
+        run(&other, Some(&stored), None, None).status,
+        Status::OrganizerChanged
+    );
+}
