@@ -1,0 +1,1036 @@
+//! The corpus acceptance test: the whole inbox engine against the shared
+//! real-world corpus (`../shared/corpus`, skipped with a message when absent).
+//!
+//! 1. Walk: every `.eml`/`.ics` goes through load → show (classify) → (dry-run
+//!    reply and a real reply where I am invited, else apply) without a panic,
+//!    and every reply re-extracts to one valid REPLY (R1.1, R1.3, R1.5, R1.8,
+//!    R1.12). Counts are printed.
+//! 2. Scenarios: every multi-step folder in `scenarios/` is replayed through
+//!    `apply_message`/`respond` in one memory calendar, and the outcome its
+//!    EXPECTED.md states for the attendee is asserted (one test per folder).
+//! 3. sabre-vobject-itip and stalwart-itip: the attendee-side cases are
+//!    replayed as far as their formats allow; everything else is walked.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use calcard::icalendar::{ICalendarComponentType, ICalendarProperty};
+use rsvp::domain::classify::{X_PREVIOUS_PARTSTAT, X_RECEIVED_SEQUENCE};
+use rsvp::domain::diff::{Clock, same_instance};
+use rsvp::domain::extract;
+use rsvp::domain::ical::{self, CalDate};
+use rsvp::domain::invite::{Comp, Invite, Method, PartStat};
+use rsvp::domain::ports::CalendarStore;
+use rsvp::inbox::{self, Applied, InboxError, Responded, ResponseRequest, Shown};
+use support::memenv::MemEnv;
+
+// ---------------------------------------------------------------------------
+// Corpus access
+// ---------------------------------------------------------------------------
+
+fn corpus_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("corpus not found at {}; skipping", dir.display());
+        None
+    }
+}
+
+fn scenario_dir(name: &str) -> Option<PathBuf> {
+    let dir = corpus_dir()?.join("scenarios").join(name);
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("scenario {} not found; skipping", dir.display());
+        None
+    }
+}
+
+/// Every file under `dir` whose extension is one of `exts`, sorted.
+fn files(dir: &Path, exts: &[&str], out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            files(&path, exts, out);
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| exts.contains(&e))
+        {
+            out.push(path);
+        }
+    }
+}
+
+fn rel(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    match s.find("corpus/") {
+        Some(i) => s[i + "corpus/".len()..].to_string(),
+        None => s.into_owned(),
+    }
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "(non-text panic payload)".into())
+}
+
+fn clock() -> Clock {
+    Clock {
+        local: chrono_tz::Europe::Berlin,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Looking at calendars
+// ---------------------------------------------------------------------------
+
+/// Every object (one per UID) of every calendar in `text`.
+fn invites_in(text: &str, method_param: Option<&str>) -> Vec<Invite> {
+    let Ok(parsed) = ical::parse(text) else {
+        return Vec::new();
+    };
+    parsed
+        .calendars
+        .into_iter()
+        .flat_map(|cal| Invite::from_calendar(cal, method_param).unwrap_or_default())
+        .collect()
+}
+
+/// The stored copy of `uid` in the memory calendar, parsed.
+fn stored(m: &MemEnv, uid: &str) -> Option<Invite> {
+    let objects = m.store.list().expect("memory store list");
+    objects.iter().find_map(|o| {
+        let text = String::from_utf8_lossy(&o.data);
+        invites_in(&text, None).into_iter().find(|i| i.uid == uid)
+    })
+}
+
+fn stored_bytes(m: &MemEnv) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = m
+        .store
+        .list()
+        .expect("memory store list")
+        .into_iter()
+        .map(|o| (o.href, o.data))
+        .collect();
+    v.sort();
+    v
+}
+
+/// My PARTSTAT in one component (matched by any of the identity's addresses).
+fn partstat_in(m: &MemEnv, c: Comp<'_>) -> Option<PartStat> {
+    c.attendees()
+        .into_iter()
+        .find(|a| m.identity.party_is_me(a))
+        .map(|a| a.partstat)
+}
+
+fn master_partstat(m: &MemEnv, inv: &Invite) -> Option<PartStat> {
+    partstat_in(m, inv.master().expect("a master component"))
+}
+
+fn override_at<'a>(inv: &'a Invite, rid: &CalDate, rid_cal: &Invite) -> Option<Comp<'a>> {
+    inv.overrides().into_iter().find(|o| {
+        o.recurrence_id()
+            .is_some_and(|r| same_instance(&r, &inv.cal, rid, &rid_cal.cal, &clock()))
+    })
+}
+
+fn utc(s: &str) -> CalDate {
+    CalDate::parse_text(s).expect("a date-time text")
+}
+
+fn zoned(tzid: &str, local: &str) -> CalDate {
+    match CalDate::parse_text(local) {
+        Some(CalDate::Floating(t)) => CalDate::Zoned {
+            tzid: tzid.into(),
+            local: t,
+        },
+        other => panic!("not a local date-time: {local} ({other:?})"),
+    }
+}
+
+/// Two date values denote the same instant (R2.4).
+fn same_time(a: &CalDate, a_inv: &Invite, b: &CalDate) -> bool {
+    same_instance(a, &a_inv.cal, b, &a_inv.cal, &clock())
+}
+
+fn text_prop(c: Comp<'_>, name: &str) -> Option<String> {
+    c.text(&ical::other_prop(name))
+}
+
+fn received_sequence(c: Comp<'_>) -> Option<i64> {
+    text_prop(c, X_RECEIVED_SEQUENCE).and_then(|s| s.trim().parse().ok())
+}
+
+// ---------------------------------------------------------------------------
+// Checking a produced REPLY message
+// ---------------------------------------------------------------------------
+
+/// The message re-extracts to exactly one REPLY part whose calendar parses,
+/// says METHOD:REPLY once (R1.1), has one ATTENDEE per component (R1.8), the
+/// request's UID (R1.5) and no VALARM (R1.12).
+fn check_reply_message(message: &[u8], uid: &str) -> Result<Invite, String> {
+    let x = extract::extract(message).map_err(|e| format!("reply does not extract: {e}"))?;
+    if x.parts.len() != 1 {
+        return Err(format!("reply has {} calendar parts", x.parts.len()));
+    }
+    let part = &x.parts[0];
+    if part.method_param.as_deref() != Some("REPLY") {
+        return Err(format!(
+            "reply part has method={:?} (R1.2)",
+            part.method_param
+        ));
+    }
+    let parsed = ical::parse(&part.text).map_err(|e| format!("reply does not parse: {e}"))?;
+    if parsed.calendars.len() != 1 {
+        return Err(format!("reply holds {} calendars", parsed.calendars.len()));
+    }
+    let cal = parsed.calendars.into_iter().next().expect("one calendar");
+    let methods = cal
+        .components
+        .first()
+        .map(|r| {
+            r.entries
+                .iter()
+                .filter(|e| e.name == ICalendarProperty::Method)
+                .count()
+        })
+        .unwrap_or(0);
+    if methods != 1 {
+        return Err(format!("reply has {methods} METHOD properties (R1.1)"));
+    }
+    if cal
+        .components
+        .iter()
+        .any(|c| c.component_type == ICalendarComponentType::VAlarm)
+    {
+        return Err("reply contains a VALARM (R1.12)".into());
+    }
+    let mut invites = Invite::from_calendar(cal, Some("REPLY"))
+        .map_err(|e| format!("reply is not one iTIP object: {e}"))?;
+    if invites.len() != 1 {
+        return Err(format!("reply holds {} UIDs", invites.len()));
+    }
+    let inv = invites.remove(0);
+    if inv.method != Some(Method::Reply) {
+        return Err(format!("reply method is {:?}", inv.method));
+    }
+    if inv.uid != uid {
+        return Err(format!(
+            "reply UID {:?} differs from {uid:?} (R1.5)",
+            inv.uid
+        ));
+    }
+    let comps = inv.components();
+    if comps.is_empty() {
+        return Err("reply has no component".into());
+    }
+    for c in &comps {
+        let n = c.attendees().len();
+        if n != 1 {
+            return Err(format!("a reply component has {n} ATTENDEEs (R1.8)"));
+        }
+        if c.uid() != Some(uid) {
+            return Err(format!("a reply component has UID {:?} (R1.5)", c.uid()));
+        }
+    }
+    Ok(inv)
+}
+
+// ---------------------------------------------------------------------------
+// 1. The walk
+// ---------------------------------------------------------------------------
+
+/// Who "I" am for an object: the To/Delivered-To address when it is an
+/// attendee, else the first attendee that is neither the organizer nor a
+/// room/resource.
+fn pick_me(inv: &Invite, recipients: &[String]) -> Option<String> {
+    let organizer = inv.organizer().and_then(|o| o.email);
+    let attendees: Vec<String> = inv
+        .components()
+        .iter()
+        .flat_map(|c| c.attendees())
+        .filter(|a| !matches!(a.cutype.as_deref(), Some("ROOM") | Some("RESOURCE")))
+        .filter_map(|a| a.email)
+        .filter(|e| Some(e) != organizer.as_ref())
+        .collect();
+    recipients
+        .iter()
+        .map(|r| r.to_lowercase())
+        .find(|r| attendees.contains(r))
+        .or_else(|| attendees.first().cloned())
+}
+
+#[derive(Default)]
+struct WalkReport {
+    objects: usize,
+    not_invitations: usize,
+    statuses: BTreeMap<String, usize>,
+    invalid_reasons: BTreeMap<String, usize>,
+    replies: usize,
+    sent: usize,
+    applied: usize,
+    problems: Vec<String>,
+}
+
+impl WalkReport {
+    fn merge(&mut self, other: WalkReport) {
+        self.objects += other.objects;
+        self.not_invitations += other.not_invitations;
+        for (k, v) in other.statuses {
+            *self.statuses.entry(k).or_default() += v;
+        }
+        for (k, v) in other.invalid_reasons {
+            *self.invalid_reasons.entry(k).or_default() += v;
+        }
+        self.replies += other.replies;
+        self.sent += other.sent;
+        self.applied += other.applied;
+        self.problems.extend(other.problems);
+    }
+}
+
+/// A short, stable summary of an invalid reason (numbers and quoted values
+/// removed so the histogram groups them).
+fn reason_key(reason: &str) -> String {
+    let mut out = String::new();
+    let mut quoted = false;
+    for ch in reason.chars() {
+        match ch {
+            '"' => {
+                quoted = !quoted;
+                if quoted {
+                    out.push_str("\"…\"");
+                }
+            }
+            _ if quoted => {}
+            _ => out.push(ch),
+        }
+    }
+    out.chars().take(90).collect()
+}
+
+/// One object through show → reply (dry run, then for real) or apply.
+fn walk_object(raw: &[u8], inv: Option<&Invite>, recipients: &[String], report: &mut WalkReport) {
+    let me = inv
+        .and_then(|i| pick_me(i, recipients))
+        .unwrap_or_else(|| "nobody@corpus.invalid".into());
+    let m = MemEnv::new(&[me.as_str()]);
+    let env = m.env();
+    report.objects += 1;
+    let shown = match inbox::show(&env, raw) {
+        Ok(s) => s,
+        Err(e) => {
+            report
+                .problems
+                .push(format!("show failed after load succeeded: {e}"));
+            return;
+        }
+    };
+    let status = shown.class.status.as_str().to_string();
+    *report.statuses.entry(status.clone()).or_default() += 1;
+    if status == "invalid" {
+        let reason = shown
+            .loaded
+            .invite
+            .as_ref()
+            .err()
+            .cloned()
+            .or_else(|| shown.class.reply_refusal.clone())
+            .unwrap_or_default();
+        *report
+            .invalid_reasons
+            .entry(reason_key(&reason))
+            .or_default() += 1;
+    }
+    if shown.class.reply_refusal.is_none() {
+        let Some(invite) = shown.invite() else {
+            report
+                .problems
+                .push("reply allowed for an invalid object".into());
+            return;
+        };
+        let uid = invite.uid.clone();
+        let mut req = ResponseRequest {
+            partstat: PartStat::Accepted,
+            comment: Some("corpus walk"),
+            instance: None,
+            dry_run: true,
+            resend: false,
+        };
+        match inbox::respond(&env, raw, &req) {
+            Ok(done) => {
+                report.replies += 1;
+                if let Err(e) = check_reply_message(&done.message, &uid) {
+                    report.problems.push(format!("as {me}: {e}"));
+                }
+            }
+            Err(e) => {
+                report.problems.push(format!(
+                    "as {me}: status {status} allows a reply but respond says: {e}"
+                ));
+                return;
+            }
+        }
+        // For real: the calendar gets my answer and the REPLY is sent.
+        req.dry_run = false;
+        match inbox::respond(&env, raw, &req) {
+            Ok(done) if done.sent => {
+                report.sent += 1;
+                match stored(&m, &uid) {
+                    Some(st) => {
+                        for c in st.components() {
+                            if partstat_in(&m, c) != Some(PartStat::Accepted) {
+                                report.problems.push(format!(
+                                    "as {me}: after accepting, a stored component has PARTSTAT {:?}",
+                                    partstat_in(&m, c)
+                                ));
+                                break;
+                            }
+                        }
+                    }
+                    None => report
+                        .problems
+                        .push(format!("as {me}: accepted but UID {uid:?} is not stored")),
+                }
+            }
+            Ok(done) => report
+                .problems
+                .push(format!("as {me}: reply not sent: {:?}", done.send_error)),
+            Err(e) => report
+                .problems
+                .push(format!("as {me}: respond (not dry run) failed: {e}")),
+        }
+    } else if shown.class.apply_refusal.is_none() {
+        match inbox::apply_message(&env, raw) {
+            Ok(_) => report.applied += 1,
+            Err(e) => report.problems.push(format!(
+                "as {me}: status {status} allows apply but apply says: {e}"
+            )),
+        }
+    }
+}
+
+/// One file: the object `load` picks through the raw bytes, and every other
+/// object (other UIDs of a PUBLISH, other calendars) re-serialised alone.
+fn walk_file(raw: &[u8], report: &mut WalkReport) {
+    let loaded = match inbox::load(raw) {
+        Ok(l) => l,
+        Err(InboxError::NotInvitation(_)) => {
+            report.not_invitations += 1;
+            return;
+        }
+        Err(e) => {
+            report.problems.push(format!("load: {e}"));
+            return;
+        }
+    };
+    let recipients: Vec<String> = loaded
+        .meta
+        .as_ref()
+        .map(|m| {
+            m.to.iter()
+                .map(|t| t.address.clone())
+                .chain(m.delivered_to.iter().cloned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let first = loaded.invite.as_ref().ok();
+    walk_object(raw, first, &recipients, report);
+
+    let Ok(x) = extract::extract(raw) else {
+        return;
+    };
+    let mut seen: Vec<String> = first.map(|i| vec![i.uid.clone()]).unwrap_or_default();
+    for part in &x.parts {
+        for inv in invites_in(&part.text, part.method_param.as_deref()) {
+            if seen.contains(&inv.uid) {
+                continue;
+            }
+            seen.push(inv.uid.clone());
+            let alone = ical::write(&inv.cal);
+            walk_object(alone.as_bytes(), Some(&inv), &recipients, report);
+        }
+    }
+}
+
+#[test]
+fn corpus_walk_every_object_shows_replies_and_applies_without_panic() {
+    let Some(dir) = corpus_dir() else { return };
+    let mut paths = Vec::new();
+    files(&dir.join("eml"), &["eml", "ics"], &mut paths);
+    files(&dir.join("ics"), &["eml", "ics"], &mut paths);
+    files(&dir.join("scenarios"), &["eml", "ics"], &mut paths);
+    assert!(
+        paths.len() > 100,
+        "corpus looks incomplete: {} files",
+        paths.len()
+    );
+
+    let mut total = WalkReport::default();
+    let mut panics: Vec<String> = Vec::new();
+    let mut broken: Vec<String> = Vec::new();
+    for path in &paths {
+        let raw = read(path);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let mut r = WalkReport::default();
+            walk_file(&raw, &mut r);
+            r
+        }));
+        match result {
+            Ok(r) => {
+                for p in &r.problems {
+                    broken.push(format!("{}: {p}", rel(path)));
+                }
+                total.merge(r);
+            }
+            Err(payload) => panics.push(format!("{}: {}", rel(path), panic_text(&*payload))),
+        }
+    }
+
+    println!(
+        "corpus walk: {} files, {} objects",
+        paths.len(),
+        total.objects
+    );
+    println!(
+        "  not an invitation (no calendar part): {}",
+        total.not_invitations
+    );
+    println!("  statuses:");
+    for (k, v) in &total.statuses {
+        println!("    {k:<18} {v}");
+    }
+    println!(
+        "  replies built (dry run, re-extracted and checked): {}; sent for real: {}",
+        total.replies, total.sent
+    );
+    println!(
+        "  applied without reply (cancel, publish, ...): {}",
+        total.applied
+    );
+    println!("  invalid, by reason:");
+    for (k, v) in &total.invalid_reasons {
+        println!("    {v:>3}  {k}");
+    }
+    println!("  broken invariants: {}", broken.len());
+    for b in &broken {
+        println!("    {b}");
+    }
+    println!("  panics: {}", panics.len());
+    for p in &panics {
+        println!("    {p}");
+    }
+    assert!(
+        panics.is_empty() && broken.is_empty(),
+        "{} file(s) panicked, {} invariant(s) broken:\n{}",
+        panics.len(),
+        broken.len(),
+        panics
+            .iter()
+            .chain(&broken)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        total.replies > 20,
+        "too few replies built: {}",
+        total.replies
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 2. Scenario replay
+// ---------------------------------------------------------------------------
+
+/// The recipient ("me") of each scenario, as its EXPECTED.md and the
+/// messages' To/Delivered-To name it.
+const RECIPIENTS: &[(&str, &str)] = &[
+    ("thunderbird-single-event", "receiver@example.com"),
+    ("thunderbird-recurring-event", "receiver@example.com"),
+    (
+        "listarchive-exchange-instance-cancel",
+        "openbmc@lists.ozlabs.org",
+    ),
+    (
+        "listarchive-exchange-request-then-cancel",
+        "openbmc@lists.ozlabs.org",
+    ),
+    (
+        "listarchive-exchange-teams-series",
+        "openbmc@lists.ozlabs.org",
+    ),
+    (
+        "listarchive-google-updated-invitation",
+        "openbmc@lists.ozlabs.org",
+    ),
+    (
+        "lotus-notes-instance-updates",
+        "iCalParticipant@coffeebean.com",
+    ),
+    (
+        "lotus-notes-reschedule-series",
+        "iCalParticipant@coffeebean.com",
+    ),
+    ("nylas-google-cancel", "karim@nilas.com"),
+    ("nylas-icloud-cancel", "karim@nilas.com"),
+];
+
+/// Scenario folders with their own formats (section 3).
+const OTHER_FORMATS: &[&str] = &["sabre-vobject-itip", "stalwart-itip"];
+
+/// One scenario folder replayed into one memory calendar.
+struct Replay {
+    m: MemEnv,
+    dir: PathBuf,
+    name: &'static str,
+}
+
+impl Replay {
+    fn start(name: &'static str) -> Option<Replay> {
+        let dir = scenario_dir(name)?;
+        let me = RECIPIENTS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, me)| *me)
+            .unwrap_or_else(|| panic!("no recipient for scenario {name}"));
+        Some(Replay {
+            m: MemEnv::new(&[me]),
+            dir,
+            name,
+        })
+    }
+
+    fn raw(&self, file: &str) -> Vec<u8> {
+        read(&self.dir.join(file))
+    }
+
+    fn show(&self, file: &str) -> Shown {
+        inbox::show(&self.m.env(), &self.raw(file))
+            .unwrap_or_else(|e| panic!("{}/{file}: show: {e}", self.name))
+    }
+
+    fn status(&self, file: &str) -> String {
+        self.show(file).class.status.as_str().to_string()
+    }
+
+    /// Apply a step that must be applied; returns what was shown first.
+    fn apply(&self, file: &str) -> Shown {
+        match inbox::apply_message(&self.m.env(), &self.raw(file)) {
+            Ok((shown, Applied::Stored { .. } | Applied::Tombstone)) => shown,
+            Ok((_, other)) => panic!("{}/{file}: not applied: {other:?}", self.name),
+            Err(e) => panic!("{}/{file}: apply refused: {e}", self.name),
+        }
+    }
+
+    /// A step that must be refused and leave the calendar byte-for-byte
+    /// unchanged (R3.3, R4.2, T21, T47).
+    fn refused(&self, file: &str) -> String {
+        let before = stored_bytes(&self.m);
+        let out = inbox::apply_message(&self.m.env(), &self.raw(file));
+        assert_eq!(
+            stored_bytes(&self.m),
+            before,
+            "{}/{file} changed the calendar",
+            self.name
+        );
+        match out {
+            Err(InboxError::Refused(reason)) => reason,
+            other => panic!("{}/{file}: expected a refusal, got {other:?}", self.name),
+        }
+    }
+
+    /// Answer for real (the REPLY goes to the memory transport).
+    fn answer(&self, file: &str, partstat: PartStat, instance: Option<&str>) -> Responded {
+        let before = self.m.transport.sent().len();
+        let req = ResponseRequest {
+            partstat,
+            comment: None,
+            instance,
+            dry_run: false,
+            resend: false,
+        };
+        let done = inbox::respond(&self.m.env(), &self.raw(file), &req)
+            .unwrap_or_else(|e| panic!("{}/{file}: respond: {e}", self.name));
+        assert!(
+            done.sent,
+            "{}/{file}: reply not sent: {:?}",
+            self.name, done.send_error
+        );
+        assert_eq!(
+            self.m.transport.sent().len(),
+            before + 1,
+            "one REPLY per answer"
+        );
+        done
+    }
+
+    fn sent(&self) -> usize {
+        self.m.transport.sent().len()
+    }
+
+    fn stored(&self, uid: &str) -> Invite {
+        stored(&self.m, uid).unwrap_or_else(|| panic!("{}: UID {uid} is not stored", self.name))
+    }
+
+    fn uid(&self, file: &str) -> String {
+        let loaded = inbox::load(&self.raw(file)).expect("load");
+        loaded.invite.expect("a valid object").uid
+    }
+
+    /// The REPLY just produced, checked (R1.x) and parsed.
+    fn reply(&self, done: &Responded, uid: &str) -> Invite {
+        check_reply_message(&done.message, uid)
+            .unwrap_or_else(|e| panic!("{}: bad REPLY: {e}", self.name))
+    }
+}
+
+fn all_cancelled(inv: &Invite) -> bool {
+    let comps = inv.components();
+    !comps.is_empty() && comps.iter().all(|c| c.is_cancelled())
+}
+
+fn summary(c: Comp<'_>) -> String {
+    c.summary().unwrap_or_default()
+}
+
+fn has_change(shown: &Shown, field: &str) -> bool {
+    shown.class.changes.iter().any(|c| c.field == field)
+}
+
+/// The occurrence starts of a stored object, sorted: the master's expansion
+/// (R9.7 capped) minus the occurrences an override replaces (matched by
+/// RECURRENCE-ID, R2.4), plus each override's own DTSTART.
+fn occurrences(inv: &Invite) -> Vec<chrono::DateTime<chrono::Utc>> {
+    let ck = clock();
+    let replaced: Vec<_> = inv
+        .overrides()
+        .iter()
+        .filter_map(|o| ck.instant(&o.recurrence_id()?, &inv.cal))
+        .collect();
+    let master = inv.master().map(|m| m.id);
+    let mut v: Vec<_> = rsvp::domain::classify::expand_starts(inv)
+        .into_iter()
+        .filter(|(id, t)| Some(*id) == master && !replaced.contains(t))
+        .map(|(_, t)| t)
+        .collect();
+    v.extend(
+        inv.overrides()
+            .iter()
+            .filter_map(|o| ck.instant(&o.dtstart()?, &inv.cal)),
+    );
+    v.sort();
+    v
+}
+
+fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    match utc(s) {
+        CalDate::Utc(t) => t.and_utc(),
+        other => panic!("not UTC: {other:?}"),
+    }
+}
+
+#[test]
+fn scenario_table_covers_every_folder() {
+    let Some(dir) = corpus_dir() else { return };
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("scenarios"))
+        .expect("scenarios folder")
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for n in &names {
+        assert!(
+            RECIPIENTS.iter().any(|(r, _)| r == n) || OTHER_FORMATS.contains(&n.as_str()),
+            "scenario folder {n} has no replay test"
+        );
+    }
+    assert_eq!(names.len(), RECIPIENTS.len() + OTHER_FORMATS.len());
+}
+
+/// Thunderbird single event: 1 new → answer; 2a same SEQUENCE, newer DTSTAMP;
+/// 2b SEQUENCE 2 moved; 3 cancel (R3.1, R3.5, R3.7, R3.8, R4.3, R4.7, T34).
+#[test]
+fn scenario_thunderbird_single_event() {
+    let uid = "02e79b96";
+    // Step 1, answered: one REPLY with only me, ACCEPTED (T35).
+    let Some(r) = Replay::start("thunderbird-single-event") else {
+        return;
+    };
+    assert_eq!(r.status("01-request.eml"), "new");
+    let done = r.answer("01-request.eml", PartStat::Accepted, None);
+    let reply = r.reply(&done, uid);
+    let att = &reply.components()[0].attendees()[0];
+    assert_eq!(att.email.as_deref(), Some("receiver@example.com"));
+    assert_eq!(att.partstat, PartStat::Accepted);
+    assert_eq!(
+        master_partstat(&r.m, &r.stored(uid)),
+        Some(PartStat::Accepted)
+    );
+
+    // 2a: title/description/location replaced, times kept, no reply sent.
+    // EXPECTED.md (Thunderbird) keeps PARTSTAT for a same-SEQUENCE update;
+    // rsvp follows R3.5/R3.8 instead: LOCATION changed, which counts as
+    // significant, so the answer is asked again and the old one remembered.
+    let shown = r.apply("02a-request-minor-update.eml");
+    assert_eq!(shown.class.status.as_str(), "reschedule");
+    assert!(
+        shown
+            .class
+            .changes
+            .iter()
+            .any(|c| c.field == "LOCATION" && c.significant)
+    );
+    assert!(!has_change(&shown, "DTSTART") && !has_change(&shown, "DTEND"));
+    let st = r.stored(uid);
+    let m = st.master().unwrap();
+    assert_eq!(summary(m), "Updated Event");
+    assert_eq!(
+        m.text(&ICalendarProperty::Location).as_deref(),
+        Some("Updated location")
+    );
+    assert_eq!(m.dtstart(), Some(utc("20220316T110000Z")));
+    assert_eq!(m.dtend(), Some(utc("20220316T113000Z")));
+    assert_eq!(partstat_in(&r.m, m), Some(PartStat::NeedsAction));
+    assert_eq!(
+        text_prop(m, X_PREVIOUS_PARTSTAT).as_deref(),
+        Some("ACCEPTED")
+    );
+    assert_eq!(r.sent(), 1, "applying an update sends nothing");
+
+    // 2b (after 1): major update: asked again, new times, SEQUENCE 2; the
+    // new answer goes out with SEQUENCE 2 (R1.9).
+    let Some(r) = Replay::start("thunderbird-single-event") else {
+        return;
+    };
+    r.answer("01-request.eml", PartStat::Accepted, None);
+    let shown = r.apply("02b-request-major-update.eml");
+    assert_eq!(shown.class.status.as_str(), "reschedule");
+    let st = r.stored(uid);
+    let m = st.master().unwrap();
+    assert_eq!(m.dtstart(), Some(utc("20220316T050000Z")));
+    assert_eq!(m.dtend(), Some(utc("20220316T053000Z")));
+    assert_eq!(received_sequence(m), Some(2));
+    assert_eq!(partstat_in(&r.m, m), Some(PartStat::NeedsAction));
+    assert_eq!(
+        text_prop(m, X_PREVIOUS_PARTSTAT).as_deref(),
+        Some("ACCEPTED")
+    );
+    let done = r.answer("02b-request-major-update.eml", PartStat::Accepted, None);
+    assert_eq!(r.reply(&done, uid).components()[0].sequence(), 2);
+    assert_eq!(
+        master_partstat(&r.m, &r.stored(uid)),
+        Some(PartStat::Accepted)
+    );
+    // The CANCEL (SEQUENCE 1) is older than the stored SEQUENCE 2 (R4.2, T47).
+    assert_eq!(r.status("03-cancel.eml"), "outdated");
+    r.refused("03-cancel.eml");
+
+    // 3 on the stored event: cancelled, nothing sent (R4.3, R4.8).
+    let Some(r) = Replay::start("thunderbird-single-event") else {
+        return;
+    };
+    r.answer("01-request.eml", PartStat::Accepted, None);
+    let shown = r.apply("03-cancel.eml");
+    assert_eq!(shown.class.status.cancel_scope(), Some("whole"));
+    assert!(shown.class.reply_refusal.is_some());
+    assert!(all_cancelled(&r.stored(uid)));
+    assert_eq!(r.sent(), 1);
+
+    // 3 without a prior invitation: no answer possible, nothing stored, a
+    // tombstone; the late REQUEST is then ignored (R4.7, T34).
+    let Some(r) = Replay::start("thunderbird-single-event") else {
+        return;
+    };
+    let shown = r.show("03-cancel.eml");
+    assert_eq!(shown.class.status.as_str(), "cancel");
+    assert!(shown.class.reply_refusal.is_some());
+    r.apply("03-cancel.eml");
+    assert!(stored_bytes(&r.m).is_empty());
+    assert_eq!(r.status("01-request.eml"), "outdated");
+    r.refused("01-request.eml");
+}
+
+/// Thunderbird recurring event: series answer, series updates, one
+/// occurrence changed, series cancel (R2.1, R2.2, R2.5, R2.8, R3.8, R4.3).
+#[test]
+fn scenario_thunderbird_recurring_event() {
+    let uid = "02e79b96";
+    let rid = utc("20220317T110000Z");
+    // 1: one REPLY for the whole series (no RECURRENCE-ID), 3 occurrences.
+    let Some(r) = Replay::start("thunderbird-recurring-event") else {
+        return;
+    };
+    let done = r.answer("01-request-series.eml", PartStat::Accepted, None);
+    let reply = r.reply(&done, uid);
+    assert_eq!(reply.components().len(), 1);
+    assert!(reply.components()[0].recurrence_id().is_none());
+    let st = r.stored(uid);
+    assert_eq!(occurrences(&st).len(), 3);
+    assert_eq!(master_partstat(&r.m, &st), Some(PartStat::Accepted));
+
+    // 2a: same SEQUENCE, times kept, 3 occurrences; LOCATION changed, so
+    // asked again (R3.8; Thunderbird keeps the answer, see the single test).
+    let shown = r.apply("02a-request-series-minor-update.eml");
+    assert_eq!(shown.class.status.as_str(), "reschedule");
+    let st = r.stored(uid);
+    assert_eq!(summary(st.master().unwrap()), "Updated Event");
+    assert_eq!(
+        occurrences(&st),
+        vec![
+            at("20220316T110000Z"),
+            at("20220317T110000Z"),
+            at("20220318T110000Z")
+        ]
+    );
+    assert_eq!(r.sent(), 1);
+
+    // 2b (after 1): all 3 occurrences move to 05:00Z; asked again.
+    let Some(r) = Replay::start("thunderbird-recurring-event") else {
+        return;
+    };
+    r.answer("01-request-series.eml", PartStat::Accepted, None);
+    assert_eq!(
+        r.apply("02b-request-series-major-update.eml")
+            .class
+            .status
+            .as_str(),
+        "reschedule"
+    );
+    let st = r.stored(uid);
+    assert_eq!(
+        occurrences(&st),
+        vec![
+            at("20220316T050000Z"),
+            at("20220317T050000Z"),
+            at("20220318T050000Z")
+        ]
+    );
+    assert_eq!(master_partstat(&r.m, &st), Some(PartStat::NeedsAction));
+
+    // 3a (after 1): only the 17th changes; the series keeps 3 occurrences;
+    // the occurrence's time did not change, so no time change is reported.
+    let Some(r) = Replay::start("thunderbird-recurring-event") else {
+        return;
+    };
+    r.answer("01-request-series.eml", PartStat::Accepted, None);
+    let incoming = inbox::load(&r.raw("03a-request-exception-minor.eml"))
+        .unwrap()
+        .invite
+        .unwrap();
+    let shown = r.apply("03a-request-exception-minor.eml");
+    assert!(
+        !has_change(&shown, "DTSTART") && !has_change(&shown, "DTEND"),
+        "{:?}",
+        shown.class.changes
+    );
+    let st = r.stored(uid);
+    assert_eq!(st.overrides().len(), 1);
+    let o = override_at(&st, &rid, &incoming).expect("override for 2022-03-17");
+    assert_eq!(summary(o), "Exception title");
+    assert_eq!(o.dtstart(), Some(utc("20220317T110000Z")));
+    assert_eq!(summary(st.master().unwrap()), "Repeat Event");
+    assert_eq!(master_partstat(&r.m, &st), Some(PartStat::Accepted));
+    assert_eq!(occurrences(&st).len(), 3);
+
+    // 3b (after 1): the 17th moves to 05:00Z and asks for a new answer for
+    // that occurrence only; answering it sends a REPLY with its RECURRENCE-ID.
+    let Some(r) = Replay::start("thunderbird-recurring-event") else {
+        return;
+    };
+    r.answer("01-request-series.eml", PartStat::Accepted, None);
+    let incoming = inbox::load(&r.raw("03b-request-exception-major.eml"))
+        .unwrap()
+        .invite
+        .unwrap();
+    assert_eq!(
+        r.apply("03b-request-exception-major.eml")
+            .class
+            .status
+            .as_str(),
+        "reschedule"
+    );
+    let st = r.stored(uid);
+    let o = override_at(&st, &rid, &incoming).expect("override for 2022-03-17");
+    assert_eq!(o.dtstart(), Some(utc("20220317T050000Z")));
+    assert_eq!(partstat_in(&r.m, o), Some(PartStat::NeedsAction));
+    assert_eq!(master_partstat(&r.m, &st), Some(PartStat::Accepted));
+    assert_eq!(
+        occurrences(&st),
+        vec![
+            at("20220316T110000Z"),
+            at("20220317T050000Z"),
+            at("20220318T110000Z")
+        ]
+    );
+    let done = r.answer(
+        "03b-request-exception-major.eml",
+        PartStat::Accepted,
+        Some("20220317T110000Z"),
+    );
+    let reply = r.reply(&done, uid);
+    let rc = reply.components();
+    assert_eq!(rc.len(), 1);
+    assert!(
+        rc[0]
+            .recurrence_id()
+            .is_some_and(|x| same_time(&x, &reply, &rid))
+    );
+    assert_eq!(rc[0].sequence(), 2);
+
+    // 4 (after 1): the series is cancelled, nothing sent.
+    let Some(r) = Replay::start("thunderbird-recurring-event") else {
+        return;
+    };
+    r.answer("01-request-series.eml", PartStat::Accepted, None);
+    let shown = r.apply("04-cancel-series.eml");
+    assert_eq!(shown.class.status.cancel_scope(), Some("whole"));
+    assert!(all_cancelled(&r.stored(uid)));
+    assert_eq!(r.sent(), 1);
+
+    // 3b with nothing stored: kept as one occurrence without a master (R2.5);
+    // the series CANCEL then cancels it as well.
+    let Some(r) = Replay::start("thunderbird-recurring-event") else {
+        return;
+    };
+    assert_eq!(
+        r.apply("03b-request-exception-major.eml")
+            .class
+            .status
+            .as_str(),
+        "new"
+    );
+    let st = r.stored(uid);
+    assert!(st.master().is_none());
+    assert_eq!(st.overrides().len(), 1);
+    r.apply("04-cancel-series.eml");
+    assert!(all_cancelled(&r.stored(uid)));
+
+    // 4 with nothing stored: no answer possible, nothing stored.
+    let Some(r) = Replay::start("thunderbird-recurring-event") else {
+        return;
+    };
+    assert!(r.show("04-cancel-series.eml").class.reply_refusal.is_some());
+    r.apply("04-cancel-series.eml");
+    assert!(stored_bytes(&r.m).is_empty());
+}
