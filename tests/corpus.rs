@@ -1034,3 +1034,304 @@ fn scenario_thunderbird_recurring_event() {
     r.apply("04-cancel-series.eml");
     assert!(stored_bytes(&r.m).is_empty());
 }
+
+const PST: &str = "Pacific Standard Time";
+
+/// Exchange Online: a series, then a CANCEL of the 2019-12-24 occurrence at
+/// a higher SEQUENCE with more attendees (R4.5, T43).
+#[test]
+fn scenario_listarchive_exchange_instance_cancel() {
+    let Some(r) = Replay::start("listarchive-exchange-instance-cancel") else {
+        return;
+    };
+    let uid = r.uid("01-request-series.eml");
+    assert_eq!(r.status("01-request-series.eml"), "new");
+    r.answer("01-request-series.eml", PartStat::Accepted, None);
+    let before = occurrences(&r.stored(&uid));
+
+    let shown = r.apply("02-cancel-single-instance.eml");
+    assert_eq!(shown.class.status.cancel_scope(), Some("instance"));
+    let st = r.stored(&uid);
+    let m = st.master().unwrap();
+    assert!(!m.is_cancelled(), "the series stays");
+    let gone = zoned(PST, "20191224T093000");
+    let ex = m.exdates();
+    assert_eq!(ex.len(), 1, "{ex:?}");
+    assert!(same_time(&ex[0], &st, &gone), "{ex:?}");
+    assert_eq!(
+        ex[0].tzid(),
+        Some(PST),
+        "T43: EXDATE in the form of DTSTART"
+    );
+    assert_eq!(
+        master_partstat(&r.m, &st),
+        Some(PartStat::Accepted),
+        "not a series change"
+    );
+    let after = occurrences(&st);
+    let gone_at = clock().instant(&gone, &st.cal).unwrap();
+    assert!(before.contains(&gone_at));
+    assert_eq!(
+        after,
+        before
+            .iter()
+            .copied()
+            .filter(|t| *t != gone_at)
+            .collect::<Vec<_>>(),
+        "only 2019-12-24 is removed"
+    );
+}
+
+/// Exchange Online: a series request, then a CANCEL of the whole series
+/// that carries an EXDATE (R4.3).
+#[test]
+fn scenario_listarchive_exchange_request_then_cancel() {
+    let Some(r) = Replay::start("listarchive-exchange-request-then-cancel") else {
+        return;
+    };
+    let uid = r.uid("01-request.eml");
+    r.answer("01-request.eml", PartStat::Accepted, None);
+    let shown = r.apply("02-cancel.eml");
+    assert_eq!(shown.class.status.cancel_scope(), Some("whole"));
+    assert!(shown.class.reply_refusal.is_some(), "R4.8");
+    assert!(all_cancelled(&r.stored(&uid)));
+    assert_eq!(r.sent(), 1);
+}
+
+/// Exchange Online Teams series: 02 reschedule, 03 override matched by
+/// RECURRENCE-ID though DTSTART moved, 04 cancels only that occurrence,
+/// 05 cancels the series, 06 (Yahoo, method mismatch, stale) is refused
+/// (R2.4, R3.7, R4.2, R4.3, R4.5, R7.2).
+#[test]
+fn scenario_listarchive_exchange_teams_series() {
+    let Some(r) = Replay::start("listarchive-exchange-teams-series") else {
+        return;
+    };
+    let uid = r.uid("01-request-series.eml");
+    assert_eq!(r.status("01-request-series.eml"), "new");
+    r.answer("01-request-series.eml", PartStat::Accepted, None);
+
+    // 02: the series is replaced and I am asked again.
+    let shown = r.apply("02-request-series-update.eml");
+    assert_eq!(shown.class.status.as_str(), "reschedule");
+    let st = r.stored(&uid);
+    let m = st.master().unwrap();
+    let rule = m.rrule_text().unwrap_or_default();
+    assert!(
+        rule.contains("INTERVAL=4") && rule.contains("BYDAY=TU"),
+        "{rule}"
+    );
+    assert_eq!(m.dtstart(), Some(zoned(PST, "20190709T093000")));
+    assert_eq!(partstat_in(&r.m, m), Some(PartStat::NeedsAction));
+    assert_eq!(
+        text_prop(m, X_PREVIOUS_PARTSTAT).as_deref(),
+        Some("ACCEPTED")
+    );
+
+    // 03: an override for the 2019-07-09 occurrence, moved to 07-23 21:00.
+    let first = zoned(PST, "20190709T093000");
+    r.apply("03-request-single-instance.eml");
+    let st = r.stored(&uid);
+    assert_eq!(st.overrides().len(), 1);
+    let o = override_at(&st, &first, &st).expect("override matched by RECURRENCE-ID");
+    assert_eq!(o.dtstart(), Some(zoned(PST, "20190723T210000")));
+    assert!(summary(o).contains("PST PM"), "{}", summary(o));
+    assert_eq!(st.master().unwrap().dtstart(), Some(first.clone()));
+    // The same message again is a duplicate of that override, not a new one.
+    assert_eq!(r.status("03-request-single-instance.eml"), "duplicate");
+    assert_eq!(r.stored(&uid).overrides().len(), 1);
+
+    // 04: only 2019-09-03 goes; the series and the override stay.
+    let shown = r.apply("04-cancel-single-instance.eml");
+    assert_eq!(shown.class.status.cancel_scope(), Some("instance"));
+    let st = r.stored(&uid);
+    let m = st.master().unwrap();
+    assert!(!m.is_cancelled());
+    assert!(
+        m.exdates()
+            .iter()
+            .any(|x| same_time(x, &st, &zoned(PST, "20190903T093000")))
+    );
+    assert!(!override_at(&st, &first, &st).unwrap().is_cancelled());
+    assert!(!occurrences(&st).is_empty());
+
+    // 05: the whole series, override included.
+    let shown = r.apply("05-cancel-series.eml");
+    assert_eq!(shown.class.status.cancel_scope(), Some("whole"));
+    let st = r.stored(&uid);
+    assert!(all_cancelled(&st), "nothing of this UID stays active");
+
+    // 06: method mismatch and stale: refused, calendar unchanged.
+    let status = r.status("06-yahoo-cancel-method-mismatch.eml");
+    assert!(status == "invalid" || status == "outdated", "{status}");
+    r.refused("06-yahoo-cancel-method-mismatch.eml");
+    assert_eq!(r.sent(), 1, "no reply to any of the updates or cancels");
+}
+
+/// Google "Updated invitation" with the same SEQUENCE and a later DTSTAMP
+/// replaces the first one (RFC 5546 §2.1.5, R3.5).
+#[test]
+fn scenario_listarchive_google_updated_invitation() {
+    let Some(r) = Replay::start("listarchive-google-updated-invitation") else {
+        return;
+    };
+    let uid = "3k4b3urjjcs9pef2euo9aa87sv@google.com";
+    assert_eq!(r.status("01-invitation.eml"), "new");
+    r.answer("01-invitation.eml", PartStat::Accepted, None);
+    // EXPECTED.md allows a minor update; the end moved, which R3.8 counts
+    // as significant, so rsvp asks again (the old answer is kept aside).
+    let shown = r.apply("02-updated-invitation.eml");
+    assert_eq!(shown.class.status.as_str(), "reschedule");
+    let st = r.stored(uid);
+    assert_eq!(st.components().len(), 1);
+    let m = st.master().unwrap();
+    assert_eq!(m.dtend(), Some(utc("20200205T063000Z")));
+    assert_eq!(
+        text_prop(m, rsvp::domain::classify::X_RECEIVED_DTSTAMP).as_deref(),
+        Some("20200130T234010Z")
+    );
+    assert_eq!(partstat_in(&r.m, m), Some(PartStat::NeedsAction));
+    assert_eq!(
+        text_prop(m, X_PREVIOUS_PARTSTAT).as_deref(),
+        Some("ACCEPTED")
+    );
+    // Step 1 again is now older (same SEQUENCE, older DTSTAMP: R3.3, T22).
+    assert_eq!(r.status("01-invitation.eml"), "outdated");
+    r.refused("01-invitation.eml");
+}
+
+/// Lotus Notes: two occurrences moved (RECURRENCE-ID in UTC against a
+/// TZID=Eastern series), then two whole-series replacements (R2.4, R2.8, T30).
+#[test]
+fn scenario_lotus_notes_instance_updates() {
+    let Some(r) = Replay::start("lotus-notes-instance-updates") else {
+        return;
+    };
+    let uid = "6BA1ECA4D58B306C85256FDB0071B664-Lotus_Notes_Generated";
+    r.answer("01-request.ics", PartStat::Accepted, None);
+    assert_eq!(occurrences(&r.stored(uid)).len(), 5);
+
+    let shown = r.apply("02-request-instance-0426-moved.ics");
+    assert!(shown.class.apply_refusal.is_none());
+    r.apply("03-request-instance-0428-moved.ics");
+    let st = r.stored(uid);
+    assert_eq!(st.overrides().len(), 2);
+    for (rid, start) in [
+        ("20050426T130000Z", "20050426T100000"),
+        ("20050428T130000Z", "20050428T110000"),
+    ] {
+        // 13:00Z is 09:00 EDT, the series' own occurrence.
+        let rid = utc(rid);
+        let m = st.master().unwrap();
+        let occ = CalDate::with_form_of(
+            rid.naive() - chrono::Duration::hours(4),
+            &m.dtstart().unwrap(),
+        );
+        assert!(
+            same_time(&occ, &st, &rid),
+            "{occ:?} is the occurrence at {rid:?}"
+        );
+        let o = override_at(&st, &rid, &st).expect("override for the moved occurrence");
+        assert_eq!(o.dtstart(), Some(zoned("Eastern", start)));
+    }
+    assert_eq!(occurrences(&st).len(), 5, "moved, not added");
+
+    // 04 and 05 replace the whole object: no override survives.
+    assert_eq!(
+        r.apply("04-request-series-shortened.ics")
+            .class
+            .status
+            .as_str(),
+        "reschedule"
+    );
+    let st = r.stored(uid);
+    assert!(st.overrides().is_empty());
+    assert_eq!(received_sequence(st.master().unwrap()), Some(2));
+    r.apply("05-request-series-reset.ics");
+    let st = r.stored(uid);
+    assert!(st.overrides().is_empty());
+    let m = st.master().unwrap();
+    assert_eq!(received_sequence(m), Some(3));
+    assert_eq!(m.dtstart(), Some(zoned("Eastern", "20050425T090000")));
+    assert_eq!(m.dtend(), Some(zoned("Eastern", "20050425T091500")));
+    let mut days: Vec<_> = occurrences(&st);
+    days.dedup();
+    assert_eq!(
+        days,
+        vec![
+            at("20050425T130000Z"),
+            at("20050426T130000Z"),
+            at("20050427T130000Z"),
+            at("20050428T130000Z"),
+            at("20050429T130000Z"),
+        ],
+        "five occurrences at 09:00 Eastern"
+    );
+}
+
+/// Lotus Notes: a daily RRULE series rescheduled by one hour and re-expressed
+/// as an RDATE list at a higher SEQUENCE (R3.7).
+#[test]
+fn scenario_lotus_notes_reschedule_series() {
+    let Some(r) = Replay::start("lotus-notes-reschedule-series") else {
+        return;
+    };
+    let uid = "E88157FE01BE8A5C85256FDB006EBCC3-Lotus_Notes_Generated";
+    r.answer("01-request.ics", PartStat::Accepted, None);
+    let shown = r.apply("02-request-rescheduled.ics");
+    assert_eq!(shown.class.status.as_str(), "reschedule");
+    let st = r.stored(uid);
+    assert_eq!(st.components().len(), 1);
+    let m = st.master().unwrap();
+    assert!(m.rrule_text().is_none(), "the RRULE is gone");
+    assert_eq!(m.dtstart(), Some(zoned("Eastern", "20050411T100000")));
+    assert_eq!(
+        partstat_in(&r.m, m),
+        Some(PartStat::NeedsAction),
+        "asked again"
+    );
+    // No duplicates from the RRULE to RDATE switch: one component, no RRULE
+    // left. (The data lists DTSTART again as an RDATE; an instant that
+    // appears twice is one occurrence, RFC 5545 §3.8.5.2.)
+    let mut occ = occurrences(&st);
+    occ.dedup();
+    assert_eq!(
+        occ,
+        (11..=15)
+            .map(|d| at(&format!("200504{d}T140000Z")))
+            .collect::<Vec<_>>(),
+        "the same five days at 10:00 Eastern"
+    );
+}
+
+/// Google via nylas: REQUEST then CANCEL with STATUS:CANCELLED (R4.3).
+#[test]
+fn scenario_nylas_google_cancel() {
+    let Some(r) = Replay::start("nylas-google-cancel") else {
+        return;
+    };
+    let uid = "c74p2nmutcd0kt69ku7rs8vu2g@google.com";
+    r.answer("01-request.ics", PartStat::Accepted, None);
+    assert!(!all_cancelled(&r.stored(uid)));
+    let shown = r.apply("02-cancel.ics");
+    assert_eq!(shown.class.status.cancel_scope(), Some("whole"));
+    assert!(all_cancelled(&r.stored(uid)));
+}
+
+/// iCloud via nylas: the CANCEL has no STATUS and its ORGANIZER URI is the
+/// address the REQUEST gave only in EMAIL= (R4.4, R6.3).
+#[test]
+fn scenario_nylas_icloud_cancel() {
+    let Some(r) = Replay::start("nylas-icloud-cancel") else {
+        return;
+    };
+    let uid = "5919D444-7C99-4687-A526-FC5D10091318";
+    r.answer("01-request.ics", PartStat::Accepted, None);
+    let status = r.status("02-cancel.ics");
+    assert!(status == "cancel" || status == "uninvited", "{status}");
+    r.apply("02-cancel.ics");
+    assert!(
+        all_cancelled(&r.stored(uid)),
+        "cancelled without STATUS:CANCELLED"
+    );
+}
