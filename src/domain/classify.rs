@@ -374,12 +374,12 @@ fn classify_request(
                 out.reply_refusal =
                     Some("the invitation lists no attendees; there is nobody to answer as".into());
                 // Imported like a PUBLISH: only over an older stored copy.
-                if let Some(stored) = stored {
-                    if revision_order(incoming, stored, ctx) != std::cmp::Ordering::Greater {
-                        out.status = Status::Outdated;
-                        out.apply_refusal =
-                            Some("the calendar already holds this or a newer version".into());
-                    }
+                if let Some(stored) = stored
+                    && revision_order(incoming, stored, ctx) != std::cmp::Ordering::Greater
+                {
+                    out.status = Status::Outdated;
+                    out.apply_refusal =
+                        Some("the calendar already holds this or a newer version".into());
                 }
             } else {
                 out.status = Status::NotInvited;

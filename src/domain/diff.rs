@@ -162,7 +162,7 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
                         let same_length = length(om, &old.cal) == length(*n, &new.cal);
                         changes.retain(|c| {
                             !matches!(c.field.as_str(), "RRULE" | "EXDATE" | "RDATE" | "DTSTART")
-                                && !(c.field == "DTEND" && same_length)
+                                && (c.field != "DTEND" || !same_length)
                         });
                     }
                 }
