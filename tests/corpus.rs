@@ -1796,3 +1796,407 @@ fn sabre_vobject_itip_attendee_side() {
     );
     assert!(replies >= 10 && delivered >= 5, "too little was asserted");
 }
+
+// ---------------------------------------------------------------------------
+// 3b. Stalwart iTIP scripts
+// ---------------------------------------------------------------------------
+
+/// One iTIP message of a Stalwart script: sender, recipients, iCalendar.
+#[derive(Debug, Clone)]
+struct StalwartMessage {
+    from: String,
+    to: Vec<String>,
+    ical: String,
+}
+
+/// One `> command args` block with its payload lines and the comment
+/// naming the step.
+struct StalwartStep {
+    step: String,
+    command: String,
+    args: Vec<String>,
+    payload: Vec<String>,
+}
+
+fn stalwart_steps(text: &str) -> Vec<StalwartStep> {
+    let mut steps = Vec::new();
+    let mut comment = String::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if let Some(c) = line.strip_prefix('#') {
+            comment = c.trim().to_string();
+        } else if let Some(cmd) = line.strip_prefix("> ") {
+            let mut words = cmd.split_whitespace().map(str::to_string);
+            let command = words.next().unwrap_or_default();
+            let mut payload = Vec::new();
+            while let Some(l) = lines.peek() {
+                if l.trim().is_empty() {
+                    break;
+                }
+                payload.push(lines.next().unwrap_or_default().to_string());
+            }
+            steps.push(StalwartStep {
+                step: comment.clone(),
+                command,
+                args: words.collect(),
+                payload,
+            });
+        }
+    }
+    steps
+}
+
+/// The iTIP messages of an `expect` payload (none when it names an error).
+fn stalwart_messages(payload: &[String]) -> Vec<StalwartMessage> {
+    let mut out = Vec::new();
+    for chunk in payload.split(|l| l.starts_with("=====")) {
+        let header = |name: &str| {
+            chunk
+                .iter()
+                .find_map(|l| l.strip_prefix(&format!("{name}:")))
+                .map(|v| v.trim().to_string())
+        };
+        let Some(start) = chunk.iter().position(|l| l.starts_with("BEGIN:VCALENDAR")) else {
+            continue;
+        };
+        let (Some(from), Some(to)) = (header("from"), header("to")) else {
+            continue;
+        };
+        out.push(StalwartMessage {
+            from,
+            to: to.split(',').map(|t| t.trim().to_string()).collect(),
+            ical: chunk[start..].join("\r\n") + "\r\n",
+        });
+    }
+    out
+}
+
+/// A message as mail: the runner normalises DTSTAMP to `0`, `1`, …; each
+/// delivery gets a later real DTSTAMP instead, as a live organizer would.
+fn stalwart_mail(msg: &StalwartMessage, to: &str, serial: u32) -> Vec<u8> {
+    let stamp = format!(
+        "DTSTAMP:20250101T{:02}{:02}00Z",
+        serial / 60 % 24,
+        serial % 60
+    );
+    let ical: String = msg
+        .ical
+        .split("\r\n")
+        .map(|l| match l.strip_prefix("DTSTAMP:") {
+            Some(v) if v.len() < 4 && v.chars().all(|c| c.is_ascii_digit()) => stamp.clone(),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    let method = ical
+        .lines()
+        .find_map(|l| l.strip_prefix("METHOD:"))
+        .unwrap_or("PUBLISH")
+        .trim()
+        .to_string();
+    format!(
+        "From: <{}>\r\nTo: <{to}>\r\nSubject: iTIP\r\nMessage-ID: <s{serial}@stalwart.test>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/calendar; method={method}; charset=UTF-8\r\n\r\n{ical}",
+        msg.from
+    )
+    .into_bytes()
+}
+
+/// Compare what the organizer controls in an attendee's stored copy with a
+/// Stalwart `get` payload: the same components (by RECURRENCE-ID), and in
+/// each the same DTSTART instant, SEQUENCE and cancelled state.
+fn stalwart_compare(ours: &Invite, expected: &Invite) -> Result<(), String> {
+    let ck = clock();
+    let (oc, ec) = (ours.components(), expected.components());
+    if oc.len() != ec.len() {
+        return Err(format!(
+            "{} components stored, {} expected",
+            oc.len(),
+            ec.len()
+        ));
+    }
+    for e in &ec {
+        let o = match e.recurrence_id() {
+            None => ours.master(),
+            Some(rid) => override_at(ours, &rid, expected),
+        }
+        .ok_or_else(|| format!("no component for {:?}", e.recurrence_id()))?;
+        let same_start = match (o.dtstart(), e.dtstart()) {
+            (Some(a), Some(b)) => same_instance(&a, &ours.cal, &b, &expected.cal, &ck),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        if !same_start {
+            return Err(format!("DTSTART {:?} vs {:?}", o.dtstart(), e.dtstart()));
+        }
+        // A cancelled component keeps the CANCEL's SEQUENCE elsewhere
+        // (X-RSVP-RECEIVED-SEQUENCE); Stalwart normalises it away.
+        if !e.is_cancelled() && o.sequence() != e.sequence() {
+            return Err(format!("SEQUENCE {} vs {}", o.sequence(), e.sequence()));
+        }
+        if o.is_cancelled() != e.is_cancelled() {
+            return Err(format!(
+                "cancelled {} vs {} at {:?}",
+                o.is_cancelled(),
+                e.is_cancelled(),
+                e.recurrence_id()
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct StalwartReport {
+    deliveries: usize,
+    statuses: BTreeMap<String, usize>,
+    asserted: usize,
+    replies_checked: usize,
+    gets_compared: usize,
+    gets_skipped: usize,
+    walked: usize,
+    failures: Vec<String>,
+}
+
+/// Deliver one message to one recipient and check what concerns an
+/// attendee; organizer-side methods (REPLY, REFRESH) are only walked.
+/// Returns whether this account's copy now differs from Stalwart's by
+/// design (an ADD that rsvp refuses).
+fn stalwart_deliver(
+    m: &MemEnv,
+    raw: &[u8],
+    to: &str,
+    expect_error: bool,
+    where_: &str,
+    r: &mut StalwartReport,
+) -> bool {
+    let env = m.env();
+    r.deliveries += 1;
+    let shown = match inbox::show(&env, raw) {
+        Ok(s) => s,
+        Err(e) => {
+            r.failures.push(format!("{where_}: show: {e}"));
+            return false;
+        }
+    };
+    let status = shown.class.status.as_str();
+    *r.statuses.entry(status.to_string()).or_default() += 1;
+    let method = shown.invite().and_then(|i| i.method);
+    let listed = shown.invite().is_some_and(|i| {
+        i.organizer().and_then(|o| o.email).as_deref() != Some(to)
+            && i.components()
+                .iter()
+                .flat_map(|c| c.attendees())
+                .any(|a| a.email.as_deref() == Some(to))
+    });
+    let before = stored_bytes(m);
+    let applied = inbox::apply_message(&env, raw);
+    let mut fail = |msg: String| r.failures.push(format!("{where_}: status {status}: {msg}"));
+    match (method, listed) {
+        _ if expect_error => {
+            // The script expects a rejection (e.g. NotOrganizerNorAttendee).
+            if applied.is_ok() || stored_bytes(m) != before {
+                fail(format!("expected a rejection, got {applied:?}"));
+            }
+        }
+        (Some(Method::Request), true) => {
+            if !matches!(
+                status,
+                "new" | "update" | "reschedule" | "poll" | "duplicate"
+            ) {
+                fail("a REQUEST to an attendee".into());
+            } else if status != "duplicate" && applied.is_err() {
+                fail(format!("not applied: {applied:?}"));
+            }
+            if shown.class.reply_refusal.is_none() {
+                let req = ResponseRequest {
+                    partstat: PartStat::Accepted,
+                    comment: None,
+                    instance: None,
+                    dry_run: true,
+                    resend: false,
+                };
+                let uid = shown.invite().map(|i| i.uid.clone()).unwrap_or_default();
+                match inbox::respond(&env, raw, &req)
+                    .map_err(|e| e.to_string())
+                    .and_then(|d| check_reply_message(&d.message, &uid))
+                {
+                    Ok(_) => r.replies_checked += 1,
+                    Err(e) => fail(format!("reply: {e}")),
+                }
+            }
+        }
+        (Some(Method::Cancel), true) => {
+            if !matches!(status, "cancel" | "uninvited" | "cancelled") || applied.is_err() {
+                fail(format!("a CANCEL to an attendee: {applied:?}"));
+            }
+        }
+        (Some(Method::Add), _) => {
+            // R3.12: ADD is not supported; refused, nothing changes.
+            if status != "invalid" || applied.is_ok() || stored_bytes(m) != before {
+                fail(format!("ADD must be refused: {applied:?}"));
+            }
+            r.asserted += 1;
+            return true;
+        }
+        _ => {
+            r.walked += 1;
+            return false;
+        }
+    }
+    r.asserted += 1;
+    false
+}
+
+#[test]
+fn stalwart_itip_scripts_delivered_to_attendees() {
+    let Some(dir) = scenario_dir("stalwart-itip") else {
+        return;
+    };
+    let mut scripts = Vec::new();
+    files(&dir, &["txt"], &mut scripts);
+    assert!(!scripts.is_empty());
+    let mut serial = 0u32;
+    let mut report = StalwartReport::default();
+    let mut panics = Vec::new();
+    for script in &scripts {
+        let text = std::fs::read_to_string(script).expect("script");
+        let name = script.file_name().unwrap().to_string_lossy().into_owned();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let mut r = StalwartReport::default();
+            let mut envs: BTreeMap<String, MemEnv> = BTreeMap::new();
+            // Accounts that changed their own copy (not replayed) or that
+            // refused an ADD: their `get` states are not compared.
+            let mut dirty: Vec<String> = Vec::new();
+            let mut pending: Option<Vec<StalwartMessage>> = Some(Vec::new());
+            for step in stalwart_steps(&text) {
+                let account = step.args.first().cloned().unwrap_or_default();
+                match step.command.as_str() {
+                    "reset" => {
+                        envs.clear();
+                        dirty.clear();
+                        pending = Some(Vec::new());
+                    }
+                    "expect" => pending = Some(stalwart_messages(&step.payload)),
+                    "itip" => {
+                        pending = Some(vec![StalwartMessage {
+                            from: account,
+                            to: step.args.get(1).cloned().into_iter().collect(),
+                            ical: step.payload.join("\r\n") + "\r\n",
+                        }])
+                    }
+                    "put" | "delete" | "delete-force-send" => {
+                        dirty.push(account);
+                        pending = None;
+                    }
+                    "send" => {
+                        let Some(msgs) = pending.take() else {
+                            r.walked += 1;
+                            continue;
+                        };
+                        let expect_error = step.payload.first().is_some_and(|l| {
+                            !l.contains(':') && l.chars().all(|c| c.is_ascii_alphanumeric())
+                        });
+                        for msg in &msgs {
+                            for to in &msg.to {
+                                serial += 1;
+                                let raw = stalwart_mail(msg, to, serial);
+                                let m = envs
+                                    .entry(to.clone())
+                                    .or_insert_with(|| MemEnv::new(&[to.as_str()]));
+                                let where_ = format!("{name} [{}] {} -> {to}", step.step, msg.from);
+                                if stalwart_deliver(m, &raw, to, expect_error, &where_, &mut r) {
+                                    dirty.push(to.clone());
+                                }
+                            }
+                        }
+                    }
+                    "get" => {
+                        let payload = step.payload.join("\r\n") + "\r\n";
+                        let expected = invites_in(&payload, None).into_iter().next();
+                        let ours = envs.get(&account).and_then(|m| {
+                            let uid = expected.as_ref()?.uid.clone();
+                            stored(m, &uid)
+                        });
+                        let is_organizer = expected.as_ref().is_some_and(|e| {
+                            e.organizer().and_then(|o| o.email).as_deref() == Some(account.as_str())
+                        });
+                        match (expected, ours) {
+                            (Some(e), Some(o)) if !dirty.contains(&account) && !is_organizer => {
+                                r.gets_compared += 1;
+                                if let Err(err) = stalwart_compare(&o, &e) {
+                                    r.failures.push(format!(
+                                        "{name} [{}] get {account}: {err}",
+                                        step.step
+                                    ));
+                                }
+                            }
+                            _ => r.gets_skipped += 1,
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            r
+        }));
+        match outcome {
+            Ok(r) => {
+                report.deliveries += r.deliveries;
+                for (k, v) in r.statuses {
+                    *report.statuses.entry(k).or_default() += v;
+                }
+                report.asserted += r.asserted;
+                report.replies_checked += r.replies_checked;
+                report.gets_compared += r.gets_compared;
+                report.gets_skipped += r.gets_skipped;
+                report.walked += r.walked;
+                report.failures.extend(r.failures);
+            }
+            Err(p) => panics.push(format!("{name}: {}", panic_text(&*p))),
+        }
+    }
+    println!(
+        "stalwart-itip: {} scripts, {} deliveries",
+        scripts.len(),
+        report.deliveries
+    );
+    println!("  statuses:");
+    for (k, v) in &report.statuses {
+        println!("    {k:<18} {v}");
+    }
+    println!(
+        "  asserted: {} deliveries to attendees (REQUEST/CANCEL/ADD/expected rejections), \
+         {} dry-run replies checked, {} attendee `get` states compared (DTSTART, SEQUENCE, \
+         cancelled, components)",
+        report.asserted, report.replies_checked, report.gets_compared
+    );
+    println!(
+        "  walked only: {} organizer-side deliveries or unreplayable sends (REPLY, REFRESH, \
+         results of `put`/`delete` not written in the script), {} `get` not compared \
+         (organizer copies, attendees' own edits, copies after a refused ADD)",
+        report.walked, report.gets_skipped
+    );
+    println!(
+        "  failures: {}, panics: {}",
+        report.failures.len(),
+        panics.len()
+    );
+    for f in report.failures.iter().chain(&panics) {
+        println!("    {f}");
+    }
+    assert!(
+        report.failures.is_empty() && panics.is_empty(),
+        "stalwart scripts:\n{}",
+        report
+            .failures
+            .iter()
+            .chain(&panics)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        report.asserted >= 30,
+        "too little asserted: {}",
+        report.asserted
+    );
+}
