@@ -325,7 +325,24 @@ fn reason_key(reason: &str) -> String {
             _ => out.push(ch),
         }
     }
-    out.chars().take(90).collect()
+    // Drop the UID and parenthesised values too.
+    let mut words: Vec<&str> = Vec::new();
+    let mut skip_paren = false;
+    for w in out.split_whitespace() {
+        if skip_paren {
+            skip_paren = !w.ends_with(')');
+            continue;
+        }
+        if w.starts_with('(') && !w.ends_with(')') {
+            skip_paren = true;
+            words.push("(…)");
+        } else if words.last() == Some(&"UID") {
+            words.push("…");
+        } else {
+            words.push(w);
+        }
+    }
+    words.join(" ").chars().take(90).collect()
 }
 
 /// One object through show → reply (dry run, then for real) or apply.
