@@ -353,7 +353,8 @@ fn apply_shown(env: &Env<'_>, shown: &Shown) -> Result<Applied, InboxError> {
             "this version is already in your calendar".into(),
         )),
         (Status::New | Status::Update | Status::Reschedule | Status::Poll, _)
-        | (Status::Publish, Some(Method::Publish) | None) => {
+        // R3.11: a REQUEST without attendees is shown and imported as a PUBLISH.
+        | (Status::Publish, Some(Method::Publish | Method::Request) | None) => {
             let cal = apply::merge_request(invite, stored.map(|s| &s.1), env.identity, &opts);
             let obj = write_object(env, stored.map(|s| &s.0), &invite.uid, &cal)?;
             Ok(Applied::Stored {

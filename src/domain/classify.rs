@@ -4,7 +4,7 @@ use super::diff::{self, Change, Clock};
 use super::ical::{self, CalDate};
 use super::identity::{self, Identity, MeMatch, Role};
 use super::invite::{Comp, Invite, Method, PartStat};
-use calcard::icalendar::ICalendarProperty;
+use calcard::icalendar::{ICalendarParameterName, ICalendarProperty};
 
 /// X-properties where rsvp keeps the organizer's SEQUENCE and DTSTAMP as
 /// received (R3.10), and my answer before a reschedule (R3.7).
@@ -298,6 +298,43 @@ fn organizer_key(inv: &Invite) -> Option<String> {
         .map(|o| o.email.unwrap_or(o.value.to_lowercase()))
 }
 
+/// Every address the ORGANIZER goes by: its URI and its EMAIL parameter
+/// (R6.3). iCloud writes an iMIP token URI with the real address in EMAIL=
+/// in its REQUEST, and the real address as URI in its CANCEL.
+fn organizer_addresses(inv: &Invite) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in inv.components() {
+        for e in
+            c.c.entries
+                .iter()
+                .filter(|e| e.name == ICalendarProperty::Organizer)
+        {
+            let value = e
+                .values
+                .first()
+                .and_then(ical::value_text)
+                .unwrap_or_default();
+            let uri = identity::normalize_address(&value).unwrap_or_else(|| value.to_lowercase());
+            let email = ical::param(e, &ICalendarParameterName::Email)
+                .as_deref()
+                .and_then(identity::normalize_address);
+            for a in std::iter::once(uri).chain(email) {
+                if !a.is_empty() && !out.contains(&a) {
+                    out.push(a);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// R3.2/R4.1: both name an organizer and they share no address.
+fn organizer_differs(stored: &Invite, incoming: &Invite) -> bool {
+    let a = organizer_addresses(stored);
+    let b = organizer_addresses(incoming);
+    !a.is_empty() && !b.is_empty() && !a.iter().any(|x| b.contains(x))
+}
+
 fn classify_request(
     incoming: &Invite,
     stored: Option<&Invite>,
@@ -336,6 +373,14 @@ fn classify_request(
                 warnings.push("the invitation lists no attendees".into());
                 out.reply_refusal =
                     Some("the invitation lists no attendees; there is nobody to answer as".into());
+                // Imported like a PUBLISH: only over an older stored copy.
+                if let Some(stored) = stored
+                    && revision_order(incoming, stored, ctx) != std::cmp::Ordering::Greater
+                {
+                    out.status = Status::Outdated;
+                    out.apply_refusal =
+                        Some("the calendar already holds this or a newer version".into());
+                }
             } else {
                 out.status = Status::NotInvited;
                 out.reply_refusal = Some(format!(
@@ -378,7 +423,7 @@ fn classify_request(
     };
 
     // R3.2: an organizer change is never applied silently (T28).
-    if organizer_key(stored).is_some() && organizer_key(stored) != organizer_key(incoming) {
+    if organizer_differs(stored, incoming) {
         out.status = Status::OrganizerChanged;
         let msg = format!(
             "the organizer changed from {} to {}; this may be a hijack",
@@ -576,10 +621,7 @@ fn classify_cancel(
         warnings.push("this event is not in your calendar".into());
         return;
     };
-    if organizer_key(stored).is_some()
-        && organizer_key(stored) != organizer_key(incoming)
-        && organizer_key(incoming).is_some()
-    {
+    if organizer_differs(stored, incoming) {
         out.status = Status::OrganizerChanged;
         let msg = format!(
             "the cancellation names organizer {} but the event belongs to {}",

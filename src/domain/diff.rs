@@ -153,8 +153,16 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
                             Some(rid_txt.clone()),
                             &mut changes,
                         );
+                        // Not moved: its DTSTART is the occurrence, not the
+                        // master's first start; DTEND counts only when the
+                        // length changed (R3.8).
+                        let length = |c: Comp<'_>, cal| {
+                            Some(effective_end(c, cal, clock)?.0 - start_key(c, cal, clock)?)
+                        };
+                        let same_length = length(om, &old.cal) == length(*n, &new.cal);
                         changes.retain(|c| {
-                            c.field != "RRULE" && c.field != "EXDATE" && c.field != "RDATE"
+                            !matches!(c.field.as_str(), "RRULE" | "EXDATE" | "RDATE" | "DTSTART")
+                                && (c.field != "DTEND" || !same_length)
                         });
                     }
                 }
@@ -404,6 +412,14 @@ fn normalize_rrule(r: &ICalendarRecurrenceRule) -> ICalendarRecurrenceRule {
 }
 
 /// End as (instant or date, formatted). DTEND, else DTSTART + DURATION.
+/// The start as a timestamp (a DATE as its midnight UTC, like `effective_end`).
+fn start_key(c: Comp<'_>, cal: &calcard::icalendar::ICalendar, clock: &Clock) -> Option<i64> {
+    match c.dtstart()? {
+        CalDate::Date(d) => d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()),
+        other => clock.instant(&other, cal).map(|t| t.timestamp()),
+    }
+}
+
 fn effective_end(
     c: Comp<'_>,
     cal: &calcard::icalendar::ICalendar,
