@@ -495,7 +495,7 @@ fn classify_request(
         out.apply_refusal = Some("the event was cancelled by a later message".into());
         return;
     }
-    let significant = diff::is_significant(&out.changes) || stored_cancelled;
+    let significant = diff::needs_new_answer(&out.changes, any_seq_up) || stored_cancelled;
     let rsvp_added = my_rsvp(incoming, &me) && !stored_rsvp(stored, &me);
     out.status = if all_equal {
         if rsvp_added {

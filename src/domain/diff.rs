@@ -211,6 +211,18 @@ pub fn is_significant(changes: &[Change]) -> bool {
     changes.iter().any(|c| c.significant)
 }
 
+/// R3.8 as rsvp applies it: time, recurrence, status and the set of my
+/// occurrences always ask again; a new LOCATION asks again only when the
+/// organizer also raised SEQUENCE. A same-SEQUENCE location fix is an update
+/// that keeps my answer, as Thunderbird, Google and Outlook do (RFC 5546
+/// §2.1.4 does not list LOCATION among the properties that need a new
+/// SEQUENCE).
+pub fn needs_new_answer(changes: &[Change], sequence_raised: bool) -> bool {
+    changes
+        .iter()
+        .any(|c| c.significant && (sequence_raised || c.field != "LOCATION"))
+}
+
 /// R2.4: RECURRENCE-IDs are compared as instants (DATE as dates).
 pub fn same_instance(
     a: &CalDate,
