@@ -130,7 +130,10 @@ impl From<InboxError> for Failure {
             InboxError::NotInvitation(_) | InboxError::Refused(_) => exit::REFUSED,
             InboxError::Usage(_) => exit::USAGE,
             InboxError::Config(_) => exit::CONFIG,
-            InboxError::Store(_) | InboxError::Outbox(_) | InboxError::Other(_) => exit::RUNTIME,
+            InboxError::Store(_)
+            | InboxError::Outbox(_)
+            | InboxError::Source(_)
+            | InboxError::Other(_) => exit::RUNTIME,
         };
         Failure::new(code, terminal_line(&e.to_string()))
     }
@@ -448,13 +451,5 @@ pub fn run_outbox(env: &Env<'_>, action: OutboxAction, out: Out<'_>) -> Result<u
 
 /// Whether a status means "needs the user" (used by listings).
 pub fn is_pending(status: Status) -> bool {
-    matches!(
-        status,
-        Status::New
-            | Status::Reschedule
-            | Status::Poll
-            | Status::Update
-            | Status::Cancel(_)
-            | Status::Uninvited
-    )
+    inbox::list::is_pending(status)
 }

@@ -224,8 +224,14 @@ pub fn is_busy(c: Comp<'_>, me: &Identity) -> bool {
 }
 
 /// Indices into `others` (sorted by start) of the intervals that overlap any
-/// of `mine`; at most `max`, in order. Touching intervals do not overlap.
-pub fn overlapping(mine: &[Occurrence], others: &[Occurrence], max: usize) -> Vec<usize> {
+/// of `mine`, leaving out those `skip` names; at most `max`, in order.
+/// Touching intervals do not overlap.
+pub fn overlapping(
+    mine: &[Occurrence],
+    others: &[Occurrence],
+    skip: &dyn Fn(usize) -> bool,
+    max: usize,
+) -> Vec<usize> {
     let longest = others
         .iter()
         .map(|o| o.end - o.start)
@@ -240,7 +246,7 @@ pub fn overlapping(mine: &[Occurrence], others: &[Occurrence], max: usize) -> Ve
         let lo = others.partition_point(|o| o.start < earliest);
         let hi = others.partition_point(|o| o.start < m.end);
         for (i, o) in others.iter().enumerate().take(hi).skip(lo) {
-            if o.end > m.start && o.start < m.end && !hits.contains(&i) {
+            if o.end > m.start && o.start < m.end && !hits.contains(&i) && !skip(i) {
                 hits.push(i);
                 if hits.len() >= max {
                     hits.sort_unstable();

@@ -188,13 +188,20 @@ fn overlapping_finds_intersections_not_touching() {
         end: utc(2025, 1, 6, h1, 0),
     };
     let others = vec![o(6, 8), o(7, 12), o(9, 10), o(10, 11), o(13, 14)];
-    assert_eq!(overlapping(&[o(8, 10)], &others, 10), vec![1, 2]);
     assert_eq!(
-        overlapping(&[o(8, 10), o(13, 15)], &others, 10),
+        overlapping(&[o(8, 10)], &others, &|_| false, 10),
+        vec![1, 2]
+    );
+    assert_eq!(
+        overlapping(&[o(8, 10), o(13, 15)], &others, &|_| false, 10),
         vec![1, 2, 4]
     );
-    assert_eq!(overlapping(&[o(8, 10), o(13, 15)], &others, 2), vec![1, 2]);
-    assert!(overlapping(&[o(14, 16)], &others, 10).is_empty());
+    assert_eq!(
+        overlapping(&[o(8, 10), o(13, 15)], &others, &|_| false, 2),
+        vec![1, 2]
+    );
+    assert!(overlapping(&[o(14, 16)], &others, &|_| false, 10).is_empty());
+    assert_eq!(overlapping(&[o(8, 10)], &others, &|i| i == 1, 10), vec![2]);
     // A zero-length event overlaps nothing.
-    assert!(overlapping(&[o(9, 9)], &others, 10).is_empty());
+    assert!(overlapping(&[o(9, 9)], &others, &|_| false, 10).is_empty());
 }
