@@ -134,10 +134,10 @@ pub fn emails(text: &str) -> Vec<String> {
             continue;
         }
         let value = value.replace("\\,", ",").replace("\\;", ";");
-        if let Some(a) = normalize_address(value.trim()) {
-            if !out.contains(&a) {
-                out.push(a);
-            }
+        if let Some(a) = normalize_address(value.trim())
+            && !out.contains(&a)
+        {
+            out.push(a);
         }
     }
     out

@@ -162,11 +162,14 @@ struct Busy {
     occ: Occurrence,
 }
 
+/// Busy times of one stored object, for the window starting at the date.
+type CachedBusy = (DateTime<Utc>, Arc<Vec<Busy>>);
+
 /// Parsed messages by (path, mtime) and busy times by (href, ETag).
 #[derive(Debug, Default)]
 pub struct ParseCache {
     messages: HashMap<(String, i64), Parsed>,
-    busy: HashMap<(String, String), (DateTime<Utc>, Arc<Vec<Busy>>)>,
+    busy: HashMap<(String, String), CachedBusy>,
     reads: usize,
 }
 
