@@ -165,13 +165,16 @@ fn pending_hides_answered_and_all_shows_them() {
     };
     src.add("/m/answered", &answered.bytes());
     src.add("/m/new", &M::default().bytes());
-    src.add(
-        "/m/notme",
-        &M::default()
-            .bytes()
-            .replace_all(b"mailto:me@x.example", b"mailto:someone@x.example")
-            .replace_all(b"UID:u1", b"UID:notme"),
-    );
+    let not_me = String::from_utf8(
+        M {
+            uid: "notme",
+            ..M::default()
+        }
+        .bytes(),
+    )
+    .unwrap()
+    .replace("mailto:me@x.example", "mailto:someone@x.example");
+    src.add("/m/notme", not_me.as_bytes());
     let req = ResponseRequest {
         partstat: PartStat::Accepted,
         comment: None,
@@ -800,19 +803,4 @@ fn fixture_directory_through_memory_source() {
     src.tag(&cancel.message, &["rsvp/applied"], &["rsvp/pending"])
         .unwrap();
     assert_eq!(src.tags(&cancel.message.path), vec!["rsvp/applied"]);
-}
-
-trait ReplaceAll {
-    fn replace_all(&self, from: &[u8], to: &[u8]) -> Vec<u8>;
-}
-
-impl ReplaceAll for Vec<u8> {
-    fn replace_all(&self, from: &[u8], to: &[u8]) -> Vec<u8> {
-        String::from_utf8_lossy(self)
-            .replace(
-                std::str::from_utf8(from).unwrap(),
-                std::str::from_utf8(to).unwrap(),
-            )
-            .into_bytes()
-    }
 }
