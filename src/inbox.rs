@@ -2,8 +2,10 @@
 //! invitation, respond, apply, and the outbox. The send/store ordering
 //! policy (R9.13) lives here and only here.
 
+pub mod list;
 mod respond;
 
+pub use list::{Conflict, Flag, Item, ListOptions, ParseCache, list};
 pub use respond::{Responded, ResponseRequest, respond};
 
 use crate::domain::classify::{self, Classification, Context, Status};
@@ -13,8 +15,8 @@ use crate::domain::ical;
 use crate::domain::identity::Identity;
 use crate::domain::invite::{Invite, Method};
 use crate::domain::ports::{
-    CalendarStore, Outbox, OutboxEntry, OutboxError, StoreError, StoredObject, Tombstones,
-    Transport, TransportError,
+    CalendarStore, Outbox, OutboxEntry, OutboxError, SourceError, StoreError, StoredObject,
+    Tombstones, Transport, TransportError,
 };
 use crate::domain::{apply, tz};
 use chrono::{DateTime, Utc};
@@ -93,6 +95,9 @@ pub enum InboxError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Outbox(#[from] OutboxError),
+    /// The mail index (`SourceError::Locked`: another program writes to it).
+    #[error(transparent)]
+    Source(#[from] SourceError),
     #[error("{0}")]
     Config(String),
     #[error("{0}")]
@@ -211,21 +216,32 @@ impl Shown {
     }
 }
 
+/// The classification of something that is not a usable invitation.
+pub(crate) fn invalid_class(reason: &str) -> Classification {
+    Classification {
+        status: Status::Invalid,
+        role: crate::domain::identity::Role::Neither,
+        partstat: None,
+        rsvp_requested: false,
+        changes: Vec::new(),
+        warnings: vec![reason.to_string()],
+        reply_refusal: Some(format!("invalid invitation: {reason}")),
+        apply_refusal: Some(format!("invalid invitation: {reason}")),
+    }
+}
+
+/// Read `raw` and classify it against the calendar.
 pub fn show(env: &Env<'_>, raw: &[u8]) -> Result<Shown, InboxError> {
-    let loaded = load(raw)?;
+    show_loaded(env, load(raw)?)
+}
+
+/// Classify an already loaded message against the calendar (the listing
+/// keeps parsed messages in a cache and classifies them again on refresh).
+pub fn show_loaded(env: &Env<'_>, loaded: Loaded) -> Result<Shown, InboxError> {
     let invite = match &loaded.invite {
         Ok(i) => i.clone(),
         Err(reason) => {
-            let class = Classification {
-                status: Status::Invalid,
-                role: crate::domain::identity::Role::Neither,
-                partstat: None,
-                rsvp_requested: false,
-                changes: Vec::new(),
-                warnings: vec![reason.clone()],
-                reply_refusal: Some(format!("invalid invitation: {reason}")),
-                apply_refusal: Some(format!("invalid invitation: {reason}")),
-            };
+            let class = invalid_class(reason);
             return Ok(Shown {
                 loaded,
                 class,

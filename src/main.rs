@@ -3,6 +3,8 @@
 //! adapters.
 
 use clap::Parser;
+use rsvp::adapters::contacts::Contacts;
+use rsvp::adapters::maildir::MaildirSource;
 use rsvp::adapters::memory::MemoryOutbox;
 use rsvp::adapters::outbox::DirOutbox;
 use rsvp::adapters::sendmail::SendmailTransport;
@@ -13,7 +15,9 @@ use rsvp::cli::{self, Args, Command, Failure, exit};
 use rsvp::config::{self, Config, Paths};
 use rsvp::domain::diff::Clock;
 use rsvp::domain::identity::Identity;
-use rsvp::domain::ports::{CalendarStore, Outbox, Tombstones, Transport, TransportError};
+use rsvp::domain::ports::{
+    CalendarStore, InviteSource, Outbox, Tombstones, Transport, TransportError,
+};
 use rsvp::inbox::Env;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -240,28 +244,97 @@ fn run(
     let wiring = wire(&cfg, paths.as_ref(), need_transport, writes)?;
     let env = env_of(&wiring, &clock, now, &token_fn);
     match args.command {
-        Command::Show { message, json } => cli::run_show(&env, &message, json, out),
+        Command::List { all, json, maildir } => {
+            let source = mail_source(maildir.as_deref())?;
+            let contacts = contacts(&cfg, err);
+            let trusted = |a: &str| contacts.as_ref().is_none_or(|c| c.contains(a));
+            cli::list::run_list(&env, source.as_ref(), all, json, &trusted, out, err)
+        }
+        Command::Show {
+            message,
+            id,
+            json,
+            maildir,
+        } => {
+            let source = optional_source(maildir.as_deref())?;
+            let input = input_of(message.as_deref(), id.as_deref(), source.as_deref());
+            cli::run_show(&env, &input, json, out)
+        }
         Command::Reply {
             answer,
             message,
+            id,
+            maildir,
             comment,
             instance,
             dry_run,
             resend,
-        } => cli::run_reply(
-            &env,
-            answer,
-            &message,
-            comment.as_deref(),
-            instance.as_deref(),
-            dry_run,
-            resend,
-            out,
-            err,
-        ),
+        } => {
+            let source = optional_source(maildir.as_deref())?;
+            let input = input_of(message.as_deref(), id.as_deref(), source.as_deref());
+            cli::run_reply(
+                &env,
+                answer,
+                &input,
+                comment.as_deref(),
+                instance.as_deref(),
+                dry_run,
+                resend,
+                out,
+                err,
+            )
+        }
         Command::Apply { message } => cli::run_apply(&env, &message, err),
         Command::Outbox { action } => cli::run_outbox(&env, action, out),
         Command::Render { .. } | Command::Check => Ok(exit::OK),
+    }
+}
+
+/// The mail source for `list`: `--maildir PATH` for now.
+fn mail_source(maildir: Option<&Path>) -> Result<Box<dyn InviteSource>, Failure> {
+    optional_source(maildir)?.ok_or_else(|| {
+        Failure::new(
+            exit::CONFIG,
+            "no mail source: pass --maildir PATH (a Maildir with cur/ and new/)",
+        )
+    })
+}
+
+fn optional_source(maildir: Option<&Path>) -> Result<Option<Box<dyn InviteSource>>, Failure> {
+    match maildir {
+        Some(p) => MaildirSource::open(p)
+            .map(|s| Some(Box::new(s) as Box<dyn InviteSource>))
+            .map_err(|e| Failure::new(exit::RUNTIME, e.to_string())),
+        None => Ok(None),
+    }
+}
+
+/// `--message` or `--id` (clap makes exactly one of them present).
+fn input_of<'a>(
+    message: Option<&'a str>,
+    id: Option<&'a str>,
+    source: Option<&'a dyn InviteSource>,
+) -> cli::Input<'a> {
+    match (message, id) {
+        (Some(m), _) => cli::Input::Message(m),
+        (None, Some(uid)) => cli::Input::Id { uid, source },
+        (None, None) => cli::Input::Message("-"),
+    }
+}
+
+/// The `[trust] contacts` list; `None` when not configured. An unreadable
+/// directory marks every new sender untrusted, with a warning.
+fn contacts(cfg: &Config, err: &mut dyn std::io::Write) -> Option<Contacts> {
+    let dir = cfg.trust.as_ref()?.contacts.as_ref()?;
+    match Contacts::load(dir) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "rsvp: warning: {e}; every sender of a new invitation is marked untrusted"
+            );
+            Some(Contacts::default())
+        }
     }
 }
 
@@ -321,6 +394,19 @@ fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Re
         Err(e) => {
             failed = true;
             lines.push(format!("transport: {e}"));
+        }
+    }
+    if let Some(dir) = cfg.trust.as_ref().and_then(|t| t.contacts.as_ref()) {
+        match Contacts::load(dir) {
+            Ok(c) => lines.push(format!(
+                "contacts: {} ({} addresses)",
+                dir.display(),
+                c.len()
+            )),
+            Err(e) => {
+                failed = true;
+                lines.push(format!("contacts: {e}"));
+            }
         }
     }
     if let Some(p) = paths {
