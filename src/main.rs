@@ -238,7 +238,7 @@ fn run(
     };
     let writes = match &args.command {
         Command::Reply { dry_run, .. } => !dry_run,
-        Command::Show { .. } | Command::Render { .. } => false,
+        Command::Show { .. } | Command::Render { .. } | Command::List { .. } => false,
         _ => true,
     };
     let wiring = wire(&cfg, paths.as_ref(), need_transport, writes)?;
