@@ -301,6 +301,12 @@ pub fn apply_message(env: &Env<'_>, raw: &[u8]) -> Result<(Shown, Applied), Inbo
 }
 
 fn apply_shown(env: &Env<'_>, shown: &Shown) -> Result<Applied, InboxError> {
+    // R3.4, T23: a second copy is a no-op, not a refusal.
+    if shown.class.status == Status::Duplicate {
+        return Ok(Applied::NothingToDo(
+            "this version is already in your calendar".into(),
+        ));
+    }
     if let Some(reason) = &shown.class.apply_refusal {
         return Err(InboxError::Refused(reason.clone()));
     }
@@ -310,9 +316,6 @@ fn apply_shown(env: &Env<'_>, shown: &Shown) -> Result<Applied, InboxError> {
     let opts = apply_options(env);
     let stored = shown.stored.as_ref();
     match (shown.class.status, invite.method) {
-        (Status::Duplicate, _) => Ok(Applied::NothingToDo(
-            "this version is already in your calendar".into(),
-        )),
         (Status::New | Status::Update | Status::Reschedule | Status::Poll, _)
         | (Status::Publish, Some(Method::Publish) | None) => {
             let cal = apply::merge_request(invite, stored.map(|s| &s.1), env.identity, &opts);
