@@ -123,8 +123,8 @@ pub fn parse(text: &str) -> Result<Parsed, IcalError> {
 /// nothing invalid is written back (R8.13, T12), each with a warning:
 /// a DTSTAMP, CREATED or LAST-MODIFIED without `Z` is read as UTC (R8.8);
 /// a DTEND or DUE that is not a date is dropped (DTSTART and DURATION still
-/// give the event); an ORGANIZER or ATTENDEE without a URI scheme and an
-/// RSVP that is not TRUE/FALSE are kept as they are (R1.8, R6.2).
+/// give the event); RSVP=YES becomes RSVP=TRUE; an ORGANIZER or ATTENDEE
+/// without a URI scheme is kept as it is (R1.8, R6.2).
 fn repair_lenient(cal: &mut ICalendar, warnings: &mut Vec<String>) {
     let mut notes: Vec<String> = Vec::new();
     for comp in cal.components.iter_mut().filter(|c| {
@@ -180,22 +180,19 @@ fn repair_lenient(cal: &mut ICalendar, warnings: &mut Vec<String>) {
                             value.chars().take(80).collect::<String>()
                         ));
                     }
-                    if let Some(v) = entry.parameter(&ICalendarParameterName::Rsvp) {
-                        if !matches!(v, ICalendarParameterValue::Bool(_)) {
-                            let shown = param_text(v).unwrap_or_default();
-                            notes.push(format!(
-                                "RSVP={} is not TRUE or FALSE; read as {}",
-                                shown.chars().take(20).collect::<String>(),
-                                if matches!(
-                                    shown.to_ascii_uppercase().as_str(),
-                                    "TRUE" | "YES" | "1"
-                                ) {
-                                    "TRUE"
-                                } else {
-                                    "FALSE"
-                                }
-                            ));
-                        }
+                    let odd_rsvp = entry
+                        .parameter(&ICalendarParameterName::Rsvp)
+                        .filter(|v| !matches!(v, ICalendarParameterValue::Bool(_)))
+                        .map(|v| param_text(v).unwrap_or_default());
+                    if let Some(shown) = odd_rsvp {
+                        let yes =
+                            matches!(shown.to_ascii_uppercase().as_str(), "TRUE" | "YES" | "1");
+                        notes.push(format!(
+                            "RSVP={} is not TRUE or FALSE; read as {}",
+                            shown.chars().take(20).collect::<String>(),
+                            if yes { "TRUE" } else { "FALSE" }
+                        ));
+                        set_param(entry, ICalendarParameter::rsvp(yes));
                     }
                 }
                 _ => {}
@@ -779,6 +776,10 @@ mod tests {
         assert!(out.contains("DTSTAMP:19970603T094000Z\r\n"), "{out}");
         assert!(!out.contains("DTEND"), "{out}");
         assert!(out.contains("DTSTART:19970621T170000Z\r\n"), "{out}");
+        assert!(
+            out.contains("ATTENDEE;RSVP=TRUE:mailto:me@example.com"),
+            "{out}"
+        );
     }
 
     #[test]
