@@ -207,10 +207,21 @@ fn reply_component(
         }
     }
     copy(&mut c, &ICalendarProperty::Summary);
-    // R1.7: ORGANIZER copied without SCHEDULE-* parameters (R1.13).
+    // R1.7: ORGANIZER copied: the value, CN and SENT-BY (plus EMAIL, DIR,
+    // LANGUAGE); no SCHEDULE-* (R1.13), and none of the attendee parameters
+    // Thunderbird puts on it (RSVP=TRUE;PARTSTAT=ACCEPTED;ROLE=CHAIR).
     if let Some(org) = source.c.property(&ICalendarProperty::Organizer) {
         let mut org = org.clone();
-        strip_schedule_params(&mut org);
+        org.params.retain(|p| {
+            matches!(
+                p.name,
+                ICalendarParameterName::Cn
+                    | ICalendarParameterName::SentBy
+                    | ICalendarParameterName::Email
+                    | ICalendarParameterName::Dir
+                    | ICalendarParameterName::Language
+            )
+        });
         c.entries.push(org);
     }
     c.entries.push(my_attendee(req, source));

@@ -339,3 +339,25 @@ fn subject_words() {
     assert_eq!(subject(PartStat::Declined, "X"), "Declined: X");
     assert_eq!(subject(PartStat::Tentative, "X"), "Tentative: X");
 }
+
+/// R1.7, T35: Thunderbird writes `ORGANIZER;RSVP=TRUE;PARTSTAT=ACCEPTED;
+/// ROLE=CHAIR`; the reply keeps only the value, CN and SENT-BY, so
+/// `check_reply` accepts it.
+#[test]
+fn t35_thunderbird_organizer_parameters_are_not_copied() {
+    let inv = inv(
+        "BEGIN:VEVENT\r\nUID:tb\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250106T090000Z\r\nORGANIZER;RSVP=TRUE;CN=Tom;PARTSTAT=ACCEPTED;ROLE=CHAIR;SENT-BY=\"mailto:a@x.example\":mailto:tom@x.example\r\nATTENDEE;RSVP=TRUE:mailto:me@x.example\r\nEND:VEVENT\r\n",
+    );
+    let me = me_of(&inv);
+    let (cal, _) = build_reply(
+        &req(&inv, &me, PartStat::Accepted, Scope::All, None),
+        &|_| true,
+    )
+    .unwrap();
+    check_reply(&cal).unwrap();
+    let text = ical::write(&cal).replace("\r\n ", "");
+    assert!(
+        text.contains("ORGANIZER;CN=Tom;SENT-BY=\"mailto:a@x.example\":mailto:tom@x.example\r\n"),
+        "{text}"
+    );
+}
