@@ -75,6 +75,17 @@ pub fn load(raw: &[u8]) -> Result<Loaded, InboxError> {
         extract::extract(raw).map_err(|e| InboxError::NotInvitation(format!("message: {e}")))?;
     let mut warnings = extracted.warnings.clone();
     if extracted.parts.is_empty() {
+        // A calendar part skipped as too large or undecodable (R9.8, T10)
+        // says so instead of "no calendar part".
+        let skipped: Vec<&str> = extracted
+            .warnings
+            .iter()
+            .map(String::as_str)
+            .filter(|w| w.starts_with("calendar part"))
+            .collect();
+        if !skipped.is_empty() {
+            return Err(InboxError::NotInvitation(skipped.join("; ")));
+        }
         return Err(InboxError::NotInvitation(
             "the message has no calendar part (text/calendar or application/ics)".into(),
         ));
