@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod memenv;
+pub mod sandbox;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
