@@ -131,14 +131,19 @@ impl Ev {
     }
 }
 
-/// A whole iMIP message: one text/calendar part carrying `events`.
+/// A whole iMIP message: one text/calendar part carrying `events` (and the
+/// Europe/Berlin VTIMEZONE when they use it).
 fn mail_with(method: &str, from: &str, extra_headers: &[&str], events: &[Ev]) -> Vec<u8> {
+    let uses_berlin = events
+        .iter()
+        .any(|e| e.lines.iter().any(|l| l.contains("TZID=Europe/Berlin")));
+    let tz = if uses_berlin { BERLIN } else { "" };
+    mail_tz(method, from, extra_headers, tz, events)
+}
+
+/// Like [`mail_with`] with explicit VTIMEZONE text.
+fn mail_tz(method: &str, from: &str, extra_headers: &[&str], tz: &str, events: &[Ev]) -> Vec<u8> {
     let body: String = events.iter().map(Ev::text).collect();
-    let tz = if body.contains("TZID=Europe/Berlin") {
-        BERLIN
-    } else {
-        ""
-    };
     let uid = events
         .first()
         .and_then(|e| e.lines.first())
@@ -1133,4 +1138,942 @@ fn t34_request_older_than_a_remembered_cancel_is_ignored() {
     assert_refused(inbox::apply_message(&env, &late), "apply");
     assert_refused(answer(&env, &late, PartStat::Accepted), "reply");
     assert!(m.store.list().unwrap().is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// D. Generating REPLYs
+// ---------------------------------------------------------------------------
+
+/// T35: accepting T01 gives the REPLY and the message of the case (R1.x,
+/// R7.6–R7.11).
+#[test]
+fn t35_accepting_t01_gives_a_minimal_correct_reply() {
+    let m = mem();
+    let env = m.env();
+    let raw = fixture("t01-thunderbird-request.eml");
+    let done = answer(&env, &raw, PartStat::Accepted).unwrap();
+    assert!(done.sent);
+    let (envelope, msg) = &m.transport.sent()[0];
+    assert_eq!(envelope.from, ME);
+    assert_eq!(envelope.to, vec!["tom@tb.example".to_string()]);
+    let head = sandbox::header_block(msg);
+    assert!(
+        head.contains("Subject: Accepted: Projektplanung Q1"),
+        "{head}"
+    );
+    assert!(
+        head.contains("In-Reply-To: <7d1f0c2a-1b3e-4f5a-8c6d-9e0f1a2b3c4d@tb.example>"),
+        "{head}"
+    );
+    assert!(
+        head.contains(&format!("From: \"Test User\" <{ME}>")),
+        "{head}"
+    );
+    assert!(
+        head.contains("To: \"Tom Thunder\" <tom@tb.example>"),
+        "{head}"
+    );
+    let text = String::from_utf8_lossy(msg);
+    assert!(text.contains("Content-Type: text/calendar; method=REPLY; charset=UTF-8"));
+    let ics = sent_ics(&m, 0);
+    for line in [
+        "METHOD:REPLY\r\n",
+        "VERSION:2.0\r\n",
+        "UID:5c3e1b9a-7f42-4d8e-9a51-0c2f6b8e4d17\r\n",
+        "DTSTAMP:20250102T120000Z\r\n",
+        "SEQUENCE:0\r\n",
+        "ORGANIZER;CN=\"Tom Thunder\":mailto:tom@tb.example\r\n",
+        "ATTENDEE;CN=\"Dana User\";PARTSTAT=ACCEPTED:mailto:dana@example.org\r\n",
+    ] {
+        assert!(ics.contains(line), "missing {line:?} in\n{ics}");
+    }
+    assert_eq!(count(&ics, "PRODID:"), 1);
+    assert_eq!(count(&ics, "BEGIN:VEVENT"), 1);
+    assert_eq!(count(&ics, "ATTENDEE"), 1, "{ics}");
+    for absent in ["RSVP", "SCHEDULE-", "VALARM", "erik@tb.example"] {
+        assert!(!ics.contains(absent), "{absent} in\n{ics}");
+    }
+}
+
+/// T36: decline one occurrence of a TZID series: RECURRENCE-ID with TZID and
+/// its VTIMEZONE; a DECLINED override stored; the master unchanged.
+#[test]
+fn t36_declining_one_occurrence_of_a_tzid_series() {
+    let m = mem();
+    let env = m.env();
+    let raw = request(&[Ev::weekly("t36")]);
+    let one = ResponseRequest {
+        instance: Some("20250113T090000"),
+        ..ask(PartStat::Declined)
+    };
+    inbox::respond(&env, &raw, &one).unwrap();
+    let reply = sent_ics(&m, 0);
+    assert!(
+        reply.contains("RECURRENCE-ID;TZID=Europe/Berlin:20250113T090000\r\n"),
+        "{reply}"
+    );
+    assert!(
+        reply.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n"),
+        "{reply}"
+    );
+    assert_eq!(count(&reply, "BEGIN:VEVENT"), 1);
+    let stored = unfold(&stored_text(&m, "t36"));
+    let (master, rest) = stored.split_at(stored.find("RECURRENCE-ID").unwrap());
+    assert!(
+        my_line(master).contains("PARTSTAT=NEEDS-ACTION"),
+        "{stored}"
+    );
+    assert!(my_line(rest).contains("PARTSTAT=DECLINED"), "{stored}");
+}
+
+/// T37: one occurrence of an all-day series: RECURRENCE-ID;VALUE=DATE.
+#[test]
+fn t37_all_day_occurrence_uses_value_date() {
+    let m = mem();
+    let env = m.env();
+    let ev = Ev::new("t37")
+        .set("DTSTART;VALUE=DATE:20250106")
+        .set("DTEND;VALUE=DATE:20250107")
+        .set("RRULE:FREQ=WEEKLY;COUNT=10");
+    let one = ResponseRequest {
+        instance: Some("20250113"),
+        ..ask(PartStat::Declined)
+    };
+    inbox::respond(&env, &request(&[ev]), &one).unwrap();
+    let reply = sent_ics(&m, 0);
+    assert!(
+        reply.contains("RECURRENCE-ID;VALUE=DATE:20250113\r\n"),
+        "{reply}"
+    );
+}
+
+/// T38: tentative with a comment full of TEXT specials, a newline and an
+/// emoji: escaped per R8.4, lines ≤ 75 octets, no split UTF-8.
+#[test]
+fn t38_tentative_with_comment_is_escaped_and_folded() {
+    let m = mem();
+    let env = m.env();
+    let comment = "Late, maybe; bring a\\b, \"x\" \u{2014} not: escaped\nSee you there \u{1F389}\u{1F389}\u{1F389} with some more words to force folding";
+    let with = ResponseRequest {
+        comment: Some(comment),
+        ..ask(PartStat::Tentative)
+    };
+    inbox::respond(&env, &request(&[Ev::new("t38")]), &with).unwrap();
+    let (_, msg) = &m.transport.sent()[0];
+    assert!(sandbox::header_block(msg).contains("Subject: Tentative: Planning"));
+    let raw_ics = sandbox::reply_ics(msg);
+    for line in raw_ics.split("\r\n") {
+        assert!(line.len() <= 75, "{} octets: {line:?}", line.len());
+    }
+    let ics = unfold(&raw_ics);
+    assert!(ics.contains("PARTSTAT=TENTATIVE"));
+    assert!(
+        ics.contains(
+            "COMMENT:Late\\, maybe\\; bring a\\\\b\\, \"x\" \u{2014} not: escaped\\nSee you there \u{1F389}\u{1F389}\u{1F389} with"
+        ),
+        "{ics}"
+    );
+}
+
+/// T39: `CN=Doe, Jane` and an Outlook TZID with commas: quoted parameters,
+/// escaped TZID property, byte-stable round trip (R8.6).
+#[test]
+fn t39_parameters_with_commas_are_quoted() {
+    let m = mem();
+    let env = m.env();
+    let tzid = "(UTC+01:00) Brussels, Copenhagen, Madrid, Paris";
+    let tz = String::from(
+        "BEGIN:VTIMEZONE\r\nTZID:(UTC+01:00) Brussels\\, Copenhagen\\, Madrid\\, Paris\r\nBEGIN:STANDARD\r\nDTSTART:16010101T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n",
+    );
+    let ev = Ev::new("t39")
+        .set(&format!("ORGANIZER;CN=\"Doe, Jane\":mailto:{ORG}"))
+        .set(&format!("DTSTART;TZID=\"{tzid}\":20250113T090000"))
+        .set(&format!("DTEND;TZID=\"{tzid}\":20250113T100000"));
+    let raw = mail_tz("REQUEST", ORG, &[], &tz, &[ev]);
+    answer(&env, &raw, PartStat::Accepted).unwrap();
+    let raw_ics = sandbox::reply_ics(&m.transport.sent()[0].1);
+    let ics = unfold(&raw_ics);
+    assert!(
+        ics.contains(&format!("ORGANIZER;CN=\"Doe, Jane\":mailto:{ORG}\r\n")),
+        "{ics}"
+    );
+    assert!(
+        ics.contains(&format!("DTSTART;TZID=\"{tzid}\":20250113T090000\r\n")),
+        "{ics}"
+    );
+    assert!(
+        ics.contains("TZID:(UTC+01:00) Brussels\\, Copenhagen\\, Madrid\\, Paris\r\n"),
+        "{ics}"
+    );
+    let again = ical::write(&ical::parse(&ics).unwrap().calendars[0]);
+    assert_eq!(again, raw_ics, "round trip is byte-stable");
+}
+
+/// T40: an event cancelled in the calendar is not answered (R1.14).
+#[test]
+fn t40_cancelled_event_is_not_answered() {
+    let m = mem();
+    let env = m.env();
+    let raw = request(&[Ev::new("t40")]);
+    inbox::apply_message(&env, &raw).unwrap();
+    let can = cancel(&[Ev::new("t40").seq(1).add("STATUS:CANCELLED")]);
+    inbox::apply_message(&env, &can).unwrap();
+    assert_refused(answer(&env, &raw, PartStat::Accepted), "reply");
+    assert_refused(
+        answer(&env, &can, PartStat::Accepted),
+        "reply to the CANCEL",
+    );
+    assert!(m.transport.sent().is_empty());
+    assert!(m.outbox.pending().unwrap().is_empty());
+}
+
+/// T41: sending from another address adds SENT-BY, quoted (R7.8).
+#[test]
+fn t41_other_from_address_adds_sent_by() {
+    let m = mem();
+    let mut env = m.env();
+    env.send_from = Some("dana.mail@example.net");
+    answer(&env, &request(&[Ev::new("t41")]), PartStat::Accepted).unwrap();
+    assert_eq!(m.transport.sent()[0].0.from, "dana.mail@example.net");
+    let ics = sent_ics(&m, 0);
+    let line = ics.lines().find(|l| l.starts_with("ATTENDEE")).unwrap();
+    assert!(
+        line.contains("SENT-BY=\"mailto:dana.mail@example.net\""),
+        "{line}"
+    );
+    assert!(line.ends_with(&format!(":mailto:{ME}")), "{line}");
+}
+
+// ---------------------------------------------------------------------------
+// E. CANCEL
+// ---------------------------------------------------------------------------
+
+/// T42: CANCEL of the whole event: every component CANCELLED, no REPLY, the
+/// CANCEL's SEQUENCE kept so an older REQUEST is ignored (R4.2, R4.3).
+#[test]
+fn t42_whole_cancel_marks_cancelled_without_reply() {
+    let m = mem();
+    let env = m.env();
+    let series = [
+        Ev::weekly("t42"),
+        override_ev("t42", "20250113T090000", "20250113T110000"),
+    ];
+    answer(&env, &request(&series), PartStat::Accepted).unwrap();
+    let can = cancel(&[Ev::weekly("t42").seq(1).add("STATUS:CANCELLED")]);
+    let shown = inbox::show(&env, &can).unwrap();
+    assert_eq!(shown.class.status.as_str(), "cancel");
+    assert_eq!(shown.class.status.cancel_scope(), Some("whole"));
+    assert_refused(answer(&env, &can, PartStat::Accepted), "reply");
+    inbox::apply_message(&env, &can).unwrap();
+    let stored = stored_text(&m, "t42");
+    assert_eq!(
+        count(&stored, "BEGIN:VEVENT"),
+        count(&stored, "STATUS:CANCELLED"),
+        "{stored}"
+    );
+    assert!(stored.contains("X-RSVP-RECEIVED-SEQUENCE:1"), "{stored}");
+    assert_eq!(m.transport.sent().len(), 1, "only the earlier accept");
+    let old = request(&series);
+    assert!(matches!(
+        status(&env, &old),
+        Status::Outdated | Status::Cancelled
+    ));
+    assert_refused(
+        answer(&env, &old, PartStat::Accepted),
+        "reply to the old request",
+    );
+}
+
+/// T43: CANCEL of one occurrence with no override: an EXDATE in DTSTART's
+/// form (TZID); the other occurrences intact (R4.5).
+#[test]
+fn t43_instance_cancel_adds_exdate_in_dtstart_form() {
+    let m = mem();
+    let env = m.env();
+    inbox::apply_message(&env, &request(&[Ev::weekly("t43")])).unwrap();
+    let can = cancel(&[Ev::new("t43")
+        .seq(1)
+        .set("RECURRENCE-ID:20250120T080000Z")
+        .set("DTSTART:20250120T080000Z")
+        .set("DTEND:20250120T090000Z")
+        .add("STATUS:CANCELLED")]);
+    assert_eq!(
+        inbox::show(&env, &can).unwrap().class.status.cancel_scope(),
+        Some("instance")
+    );
+    inbox::apply_message(&env, &can).unwrap();
+    let stored = unfold(&stored_text(&m, "t43"));
+    assert!(
+        stored.contains("EXDATE;TZID=Europe/Berlin:20250120T090000\r\n"),
+        "{stored}"
+    );
+    assert!(stored.contains("RRULE:FREQ=WEEKLY;COUNT=10"), "{stored}");
+    assert_eq!(count(&stored, "BEGIN:VEVENT"), 1);
+    assert_eq!(count(&stored, "STATUS:CANCELLED"), 0);
+}
+
+/// The occurrences of the stored `uid` that are not cancelled.
+fn live_occurrences(m: &MemEnv, uid: &str) -> usize {
+    let env = m.env();
+    let (_, inv) = inbox::stored(&env, uid).unwrap().unwrap();
+    classify::expand_starts(&inv)
+        .into_iter()
+        .filter(|(id, _)| {
+            ical::component(&inv.cal, *id)
+                .and_then(|c| ical::text(c, &calcard::icalendar::ICalendarProperty::Status))
+                .is_none_or(|s| !s.eq_ignore_ascii_case("CANCELLED"))
+        })
+        .count()
+}
+
+/// T44: THISANDFUTURE at occurrence 4 of COUNT=10 with overrides 3 and 6:
+/// UNTIL before 4 and no COUNT; override 6 cancelled or gone; override 3
+/// unchanged; three occurrences left (R4.6).
+#[test]
+fn t44_this_and_future_cuts_the_series() {
+    let m = mem();
+    let env = m.env();
+    let third = override_ev("t44", "20250120T090000", "20250120T110000");
+    let sixth = override_ev("t44", "20250210T090000", "20250210T110000");
+    inbox::apply_message(&env, &request(&[Ev::weekly("t44"), third, sixth])).unwrap();
+    assert_eq!(live_occurrences(&m, "t44"), 10);
+    let before = unfold(&stored_text(&m, "t44"));
+    let third_before = before
+        .split("BEGIN:VEVENT")
+        .find(|c| c.contains("RECURRENCE-ID;TZID=Europe/Berlin:20250120T090000"))
+        .unwrap()
+        .to_string();
+    let can = cancel(&[Ev::new("t44")
+        .seq(1)
+        .set("RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Berlin:20250127T090000")
+        .set("DTSTART;TZID=Europe/Berlin:20250127T090000")
+        .set("DTEND;TZID=Europe/Berlin:20250127T100000")
+        .add("STATUS:CANCELLED")]);
+    assert_eq!(
+        inbox::show(&env, &can).unwrap().class.status.cancel_scope(),
+        Some("this-and-future")
+    );
+    inbox::apply_message(&env, &can).unwrap();
+    let stored = unfold(&stored_text(&m, "t44"));
+    let rrule = stored
+        .lines()
+        .find(|l| l.starts_with("RRULE:FREQ=WEEKLY"))
+        .unwrap();
+    assert!(rrule.contains("UNTIL=2025012"), "{rrule}");
+    assert!(!rrule.contains("COUNT"), "{rrule}");
+    let sixth_after = stored
+        .split("BEGIN:VEVENT")
+        .find(|c| c.contains("RECURRENCE-ID;TZID=Europe/Berlin:20250210T090000"));
+    assert!(
+        sixth_after.is_none_or(|c| c.contains("STATUS:CANCELLED")),
+        "{stored}"
+    );
+    let third_after = stored
+        .split("BEGIN:VEVENT")
+        .find(|c| c.contains("RECURRENCE-ID;TZID=Europe/Berlin:20250120T090000"))
+        .unwrap();
+    assert_eq!(
+        third_after.split("END:VEVENT").next(),
+        third_before.split("END:VEVENT").next(),
+        "occurrence 3 is unchanged"
+    );
+    assert_eq!(live_occurrences(&m, "t44"), 3, "{stored}");
+}
+
+/// T45: a CANCEL without STATUS that names me: I was removed; my copy is
+/// marked cancelled (R4.4).
+#[test]
+fn t45_uninvitation_cancels_my_copy() {
+    let m = mem();
+    let env = m.env();
+    answer(&env, &request(&[Ev::new("t45")]), PartStat::Accepted).unwrap();
+    let can = cancel(&[Ev::new("t45").seq(1)]);
+    assert_eq!(status(&env, &can), Status::Uninvited);
+    assert_refused(answer(&env, &can, PartStat::Accepted), "reply");
+    inbox::apply_message(&env, &can).unwrap();
+    assert!(stored_text(&m, "t45").contains("STATUS:CANCELLED"));
+}
+
+/// T46: a CANCEL whose From is not the ORGANIZER (DMARC failed): ignored
+/// with a warning; nothing changes (R4.1, R9.1).
+#[test]
+fn t46_spoofed_cancel_is_ignored_with_a_warning() {
+    let m = mem();
+    let env = m.env();
+    let uid = "5c3e1b9a-7f42-4d8e-9a51-0c2f6b8e4d17";
+    inbox::apply_message(&env, &fixture("t01-thunderbird-request.eml")).unwrap();
+    let before = stored_bytes(&m, uid);
+    let raw = fixture("t46-cancel-spoofed.eml");
+    let shown = inbox::show(&env, &raw).unwrap();
+    assert!(
+        shown
+            .class
+            .warnings
+            .iter()
+            .any(|w| w.contains("mallory@evil.example") && w.contains("not the organizer")),
+        "{:?}",
+        shown.class.warnings
+    );
+    assert!(!show_json(&shown, &env)["can_apply"].as_bool().unwrap());
+    let why = assert_refused(inbox::apply_message(&env, &raw), "apply");
+    assert!(why.contains("not sent by the organizer"), "{why}");
+    assert_eq!(stored_bytes(&m, uid), before);
+}
+
+/// T47: a CANCEL older than the stored revision is ignored (R4.2).
+#[test]
+fn t47_stale_cancel_is_ignored() {
+    let m = mem();
+    let env = m.env();
+    inbox::apply_message(&env, &request(&[Ev::new("t47").seq(3)])).unwrap();
+    let before = stored_bytes(&m, "t47");
+    let can = cancel(&[Ev::new("t47").seq(2).add("STATUS:CANCELLED")]);
+    assert_eq!(status(&env, &can), Status::Outdated);
+    assert_refused(inbox::apply_message(&env, &can), "apply");
+    assert_eq!(stored_bytes(&m, "t47"), before);
+}
+
+// ---------------------------------------------------------------------------
+// G. Security and robustness (through the binary)
+// ---------------------------------------------------------------------------
+
+/// Terminal-dangerous code points: ESC, BEL, the one-byte CSI U+009B and
+/// the bidi override U+202E (R9.5).
+fn assert_terminal_safe(what: &str, bytes: &[u8]) {
+    let text = std::str::from_utf8(bytes).unwrap_or_else(|e| panic!("{what}: not UTF-8: {e}"));
+    for (bad, name) in [
+        ('\u{1b}', "ESC"),
+        ('\u{07}', "BEL"),
+        ('\u{9b}', "CSI (U+009B)"),
+        ('\u{202e}', "RLO (U+202E)"),
+    ] {
+        assert!(!text.contains(bad), "{what}: contains {name}:\n{text:?}");
+    }
+}
+
+/// T55: SUMMARY, LOCATION, DESCRIPTION, CN and the From name full of escape
+/// sequences: `render` (no config, from a file and from stdin) and `show`
+/// print none of them; they are made visible.
+#[test]
+fn t55_terminal_escapes_never_reach_the_terminal() {
+    let path = fixture_path("t55-terminal-escapes.eml");
+    let raw = fixture("t55-terminal-escapes.eml");
+    assert!(raw.contains(&0x1b) && raw.contains(&0x07));
+    let empty = Sandbox::empty();
+    let out = empty.bare().arg("render").arg(&path).assert().success();
+    let rendered = out.get_output().stdout.clone();
+    assert_terminal_safe("render FILE", &rendered);
+    assert_terminal_safe("render stderr", &out.get_output().stderr);
+    let text = String::from_utf8(rendered).unwrap();
+    assert!(text.contains("Pay ^[[2J"), "made visible: {text}");
+    assert!(text.contains("<U+202E>"), "made visible: {text}");
+    let stdin = empty
+        .bare()
+        .args(["render", "-"])
+        .write_stdin(raw.clone())
+        .assert()
+        .success();
+    assert_terminal_safe("render -", &stdin.get_output().stdout);
+
+    let s = Sandbox::new();
+    for args in [
+        vec!["show", "--message"],
+        vec!["apply", "--message"],
+        vec!["show", "--message"],
+        vec!["reply", "accept", "--message"],
+    ] {
+        let mut cmd = s.rsvp(&args);
+        let out = cmd.arg(&path).assert().success();
+        let o = out.get_output();
+        assert_terminal_safe(&format!("{args:?} stdout"), &o.stdout);
+        assert_terminal_safe(&format!("{args:?} stderr"), &o.stderr);
+    }
+}
+
+/// T56: SUMMARY `Lunch\nBcc: evil@x` (TEXT escape) and an encoded-word trick;
+/// plus a CN and a References header with line breaks: the raw REPLY has one
+/// Subject line and no Bcc or other injected header (R9.6).
+#[test]
+fn t56_reply_has_one_subject_and_no_injected_header() {
+    let s = Sandbox::new();
+    for name in ["t56-summary-newline.eml", "t56-summary-encoded-word.eml"] {
+        let out = s
+            .rsvp(&["reply", "accept", "--dry-run", "--message"])
+            .arg(fixture_path(name))
+            .assert()
+            .success();
+        let raw = out.get_output().stdout.clone();
+        let head = sandbox::header_block(&raw);
+        let fields: Vec<String> = head
+            .lines()
+            .filter(|l| !l.starts_with([' ', '\t']))
+            .map(|l| l.split(':').next().unwrap_or("").to_ascii_lowercase())
+            .collect();
+        assert_eq!(
+            fields.iter().filter(|f| *f == "subject").count(),
+            1,
+            "{name}:\n{head}"
+        );
+        for f in &fields {
+            assert!(
+                [
+                    "from",
+                    "to",
+                    "subject",
+                    "date",
+                    "message-id",
+                    "in-reply-to",
+                    "references",
+                    "mime-version",
+                    "content-type",
+                    "auto-submitted"
+                ]
+                .contains(&f.as_str()),
+                "{name}: unexpected header {f:?}:\n{head}"
+            );
+        }
+        let text = String::from_utf8_lossy(&raw).replace("\r\n", "\n");
+        for line in text.lines() {
+            let l = line.to_ascii_lowercase();
+            assert!(
+                !l.starts_with("bcc:") && !l.starts_with("x-injected:"),
+                "{name}: {line}"
+            );
+        }
+        assert!(s.sent().is_empty(), "--dry-run sends nothing");
+    }
+}
+
+fn is_safe_file_name(name: &str) -> bool {
+    !name.starts_with('.')
+        && name.ends_with(".ics")
+        && name.len() <= 255
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.+@".contains(c))
+}
+
+/// T57: UIDs `../../.ssh/x`, `a/b`, `.hidden`, 300 × "a" and one with NUL,
+/// through the CLI on a real vdir: each file is created directly in the
+/// collection under a safe name, found again by UID, and keeps its name on
+/// update (R9.10).
+#[test]
+fn t57_hostile_uids_get_safe_names_and_keep_them() {
+    let s = Sandbox::new();
+    // The fixture first, then the other hostile UIDs.
+    s.rsvp(&["apply", "--message"])
+        .arg(fixture_path("t57-uid-traversal.eml"))
+        .assert()
+        .success();
+    let files = s.cal_files();
+    assert_eq!(files.len(), 1);
+    let name = files[0].0.clone();
+    assert!(is_safe_file_name(&name), "{name:?}");
+    assert!(!s.cal_dir().join("../../.ssh").exists());
+    assert!(!s.root().join(".ssh").exists() && !s.home().join(".ssh").exists());
+    let update = fixture_path("t57-uid-traversal-update.eml");
+    let shown = s
+        .rsvp(&["show", "--json", "--message"])
+        .arg(&update)
+        .assert()
+        .success();
+    let v = sandbox::json(&shown.get_output().stdout);
+    assert_eq!(v["status"], "reschedule");
+    assert_eq!(v["in_calendar"], name.as_str(), "found by UID");
+    s.rsvp(&["apply", "--message"])
+        .arg(&update)
+        .assert()
+        .success();
+    s.rsvp(&["reply", "accept", "--message"])
+        .arg(&update)
+        .assert()
+        .success();
+    let after = s.cal_files();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].0, name, "the same file name after updates");
+    let text = String::from_utf8_lossy(&after[0].1).into_owned();
+    assert!(
+        text.contains("UID:../../.ssh/x\r\n") && text.contains("SEQUENCE:1"),
+        "{text}"
+    );
+
+    let long = "a".repeat(300);
+    for uid in ["a/b", ".hidden", long.as_str(), "nul\u{0}uid"] {
+        let file = s.root().join("hostile.eml");
+        std::fs::write(&file, request(&[Ev::new(uid)])).unwrap();
+        let before: Vec<String> = s.cal_files().into_iter().map(|f| f.0).collect();
+        s.rsvp(&["apply", "--message"])
+            .arg(&file)
+            .assert()
+            .success();
+        let now: Vec<String> = s.cal_files().into_iter().map(|f| f.0).collect();
+        let new: Vec<&String> = now.iter().filter(|n| !before.contains(n)).collect();
+        assert_eq!(new.len(), 1, "{uid:?}: {now:?}");
+        assert!(is_safe_file_name(new[0]), "{uid:?}: {:?}", new[0]);
+        std::fs::write(
+            &file,
+            request(&[Ev::new(uid)
+                .seq(1)
+                .set("SUMMARY:Moved")
+                .set("DTSTART:20250113T100000Z")]),
+        )
+        .unwrap();
+        let out = s
+            .rsvp(&["show", "--json", "--message"])
+            .arg(&file)
+            .assert()
+            .success();
+        assert_eq!(
+            sandbox::json(&out.get_output().stdout)["in_calendar"],
+            new[0].as_str()
+        );
+        s.rsvp(&["apply", "--message"])
+            .arg(&file)
+            .assert()
+            .success();
+        let again: Vec<String> = s.cal_files().into_iter().map(|f| f.0).collect();
+        assert_eq!(again, now, "{uid:?}: update keeps the name");
+    }
+    // Nothing escaped the collection.
+    let mut top: Vec<String> = std::fs::read_dir(s.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    top.sort();
+    assert_eq!(
+        top,
+        [
+            "calendar",
+            "config.toml",
+            "home",
+            "hostile.eml",
+            "sent",
+            "xdg"
+        ]
+    );
+}
+
+/// T58: `RRULE:FREQ=SECONDLY` without end and `COUNT=100000000`: show, render
+/// and apply finish quickly, and the event is flagged (R9.7).
+#[test]
+fn t58_recurrence_bombs_finish_quickly_and_are_flagged() {
+    let s = Sandbox::new();
+    for name in [
+        "t58-secondly-unbounded.eml",
+        "t58-count-huge.eml",
+        "t58-daily-count-huge.eml",
+    ] {
+        let path = fixture_path(name);
+        let start = Instant::now();
+        let out = s
+            .rsvp(&["show", "--json", "--message"])
+            .arg(&path)
+            .assert()
+            .success();
+        let v = sandbox::json(&out.get_output().stdout);
+        let warnings = v["warnings"].to_string();
+        assert!(
+            warnings.contains("suspicious recurrence"),
+            "{name}: {warnings}"
+        );
+        let text = s.rsvp(&["show", "--message"]).arg(&path).assert().success();
+        let text = String::from_utf8_lossy(&text.get_output().stdout).into_owned();
+        assert!(text.contains("suspicious"), "{name}: {text}");
+        s.bare().arg("render").arg(&path).assert().success();
+        s.rsvp(&["apply", "--message"])
+            .arg(&path)
+            .assert()
+            .success();
+        // An occurrence check on the bomb: bounded too (answered or refused).
+        let code = s
+            .rsvp(&[
+                "reply",
+                "decline",
+                "--dry-run",
+                "--instance",
+                "20250103T090005Z",
+                "--message",
+            ])
+            .arg(&path)
+            .assert()
+            .get_output()
+            .status
+            .code();
+        assert!(matches!(code, Some(0 | 4)), "{name}: {code:?}");
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(20), "{name}: {took:?}");
+    }
+}
+
+/// T59: an invitation from a sender nobody knows is never put in the
+/// calendar by looking at it (`show`, `show --json`, `render`, `reply
+/// --dry-run`); only an explicit `apply` or `reply` writes. A sender who is
+/// not the organizer is marked (R9.2, R7.9).
+#[test]
+fn t59_looking_at_an_invitation_never_adds_it() {
+    let s = Sandbox::new();
+    let ev = Ev::new("t59-spam").set("SUMMARY:Cheap watches");
+    let file = s.root().join("spam.eml");
+    std::fs::write(
+        &file,
+        mail_with("REQUEST", "stranger@unknown.example", &[], &[ev]),
+    )
+    .unwrap();
+    let untouched = |s: &Sandbox| {
+        assert!(s.cal_files().is_empty(), "{:?}", s.cal_files());
+        assert!(s.sent().is_empty());
+        assert!(s.pending().is_empty());
+    };
+    let out = s
+        .rsvp(&["show", "--json", "--message"])
+        .arg(&file)
+        .assert()
+        .success();
+    let v = sandbox::json(&out.get_output().stdout);
+    assert_eq!(v["status"], "new");
+    assert!(
+        v["warnings"]
+            .to_string()
+            .contains("stranger@unknown.example is not the organizer"),
+        "{v}"
+    );
+    s.rsvp(&["show", "--message"]).arg(&file).assert().success();
+    s.rsvp(&["render"]).arg(&file).assert().success();
+    s.rsvp(&["render", "-"])
+        .write_stdin(std::fs::read(&file).unwrap())
+        .assert()
+        .success();
+    s.rsvp(&["reply", "accept", "--dry-run", "--message"])
+        .arg(&file)
+        .assert()
+        .success();
+    untouched(&s);
+    s.rsvp(&["apply", "--message"])
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(s.cal_files().len(), 1);
+    assert!(s.sent().is_empty(), "apply sends nothing");
+}
+
+/// T60: a REQUEST with an EMAIL and an AUDIO VALARM, IMAGE, CONFERENCE,
+/// ATTACH and URL pointing at a local listener: the stored copy has no
+/// foreign alarm and nothing connects to the listener (R9.3).
+#[test]
+fn t60_foreign_alarms_are_stripped_and_nothing_is_fetched() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let s = Sandbox::new();
+    let file = s.root().join("t60.eml");
+    let text = String::from_utf8(fixture("t60-foreign-alarm-image-conference.eml")).unwrap();
+    std::fs::write(&file, text.replace("PORT", &port)).unwrap();
+    for args in [
+        vec!["show", "--message"],
+        vec!["show", "--json", "--message"],
+        vec!["render"],
+        vec!["apply", "--message"],
+        vec!["reply", "accept", "--message"],
+    ] {
+        s.rsvp(&args).arg(&file).assert().success();
+    }
+    let files = s.cal_files();
+    assert_eq!(files.len(), 1);
+    let stored = String::from_utf8_lossy(&files[0].1).into_owned();
+    for absent in ["VALARM", "ACTION:EMAIL", "exfil@zoom.example", "sound.wav"] {
+        assert!(!stored.contains(absent), "{absent} stored:\n{stored}");
+    }
+    let sent = s.sent();
+    assert_eq!(sent.len(), 1);
+    assert!(!sandbox::reply_ics(&sent[0]).contains("VALARM"));
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("something connected to the listener: {other:?}"),
+    }
+}
+
+/// T61: the calendar object changes between our read and our write: the
+/// write is redone from a fresh read; the other program's change is kept
+/// (no lost update); one reply is sent (R9.12).
+#[test]
+fn t61_concurrent_change_is_redone_from_a_fresh_read() {
+    let m = mem();
+    let env = m.env();
+    let raw = fixture("t01-thunderbird-request.eml");
+    let uid = "5c3e1b9a-7f42-4d8e-9a51-0c2f6b8e4d17";
+    inbox::apply_message(&env, &raw).unwrap();
+    // Another program (vdirsyncer) rewrites the file …
+    let obj = m.store.find_by_uid(uid).unwrap().unwrap();
+    let text = String::from_utf8(obj.data.clone()).unwrap();
+    let edited = text.replace("END:VEVENT", "X-OTHER-PROGRAM:kept\r\nEND:VEVENT");
+    m.store.insert(&obj.href, edited.as_bytes());
+    // … and once more while we write.
+    m.store.inject_conflict();
+    let done = answer(&env, &raw, PartStat::Accepted).unwrap();
+    assert!(done.sent);
+    assert_eq!(m.transport.sent().len(), 1, "one reply despite the retry");
+    assert!(m.outbox.pending().unwrap().is_empty());
+    let stored = stored_text(&m, uid);
+    assert!(stored.contains("X-OTHER-PROGRAM:kept"), "{stored}");
+    assert!(my_line(&stored).contains("PARTSTAT=ACCEPTED"), "{stored}");
+    assert_eq!(m.store.list().unwrap().len(), 1);
+}
+
+fn temp_files(dir: &Path) -> Vec<String> {
+    sandbox::files_in(dir)
+        .into_iter()
+        .map(|f| f.0)
+        .filter(|n| n.ends_with(".tmp"))
+        .collect()
+}
+
+/// T61 (files): the binary leaves no temp file behind after creating and
+/// updating objects.
+#[test]
+fn t61_no_temp_file_is_left_by_the_binary() {
+    let s = Sandbox::new();
+    let path = fixture_path("t01-thunderbird-request.eml");
+    s.rsvp(&["apply", "--message"])
+        .arg(&path)
+        .assert()
+        .success();
+    s.rsvp(&["reply", "tentative", "--message"])
+        .arg(&path)
+        .assert()
+        .success();
+    s.rsvp(&["reply", "accept", "--message"])
+        .arg(&path)
+        .assert()
+        .success();
+    assert_eq!(s.cal_files().len(), 1);
+    assert!(temp_files(&s.cal_dir()).is_empty(), "{:?}", s.cal_files());
+    assert_eq!(s.sent().len(), 2);
+}
+
+fn set_old(path: &Path) {
+    let old = std::time::SystemTime::now() - Duration::from_secs(3 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+}
+
+/// T62: killed after writing the temp file, before the rename: the original
+/// is intact, the temp file is ignored by readers and removed at the next
+/// start once it is old (R9.12).
+#[test]
+fn t62_half_written_temp_files_are_ignored_then_cleaned() {
+    let s = Sandbox::new();
+    let path = fixture_path("t01-thunderbird-request.eml");
+    s.rsvp(&["apply", "--message"])
+        .arg(&path)
+        .assert()
+        .success();
+    let (name, original) = s.cal_files().remove(0);
+    // A crashed update of the same object, and a crashed creation.
+    let newer = String::from_utf8(original.clone())
+        .unwrap()
+        .replace("SEQUENCE:0", "SEQUENCE:5")
+        .replace("Projektplanung", "HALF WRITTEN");
+    let crashed_update = s
+        .cal_dir()
+        .join(format!(".{name}.0123456789abcdef0123456789abcdef.tmp"));
+    std::fs::write(&crashed_update, newer).unwrap();
+    let other = request(&[Ev::new("t62-only-in-tmp")]);
+    let crashed_new = s
+        .cal_dir()
+        .join(".t62.ics.fedcba9876543210fedcba9876543210.tmp");
+    std::fs::write(&crashed_new, &other).unwrap();
+
+    let out = s
+        .rsvp(&["show", "--json", "--message"])
+        .arg(&path)
+        .assert()
+        .success();
+    let v = sandbox::json(&out.get_output().stdout);
+    assert_eq!(v["in_calendar"], name.as_str());
+    assert_eq!(v["status"], "duplicate", "the temp file is not read: {v}");
+    let file = s.root().join("t62.eml");
+    std::fs::write(&file, &other).unwrap();
+    let out = s
+        .rsvp(&["show", "--json", "--message"])
+        .arg(&file)
+        .assert()
+        .success();
+    let v = sandbox::json(&out.get_output().stdout);
+    assert_eq!(v["status"], "new");
+    assert!(v["in_calendar"].is_null());
+    assert_eq!(std::fs::read(s.cal_dir().join(&name)).unwrap(), original);
+
+    // Young temp files may belong to a running writer: kept. Old ones go.
+    assert_eq!(temp_files(&s.cal_dir()).len(), 2);
+    set_old(&crashed_update);
+    set_old(&crashed_new);
+    s.rsvp(&["show", "--message"]).arg(&path).assert().success();
+    assert!(temp_files(&s.cal_dir()).is_empty());
+    assert_eq!(s.cal_files(), vec![(name, original)]);
+}
+
+// ---------------------------------------------------------------------------
+// The index
+// ---------------------------------------------------------------------------
+
+/// Every required case id (T01–T47, T55–T62) has a test whose name starts
+/// with it, somewhere in src/ or tests/.
+#[test]
+fn conformance_index_is_complete() {
+    fn walk(dir: &Path, out: &mut String) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if !p.ends_with("fixtures") {
+                    walk(&p, out);
+                }
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
+                out.push('\n');
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut sources = String::new();
+    walk(&root.join("src"), &mut sources);
+    walk(&root.join("tests"), &mut sources);
+    // Names of functions marked #[test] (attributes in between allowed).
+    let mut tests: Vec<String> = Vec::new();
+    let mut armed = false;
+    for line in sources.lines().map(str::trim) {
+        if line.starts_with("#[test]") {
+            armed = true;
+        } else if armed {
+            if let Some(rest) = line
+                .strip_prefix("fn ")
+                .or_else(|| line.strip_prefix("pub fn "))
+            {
+                tests.push(rest.split('(').next().unwrap_or("").to_string());
+                armed = false;
+            } else if !line.starts_with("#[") && !line.starts_with("//") {
+                armed = false;
+            }
+        }
+    }
+    let required = (1..=47).chain(55..=62);
+    let missing: Vec<String> = required
+        .map(|n| format!("t{n:02}"))
+        .filter(|id| {
+            !tests
+                .iter()
+                .any(|t| t == id || t.starts_with(&format!("{id}_")))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "conformance cases without a named test (fn tNN_…): {}",
+        missing.join(", ")
+    );
 }
