@@ -114,9 +114,13 @@ impl Sandbox {
             .collect()
     }
 
-    /// Files under `$XDG_DATA_HOME/rsvp/outbox/pending`.
+    /// Queued replies: the `<id>.eml` files under
+    /// `$XDG_DATA_HOME/rsvp/outbox/pending` (each has a `.json` beside it).
     pub fn pending(&self) -> Vec<(String, Vec<u8>)> {
         files_in(&self.data_dir().join("outbox").join("pending"))
+            .into_iter()
+            .filter(|(name, _)| name.ends_with(".eml"))
+            .collect()
     }
 }
 
