@@ -405,12 +405,10 @@ fn reply_sends_updates_the_calendar_and_does_not_send_twice() {
 fn failed_send_exits_1_and_stays_queued_until_flush() {
     let s = Sandbox::new();
     let good = std::fs::read_to_string(s.config_path()).unwrap();
-    let failing = good.replace(
-        &format!(
-            "command = \"sh -c 'cat > \\\"$0/$$.eml\\\"' {}\"",
-            s.sent_dir().display()
-        ),
-        "command = \"sh -c 'echo mail queue full >&2; exit 75'\"",
+    let cut = good.find("[sendmail]").unwrap();
+    let failing = format!(
+        "{}[sendmail]\ncommand = \"sh -c 'echo mail queue full >&2; exit 75'\"\n",
+        &good[..cut]
     );
     assert_ne!(failing, good);
     std::fs::write(s.config_path(), failing).unwrap();

@@ -1854,6 +1854,11 @@ fn t59_looking_at_an_invitation_never_adds_it() {
         .success();
     assert_eq!(s.cal_files().len(), 1);
     assert!(s.sent().is_empty(), "apply sends nothing");
+    s.rsvp(&["reply", "decline", "--message"])
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(s.sent().len(), 1, "an explicit reply sends");
 }
 
 /// T60: a REQUEST with an EMAIL and an AUDIO VALARM, IMAGE, CONFERENCE,

@@ -21,7 +21,7 @@ pub fn config_text(cal: &Path, sent: &Path) -> String {
         "[identity]\nname = \"Dana User\"\naddresses = [\"{ME}\", \"{ALIAS}\"]\n\n\
          [calendar]\npath = \"{}\"\nserver_scheduling = \"off\"\n\n\
          [send]\nmethod = \"sendmail\"\n\n\
-         [sendmail]\ncommand = \"sh -c 'cat > \\\"$0/$$.eml\\\"' {}\"\n",
+         [sendmail]\ncommand = \"sh -c 'cat > \\\"$(mktemp \\\"$0/XXXXXXXX.eml\\\")\\\"' {}\"\n",
         cal.display(),
         sent.display()
     )
