@@ -119,6 +119,17 @@ pub fn load(raw: &[u8]) -> Result<Loaded, InboxError> {
         extract::extract(raw).map_err(|e| InboxError::NotInvitation(format!("message: {e}")))?;
     let mut warnings = extracted.warnings.clone();
     if extracted.parts.is_empty() {
+        // A calendar part skipped as too large or undecodable (R9.8, T10)
+        // says so instead of "no calendar part".
+        let skipped: Vec<&str> = extracted
+            .warnings
+            .iter()
+            .map(String::as_str)
+            .filter(|w| w.starts_with("calendar part"))
+            .collect();
+        if !skipped.is_empty() {
+            return Err(InboxError::NotInvitation(skipped.join("; ")));
+        }
         return Err(InboxError::NotInvitation(
             "the message has no calendar part (text/calendar or application/ics)".into(),
         ));
@@ -356,6 +367,12 @@ pub fn apply_message(env: &Env<'_>, raw: &[u8]) -> Result<(Shown, Applied), Inbo
 }
 
 fn apply_shown(env: &Env<'_>, shown: &Shown) -> Result<Applied, InboxError> {
+    // R3.4, T23: a second copy is a no-op, not a refusal.
+    if shown.class.status == Status::Duplicate {
+        return Ok(Applied::NothingToDo(
+            "this version is already in your calendar".into(),
+        ));
+    }
     if let Some(reason) = &shown.class.apply_refusal {
         return Err(InboxError::Refused(reason.clone()));
     }
@@ -365,9 +382,6 @@ fn apply_shown(env: &Env<'_>, shown: &Shown) -> Result<Applied, InboxError> {
     let opts = apply_options(env);
     let stored = shown.stored.as_ref();
     match (shown.class.status, invite.method) {
-        (Status::Duplicate, _) => Ok(Applied::NothingToDo(
-            "this version is already in your calendar".into(),
-        )),
         (Status::New | Status::Update | Status::Reschedule | Status::Poll, _)
         // R3.11: a REQUEST without attendees is shown and imported as a PUBLISH.
         | (Status::Publish, Some(Method::Publish | Method::Request) | None) => {

@@ -264,6 +264,7 @@ pub fn classify(incoming: &Invite, stored: Option<&Invite>, ctx: &Context<'_>) -
             out.apply_refusal = out.reply_refusal.clone();
         }
     }
+    warnings.extend(recurrence_warnings(incoming));
     if out.apply_refusal.is_none()
         && out.reply_refusal.is_some()
         && matches!(out.status, Status::Invalid)
@@ -567,6 +568,42 @@ pub fn expand_starts(inv: &Invite) -> Vec<(u32, chrono::DateTime<chrono::Utc>)> 
         .into_iter()
         .map(|e| (e.comp_id, e.start.with_timezone(&chrono::Utc)))
         .collect()
+}
+
+/// R9.7, T58: rules that would flood a calendar are flagged; expansion is
+/// capped at [`MAX_EXPANSION`] whatever the rule says.
+pub fn recurrence_warnings(inv: &Invite) -> Vec<String> {
+    use calcard::icalendar::{ICalendarFrequency, ICalendarValue};
+    let mut out = Vec::new();
+    for c in inv.components() {
+        let rules =
+            c.c.entries
+                .iter()
+                .filter(|e| e.name == ICalendarProperty::Rrule)
+                .flat_map(|e| e.values.iter());
+        for v in rules {
+            let ICalendarValue::RecurrenceRule(r) = v else {
+                continue;
+            };
+            let unit = match r.freq {
+                ICalendarFrequency::Secondly => Some("second"),
+                ICalendarFrequency::Minutely => Some("minute"),
+                _ => None,
+            };
+            if let Some(unit) = unit {
+                out.push(format!(
+                    "suspicious recurrence (R9.7): the event repeats every {unit}; only the first {MAX_EXPANSION} occurrences are considered"
+                ));
+            }
+            if let Some(n) = r.count.filter(|n| *n as usize > MAX_EXPANSION) {
+                out.push(format!(
+                    "suspicious recurrence (R9.7): COUNT={n}; only the first {MAX_EXPANSION} occurrences are considered"
+                ));
+            }
+        }
+    }
+    out.dedup();
+    out
 }
 
 /// The cap on recurrence expansion (R9.7; sabre uses 3500).

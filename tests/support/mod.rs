@@ -7,6 +7,7 @@
 //! Use from a test file with `mod support;`.
 #![allow(dead_code)]
 
+pub mod cli_sandbox;
 pub mod memenv;
 
 use std::fs::File;
