@@ -207,10 +207,20 @@ fn reply_component(
         }
     }
     copy(&mut c, &ICalendarProperty::Summary);
-    // R1.7: ORGANIZER copied without SCHEDULE-* parameters (R1.13).
+    // R1.7: ORGANIZER copied with its value, CN and SENT-BY (and EMAIL,
+    // which names the address of a non-mailto value) only. Thunderbird puts
+    // RSVP, PARTSTAT and ROLE on it; RSVP and SCHEDULE-* (R1.13) would make
+    // the REPLY invalid.
     if let Some(org) = source.c.property(&ICalendarProperty::Organizer) {
         let mut org = org.clone();
-        strip_schedule_params(&mut org);
+        org.params.retain(|p| {
+            matches!(
+                p.name,
+                ICalendarParameterName::Cn
+                    | ICalendarParameterName::SentBy
+                    | ICalendarParameterName::Email
+            )
+        });
         c.entries.push(org);
     }
     c.entries.push(my_attendee(req, source));
