@@ -153,8 +153,15 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
                             Some(rid_txt.clone()),
                             &mut changes,
                         );
-                        changes.retain(|c| {
-                            c.field != "RRULE" && c.field != "EXDATE" && c.field != "RDATE"
+                        // The master's DTSTART/DTEND belong to its first
+                        // occurrence: the instance did not move (checked
+                        // above), and its end changed only if its length did.
+                        let same_length =
+                            length(om, &old.cal, clock) == length(*n, &new.cal, clock);
+                        changes.retain(|c| match c.field.as_str() {
+                            "RRULE" | "EXDATE" | "RDATE" | "DTSTART" => false,
+                            "DTEND" => !same_length,
+                            _ => true,
                         });
                     }
                 }
@@ -404,6 +411,15 @@ fn normalize_rrule(r: &ICalendarRecurrenceRule) -> ICalendarRecurrenceRule {
 }
 
 /// End as (instant or date, formatted). DTEND, else DTSTART + DURATION.
+/// End minus start in seconds, to compare an occurrence with its master.
+fn length(c: Comp<'_>, cal: &calcard::icalendar::ICalendar, clock: &Clock) -> Option<i64> {
+    let start = match c.dtstart()? {
+        CalDate::Date(d) => d.and_hms_opt(0, 0, 0)?.and_utc().timestamp(),
+        other => clock.instant(&other, cal)?.timestamp(),
+    };
+    Some(effective_end(c, cal, clock)?.0 - start)
+}
+
 fn effective_end(
     c: Comp<'_>,
     cal: &calcard::icalendar::ICalendar,
@@ -659,5 +675,30 @@ mod tests {
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert_eq!(changes[0].field, "DTSTART");
         assert!(changes[0].recurrence_id.is_some());
+    }
+
+    /// R3.8, R4.5: an instance-only message (no master) for an occurrence
+    /// late in a stored series is compared with that occurrence, not with
+    /// the master's first one: no DTSTART/DTEND change unless it moved or
+    /// its length changed.
+    #[test]
+    fn r3_8_instance_only_message_compared_with_its_occurrence() {
+        let series = inv(&ev(
+            "DTSTART:20250106T080000Z\r\nDTEND:20250106T084500Z\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:Ops\r\n",
+        ));
+        let instance = inv(&ev(
+            "RECURRENCE-ID:20250210T080000Z\r\nDTSTART:20250210T080000Z\r\nDTEND:20250210T084500Z\r\nSUMMARY:Ops\r\nDESCRIPTION:New agenda\r\n",
+        ));
+        let changes = diff(&series, &instance, &me(), &clock());
+        assert!(!is_significant(&changes), "{changes:?}");
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].field, "DESCRIPTION");
+        let longer = inv(&ev(
+            "RECURRENCE-ID:20250210T080000Z\r\nDTSTART:20250210T080000Z\r\nDTEND:20250210T090000Z\r\nSUMMARY:Ops\r\n",
+        ));
+        let changes = diff(&series, &longer, &me(), &clock());
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].field, "DTEND");
+        assert!(is_significant(&changes));
     }
 }
