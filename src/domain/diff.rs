@@ -688,4 +688,25 @@ mod tests {
         assert_eq!(changes[0].field, "DTSTART");
         assert!(changes[0].recurrence_id.is_some());
     }
+
+    #[test]
+    fn r3_8_instance_only_message_compared_with_its_occurrence() {
+        let series = inv(&ev(
+            "DTSTART:20250106T080000Z\r\nDTEND:20250106T084500Z\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:Ops\r\n",
+        ));
+        let instance = inv(&ev(
+            "RECURRENCE-ID:20250210T080000Z\r\nDTSTART:20250210T080000Z\r\nDTEND:20250210T084500Z\r\nSUMMARY:Ops\r\nDESCRIPTION:New agenda\r\n",
+        ));
+        let changes = diff(&series, &instance, &me(), &clock());
+        assert!(!is_significant(&changes), "{changes:?}");
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].field, "DESCRIPTION");
+        let longer = inv(&ev(
+            "RECURRENCE-ID:20250210T080000Z\r\nDTSTART:20250210T080000Z\r\nDTEND:20250210T090000Z\r\nSUMMARY:Ops\r\n",
+        ));
+        let changes = diff(&series, &longer, &me(), &clock());
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].field, "DTEND");
+        assert!(is_significant(&changes));
+    }
 }

@@ -91,6 +91,33 @@ fn t35_accept_simple() {
     check_reply(&cal).unwrap();
 }
 
+/// R1.7, R1.13: Thunderbird's ORGANIZER carries RSVP, PARTSTAT and ROLE;
+/// the REPLY keeps only its value, CN and SENT-BY, and passes the self-check.
+#[test]
+fn r1_7_thunderbird_organizer_params_dropped() {
+    let inv = inv(
+        "BEGIN:VEVENT\r\nUID:tb1\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250106T090000Z\r\nORGANIZER;RSVP=TRUE;CN=Jo Park;PARTSTAT=ACCEPTED;ROLE=CHAIR;SENT-BY=\"mailto:a@x.example\";SCHEDULE-AGENT=CLIENT:mailto:jo@x.example\r\nATTENDEE;RSVP=TRUE;CN=Me;PARTSTAT=NEEDS-ACTION:mailto:me@x.example\r\nEND:VEVENT\r\n",
+    );
+    let me = me_of(&inv);
+    let (cal, _) = build_reply(
+        &req(&inv, &me, PartStat::Accepted, Scope::All, None),
+        &|_| true,
+    )
+    .unwrap();
+    check_reply(&cal).unwrap();
+    let text = ical::write(&cal);
+    let org = text
+        .lines()
+        .find(|l| l.starts_with("ORGANIZER"))
+        .unwrap_or_default();
+    assert!(org.contains("CN=\"Jo Park\""), "{text}");
+    assert!(org.contains("SENT-BY="), "{text}");
+    assert!(org.ends_with(":mailto:jo@x.example"), "{text}");
+    for gone in ["RSVP", "PARTSTAT", "ROLE", "SCHEDULE-"] {
+        assert!(!org.contains(gone), "{gone} in {org}");
+    }
+}
+
 /// T36: decline one occurrence of a TZID series.
 #[test]
 fn t36_decline_one_instance_tz() {
