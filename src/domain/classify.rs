@@ -515,6 +515,22 @@ fn classify_request(
     if matches!(out.status, Status::Duplicate) {
         out.apply_refusal = Some("this exact version is already in your calendar".into());
     }
+    // R9.1 item 2: a change to an event already in the calendar must come
+    // from its organizer (or SENT-BY); otherwise anyone who knows the UID
+    // could move the user's meeting. New invitations only get a warning:
+    // nothing reaches the calendar without the user (R9.2).
+    if matches!(
+        out.status,
+        Status::Update | Status::Reschedule | Status::Poll
+    ) && ctx.sender.is_some()
+    {
+        if let Some(w) = sender_warning(stored, ctx.sender) {
+            let msg =
+                format!("refusing a change to this event that its organizer did not send: {w}");
+            out.apply_refusal = Some(msg.clone());
+            out.reply_refusal = Some(msg);
+        }
+    }
 }
 
 fn stored_rsvp(stored: &Invite, me: &MeMatch) -> bool {

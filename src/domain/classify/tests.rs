@@ -363,6 +363,33 @@ fn not_invited_refused() {
     assert!(c.reply_refusal.unwrap().contains("me@x.example"));
 }
 
+/// R9.1: an update of a stored event from someone else is refused.
+#[test]
+fn r9_1_spoofed_update_refused() {
+    let stored = inv("", &ev(1, T0, ME_ACC));
+    let moved = ev(2, T1, ME).replace("20250106T080000Z", "20250106T070000Z");
+    let c = run(
+        &inv("REQUEST", &moved),
+        Some(&stored),
+        Some("mallory@evil.example"),
+        None,
+    );
+    assert_eq!(c.status, Status::Reschedule);
+    assert!(
+        c.apply_refusal
+            .as_deref()
+            .is_some_and(|r| r.contains("did not send"))
+    );
+    assert!(c.reply_refusal.is_some());
+    let c = run(
+        &inv("REQUEST", &moved),
+        Some(&stored),
+        Some("org@x.example"),
+        None,
+    );
+    assert!(c.apply_refusal.is_none() && c.reply_refusal.is_none());
+}
+
 #[test]
 fn sender_not_organizer_warns() {
     let c = run(
