@@ -155,10 +155,7 @@ pub fn run_list(
     let items = inbox::list(env, source, &mut cache, ListOptions { all, trusted })?;
     if as_json {
         let v = Value::Array(items.iter().map(item_json).collect());
-        write_out(
-            out,
-            &format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()),
-        )?;
+        write_out(out, &format!("{}\n", super::json_text(&v)))?;
         return Ok(exit::OK);
     }
     if items.is_empty() {

@@ -190,6 +190,24 @@ pub fn read_input(path: &str) -> Result<Vec<u8>, Failure> {
 
 pub type Out<'a> = &'a mut dyn std::io::Write;
 
+/// Pretty JSON that is also safe on a terminal: serde_json escapes C0
+/// controls; DEL, C1 controls and bidirectional overrides are escaped here
+/// too (`\u202e`), so parsers read the same data and a terminal sees no
+/// control characters (R9.5, T55).
+pub fn json_text(v: &Value) -> String {
+    let raw = serde_json::to_string_pretty(v).unwrap_or_default();
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        let u = u32::from(c);
+        if u == 0x7f || (0x80..=0x9f).contains(&u) || crate::domain::sanitize::is_bidi_control(c) {
+            out.push_str(&format!("\\u{u:04x}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn write_out(out: Out<'_>, text: &str) -> Result<(), Failure> {
     out.write_all(text.as_bytes())
         .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))
@@ -257,10 +275,7 @@ pub fn run_show(
     let shown = inbox::show(env, &raw)?;
     if as_json {
         let v = show_json(&shown, env);
-        write_out(
-            out,
-            &format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()),
-        )?;
+        write_out(out, &format!("{}\n", json_text(&v)))?;
     } else {
         match shown.invite() {
             Some(inv) => write_out(out, &present::describe(inv, Some(&shown.class), &env.clock))?,
@@ -487,4 +502,24 @@ pub fn run_outbox(env: &Env<'_>, action: OutboxAction, out: Out<'_>) -> Result<u
 /// Whether a status means "needs the user" (used by listings).
 pub fn is_pending(status: Status) -> bool {
     inbox::list::is_pending(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// T55 for `--json`: no bidi override or C1 control reaches the
+    /// terminal, and the JSON still decodes to the original text.
+    #[test]
+    fn t55_json_output_escapes_bidi_and_c1() {
+        let v = json!({"summary": "a\u{202e}b\u{9b}c\u{7f}d\u{1b}e"});
+        let text = json_text(&v);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(!text.contains('\u{202e}'));
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, v);
+    }
 }
