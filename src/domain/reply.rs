@@ -206,7 +206,17 @@ fn reply_component(
             copy(&mut c, &p);
         }
     }
-    copy(&mut c, &ICalendarProperty::Summary);
+    // SUMMARY verbatim (R1.11), except control characters, which TEXT
+    // forbids (R8.4): a hostile organizer's ESC/BEL does not travel on.
+    if let Some(e) = source.c.property(&ICalendarProperty::Summary) {
+        let mut e = e.clone();
+        for v in e.values.iter_mut() {
+            if let ICalendarValue::Text(t) = v {
+                *t = clean_text(t);
+            }
+        }
+        c.entries.push(e);
+    }
     // R1.7: ORGANIZER copied with its value, CN and SENT-BY (and the
     // harmless DIR, LANGUAGE, EMAIL); attendee-only parameters that some
     // clients put on it (Thunderbird: RSVP=FALSE;PARTSTAT=ACCEPTED;ROLE=CHAIR)
@@ -285,7 +295,7 @@ pub fn strip_schedule_params(e: &mut ICalendarEntry) {
 fn clean_text(s: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
+            if (c.is_control() && c != '\n' && c != '\t') || super::sanitize::is_bidi_control(c) {
                 ' '
             } else {
                 c

@@ -394,3 +394,24 @@ fn r1_7_organizer_attendee_params_are_not_copied() {
         assert!(!org.contains(gone), "{gone} copied: {org}");
     }
 }
+
+/// R8.4, T55: control characters and bidi overrides in the organizer's
+/// SUMMARY are not copied into the REPLY.
+#[test]
+fn t55_hostile_summary_not_copied_into_reply() {
+    let inv = inv(
+        "BEGIN:VEVENT\r\nUID:h1\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250106T090000Z\r\nSUMMARY:Pay\u{1b}[2Jroll\u{202e}gpj\u{7}\r\nORGANIZER:mailto:o@x.example\r\nATTENDEE:mailto:me@x.example\r\nEND:VEVENT\r\n",
+    );
+    let me = me_of(&inv);
+    let (cal, _) = build_reply(
+        &req(&inv, &me, PartStat::Accepted, Scope::All, None),
+        &|_| true,
+    )
+    .unwrap();
+    let text = ical::write(&cal);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{202e}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("SUMMARY:Pay [2Jroll gpj"), "{text}");
+}
