@@ -2,6 +2,7 @@
 
 mod fsutil;
 pub mod memory;
+pub mod notmuch;
 pub mod outbox;
 pub mod sendmail;
 pub mod smtp;
