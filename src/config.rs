@@ -25,6 +25,8 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     /// Sendmail-compatible command, used when `send.method = "sendmail"`.
     pub sendmail: Option<Sendmail>,
+    /// Where invitations come from: a notmuch database.
+    pub mail: Option<Mail>,
 }
 
 /// `[identity]`: the user's names and addresses.
@@ -131,6 +133,28 @@ pub struct Sendmail {
     pub command: String,
 }
 
+/// `[mail]`: the notmuch database invitations are found in. Exactly one of
+/// `notmuch_config` and `maildir`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mail {
+    /// The user's notmuch config: use their existing database, read it
+    /// through that config, never rewrite it (`notmuch new` indexes).
+    pub notmuch_config: Option<PathBuf>,
+    /// A Maildir that rsvp indexes itself into a private notmuch database
+    /// under the data dir; no notmuch config is read.
+    pub maildir: Option<PathBuf>,
+    /// A notmuch query AND-ed with the invitation query.
+    pub query: Option<String>,
+    /// Record what was done as notmuch tags (`rsvp/accepted` ...).
+    #[serde(default = "default_tags")]
+    pub tags: bool,
+}
+
+fn default_tags() -> bool {
+    true
+}
+
 impl Smtp {
     /// The configured port, or 587 for STARTTLS, 465 for TLS and 25 for none.
     pub fn effective_port(&self) -> u16 {
@@ -200,6 +224,14 @@ impl Config {
             && let Some(ca) = smtp.ca_file.as_mut()
         {
             *ca = expand_tilde(&ca.to_string_lossy());
+        }
+        if let Some(mail) = config.mail.as_mut() {
+            for path in [&mut mail.notmuch_config, &mut mail.maildir]
+                .into_iter()
+                .flatten()
+            {
+                *path = expand_tilde(&path.to_string_lossy());
+            }
         }
         Ok(config)
     }
@@ -317,7 +349,51 @@ impl Config {
             problems.push("[sendmail] command is empty".to_string());
         }
 
+        if let Some(mail) = &self.mail {
+            mail_problems(mail, &mut problems);
+        }
+
         problems
+    }
+}
+
+/// The problems of a `[mail]` section.
+fn mail_problems(mail: &Mail, problems: &mut Vec<String>) {
+    match (&mail.notmuch_config, &mail.maildir) {
+        (Some(_), Some(_)) => problems.push(
+            "[mail] notmuch_config and maildir are both set: use notmuch_config for your own \
+             notmuch database, or maildir for a private index of a Maildir, not both"
+                .to_string(),
+        ),
+        (None, None) => problems.push(
+            "[mail] needs notmuch_config (your notmuch database) or maildir \
+             (a Maildir that rsvp indexes itself)"
+                .to_string(),
+        ),
+        _ => {}
+    }
+    for (key, path) in [
+        ("notmuch_config", &mail.notmuch_config),
+        ("maildir", &mail.maildir),
+    ] {
+        let Some(path) = path else { continue };
+        if path.as_os_str().is_empty() {
+            problems.push(format!("[mail] {key} is empty"));
+        } else if !path.is_absolute() {
+            problems.push(format!(
+                "[mail] {key} {:?} is relative: use an absolute path or one starting with ~/",
+                path.display().to_string()
+            ));
+        }
+    }
+    if let Some(query) = &mail.query {
+        if query.trim().is_empty() {
+            problems.push("[mail] query is empty: remove it or write a notmuch query".to_string());
+        } else if query.chars().any(char::is_control) {
+            problems.push(format!(
+                "[mail] query {query:?} contains control characters"
+            ));
+        }
     }
 }
 
@@ -554,7 +630,7 @@ pub struct Paths {
     pub config_file: PathBuf,
     /// `$XDG_DATA_HOME/rsvp`: the outbox and other durable data.
     pub data_dir: PathBuf,
-    /// `$XDG_STATE_HOME/rsvp`: logs and the private notmuch index.
+    /// `$XDG_STATE_HOME/rsvp`: logs.
     pub state_dir: PathBuf,
     /// `$XDG_CACHE_HOME/rsvp`: anything that can be rebuilt.
     pub cache_dir: PathBuf,
@@ -579,6 +655,11 @@ impl Paths {
     /// Where queued replies live: `data_dir/outbox`.
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
+    }
+
+    /// The private notmuch database of `[mail] maildir`: `data_dir/notmuch`.
+    pub fn notmuch_dir(&self) -> PathBuf {
+        self.data_dir.join("notmuch")
     }
 }
 
@@ -649,6 +730,16 @@ mod tests {
             config.sendmail.map(|s| s.command),
             Some("msmtp --read-envelope-from -t".to_string())
         );
+        let mail = config.mail.expect("example has [mail]");
+        assert!(
+            mail.maildir
+                .as_ref()
+                .is_some_and(|p| p.is_absolute() && p.ends_with("Mail")),
+            "{mail:?}"
+        );
+        assert_eq!(mail.notmuch_config, None);
+        assert_eq!(mail.query, None);
+        assert!(mail.tags);
     }
 
     #[test]
@@ -674,6 +765,11 @@ mod tests {
             "timeout_seconds",
             "[sendmail]",
             "command",
+            "[mail]",
+            "notmuch_config",
+            "maildir",
+            "query",
+            "tags",
         ] {
             assert!(EXAMPLE.contains(key), "config.example.toml lacks {key}");
         }
@@ -703,6 +799,10 @@ mod tests {
                 .and_then(|s| s.ca_file)
                 .is_some_and(|p| p.is_absolute())
         );
+        assert_eq!(
+            config.mail.and_then(|m| m.query).as_deref(),
+            Some("not folder:Sent and not tag:deleted")
+        );
     }
 
     #[test]
@@ -713,6 +813,7 @@ mod tests {
         assert!(config.send.is_none());
         assert!(config.smtp.is_none());
         assert!(config.sendmail.is_none());
+        assert!(config.mail.is_none());
     }
 
     #[test]
@@ -729,7 +830,7 @@ mod tests {
 
     #[test]
     fn unknown_section_is_an_error_until_it_exists() {
-        for section in ["mail", "trust", "keys"] {
+        for section in ["trust", "keys"] {
             let text = format!("{MINIMAL}\n[{section}]\nfoo = 1\n");
             let e = err(&text);
             assert_eq!(e.line, Some(4), "{e}");
@@ -990,6 +1091,85 @@ mod tests {
     }
 
     #[test]
+    fn mail_section_parses_both_modes_with_defaults() {
+        let config = parse(&format!(
+            "{MINIMAL}[mail]\nnotmuch_config = \"/home/d/.notmuch-config\"\n"
+        ))
+        .expect("parses");
+        assert_eq!(config.validate(), Vec::<String>::new());
+        let mail = config.mail.expect("[mail]");
+        assert_eq!(
+            mail.notmuch_config,
+            Some(PathBuf::from("/home/d/.notmuch-config"))
+        );
+        assert_eq!(mail.maildir, None);
+        assert!(mail.tags, "tags default to true");
+
+        let config = parse(&format!(
+            "{MINIMAL}[mail]\nmaildir = \"/m\"\nquery = \"not folder:Sent\"\ntags = false\n"
+        ))
+        .expect("parses");
+        assert_eq!(config.validate(), Vec::<String>::new());
+        let mail = config.mail.expect("[mail]");
+        assert_eq!(mail.maildir, Some(PathBuf::from("/m")));
+        assert_eq!(mail.query.as_deref(), Some("not folder:Sent"));
+        assert!(!mail.tags);
+    }
+
+    #[test]
+    fn validate_mail_needs_exactly_one_source() {
+        let p = problems(&format!(
+            "{MINIMAL}[mail]\nmaildir = \"/m\"\nnotmuch_config = \"/c\"\n"
+        ));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(has(&p, "notmuch_config and maildir are both set"), "{p:?}");
+        let p = problems(&format!("{MINIMAL}[mail]\nquery = \"tag:x\"\n"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(has(&p, "[mail] needs notmuch_config"), "{p:?}");
+    }
+
+    #[test]
+    fn validate_mail_paths_and_query() {
+        let p = problems(&format!(
+            "{MINIMAL}[mail]\nmaildir = \"Mail\"\nquery = \"  \"\n"
+        ));
+        assert!(has(&p, "[mail] maildir \"Mail\" is relative"), "{p:?}");
+        assert!(has(&p, "[mail] query is empty"), "{p:?}");
+        assert_eq!(p.len(), 2, "{p:?}");
+        let p = problems(&format!(
+            "{MINIMAL}[mail]\nnotmuch_config = \"\"\nquery = \"tag:a\\u0000\"\n"
+        ));
+        assert!(has(&p, "[mail] notmuch_config is empty"), "{p:?}");
+        assert!(has(&p, "contains control characters"), "{p:?}");
+        assert_eq!(p.len(), 2, "{p:?}");
+        let e = err(&format!(
+            "{MINIMAL}[mail]\nmaildir = \"/m\"\nmaildirs = 1\n"
+        ));
+        assert!(
+            e.message.starts_with("unknown key `maildirs` in [mail]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn mail_paths_expand_tilde() {
+        let Some(home) = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()) else {
+            eprintln!("no home directory; skipping");
+            return;
+        };
+        let config = parse(&format!("{MINIMAL}[mail]\nmaildir = \"~/Mail\"\n")).expect("parses");
+        assert_eq!(config.mail.and_then(|m| m.maildir), Some(home.join("Mail")));
+        let config = parse(&format!(
+            "{MINIMAL}[mail]\nnotmuch_config = \"$HOME/.notmuch-config\"\n"
+        ))
+        .expect("parses");
+        assert_eq!(
+            config.mail.and_then(|m| m.notmuch_config),
+            Some(home.join(".notmuch-config"))
+        );
+    }
+
+    #[test]
     fn validate_reports_all_problems_at_once() {
         let p = problems(
             "[identity]\naddresses = []\n[calendar]\npath = \"rel\"\n[send]\nmethod = \"smtp\"\n",
@@ -1053,6 +1233,7 @@ mod tests {
         assert!(paths.state_dir.ends_with("rsvp"), "{paths:?}");
         assert!(paths.cache_dir.ends_with("rsvp"), "{paths:?}");
         assert_eq!(paths.outbox_dir(), paths.data_dir.join("outbox"));
+        assert_eq!(paths.notmuch_dir(), paths.data_dir.join("notmuch"));
         let xdg_unset = [
             "XDG_CONFIG_HOME",
             "XDG_DATA_HOME",
