@@ -3,6 +3,7 @@
 //! adapters.
 
 use clap::Parser;
+use rsvp::adapters::notmuch::{self as nm, Notmuch};
 use rsvp::adapters::outbox::DirOutbox;
 use rsvp::adapters::sendmail::SendmailTransport;
 use rsvp::adapters::smtp::{self, SmtpSettings, SmtpTransport};
@@ -13,6 +14,7 @@ use rsvp::config::{self, Config, Paths};
 use rsvp::domain::diff::Clock;
 use rsvp::domain::identity::Identity;
 use rsvp::domain::ports::{CalendarStore, Outbox, Tombstones, Transport, TransportError};
+use rsvp::domain::sanitize::terminal_line;
 use rsvp::inbox::Env;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -143,6 +145,44 @@ fn build_transport(cfg: &Config) -> Result<Option<Box<dyn Transport>>, Transport
     }
 }
 
+/// The mail index of `[mail]`, or the user's notmuch database through
+/// `$NOTMUCH_CONFIG` when there is no `[mail]` section; `None` when neither.
+fn build_source(cfg: &Config, paths: Option<&Paths>) -> Result<Option<Notmuch>, Failure> {
+    let settings = match &cfg.mail {
+        Some(mail) => {
+            let mode = match (&mail.maildir, &mail.notmuch_config) {
+                (Some(maildir), _) => nm::Mode::Private {
+                    database: paths.map(Paths::notmuch_dir).ok_or_else(|| {
+                        Failure::new(
+                            exit::RUNTIME,
+                            "no data directory for the notmuch index (set HOME or XDG_DATA_HOME)",
+                        )
+                    })?,
+                    maildir: maildir.clone(),
+                },
+                (None, Some(config)) => nm::Mode::User {
+                    config: Some(config.clone()),
+                },
+                (None, None) => return Ok(None),
+            };
+            nm::Settings {
+                query: mail.query.clone(),
+                tags: mail.tags,
+                ..nm::Settings::new(mode)
+            }
+        }
+        None => match std::env::var_os("NOTMUCH_CONFIG").filter(|v| !v.is_empty()) {
+            Some(config) => nm::Settings::new(nm::Mode::User {
+                config: Some(PathBuf::from(config)),
+            }),
+            None => return Ok(None),
+        },
+    };
+    Notmuch::open(settings)
+        .map(Some)
+        .map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&e.to_string())))
+}
+
 fn wire(cfg: &Config, paths: Option<&Paths>, need_transport: bool) -> Result<Wiring, Failure> {
     let calendar = cfg.calendar.as_ref().ok_or_else(|| {
         Failure::new(
@@ -213,6 +253,19 @@ fn run(
         return check(&path, paths.as_ref(), out);
     }
     let cfg = load_config(&path)?;
+    if let Command::Index = &args.command {
+        let source = build_source(&cfg, paths.as_ref())?.ok_or_else(|| {
+            Failure::new(
+                exit::CONFIG,
+                format!(
+                    "config error: {}: no [mail] section and NOTMUCH_CONFIG is not set: \
+                     add [mail] with maildir = \"~/Mail\" or notmuch_config = \"~/.notmuch-config\"",
+                    path.display()
+                ),
+            )
+        })?;
+        return cli::run_index(&source, out, err);
+    }
     let need_transport = match &args.command {
         Command::Reply { dry_run, .. } => !dry_run,
         Command::Outbox { action } => matches!(action, cli::OutboxAction::Flush),
@@ -242,7 +295,7 @@ fn run(
         ),
         Command::Apply { message } => cli::run_apply(&env, &message, err),
         Command::Outbox { action } => cli::run_outbox(&env, action, out),
-        Command::Render { .. } | Command::Check => Ok(exit::OK),
+        Command::Render { .. } | Command::Check | Command::Index => Ok(exit::OK),
     }
 }
 
@@ -302,6 +355,26 @@ fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Re
         Err(e) => {
             failed = true;
             lines.push(format!("transport: {e}"));
+        }
+    }
+    match build_source(&cfg, paths) {
+        Ok(Some(source)) => match source.candidates_timeout(std::time::Duration::from_secs(10)) {
+            Ok(found) => lines.push(format!(
+                "mail: {} ({} candidate messages)",
+                source.name(),
+                found.len()
+            )),
+            Err(e) => {
+                failed = true;
+                lines.push(format!("mail: {}", terminal_line(&e.to_string())));
+            }
+        },
+        Ok(None) => {
+            lines.push("mail: not configured (no [mail] section, NOTMUCH_CONFIG unset)".into())
+        }
+        Err(f) => {
+            failed = true;
+            lines.push(format!("mail: {}", f.message));
         }
     }
     if let Some(p) = paths {
