@@ -372,6 +372,40 @@ fn deleting_a_file_removes_its_message() {
 }
 
 #[test]
+fn queries_are_answered_while_an_index_runs() {
+    let mb = Mailbox::new();
+    let nm = mb.open();
+    index(&nm);
+    for i in 0..300 {
+        fs::write(
+            mb.maildir.join(format!("cur/1736300000.M{i}P1.bulk:2,S")),
+            format!(
+                "From: list@example.net\nTo: dana@example.org\nSubject: digest {i}\n\
+                 Message-ID: <bulk-{i}@example.net>\nDate: Mon, 13 Jan 2025 08:00:00 +0000\n\n\
+                 Nothing to see {i}.\n"
+            ),
+        )
+        .expect("write");
+    }
+    mb.put("cur", "1736300999.M1P1.zoom:2,S", "zoom_single_part.eml");
+    let events = nm.start_index();
+    // Queued right behind the index request, so answered between two
+    // batches (or just before the commit) from a fresh read-only snapshot:
+    // the 5 committed invitations, not yet the one this run adds.
+    let during = nm
+        .candidates_timeout(WAIT)
+        .expect("candidates during the run");
+    assert_eq!(during.len(), 5, "{during:?}");
+    let (_, result) = drain(&events);
+    let counts = result.expect("indexed");
+    assert_eq!(
+        (counts.added, counts.total, counts.candidates),
+        (301, 308, 6)
+    );
+    assert_eq!(nm.candidates().expect("candidates").len(), 6);
+}
+
+#[test]
 fn moving_from_new_to_cur_keeps_the_message_and_its_tags() {
     let mb = Mailbox::new();
     let nm = mb.open();
