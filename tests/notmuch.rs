@@ -294,13 +294,26 @@ fn private_index_creates_the_database_and_finds_exactly_the_invitations() {
 }
 
 #[test]
-fn candidates_before_the_first_index_are_empty_and_create_nothing() {
+fn before_the_first_index_candidates_are_empty_and_nothing_is_created() {
     let mb = Mailbox::new();
     let nm = mb.open();
     assert_eq!(nm.candidates().expect("candidates"), Vec::new());
+    let stranger = Candidate {
+        id: "x@example.org".into(),
+        path: text(&mb.path_of("google_request.eml")),
+        mtime: 0,
+        tags: Vec::new(),
+    };
+    match nm.tag(&stranger, &["rsvp/accepted"], &[]) {
+        Err(SourceError::Message { path, message }) => {
+            assert_eq!(path, stranger.path);
+            assert!(message.contains("index it first"), "{message}");
+        }
+        other => panic!("expected a message error, got {other:?}"),
+    }
     assert!(
         !mb.database.exists(),
-        "a query must not create the database"
+        "neither a query nor a tag creates the database"
     );
 }
 

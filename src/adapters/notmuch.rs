@@ -447,6 +447,12 @@ impl Worker {
                 }
                 Request::Tag(tag, reply) => {
                     let result = self.target.guarded(|t| {
+                        if let Mode::Private { database, .. } = &t.mode
+                            && !database.join(".notmuch").join("xapian").is_dir()
+                        {
+                            // Nothing indexed yet: do not create the database to tag.
+                            return Err(t.tag_error(&tag, TagError::NotFound));
+                        }
                         let db = t.open_rw(None)?;
                         let tagged = apply_tag(&db, &tag).map_err(|e| t.tag_error(&tag, e));
                         let closed = db.close().map_err(|e| t.error(e));
