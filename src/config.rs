@@ -25,8 +25,19 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     /// Sendmail-compatible command, used when `send.method = "sendmail"`.
     pub sendmail: Option<Sendmail>,
+    /// Who counts as a known sender (R9.2).
+    pub trust: Option<Trust>,
     /// Where invitations come from: a notmuch database.
     pub mail: Option<Mail>,
+}
+
+/// `[trust]`: known senders. Invitations for events not yet in the calendar
+/// from anyone else are marked untrusted (R9.2, T59).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trust {
+    /// A directory of vCards (`*.vcf`); `~` and `$HOME` are expanded on load.
+    pub contacts: Option<PathBuf>,
 }
 
 /// `[identity]`: the user's names and addresses.
@@ -225,6 +236,9 @@ impl Config {
         {
             *ca = expand_tilde(&ca.to_string_lossy());
         }
+        if let Some(contacts) = config.trust.as_mut().and_then(|t| t.contacts.as_mut()) {
+            *contacts = expand_tilde(&contacts.to_string_lossy());
+        }
         if let Some(mail) = config.mail.as_mut() {
             for path in [&mut mail.notmuch_config, &mut mail.maildir]
                 .into_iter()
@@ -347,6 +361,17 @@ impl Config {
             && sendmail.command.trim().is_empty()
         {
             problems.push("[sendmail] command is empty".to_string());
+        }
+
+        if let Some(contacts) = self.trust.as_ref().and_then(|t| t.contacts.as_ref()) {
+            if contacts.as_os_str().is_empty() {
+                problems.push("[trust] contacts is empty".to_string());
+            } else if !contacts.is_absolute() {
+                problems.push(format!(
+                    "[trust] contacts {:?} is relative: use an absolute path or one starting with ~/",
+                    contacts.display().to_string()
+                ));
+            }
         }
 
         if let Some(mail) = &self.mail {
@@ -740,6 +765,12 @@ mod tests {
         assert_eq!(mail.notmuch_config, None);
         assert_eq!(mail.query, None);
         assert!(mail.tags);
+        let contacts = config
+            .trust
+            .and_then(|t| t.contacts)
+            .expect("example has [trust]");
+        assert!(contacts.is_absolute(), "{contacts:?}");
+        assert!(contacts.ends_with(".contacts"), "{contacts:?}");
     }
 
     #[test]
@@ -770,6 +801,8 @@ mod tests {
             "maildir",
             "query",
             "tags",
+            "[trust]",
+            "contacts",
         ] {
             assert!(EXAMPLE.contains(key), "config.example.toml lacks {key}");
         }
@@ -814,6 +847,7 @@ mod tests {
         assert!(config.smtp.is_none());
         assert!(config.sendmail.is_none());
         assert!(config.mail.is_none());
+        assert!(config.trust.is_none());
     }
 
     #[test]
@@ -830,21 +864,14 @@ mod tests {
 
     #[test]
     fn unknown_section_is_an_error_until_it_exists() {
-        for section in ["trust", "keys"] {
-            let text = format!("{MINIMAL}\n[{section}]\nfoo = 1\n");
-            let e = err(&text);
-            assert_eq!(e.line, Some(4), "{e}");
-            assert!(
-                e.message
-                    .starts_with(&format!("unknown section [{section}]")),
-                "{e}"
-            );
-            assert!(
-                e.message
-                    .contains("identity, calendar, send, smtp, sendmail"),
-                "{e}"
-            );
-        }
+        let e = err(&format!("{MINIMAL}\n[keys]\nfoo = 1\n"));
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.starts_with("unknown section [keys]"), "{e}");
+        assert!(
+            e.message
+                .contains("identity, calendar, send, smtp, sendmail, trust, mail"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1167,6 +1194,38 @@ mod tests {
             config.mail.and_then(|m| m.notmuch_config),
             Some(home.join(".notmuch-config"))
         );
+    }
+
+    #[test]
+    fn trust_contacts_is_optional_expanded_and_checked() {
+        let config = parse(&format!("{MINIMAL}[trust]\n")).expect("parses");
+        assert_eq!(config.trust, Some(Trust { contacts: None }));
+        assert_eq!(config.validate(), Vec::<String>::new());
+        let p = problems(&format!("{MINIMAL}[trust]\ncontacts = \"vcards\"\n"));
+        assert_eq!(
+            p,
+            vec![
+                "[trust] contacts \"vcards\" is relative: use an absolute path or one starting with ~/"
+            ]
+        );
+        let p = problems(&format!("{MINIMAL}[trust]\ncontacts = \"\"\n"));
+        assert_eq!(p, vec!["[trust] contacts is empty"]);
+        let p = problems(&format!("{MINIMAL}[trust]\ncontacts = \"/srv/vcards\"\n"));
+        assert_eq!(p, Vec::<String>::new());
+        let e = err(&format!("{MINIMAL}[trust]\ncontact = \"/x\"\n"));
+        assert_eq!(e.line, Some(4));
+        assert_eq!(
+            e.message,
+            "unknown key `contact` in [trust] (expected one of: contacts)"
+        );
+        if let Some(home) = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()) {
+            let config =
+                parse(&format!("{MINIMAL}[trust]\ncontacts = \"~/.contacts\"\n")).expect("parses");
+            assert_eq!(
+                config.trust.and_then(|t| t.contacts),
+                Some(home.join(".contacts"))
+            );
+        }
     }
 
     #[test]

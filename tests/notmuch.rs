@@ -1001,7 +1001,12 @@ mod cli {
     use super::*;
     use assert_cmd::Command as Cmd;
 
+    /// `rsvp index` in a sandbox (HOME, XDG dirs, no notmuch env).
     fn rsvp(mb: &Mailbox, config_text: &str) -> Cmd {
+        rsvp_args(mb, config_text, &["index"])
+    }
+
+    fn rsvp_args(mb: &Mailbox, config_text: &str, args: &[&str]) -> Cmd {
         let config = mb.tmp.path().join("config.toml");
         fs::write(&config, config_text).expect("write config");
         let home = mb.tmp.path().join("home");
@@ -1009,7 +1014,7 @@ mod cli {
         let mut cmd = Cmd::cargo_bin("rsvp").expect("rsvp binary");
         cmd.arg("--config")
             .arg(&config)
-            .arg("index")
+            .args(args)
             .env("HOME", &home)
             .env("XDG_DATA_HOME", mb.tmp.path().join("data"))
             .env("XDG_CONFIG_HOME", mb.tmp.path().join("config"))
@@ -1079,6 +1084,43 @@ mod cli {
             "indexed 7 new, 0 removed, 7 messages, 5 candidates\n"
         );
         assert!(!elsewhere.exists(), "the user's database path was not used");
+    }
+
+    #[test]
+    fn rsvp_list_and_show_by_id_read_the_private_index() {
+        let mb = Mailbox::new();
+        let calendar = mb.tmp.path().join("calendar");
+        fs::create_dir_all(&calendar).expect("mkdir");
+        let config = format!(
+            "{}[calendar]\npath = \"{}\"\n",
+            private_config(&mb.maildir),
+            calendar.display()
+        );
+        let out = rsvp(&mb, &config).output().expect("run");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let list = |args: &[&str]| rsvp_args(&mb, &config, args).output().expect("run");
+        let out = list(&["list", "--all", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let items: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let google = items
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|i| i["uid"] == "7kukuqrfedlm2f9t0vr42q5gmc@google.com")
+            .unwrap_or_else(|| panic!("google invitation listed: {items}"));
+        assert_eq!(
+            google["message"],
+            text(&mb.path_of("google_request.eml")).as_str()
+        );
+        let out = list(&[
+            "show",
+            "--id",
+            "7kukuqrfedlm2f9t0vr42q5gmc@google.com",
+            "--json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(shown["summary"], "Quarterly planning");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Adapters: the outside world behind the ports of `domain::ports`.
 
+pub mod contacts;
 mod fsutil;
+pub mod maildir;
 pub mod memory;
 pub mod notmuch;
 pub mod outbox;

@@ -2,14 +2,17 @@
 //! diagnostics. The argument definitions are the stable contract of the
 //! README.
 
+pub mod list;
 pub mod present;
+
+pub use list::Input;
 
 use crate::domain::classify::{Classification, Status};
 use crate::domain::invite::PartStat;
 use crate::domain::ports::{IndexProgress, MailIndex};
 use crate::domain::sanitize::terminal_line;
 use crate::inbox::{self, Env, InboxError};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 use std::io::Read;
 use std::path::PathBuf;
@@ -39,21 +42,48 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Invitations that need you (pending first, then by date).
+    List {
+        /// Everything: answered, outdated and past invitations too.
+        #[arg(long)]
+        all: bool,
+        /// One JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Read this Maildir (cur/ and new/, also of Maildirs below it).
+        #[arg(long, value_name = "PATH")]
+        maildir: Option<PathBuf>,
+    },
     /// Show an invitation, classified against your calendar.
+    #[command(group(ArgGroup::new("input").required(true).args(["message", "id"])))]
     Show {
         /// The message or .ics file; `-` reads standard input.
         #[arg(long, value_name = "PATH")]
-        message: String,
+        message: Option<String>,
+        /// The newest message for this UID in the mail source.
+        #[arg(long, value_name = "UID")]
+        id: Option<String>,
         /// One JSON object on stdout.
         #[arg(long)]
         json: bool,
+        /// The Maildir searched for --id.
+        #[arg(long, value_name = "PATH")]
+        maildir: Option<PathBuf>,
     },
     /// Answer an invitation: send an iTIP REPLY and update the calendar.
+    #[command(group(ArgGroup::new("input").required(true).args(["message", "id"])))]
     Reply {
         #[arg(value_enum)]
         answer: Answer,
+        /// The message or .ics file; `-` reads standard input.
         #[arg(long, value_name = "PATH")]
-        message: String,
+        message: Option<String>,
+        /// The newest message for this UID in the mail source.
+        #[arg(long, value_name = "UID")]
+        id: Option<String>,
+        /// The Maildir searched for --id.
+        #[arg(long, value_name = "PATH")]
+        maildir: Option<PathBuf>,
         /// A note for the organizer.
         #[arg(long, value_name = "TEXT")]
         comment: Option<String>,
@@ -134,7 +164,10 @@ impl From<InboxError> for Failure {
             InboxError::NotInvitation(_) | InboxError::Refused(_) => exit::REFUSED,
             InboxError::Usage(_) => exit::USAGE,
             InboxError::Config(_) => exit::CONFIG,
-            InboxError::Store(_) | InboxError::Outbox(_) | InboxError::Other(_) => exit::RUNTIME,
+            InboxError::Store(_)
+            | InboxError::Outbox(_)
+            | InboxError::Source(_)
+            | InboxError::Other(_) => exit::RUNTIME,
         };
         Failure::new(code, terminal_line(&e.to_string()))
     }
@@ -218,8 +251,13 @@ pub fn show_json(shown: &inbox::Shown, env: &Env<'_>) -> Value {
     })
 }
 
-pub fn run_show(env: &Env<'_>, message: &str, as_json: bool, out: Out<'_>) -> Result<u8, Failure> {
-    let raw = read_input(message)?;
+pub fn run_show(
+    env: &Env<'_>,
+    input: &Input<'_>,
+    as_json: bool,
+    out: Out<'_>,
+) -> Result<u8, Failure> {
+    let raw = input.read()?;
     let shown = inbox::show(env, &raw)?;
     if as_json {
         let v = show_json(&shown, env);
@@ -286,7 +324,7 @@ pub fn run_render(
 pub fn run_reply(
     env: &Env<'_>,
     answer: Answer,
-    message: &str,
+    input: &Input<'_>,
     comment: Option<&str>,
     instance: Option<&str>,
     dry_run: bool,
@@ -294,7 +332,7 @@ pub fn run_reply(
     out: Out<'_>,
     err: Out<'_>,
 ) -> Result<u8, Failure> {
-    let raw = read_input(message)?;
+    let raw = input.read()?;
     let req = inbox::ResponseRequest {
         partstat: answer.partstat(),
         comment,
@@ -498,13 +536,5 @@ pub fn run_index(index: &dyn MailIndex, out: Out<'_>, err: Out<'_>) -> Result<u8
 
 /// Whether a status means "needs the user" (used by listings).
 pub fn is_pending(status: Status) -> bool {
-    matches!(
-        status,
-        Status::New
-            | Status::Reschedule
-            | Status::Poll
-            | Status::Update
-            | Status::Cancel(_)
-            | Status::Uninvited
-    )
+    inbox::list::is_pending(status)
 }

@@ -1,6 +1,5 @@
-//! The ports: what the use cases need from the outside world. Adapters in
-//! `crate::adapters` implement them; `adapters::memory` implements them in
-//! memory for tests and the demo.
+//! The ports: what the use cases need from the outside world. The adapters
+//! implement them (the memory adapters for tests and the demo).
 
 use thiserror::Error;
 

@@ -207,10 +207,22 @@ fn reply_component(
         }
     }
     copy(&mut c, &ICalendarProperty::Summary);
-    // R1.7: ORGANIZER copied without SCHEDULE-* parameters (R1.13).
+    // R1.7: ORGANIZER copied with its value, CN and SENT-BY (and the
+    // harmless DIR, LANGUAGE, EMAIL); attendee-only parameters that some
+    // clients put on it (Thunderbird: RSVP=FALSE;PARTSTAT=ACCEPTED;ROLE=CHAIR)
+    // and SCHEDULE-* (R1.13) are dropped, or check_reply refuses the REPLY.
     if let Some(org) = source.c.property(&ICalendarProperty::Organizer) {
         let mut org = org.clone();
-        strip_schedule_params(&mut org);
+        org.params.retain(|p| {
+            matches!(
+                p.name,
+                ICalendarParameterName::Cn
+                    | ICalendarParameterName::SentBy
+                    | ICalendarParameterName::Dir
+                    | ICalendarParameterName::Language
+                    | ICalendarParameterName::Email
+            )
+        });
         c.entries.push(org);
     }
     c.entries.push(my_attendee(req, source));

@@ -339,3 +339,31 @@ fn subject_words() {
     assert_eq!(subject(PartStat::Declined, "X"), "Declined: X");
     assert_eq!(subject(PartStat::Tentative, "X"), "Tentative: X");
 }
+
+/// R1.7, R1.13: Thunderbird puts RSVP=FALSE;PARTSTAT=ACCEPTED;ROLE=CHAIR on
+/// the ORGANIZER; the REPLY copies only its value, CN and SENT-BY, so the
+/// self-check accepts it (it used to refuse every Thunderbird invitation).
+#[test]
+fn r1_7_organizer_attendee_params_are_not_copied() {
+    let inv = inv(
+        "BEGIN:VEVENT\r\nUID:tb1\r\nSEQUENCE:0\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250106T080000Z\r\nSUMMARY:TB\r\nORGANIZER;RSVP=FALSE;CN=Tom;PARTSTAT=ACCEPTED;ROLE=CHAIR;SENT-BY=\"mailto:a@x.example\";SCHEDULE-AGENT=CLIENT:mailto:tom@x.example\r\nATTENDEE;RSVP=TRUE;PARTSTAT=NEEDS-ACTION:mailto:me@x.example\r\nEND:VEVENT\r\n",
+    );
+    let me = me_of(&inv);
+    let (cal, _) = build_reply(
+        &req(&inv, &me, PartStat::Accepted, Scope::All, None),
+        &|_| true,
+    )
+    .unwrap();
+    check_reply(&cal).unwrap();
+    let text = ical::write(&cal);
+    let org = text
+        .lines()
+        .find(|l| l.starts_with("ORGANIZER"))
+        .expect("ORGANIZER");
+    assert!(org.contains("CN=Tom"), "{org}");
+    assert!(org.contains("SENT-BY="), "{org}");
+    assert!(org.ends_with(":mailto:tom@x.example"), "{org}");
+    for gone in ["RSVP", "PARTSTAT", "ROLE", "SCHEDULE-"] {
+        assert!(!org.contains(gone), "{gone} copied: {org}");
+    }
+}
