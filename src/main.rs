@@ -6,6 +6,7 @@ use clap::Parser;
 use rsvp::adapters::contacts::Contacts;
 use rsvp::adapters::maildir::MaildirSource;
 use rsvp::adapters::memory::MemoryOutbox;
+use rsvp::adapters::notmuch::{self as nm, Notmuch};
 use rsvp::adapters::outbox::DirOutbox;
 use rsvp::adapters::sendmail::SendmailTransport;
 use rsvp::adapters::smtp::{self, SmtpSettings, SmtpTransport};
@@ -18,6 +19,7 @@ use rsvp::domain::identity::Identity;
 use rsvp::domain::ports::{
     CalendarStore, InviteSource, Outbox, Tombstones, Transport, TransportError,
 };
+use rsvp::domain::sanitize::terminal_line;
 use rsvp::inbox::Env;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -148,6 +150,44 @@ fn build_transport(cfg: &Config) -> Result<Option<Box<dyn Transport>>, Transport
     }
 }
 
+/// The mail index of `[mail]`, or the user's notmuch database through
+/// `$NOTMUCH_CONFIG` when there is no `[mail]` section; `None` when neither.
+fn build_source(cfg: &Config, paths: Option<&Paths>) -> Result<Option<Notmuch>, Failure> {
+    let settings = match &cfg.mail {
+        Some(mail) => {
+            let mode = match (&mail.maildir, &mail.notmuch_config) {
+                (Some(maildir), _) => nm::Mode::Private {
+                    database: paths.map(Paths::notmuch_dir).ok_or_else(|| {
+                        Failure::new(
+                            exit::RUNTIME,
+                            "no data directory for the notmuch index (set HOME or XDG_DATA_HOME)",
+                        )
+                    })?,
+                    maildir: maildir.clone(),
+                },
+                (None, Some(config)) => nm::Mode::User {
+                    config: Some(config.clone()),
+                },
+                (None, None) => return Ok(None),
+            };
+            nm::Settings {
+                query: mail.query.clone(),
+                tags: mail.tags,
+                ..nm::Settings::new(mode)
+            }
+        }
+        None => match std::env::var_os("NOTMUCH_CONFIG").filter(|v| !v.is_empty()) {
+            Some(config) => nm::Settings::new(nm::Mode::User {
+                config: Some(PathBuf::from(config)),
+            }),
+            None => return Ok(None),
+        },
+    };
+    Notmuch::open(settings)
+        .map(Some)
+        .map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&e.to_string())))
+}
+
 /// `writes`: whether the command may write the outbox (a dry run, `show`
 /// and `render` leave no trace on disk).
 fn wire(
@@ -231,6 +271,19 @@ fn run(
         return check(&path, paths.as_ref(), out);
     }
     let cfg = load_config(&path)?;
+    if let Command::Index = &args.command {
+        let source = build_source(&cfg, paths.as_ref())?.ok_or_else(|| {
+            Failure::new(
+                exit::CONFIG,
+                format!(
+                    "config error: {}: no [mail] section and NOTMUCH_CONFIG is not set: \
+                     add [mail] with maildir = \"~/Mail\" or notmuch_config = \"~/.notmuch-config\"",
+                    path.display()
+                ),
+            )
+        })?;
+        return cli::run_index(&source, out, err);
+    }
     let need_transport = match &args.command {
         Command::Reply { dry_run, .. } => !dry_run,
         Command::Outbox { action } => matches!(action, cli::OutboxAction::Flush),
@@ -245,7 +298,7 @@ fn run(
     let env = env_of(&wiring, &clock, now, &token_fn);
     match args.command {
         Command::List { all, json, maildir } => {
-            let source = mail_source(maildir.as_deref())?;
+            let source = mail_source(&cfg, paths.as_ref(), maildir.as_deref())?;
             let contacts = contacts(&cfg, err);
             let trusted = |a: &str| contacts.as_ref().is_none_or(|c| c.contains(a));
             cli::list::run_list(&env, source.as_ref(), all, json, &trusted, out, err)
@@ -256,7 +309,7 @@ fn run(
             json,
             maildir,
         } => {
-            let source = optional_source(maildir.as_deref())?;
+            let source = id_source(&cfg, paths.as_ref(), id.is_some(), maildir.as_deref())?;
             let input = input_of(message.as_deref(), id.as_deref(), source.as_deref());
             cli::run_show(&env, &input, json, out)
         }
@@ -270,7 +323,7 @@ fn run(
             dry_run,
             resend,
         } => {
-            let source = optional_source(maildir.as_deref())?;
+            let source = id_source(&cfg, paths.as_ref(), id.is_some(), maildir.as_deref())?;
             let input = input_of(message.as_deref(), id.as_deref(), source.as_deref());
             cli::run_reply(
                 &env,
@@ -286,18 +339,42 @@ fn run(
         }
         Command::Apply { message } => cli::run_apply(&env, &message, err),
         Command::Outbox { action } => cli::run_outbox(&env, action, out),
-        Command::Render { .. } | Command::Check => Ok(exit::OK),
+        Command::Render { .. } | Command::Check | Command::Index => Ok(exit::OK),
     }
 }
 
-/// The mail source for `list`: `--maildir PATH` for now.
-fn mail_source(maildir: Option<&Path>) -> Result<Box<dyn InviteSource>, Failure> {
-    optional_source(maildir)?.ok_or_else(|| {
-        Failure::new(
+/// The mail source for `list`: `--maildir PATH`, else the notmuch
+/// database of `[mail]` (or of `$NOTMUCH_CONFIG` without a `[mail]` section).
+fn mail_source(
+    cfg: &Config,
+    paths: Option<&Paths>,
+    maildir: Option<&Path>,
+) -> Result<Box<dyn InviteSource>, Failure> {
+    if let Some(source) = optional_source(maildir)? {
+        return Ok(source);
+    }
+    match build_source(cfg, paths)? {
+        Some(notmuch) => Ok(Box::new(notmuch)),
+        None => Err(Failure::new(
             exit::CONFIG,
-            "no mail source: pass --maildir PATH (a Maildir with cur/ and new/)",
-        )
-    })
+            "no mail source: add a [mail] section (maildir or notmuch_config) \
+             or pass --maildir PATH (a Maildir with cur/ and new/)",
+        )),
+    }
+}
+
+/// The source for `show`/`reply`: needed only with `--id`.
+fn id_source(
+    cfg: &Config,
+    paths: Option<&Paths>,
+    by_id: bool,
+    maildir: Option<&Path>,
+) -> Result<Option<Box<dyn InviteSource>>, Failure> {
+    match (by_id, maildir) {
+        (_, Some(_)) => optional_source(maildir),
+        (true, None) => Ok(build_source(cfg, paths)?.map(|n| Box::new(n) as Box<dyn InviteSource>)),
+        (false, None) => Ok(None),
+    }
 }
 
 fn optional_source(maildir: Option<&Path>) -> Result<Option<Box<dyn InviteSource>>, Failure> {
@@ -407,6 +484,26 @@ fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Re
                 failed = true;
                 lines.push(format!("contacts: {e}"));
             }
+        }
+    }
+    match build_source(&cfg, paths) {
+        Ok(Some(source)) => match source.candidates_timeout(std::time::Duration::from_secs(10)) {
+            Ok(found) => lines.push(format!(
+                "mail: {} ({} candidate messages)",
+                source.name(),
+                found.len()
+            )),
+            Err(e) => {
+                failed = true;
+                lines.push(format!("mail: {}", terminal_line(&e.to_string())));
+            }
+        },
+        Ok(None) => {
+            lines.push("mail: not configured (no [mail] section, NOTMUCH_CONFIG unset)".into())
+        }
+        Err(f) => {
+            failed = true;
+            lines.push(format!("mail: {}", f.message));
         }
     }
     if let Some(p) = paths {

@@ -4,6 +4,7 @@ pub mod contacts;
 mod fsutil;
 pub mod maildir;
 pub mod memory;
+pub mod notmuch;
 pub mod outbox;
 pub mod sendmail;
 pub mod smtp;
