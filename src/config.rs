@@ -27,6 +27,10 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     /// Sendmail-compatible command, used when `send.method = "sendmail"`.
     pub sendmail: Option<Sendmail>,
+    /// Who counts as a known sender (R9.2).
+    pub trust: Option<Trust>,
+    /// Where invitations come from: a notmuch database.
+    pub mail: Option<Mail>,
     /// `[keys]`: TUI key bindings, action name → key or list of keys.
     #[serde(default)]
     pub keys: BTreeMap<String, KeyList>,
@@ -60,6 +64,15 @@ impl<'de> Deserialize<'de> for KeyList {
         }
         d.deserialize_any(Visitor)
     }
+}
+
+/// `[trust]`: known senders. Invitations for events not yet in the calendar
+/// from anyone else are marked untrusted (R9.2, T59).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trust {
+    /// A directory of vCards (`*.vcf`); `~` and `$HOME` are expanded on load.
+    pub contacts: Option<PathBuf>,
 }
 
 /// `[identity]`: the user's names and addresses.
@@ -166,6 +179,28 @@ pub struct Sendmail {
     pub command: String,
 }
 
+/// `[mail]`: the notmuch database invitations are found in. Exactly one of
+/// `notmuch_config` and `maildir`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mail {
+    /// The user's notmuch config: use their existing database, read it
+    /// through that config, never rewrite it (`notmuch new` indexes).
+    pub notmuch_config: Option<PathBuf>,
+    /// A Maildir that rsvp indexes itself into a private notmuch database
+    /// under the data dir; no notmuch config is read.
+    pub maildir: Option<PathBuf>,
+    /// A notmuch query AND-ed with the invitation query.
+    pub query: Option<String>,
+    /// Record what was done as notmuch tags (`rsvp/accepted` ...).
+    #[serde(default = "default_tags")]
+    pub tags: bool,
+}
+
+fn default_tags() -> bool {
+    true
+}
+
 impl Smtp {
     /// The configured port, or 587 for STARTTLS, 465 for TLS and 25 for none.
     pub fn effective_port(&self) -> u16 {
@@ -235,6 +270,17 @@ impl Config {
             && let Some(ca) = smtp.ca_file.as_mut()
         {
             *ca = expand_tilde(&ca.to_string_lossy());
+        }
+        if let Some(contacts) = config.trust.as_mut().and_then(|t| t.contacts.as_mut()) {
+            *contacts = expand_tilde(&contacts.to_string_lossy());
+        }
+        if let Some(mail) = config.mail.as_mut() {
+            for path in [&mut mail.notmuch_config, &mut mail.maildir]
+                .into_iter()
+                .flatten()
+            {
+                *path = expand_tilde(&path.to_string_lossy());
+            }
         }
         Ok(config)
     }
@@ -352,6 +398,21 @@ impl Config {
             problems.push("[sendmail] command is empty".to_string());
         }
 
+        if let Some(contacts) = self.trust.as_ref().and_then(|t| t.contacts.as_ref()) {
+            if contacts.as_os_str().is_empty() {
+                problems.push("[trust] contacts is empty".to_string());
+            } else if !contacts.is_absolute() {
+                problems.push(format!(
+                    "[trust] contacts {:?} is relative: use an absolute path or one starting with ~/",
+                    contacts.display().to_string()
+                ));
+            }
+        }
+
+        if let Some(mail) = &self.mail {
+            mail_problems(mail, &mut problems);
+        }
+
         if let Err(keys) = self.keymap() {
             problems.extend(keys.into_iter().map(|p| format!("[keys] {p}")));
         }
@@ -367,6 +428,46 @@ impl Config {
                 .iter()
                 .map(|(action, keys)| (action.as_str(), keys.0.as_slice())),
         )
+    }
+}
+
+/// The problems of a `[mail]` section.
+fn mail_problems(mail: &Mail, problems: &mut Vec<String>) {
+    match (&mail.notmuch_config, &mail.maildir) {
+        (Some(_), Some(_)) => problems.push(
+            "[mail] notmuch_config and maildir are both set: use notmuch_config for your own \
+             notmuch database, or maildir for a private index of a Maildir, not both"
+                .to_string(),
+        ),
+        (None, None) => problems.push(
+            "[mail] needs notmuch_config (your notmuch database) or maildir \
+             (a Maildir that rsvp indexes itself)"
+                .to_string(),
+        ),
+        _ => {}
+    }
+    for (key, path) in [
+        ("notmuch_config", &mail.notmuch_config),
+        ("maildir", &mail.maildir),
+    ] {
+        let Some(path) = path else { continue };
+        if path.as_os_str().is_empty() {
+            problems.push(format!("[mail] {key} is empty"));
+        } else if !path.is_absolute() {
+            problems.push(format!(
+                "[mail] {key} {:?} is relative: use an absolute path or one starting with ~/",
+                path.display().to_string()
+            ));
+        }
+    }
+    if let Some(query) = &mail.query {
+        if query.trim().is_empty() {
+            problems.push("[mail] query is empty: remove it or write a notmuch query".to_string());
+        } else if query.chars().any(char::is_control) {
+            problems.push(format!(
+                "[mail] query {query:?} contains control characters"
+            ));
+        }
     }
 }
 
@@ -603,7 +704,7 @@ pub struct Paths {
     pub config_file: PathBuf,
     /// `$XDG_DATA_HOME/rsvp`: the outbox and other durable data.
     pub data_dir: PathBuf,
-    /// `$XDG_STATE_HOME/rsvp`: logs and the private notmuch index.
+    /// `$XDG_STATE_HOME/rsvp`: logs.
     pub state_dir: PathBuf,
     /// `$XDG_CACHE_HOME/rsvp`: anything that can be rebuilt.
     pub cache_dir: PathBuf,
@@ -628,6 +729,11 @@ impl Paths {
     /// Where queued replies live: `data_dir/outbox`.
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
+    }
+
+    /// The private notmuch database of `[mail] maildir`: `data_dir/notmuch`.
+    pub fn notmuch_dir(&self) -> PathBuf {
+        self.data_dir.join("notmuch")
     }
 }
 
@@ -698,6 +804,22 @@ mod tests {
             config.sendmail.map(|s| s.command),
             Some("msmtp --read-envelope-from -t".to_string())
         );
+        let mail = config.mail.expect("example has [mail]");
+        assert!(
+            mail.maildir
+                .as_ref()
+                .is_some_and(|p| p.is_absolute() && p.ends_with("Mail")),
+            "{mail:?}"
+        );
+        assert_eq!(mail.notmuch_config, None);
+        assert_eq!(mail.query, None);
+        assert!(mail.tags);
+        let contacts = config
+            .trust
+            .and_then(|t| t.contacts)
+            .expect("example has [trust]");
+        assert!(contacts.is_absolute(), "{contacts:?}");
+        assert!(contacts.ends_with(".contacts"), "{contacts:?}");
     }
 
     #[test]
@@ -723,6 +845,13 @@ mod tests {
             "timeout_seconds",
             "[sendmail]",
             "command",
+            "[mail]",
+            "notmuch_config",
+            "maildir",
+            "query",
+            "tags",
+            "[trust]",
+            "contacts",
             "[keys]",
         ] {
             assert!(EXAMPLE.contains(key), "config.example.toml lacks {key}");
@@ -753,6 +882,10 @@ mod tests {
                 .and_then(|s| s.ca_file)
                 .is_some_and(|p| p.is_absolute())
         );
+        assert_eq!(
+            config.mail.and_then(|m| m.query).as_deref(),
+            Some("not folder:Sent and not tag:deleted")
+        );
     }
 
     #[test]
@@ -763,6 +896,8 @@ mod tests {
         assert!(config.send.is_none());
         assert!(config.smtp.is_none());
         assert!(config.sendmail.is_none());
+        assert!(config.mail.is_none());
+        assert!(config.trust.is_none());
     }
 
     #[test]
@@ -779,21 +914,14 @@ mod tests {
 
     #[test]
     fn unknown_section_is_an_error_until_it_exists() {
-        for section in ["mail", "trust"] {
-            let text = format!("{MINIMAL}\n[{section}]\nfoo = 1\n");
-            let e = err(&text);
-            assert_eq!(e.line, Some(4), "{e}");
-            assert!(
-                e.message
-                    .starts_with(&format!("unknown section [{section}]")),
-                "{e}"
-            );
-            assert!(
-                e.message
-                    .contains("identity, calendar, send, smtp, sendmail"),
-                "{e}"
-            );
-        }
+        let e = err(&format!("{MINIMAL}\n[colors]\nfoo = 1\n"));
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.starts_with("unknown section [colors]"), "{e}");
+        assert!(
+            e.message
+                .contains("identity, calendar, send, smtp, sendmail, trust, mail, keys"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1040,6 +1168,117 @@ mod tests {
     }
 
     #[test]
+    fn mail_section_parses_both_modes_with_defaults() {
+        let config = parse(&format!(
+            "{MINIMAL}[mail]\nnotmuch_config = \"/home/d/.notmuch-config\"\n"
+        ))
+        .expect("parses");
+        assert_eq!(config.validate(), Vec::<String>::new());
+        let mail = config.mail.expect("[mail]");
+        assert_eq!(
+            mail.notmuch_config,
+            Some(PathBuf::from("/home/d/.notmuch-config"))
+        );
+        assert_eq!(mail.maildir, None);
+        assert!(mail.tags, "tags default to true");
+
+        let config = parse(&format!(
+            "{MINIMAL}[mail]\nmaildir = \"/m\"\nquery = \"not folder:Sent\"\ntags = false\n"
+        ))
+        .expect("parses");
+        assert_eq!(config.validate(), Vec::<String>::new());
+        let mail = config.mail.expect("[mail]");
+        assert_eq!(mail.maildir, Some(PathBuf::from("/m")));
+        assert_eq!(mail.query.as_deref(), Some("not folder:Sent"));
+        assert!(!mail.tags);
+    }
+
+    #[test]
+    fn validate_mail_needs_exactly_one_source() {
+        let p = problems(&format!(
+            "{MINIMAL}[mail]\nmaildir = \"/m\"\nnotmuch_config = \"/c\"\n"
+        ));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(has(&p, "notmuch_config and maildir are both set"), "{p:?}");
+        let p = problems(&format!("{MINIMAL}[mail]\nquery = \"tag:x\"\n"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(has(&p, "[mail] needs notmuch_config"), "{p:?}");
+    }
+
+    #[test]
+    fn validate_mail_paths_and_query() {
+        let p = problems(&format!(
+            "{MINIMAL}[mail]\nmaildir = \"Mail\"\nquery = \"  \"\n"
+        ));
+        assert!(has(&p, "[mail] maildir \"Mail\" is relative"), "{p:?}");
+        assert!(has(&p, "[mail] query is empty"), "{p:?}");
+        assert_eq!(p.len(), 2, "{p:?}");
+        let p = problems(&format!(
+            "{MINIMAL}[mail]\nnotmuch_config = \"\"\nquery = \"tag:a\\u0000\"\n"
+        ));
+        assert!(has(&p, "[mail] notmuch_config is empty"), "{p:?}");
+        assert!(has(&p, "contains control characters"), "{p:?}");
+        assert_eq!(p.len(), 2, "{p:?}");
+        let e = err(&format!(
+            "{MINIMAL}[mail]\nmaildir = \"/m\"\nmaildirs = 1\n"
+        ));
+        assert!(
+            e.message.starts_with("unknown key `maildirs` in [mail]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn mail_paths_expand_tilde() {
+        let Some(home) = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()) else {
+            eprintln!("no home directory; skipping");
+            return;
+        };
+        let config = parse(&format!("{MINIMAL}[mail]\nmaildir = \"~/Mail\"\n")).expect("parses");
+        assert_eq!(config.mail.and_then(|m| m.maildir), Some(home.join("Mail")));
+        let config = parse(&format!(
+            "{MINIMAL}[mail]\nnotmuch_config = \"$HOME/.notmuch-config\"\n"
+        ))
+        .expect("parses");
+        assert_eq!(
+            config.mail.and_then(|m| m.notmuch_config),
+            Some(home.join(".notmuch-config"))
+        );
+    }
+
+    #[test]
+    fn trust_contacts_is_optional_expanded_and_checked() {
+        let config = parse(&format!("{MINIMAL}[trust]\n")).expect("parses");
+        assert_eq!(config.trust, Some(Trust { contacts: None }));
+        assert_eq!(config.validate(), Vec::<String>::new());
+        let p = problems(&format!("{MINIMAL}[trust]\ncontacts = \"vcards\"\n"));
+        assert_eq!(
+            p,
+            vec![
+                "[trust] contacts \"vcards\" is relative: use an absolute path or one starting with ~/"
+            ]
+        );
+        let p = problems(&format!("{MINIMAL}[trust]\ncontacts = \"\"\n"));
+        assert_eq!(p, vec!["[trust] contacts is empty"]);
+        let p = problems(&format!("{MINIMAL}[trust]\ncontacts = \"/srv/vcards\"\n"));
+        assert_eq!(p, Vec::<String>::new());
+        let e = err(&format!("{MINIMAL}[trust]\ncontact = \"/x\"\n"));
+        assert_eq!(e.line, Some(4));
+        assert_eq!(
+            e.message,
+            "unknown key `contact` in [trust] (expected one of: contacts)"
+        );
+        if let Some(home) = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()) {
+            let config =
+                parse(&format!("{MINIMAL}[trust]\ncontacts = \"~/.contacts\"\n")).expect("parses");
+            assert_eq!(
+                config.trust.and_then(|t| t.contacts),
+                Some(home.join(".contacts"))
+            );
+        }
+    }
+
+    #[test]
     fn validate_reports_all_problems_at_once() {
         let p = problems(
             "[identity]\naddresses = []\n[calendar]\npath = \"rel\"\n[send]\nmethod = \"smtp\"\n",
@@ -1103,6 +1342,7 @@ mod tests {
         assert!(paths.state_dir.ends_with("rsvp"), "{paths:?}");
         assert!(paths.cache_dir.ends_with("rsvp"), "{paths:?}");
         assert_eq!(paths.outbox_dir(), paths.data_dir.join("outbox"));
+        assert_eq!(paths.notmuch_dir(), paths.data_dir.join("notmuch"));
         let xdg_unset = [
             "XDG_CONFIG_HOME",
             "XDG_DATA_HOME",

@@ -2,8 +2,10 @@
 //! invitation, respond, apply, and the outbox. The send/store ordering
 //! policy (R9.13) lives here and only here.
 
+pub mod list;
 mod respond;
 
+pub use list::{Conflict, Flag, Item, ListOptions, ParseCache, list};
 pub use respond::{Responded, ResponseRequest, respond};
 
 use crate::domain::classify::{self, Classification, Context, Status};
@@ -13,8 +15,8 @@ use crate::domain::ical;
 use crate::domain::identity::Identity;
 use crate::domain::invite::{Invite, Method};
 use crate::domain::ports::{
-    CalendarStore, Outbox, OutboxEntry, OutboxError, StoreError, StoredObject, Tombstones,
-    Transport, TransportError,
+    CalendarStore, Outbox, OutboxEntry, OutboxError, SourceError, StoreError, StoredObject,
+    Tombstones, Transport, TransportError,
 };
 use crate::domain::{apply, tz};
 use chrono::{DateTime, Utc};
@@ -93,6 +95,9 @@ pub enum InboxError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Outbox(#[from] OutboxError),
+    /// The mail index (`SourceError::Locked`: another program writes to it).
+    #[error(transparent)]
+    Source(#[from] SourceError),
     #[error("{0}")]
     Config(String),
     #[error("{0}")]
@@ -114,6 +119,17 @@ pub fn load(raw: &[u8]) -> Result<Loaded, InboxError> {
         extract::extract(raw).map_err(|e| InboxError::NotInvitation(format!("message: {e}")))?;
     let mut warnings = extracted.warnings.clone();
     if extracted.parts.is_empty() {
+        // A calendar part skipped as too large or undecodable (R9.8, T10)
+        // says so instead of "no calendar part".
+        let skipped: Vec<&str> = extracted
+            .warnings
+            .iter()
+            .map(String::as_str)
+            .filter(|w| w.starts_with("calendar part"))
+            .collect();
+        if !skipped.is_empty() {
+            return Err(InboxError::NotInvitation(skipped.join("; ")));
+        }
         return Err(InboxError::NotInvitation(
             "the message has no calendar part (text/calendar or application/ics)".into(),
         ));
@@ -211,21 +227,32 @@ impl Shown {
     }
 }
 
+/// The classification of something that is not a usable invitation.
+pub(crate) fn invalid_class(reason: &str) -> Classification {
+    Classification {
+        status: Status::Invalid,
+        role: crate::domain::identity::Role::Neither,
+        partstat: None,
+        rsvp_requested: false,
+        changes: Vec::new(),
+        warnings: vec![reason.to_string()],
+        reply_refusal: Some(format!("invalid invitation: {reason}")),
+        apply_refusal: Some(format!("invalid invitation: {reason}")),
+    }
+}
+
+/// Read `raw` and classify it against the calendar.
 pub fn show(env: &Env<'_>, raw: &[u8]) -> Result<Shown, InboxError> {
-    let loaded = load(raw)?;
+    show_loaded(env, load(raw)?)
+}
+
+/// Classify an already loaded message against the calendar (the listing
+/// keeps parsed messages in a cache and classifies them again on refresh).
+pub fn show_loaded(env: &Env<'_>, loaded: Loaded) -> Result<Shown, InboxError> {
     let invite = match &loaded.invite {
         Ok(i) => i.clone(),
         Err(reason) => {
-            let class = Classification {
-                status: Status::Invalid,
-                role: crate::domain::identity::Role::Neither,
-                partstat: None,
-                rsvp_requested: false,
-                changes: Vec::new(),
-                warnings: vec![reason.clone()],
-                reply_refusal: Some(format!("invalid invitation: {reason}")),
-                apply_refusal: Some(format!("invalid invitation: {reason}")),
-            };
+            let class = invalid_class(reason);
             return Ok(Shown {
                 loaded,
                 class,
@@ -340,6 +367,12 @@ pub fn apply_message(env: &Env<'_>, raw: &[u8]) -> Result<(Shown, Applied), Inbo
 }
 
 fn apply_shown(env: &Env<'_>, shown: &Shown) -> Result<Applied, InboxError> {
+    // R3.4, T23: a second copy is a no-op, not a refusal.
+    if shown.class.status == Status::Duplicate {
+        return Ok(Applied::NothingToDo(
+            "this version is already in your calendar".into(),
+        ));
+    }
     if let Some(reason) = &shown.class.apply_refusal {
         return Err(InboxError::Refused(reason.clone()));
     }
@@ -349,11 +382,9 @@ fn apply_shown(env: &Env<'_>, shown: &Shown) -> Result<Applied, InboxError> {
     let opts = apply_options(env);
     let stored = shown.stored.as_ref();
     match (shown.class.status, invite.method) {
-        (Status::Duplicate, _) => Ok(Applied::NothingToDo(
-            "this version is already in your calendar".into(),
-        )),
         (Status::New | Status::Update | Status::Reschedule | Status::Poll, _)
-        | (Status::Publish, Some(Method::Publish) | None) => {
+        // R3.11: a REQUEST without attendees is shown and imported as a PUBLISH.
+        | (Status::Publish, Some(Method::Publish | Method::Request) | None) => {
             let cal = apply::merge_request(invite, stored.map(|s| &s.1), env.identity, &opts);
             let obj = write_object(env, stored.map(|s| &s.0), &invite.uid, &cal)?;
             Ok(Applied::Stored {

@@ -3,6 +3,10 @@
 //! adapters.
 
 use clap::Parser;
+use rsvp::adapters::contacts::Contacts;
+use rsvp::adapters::maildir::MaildirSource;
+use rsvp::adapters::memory::MemoryOutbox;
+use rsvp::adapters::notmuch::{self as nm, Notmuch};
 use rsvp::adapters::outbox::DirOutbox;
 use rsvp::adapters::sendmail::SendmailTransport;
 use rsvp::adapters::smtp::{self, SmtpSettings, SmtpTransport};
@@ -12,7 +16,10 @@ use rsvp::cli::{self, Args, Command, Failure, exit};
 use rsvp::config::{self, Config, Paths};
 use rsvp::domain::diff::Clock;
 use rsvp::domain::identity::Identity;
-use rsvp::domain::ports::{CalendarStore, Outbox, Tombstones, Transport, TransportError};
+use rsvp::domain::ports::{
+    CalendarStore, InviteSource, Outbox, Tombstones, Transport, TransportError,
+};
+use rsvp::domain::sanitize::terminal_line;
 use rsvp::inbox::Env;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -41,8 +48,8 @@ fn local_zone() -> chrono_tz::Tz {
     }
     if let Ok(target) = std::fs::read_link("/etc/localtime") {
         let s = target.to_string_lossy();
-        if let Some(idx) = s.find("zoneinfo/") {
-            if let Ok(z) = chrono_tz::Tz::from_str(&s[idx + 9..]) {
+        if let Some((_, name)) = s.split_once("zoneinfo/") {
+            if let Ok(z) = chrono_tz::Tz::from_str(name) {
                 return z;
             }
         }
@@ -143,7 +150,52 @@ fn build_transport(cfg: &Config) -> Result<Option<Box<dyn Transport>>, Transport
     }
 }
 
-fn wire(cfg: &Config, paths: Option<&Paths>, need_transport: bool) -> Result<Wiring, Failure> {
+/// The mail index of `[mail]`, or the user's notmuch database through
+/// `$NOTMUCH_CONFIG` when there is no `[mail]` section; `None` when neither.
+fn build_source(cfg: &Config, paths: Option<&Paths>) -> Result<Option<Notmuch>, Failure> {
+    let settings = match &cfg.mail {
+        Some(mail) => {
+            let mode = match (&mail.maildir, &mail.notmuch_config) {
+                (Some(maildir), _) => nm::Mode::Private {
+                    database: paths.map(Paths::notmuch_dir).ok_or_else(|| {
+                        Failure::new(
+                            exit::RUNTIME,
+                            "no data directory for the notmuch index (set HOME or XDG_DATA_HOME)",
+                        )
+                    })?,
+                    maildir: maildir.clone(),
+                },
+                (None, Some(config)) => nm::Mode::User {
+                    config: Some(config.clone()),
+                },
+                (None, None) => return Ok(None),
+            };
+            nm::Settings {
+                query: mail.query.clone(),
+                tags: mail.tags,
+                ..nm::Settings::new(mode)
+            }
+        }
+        None => match std::env::var_os("NOTMUCH_CONFIG").filter(|v| !v.is_empty()) {
+            Some(config) => nm::Settings::new(nm::Mode::User {
+                config: Some(PathBuf::from(config)),
+            }),
+            None => return Ok(None),
+        },
+    };
+    Notmuch::open(settings)
+        .map(Some)
+        .map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&e.to_string())))
+}
+
+/// `writes`: whether the command may write the outbox (a dry run, `show`
+/// and `render` leave no trace on disk).
+fn wire(
+    cfg: &Config,
+    paths: Option<&Paths>,
+    need_transport: bool,
+    writes: bool,
+) -> Result<Wiring, Failure> {
     let calendar = cfg.calendar.as_ref().ok_or_else(|| {
         Failure::new(
             exit::CONFIG,
@@ -158,8 +210,14 @@ fn wire(cfg: &Config, paths: Option<&Paths>, need_transport: bool) -> Result<Wir
             "no data directory (set HOME or XDG_DATA_HOME)",
         )
     })?;
-    let outbox = DirOutbox::open(&data_dir.join("outbox"))
-        .map_err(|e| Failure::new(exit::RUNTIME, e.to_string()))?;
+    let outbox_dir = data_dir.join("outbox");
+    let outbox: Box<dyn Outbox> = if writes || outbox_dir.exists() {
+        Box::new(
+            DirOutbox::open(&outbox_dir).map_err(|e| Failure::new(exit::RUNTIME, e.to_string()))?,
+        )
+    } else {
+        Box::new(MemoryOutbox::new())
+    };
     let tombstones: Box<dyn Tombstones> = match FileTombstones::open(&data_dir) {
         Ok(t) => Box::new(t),
         Err(_) => Box::new(MemoryTombstones::default()),
@@ -176,7 +234,7 @@ fn wire(cfg: &Config, paths: Option<&Paths>, need_transport: bool) -> Result<Wir
     };
     Ok(Wiring {
         store: Box::new(store),
-        outbox: Box::new(outbox),
+        outbox,
         tombstones,
         transport,
         identity: Identity::new(cfg.identity.name.clone(), &cfg.identity.addresses),
@@ -204,7 +262,7 @@ fn run(
             .ok()
             .filter(|p| p.exists())
             .and_then(|p| load_config(&p).ok())
-            .and_then(|cfg| wire(&cfg, paths.as_ref(), false).ok());
+            .and_then(|cfg| wire(&cfg, paths.as_ref(), false, false).ok());
         let env = wiring.as_ref().map(|w| env_of(w, &clock, now, &token_fn));
         return cli::run_render(env.as_ref(), input.as_deref(), &clock, out);
     }
@@ -213,36 +271,147 @@ fn run(
         return check(&path, paths.as_ref(), out);
     }
     let cfg = load_config(&path)?;
+    if let Command::Index = &args.command {
+        let source = build_source(&cfg, paths.as_ref())?.ok_or_else(|| {
+            Failure::new(
+                exit::CONFIG,
+                format!(
+                    "config error: {}: no [mail] section and NOTMUCH_CONFIG is not set: \
+                     add [mail] with maildir = \"~/Mail\" or notmuch_config = \"~/.notmuch-config\"",
+                    path.display()
+                ),
+            )
+        })?;
+        return cli::run_index(&source, out, err);
+    }
     let need_transport = match &args.command {
         Command::Reply { dry_run, .. } => !dry_run,
         Command::Outbox { action } => matches!(action, cli::OutboxAction::Flush),
         _ => false,
     };
-    let wiring = wire(&cfg, paths.as_ref(), need_transport)?;
+    let writes = match &args.command {
+        Command::Reply { dry_run, .. } => !dry_run,
+        Command::Show { .. } | Command::Render { .. } | Command::List { .. } => false,
+        _ => true,
+    };
+    let wiring = wire(&cfg, paths.as_ref(), need_transport, writes)?;
     let env = env_of(&wiring, &clock, now, &token_fn);
     match args.command {
-        Command::Show { message, json } => cli::run_show(&env, &message, json, out),
+        Command::List { all, json, maildir } => {
+            let source = mail_source(&cfg, paths.as_ref(), maildir.as_deref())?;
+            let contacts = contacts(&cfg, err);
+            let trusted = |a: &str| contacts.as_ref().is_none_or(|c| c.contains(a));
+            cli::list::run_list(&env, source.as_ref(), all, json, &trusted, out, err)
+        }
+        Command::Show {
+            message,
+            id,
+            json,
+            maildir,
+        } => {
+            let source = id_source(&cfg, paths.as_ref(), id.is_some(), maildir.as_deref())?;
+            let input = input_of(message.as_deref(), id.as_deref(), source.as_deref());
+            cli::run_show(&env, &input, json, out)
+        }
         Command::Reply {
             answer,
             message,
+            id,
+            maildir,
             comment,
             instance,
             dry_run,
             resend,
-        } => cli::run_reply(
-            &env,
-            answer,
-            &message,
-            comment.as_deref(),
-            instance.as_deref(),
-            dry_run,
-            resend,
-            out,
-            err,
-        ),
+        } => {
+            let source = id_source(&cfg, paths.as_ref(), id.is_some(), maildir.as_deref())?;
+            let input = input_of(message.as_deref(), id.as_deref(), source.as_deref());
+            cli::run_reply(
+                &env,
+                answer,
+                &input,
+                comment.as_deref(),
+                instance.as_deref(),
+                dry_run,
+                resend,
+                out,
+                err,
+            )
+        }
         Command::Apply { message } => cli::run_apply(&env, &message, err),
         Command::Outbox { action } => cli::run_outbox(&env, action, out),
-        Command::Render { .. } | Command::Check => Ok(exit::OK),
+        Command::Render { .. } | Command::Check | Command::Index => Ok(exit::OK),
+    }
+}
+
+/// The mail source for `list`: `--maildir PATH`, else the notmuch
+/// database of `[mail]` (or of `$NOTMUCH_CONFIG` without a `[mail]` section).
+fn mail_source(
+    cfg: &Config,
+    paths: Option<&Paths>,
+    maildir: Option<&Path>,
+) -> Result<Box<dyn InviteSource>, Failure> {
+    if let Some(source) = optional_source(maildir)? {
+        return Ok(source);
+    }
+    match build_source(cfg, paths)? {
+        Some(notmuch) => Ok(Box::new(notmuch)),
+        None => Err(Failure::new(
+            exit::CONFIG,
+            "no mail source: add a [mail] section (maildir or notmuch_config) \
+             or pass --maildir PATH (a Maildir with cur/ and new/)",
+        )),
+    }
+}
+
+/// The source for `show`/`reply`: needed only with `--id`.
+fn id_source(
+    cfg: &Config,
+    paths: Option<&Paths>,
+    by_id: bool,
+    maildir: Option<&Path>,
+) -> Result<Option<Box<dyn InviteSource>>, Failure> {
+    match (by_id, maildir) {
+        (_, Some(_)) => optional_source(maildir),
+        (true, None) => Ok(build_source(cfg, paths)?.map(|n| Box::new(n) as Box<dyn InviteSource>)),
+        (false, None) => Ok(None),
+    }
+}
+
+fn optional_source(maildir: Option<&Path>) -> Result<Option<Box<dyn InviteSource>>, Failure> {
+    match maildir {
+        Some(p) => MaildirSource::open(p)
+            .map(|s| Some(Box::new(s) as Box<dyn InviteSource>))
+            .map_err(|e| Failure::new(exit::RUNTIME, e.to_string())),
+        None => Ok(None),
+    }
+}
+
+/// `--message` or `--id` (clap makes exactly one of them present).
+fn input_of<'a>(
+    message: Option<&'a str>,
+    id: Option<&'a str>,
+    source: Option<&'a dyn InviteSource>,
+) -> cli::Input<'a> {
+    match (message, id) {
+        (Some(m), _) => cli::Input::Message(m),
+        (None, Some(uid)) => cli::Input::Id { uid, source },
+        (None, None) => cli::Input::Message("-"),
+    }
+}
+
+/// The `[trust] contacts` list; `None` when not configured. An unreadable
+/// directory marks every new sender untrusted, with a warning.
+fn contacts(cfg: &Config, err: &mut dyn std::io::Write) -> Option<Contacts> {
+    let dir = cfg.trust.as_ref()?.contacts.as_ref()?;
+    match Contacts::load(dir) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "rsvp: warning: {e}; every sender of a new invitation is marked untrusted"
+            );
+            Some(Contacts::default())
+        }
     }
 }
 
@@ -302,6 +471,39 @@ fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Re
         Err(e) => {
             failed = true;
             lines.push(format!("transport: {e}"));
+        }
+    }
+    if let Some(dir) = cfg.trust.as_ref().and_then(|t| t.contacts.as_ref()) {
+        match Contacts::load(dir) {
+            Ok(c) => lines.push(format!(
+                "contacts: {} ({} addresses)",
+                dir.display(),
+                c.len()
+            )),
+            Err(e) => {
+                failed = true;
+                lines.push(format!("contacts: {e}"));
+            }
+        }
+    }
+    match build_source(&cfg, paths) {
+        Ok(Some(source)) => match source.candidates_timeout(std::time::Duration::from_secs(10)) {
+            Ok(found) => lines.push(format!(
+                "mail: {} ({} candidate messages)",
+                source.name(),
+                found.len()
+            )),
+            Err(e) => {
+                failed = true;
+                lines.push(format!("mail: {}", terminal_line(&e.to_string())));
+            }
+        },
+        Ok(None) => {
+            lines.push("mail: not configured (no [mail] section, NOTMUCH_CONFIG unset)".into())
+        }
+        Err(f) => {
+            failed = true;
+            lines.push(format!("mail: {}", f.message));
         }
     }
     if let Some(p) = paths {

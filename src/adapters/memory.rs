@@ -1,7 +1,8 @@
-//! In-memory implementations of the storage and transport ports, for tests
-//! and the demo: a calendar store, an outbox and a recording transport, each
-//! able to fail on demand. Same contracts as the real adapters (lookup by
-//! the UID inside the data, ETag checks, id rules); nothing touches disk.
+//! In-memory implementations of the ports, for tests and the demo: a
+//! calendar store, an outbox, a recording transport, each able to fail on
+//! demand, and a mail source. Same contracts as the real adapters (lookup by
+//! the UID inside the data, ETag checks, id rules); nothing touches disk
+//! except `MemorySource::from_dir`, which loads fixture files once.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
@@ -9,8 +10,8 @@ use std::sync::{Mutex, MutexGuard};
 use crate::adapters::outbox::is_valid_id;
 use crate::adapters::vdir::{safe_href, scan_uid};
 use crate::domain::ports::{
-    CalendarStore, Envelope, Outbox, OutboxEntry, OutboxError, ReplyKey, StoreError, StoredObject,
-    Transport, TransportError,
+    CalendarStore, Candidate, Envelope, InviteSource, Outbox, OutboxEntry, OutboxError, ReplyKey,
+    SourceError, StoreError, StoredObject, Transport, TransportError,
 };
 
 /// Lock a mutex for a helper method: the state is plain data, so after a
@@ -357,6 +358,152 @@ impl Transport for MemoryTransport {
 
     fn describe(&self) -> String {
         "in-memory transport (messages are recorded, nothing is sent)".to_string()
+    }
+}
+
+/// Mail messages in memory, as the inbox listing reads them (tests, demo):
+/// added from bytes or loaded from a directory of `.eml` files. Every
+/// change gets a new mtime, reads are counted and tags are recorded.
+#[derive(Debug, Default)]
+pub struct MemorySource {
+    state: Mutex<SourceState>,
+}
+
+#[derive(Debug, Default)]
+struct SourceState {
+    /// By path.
+    messages: BTreeMap<String, MemoryMessage>,
+    /// Source of mtimes, so a changed message always looks changed.
+    clock: i64,
+    reads: usize,
+}
+
+#[derive(Debug, Clone)]
+struct MemoryMessage {
+    data: Vec<u8>,
+    mtime: i64,
+    tags: Vec<String>,
+}
+
+impl MemorySource {
+    /// No messages.
+    pub fn new() -> MemorySource {
+        MemorySource::default()
+    }
+
+    /// Every `*.eml` file directly inside `dir`, under its full path.
+    pub fn from_dir(dir: &std::path::Path) -> Result<MemorySource, SourceError> {
+        let err = |e: std::io::Error| SourceError::Index {
+            path: dir.display().to_string(),
+            message: e.to_string(),
+        };
+        let source = MemorySource::new();
+        let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+            .map_err(err)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("eml")))
+            .collect();
+        paths.sort();
+        for p in paths {
+            let data = std::fs::read(&p).map_err(|e| SourceError::Message {
+                path: p.display().to_string(),
+                message: e.to_string(),
+            })?;
+            source.add(&p.display().to_string(), &data);
+        }
+        Ok(source)
+    }
+
+    /// Add or replace the message at `path` (a new mtime either way).
+    pub fn add(&self, path: &str, data: &[u8]) -> Candidate {
+        let mut state = relock(&self.state);
+        state.clock += 1;
+        let mtime = state.clock;
+        let tags = state
+            .messages
+            .get(path)
+            .map(|m| m.tags.clone())
+            .unwrap_or_default();
+        state.messages.insert(
+            path.to_string(),
+            MemoryMessage {
+                data: data.to_vec(),
+                mtime,
+                tags: tags.clone(),
+            },
+        );
+        Candidate {
+            id: path.to_string(),
+            path: path.to_string(),
+            mtime,
+            tags,
+        }
+    }
+
+    /// Remove the message at `path`.
+    pub fn remove(&self, path: &str) -> bool {
+        relock(&self.state).messages.remove(path).is_some()
+    }
+
+    /// How many times `read` returned a message.
+    pub fn reads(&self) -> usize {
+        relock(&self.state).reads
+    }
+
+    /// The tags of the message at `path`.
+    pub fn tags(&self, path: &str) -> Vec<String> {
+        relock(&self.state)
+            .messages
+            .get(path)
+            .map(|m| m.tags.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl InviteSource for MemorySource {
+    fn candidates(&self) -> Result<Vec<Candidate>, SourceError> {
+        Ok(relock(&self.state)
+            .messages
+            .iter()
+            .map(|(path, m)| Candidate {
+                id: path.clone(),
+                path: path.clone(),
+                mtime: m.mtime,
+                tags: m.tags.clone(),
+            })
+            .collect())
+    }
+
+    fn read(&self, candidate: &Candidate) -> Result<Vec<u8>, SourceError> {
+        let mut state = relock(&self.state);
+        let data = state
+            .messages
+            .get(&candidate.path)
+            .map(|m| m.data.clone())
+            .ok_or_else(|| SourceError::Message {
+                path: candidate.path.clone(),
+                message: "no such message".to_string(),
+            })?;
+        state.reads += 1;
+        Ok(data)
+    }
+
+    fn tag(&self, candidate: &Candidate, add: &[&str], remove: &[&str]) -> Result<(), SourceError> {
+        let mut state = relock(&self.state);
+        let m = state
+            .messages
+            .get_mut(&candidate.path)
+            .ok_or_else(|| SourceError::Message {
+                path: candidate.path.clone(),
+                message: "no such message".to_string(),
+            })?;
+        m.tags.retain(|t| !remove.contains(&t.as_str()));
+        for t in add {
+            if !m.tags.iter().any(|x| x == t) {
+                m.tags.push((*t).to_string());
+            }
+        }
+        Ok(())
     }
 }
 

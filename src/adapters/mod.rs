@@ -1,7 +1,10 @@
 //! Adapters: the outside world behind the ports of `domain::ports`.
 
+pub mod contacts;
 mod fsutil;
+pub mod maildir;
 pub mod memory;
+pub mod notmuch;
 pub mod outbox;
 pub mod sendmail;
 pub mod smtp;

@@ -17,12 +17,9 @@ pub struct FileTombstones {
 }
 
 impl FileTombstones {
-    /// `dir` is created if needed; the file is `dir/tombstones.json`.
+    /// The file is `dir/tombstones.json`; `dir` is created on the first
+    /// record, so reading commands leave no trace.
     pub fn open(dir: &Path) -> Result<FileTombstones, StoreError> {
-        fs::create_dir_all(dir).map_err(|e| StoreError::Io {
-            path: dir.display().to_string(),
-            message: format!("cannot create the directory: {e}"),
-        })?;
         Ok(FileTombstones {
             path: dir.join("tombstones.json"),
         })
@@ -67,6 +64,7 @@ impl Tombstones for FileTombstones {
             message: e.to_string(),
         };
         let dir = self.path.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(dir).map_err(io)?;
         let (tmp, _) =
             fsutil::write_temp(dir, "tombstones.json", &data, 0o600, None).map_err(io)?;
         fs::rename(&tmp, &self.path).map_err(io)?;

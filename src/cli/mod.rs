@@ -2,13 +2,17 @@
 //! diagnostics. The argument definitions are the stable contract of the
 //! README.
 
+pub mod list;
 pub mod present;
+
+pub use list::Input;
 
 use crate::domain::classify::{Classification, Status};
 use crate::domain::invite::PartStat;
+use crate::domain::ports::{IndexProgress, MailIndex};
 use crate::domain::sanitize::terminal_line;
 use crate::inbox::{self, Env, InboxError};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 use std::io::Read;
 use std::path::PathBuf;
@@ -38,21 +42,48 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Invitations that need you (pending first, then by date).
+    List {
+        /// Everything: answered, outdated and past invitations too.
+        #[arg(long)]
+        all: bool,
+        /// One JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Read this Maildir (cur/ and new/, also of Maildirs below it).
+        #[arg(long, value_name = "PATH")]
+        maildir: Option<PathBuf>,
+    },
     /// Show an invitation, classified against your calendar.
+    #[command(group(ArgGroup::new("input").required(true).args(["message", "id"])))]
     Show {
         /// The message or .ics file; `-` reads standard input.
         #[arg(long, value_name = "PATH")]
-        message: String,
+        message: Option<String>,
+        /// The newest message for this UID in the mail source.
+        #[arg(long, value_name = "UID")]
+        id: Option<String>,
         /// One JSON object on stdout.
         #[arg(long)]
         json: bool,
+        /// The Maildir searched for --id.
+        #[arg(long, value_name = "PATH")]
+        maildir: Option<PathBuf>,
     },
     /// Answer an invitation: send an iTIP REPLY and update the calendar.
+    #[command(group(ArgGroup::new("input").required(true).args(["message", "id"])))]
     Reply {
         #[arg(value_enum)]
         answer: Answer,
+        /// The message or .ics file; `-` reads standard input.
         #[arg(long, value_name = "PATH")]
-        message: String,
+        message: Option<String>,
+        /// The newest message for this UID in the mail source.
+        #[arg(long, value_name = "UID")]
+        id: Option<String>,
+        /// The Maildir searched for --id.
+        #[arg(long, value_name = "PATH")]
+        maildir: Option<PathBuf>,
         /// A note for the organizer.
         #[arg(long, value_name = "TEXT")]
         comment: Option<String>,
@@ -83,6 +114,9 @@ pub enum Command {
     },
     /// Validate the configuration and probe the calendar and the transport.
     Check,
+    /// Bring the mail index up to date ([mail] maildir) and print counts;
+    /// for your own notmuch database only report (`notmuch new` indexes it).
+    Index,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -130,7 +164,10 @@ impl From<InboxError> for Failure {
             InboxError::NotInvitation(_) | InboxError::Refused(_) => exit::REFUSED,
             InboxError::Usage(_) => exit::USAGE,
             InboxError::Config(_) => exit::CONFIG,
-            InboxError::Store(_) | InboxError::Outbox(_) | InboxError::Other(_) => exit::RUNTIME,
+            InboxError::Store(_)
+            | InboxError::Outbox(_)
+            | InboxError::Source(_)
+            | InboxError::Other(_) => exit::RUNTIME,
         };
         Failure::new(code, terminal_line(&e.to_string()))
     }
@@ -156,6 +193,24 @@ pub fn read_input(path: &str) -> Result<Vec<u8>, Failure> {
 }
 
 pub type Out<'a> = &'a mut dyn std::io::Write;
+
+/// Pretty JSON that is also safe on a terminal: serde_json escapes C0
+/// controls; DEL, C1 controls and bidirectional overrides are escaped here
+/// too (`\u202e`), so parsers read the same data and a terminal sees no
+/// control characters (R9.5, T55).
+pub fn json_text(v: &Value) -> String {
+    let raw = serde_json::to_string_pretty(v).unwrap_or_default();
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        let u = u32::from(c);
+        if u == 0x7f || (0x80..=0x9f).contains(&u) || crate::domain::sanitize::is_bidi_control(c) {
+            out.push_str(&format!("\\u{u:04x}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 fn write_out(out: Out<'_>, text: &str) -> Result<(), Failure> {
     out.write_all(text.as_bytes())
@@ -214,15 +269,17 @@ pub fn show_json(shown: &inbox::Shown, env: &Env<'_>) -> Value {
     })
 }
 
-pub fn run_show(env: &Env<'_>, message: &str, as_json: bool, out: Out<'_>) -> Result<u8, Failure> {
-    let raw = read_input(message)?;
+pub fn run_show(
+    env: &Env<'_>,
+    input: &Input<'_>,
+    as_json: bool,
+    out: Out<'_>,
+) -> Result<u8, Failure> {
+    let raw = input.read()?;
     let shown = inbox::show(env, &raw)?;
     if as_json {
         let v = show_json(&shown, env);
-        write_out(
-            out,
-            &format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()),
-        )?;
+        write_out(out, &format!("{}\n", json_text(&v)))?;
     } else {
         match shown.invite() {
             Some(inv) => write_out(out, &present::describe(inv, Some(&shown.class), &env.clock))?,
@@ -282,7 +339,7 @@ pub fn run_render(
 pub fn run_reply(
     env: &Env<'_>,
     answer: Answer,
-    message: &str,
+    input: &Input<'_>,
     comment: Option<&str>,
     instance: Option<&str>,
     dry_run: bool,
@@ -290,7 +347,7 @@ pub fn run_reply(
     out: Out<'_>,
     err: Out<'_>,
 ) -> Result<u8, Failure> {
-    let raw = read_input(message)?;
+    let raw = input.read()?;
     let req = inbox::ResponseRequest {
         partstat: answer.partstat(),
         comment,
@@ -446,15 +503,73 @@ pub fn run_outbox(env: &Env<'_>, action: OutboxAction, out: Out<'_>) -> Result<u
     }
 }
 
+/// `rsvp index`: run the indexer to the end; counts on stdout, a note on
+/// stderr while another program holds the database's write lock.
+pub fn run_index(index: &dyn MailIndex, out: Out<'_>, err: Out<'_>) -> Result<u8, Failure> {
+    let name = terminal_line(&index.describe());
+    let mut announced = false;
+    let result = {
+        let err = &mut *err;
+        let mut on_progress = |event: &IndexProgress| {
+            if matches!(event, IndexProgress::Waiting) && !announced {
+                announced = true;
+                let _ = writeln!(
+                    err,
+                    "rsvp: waiting for the notmuch database {name}: another program is writing to it"
+                );
+            }
+        };
+        index.index(&mut on_progress)
+    };
+    let counts = result.map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&e.to_string())))?;
+    if !counts.managed {
+        write_out(
+            err,
+            &format!(
+                "rsvp: {name}: your own notmuch database is indexed by `notmuch new`, not by rsvp\n"
+            ),
+        )?;
+    }
+    if counts.skipped > 0 {
+        write_out(
+            err,
+            &format!(
+                "rsvp: skipped {} file(s) that are not mail or whose names are not UTF-8\n",
+                counts.skipped
+            ),
+        )?;
+    }
+    write_out(
+        out,
+        &format!(
+            "indexed {} new, {} removed, {} messages, {} candidates\n",
+            counts.added, counts.removed, counts.total, counts.candidates
+        ),
+    )?;
+    Ok(exit::OK)
+}
+
 /// Whether a status means "needs the user" (used by listings).
 pub fn is_pending(status: Status) -> bool {
-    matches!(
-        status,
-        Status::New
-            | Status::Reschedule
-            | Status::Poll
-            | Status::Update
-            | Status::Cancel(_)
-            | Status::Uninvited
-    )
+    inbox::list::is_pending(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// T55 for `--json`: no bidi override or C1 control reaches the
+    /// terminal, and the JSON still decodes to the original text.
+    #[test]
+    fn t55_json_output_escapes_bidi_and_c1() {
+        let v = json!({"summary": "a\u{202e}b\u{9b}c\u{7f}d\u{1b}e"});
+        let text = json_text(&v);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(!text.contains('\u{202e}'));
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, v);
+    }
 }

@@ -193,7 +193,9 @@ fn describe_component(out: &mut String, invite: &Invite, c: Comp<'_>, clock: &Cl
 
 fn human_duration(d: chrono::Duration) -> String {
     let mins = d.num_minutes();
-    if mins % (60 * 24) == 0 {
+    if mins == 0 {
+        format!("{} s", d.num_seconds())
+    } else if mins % (60 * 24) == 0 {
         format!("{} day(s)", mins / (60 * 24))
     } else if mins % 60 == 0 {
         format!("{} h", mins / 60)

@@ -176,10 +176,20 @@ pub fn merge_request(
             let current = stored_partstat(local, me).unwrap_or(PartStat::NeedsAction);
             // R3.7/R3.8: a significant change asks again; the previous answer
             // is kept so the UI can say "previously accepted".
+            let raised = inc.sequence() > classify::received_revision(local).0;
             let significant = stored.is_some_and(|s| {
+                if inc.recurrence_id().is_some() && local.recurrence_id().is_none() {
+                    // A new override: judged against the occurrence the
+                    // stored master gives, not its first start (R3.8).
+                    let changes = diff::diff(s, &instance_only(incoming, inc), me, &opts.clock);
+                    return diff::needs_new_answer(&changes, raised);
+                }
                 let single_old = single(s, local);
                 let single_new = single(incoming, inc);
-                diff::is_significant(&diff::diff(&single_old, &single_new, me, &opts.clock))
+                diff::needs_new_answer(
+                    &diff::diff(&single_old, &single_new, me, &opts.clock),
+                    raised,
+                )
             });
             if significant && current != PartStat::NeedsAction {
                 Some((PartStat::NeedsAction, Some(current)))
@@ -250,6 +260,19 @@ fn single(inv: &Invite, c: Comp<'_>) -> Invite {
     comp.entries
         .retain(|e| e.name != ICalendarProperty::RecurrenceId);
     b.add_component(comp);
+    Invite {
+        cal: b.build(),
+        method: None,
+        uid: inv.uid.clone(),
+        warnings: Vec::new(),
+    }
+}
+
+/// An object holding only the override `c` of `inv` (RECURRENCE-ID kept).
+fn instance_only(inv: &Invite, c: Comp<'_>) -> Invite {
+    let mut b = CalendarBuilder::new(root_entries(&inv.cal));
+    add_timezones(&mut b, &[&inv.cal]);
+    b.add_component(c.c.clone());
     Invite {
         cal: b.build(),
         method: None,

@@ -4,7 +4,7 @@ use super::diff::{self, Change, Clock};
 use super::ical::{self, CalDate};
 use super::identity::{self, Identity, MeMatch, Role};
 use super::invite::{Comp, Invite, Method, PartStat};
-use calcard::icalendar::ICalendarProperty;
+use calcard::icalendar::{ICalendarParameterName, ICalendarProperty};
 
 /// X-properties where rsvp keeps the organizer's SEQUENCE and DTSTAMP as
 /// received (R3.10), and my answer before a reschedule (R3.7).
@@ -264,6 +264,7 @@ pub fn classify(incoming: &Invite, stored: Option<&Invite>, ctx: &Context<'_>) -
             out.apply_refusal = out.reply_refusal.clone();
         }
     }
+    warnings.extend(recurrence_warnings(incoming));
     if out.apply_refusal.is_none()
         && out.reply_refusal.is_some()
         && matches!(out.status, Status::Invalid)
@@ -296,6 +297,43 @@ fn revision_order(incoming: &Invite, stored: &Invite, _ctx: &Context<'_>) -> std
 fn organizer_key(inv: &Invite) -> Option<String> {
     inv.organizer()
         .map(|o| o.email.unwrap_or(o.value.to_lowercase()))
+}
+
+/// Every address the ORGANIZER goes by: its URI and its EMAIL parameter
+/// (R6.3). iCloud writes an iMIP token URI with the real address in EMAIL=
+/// in its REQUEST, and the real address as URI in its CANCEL.
+fn organizer_addresses(inv: &Invite) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in inv.components() {
+        for e in
+            c.c.entries
+                .iter()
+                .filter(|e| e.name == ICalendarProperty::Organizer)
+        {
+            let value = e
+                .values
+                .first()
+                .and_then(ical::value_text)
+                .unwrap_or_default();
+            let uri = identity::normalize_address(&value).unwrap_or_else(|| value.to_lowercase());
+            let email = ical::param(e, &ICalendarParameterName::Email)
+                .as_deref()
+                .and_then(identity::normalize_address);
+            for a in std::iter::once(uri).chain(email) {
+                if !a.is_empty() && !out.contains(&a) {
+                    out.push(a);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// R3.2/R4.1: both name an organizer and they share no address.
+fn organizer_differs(stored: &Invite, incoming: &Invite) -> bool {
+    let a = organizer_addresses(stored);
+    let b = organizer_addresses(incoming);
+    !a.is_empty() && !b.is_empty() && !a.iter().any(|x| b.contains(x))
 }
 
 fn classify_request(
@@ -336,6 +374,14 @@ fn classify_request(
                 warnings.push("the invitation lists no attendees".into());
                 out.reply_refusal =
                     Some("the invitation lists no attendees; there is nobody to answer as".into());
+                // Imported like a PUBLISH: only over an older stored copy.
+                if let Some(stored) = stored
+                    && revision_order(incoming, stored, ctx) != std::cmp::Ordering::Greater
+                {
+                    out.status = Status::Outdated;
+                    out.apply_refusal =
+                        Some("the calendar already holds this or a newer version".into());
+                }
             } else {
                 out.status = Status::NotInvited;
                 out.reply_refusal = Some(format!(
@@ -378,7 +424,7 @@ fn classify_request(
     };
 
     // R3.2: an organizer change is never applied silently (T28).
-    if organizer_key(stored).is_some() && organizer_key(stored) != organizer_key(incoming) {
+    if organizer_differs(stored, incoming) {
         out.status = Status::OrganizerChanged;
         let msg = format!(
             "the organizer changed from {} to {}; this may be a hijack",
@@ -450,7 +496,7 @@ fn classify_request(
         out.apply_refusal = Some("the event was cancelled by a later message".into());
         return;
     }
-    let significant = diff::is_significant(&out.changes) || stored_cancelled;
+    let significant = diff::needs_new_answer(&out.changes, any_seq_up) || stored_cancelled;
     let rsvp_added = my_rsvp(incoming, &me) && !stored_rsvp(stored, &me);
     out.status = if all_equal {
         if rsvp_added {
@@ -468,6 +514,22 @@ fn classify_request(
     };
     if matches!(out.status, Status::Duplicate) {
         out.apply_refusal = Some("this exact version is already in your calendar".into());
+    }
+    // R9.1 item 2: a change to an event already in the calendar must come
+    // from its organizer (or SENT-BY); otherwise anyone who knows the UID
+    // could move the user's meeting. New invitations only get a warning:
+    // nothing reaches the calendar without the user (R9.2).
+    if matches!(
+        out.status,
+        Status::Update | Status::Reschedule | Status::Poll
+    ) && ctx.sender.is_some()
+    {
+        if let Some(w) = sender_warning(stored, ctx.sender) {
+            let msg =
+                format!("refusing a change to this event that its organizer did not send: {w}");
+            out.apply_refusal = Some(msg.clone());
+            out.reply_refusal = Some(msg);
+        }
     }
 }
 
@@ -524,6 +586,42 @@ pub fn expand_starts(inv: &Invite) -> Vec<(u32, chrono::DateTime<chrono::Utc>)> 
         .collect()
 }
 
+/// R9.7, T58: rules that would flood a calendar are flagged; expansion is
+/// capped at [`MAX_EXPANSION`] whatever the rule says.
+pub fn recurrence_warnings(inv: &Invite) -> Vec<String> {
+    use calcard::icalendar::{ICalendarFrequency, ICalendarValue};
+    let mut out = Vec::new();
+    for c in inv.components() {
+        let rules =
+            c.c.entries
+                .iter()
+                .filter(|e| e.name == ICalendarProperty::Rrule)
+                .flat_map(|e| e.values.iter());
+        for v in rules {
+            let ICalendarValue::RecurrenceRule(r) = v else {
+                continue;
+            };
+            let unit = match r.freq {
+                ICalendarFrequency::Secondly => Some("second"),
+                ICalendarFrequency::Minutely => Some("minute"),
+                _ => None,
+            };
+            if let Some(unit) = unit {
+                out.push(format!(
+                    "suspicious recurrence (R9.7): the event repeats every {unit}; only the first {MAX_EXPANSION} occurrences are considered"
+                ));
+            }
+            if let Some(n) = r.count.filter(|n| *n as usize > MAX_EXPANSION) {
+                out.push(format!(
+                    "suspicious recurrence (R9.7): COUNT={n}; only the first {MAX_EXPANSION} occurrences are considered"
+                ));
+            }
+        }
+    }
+    out.dedup();
+    out
+}
+
 /// The cap on recurrence expansion (R9.7; sabre uses 3500).
 pub const MAX_EXPANSION: usize = 3500;
 
@@ -576,10 +674,7 @@ fn classify_cancel(
         warnings.push("this event is not in your calendar".into());
         return;
     };
-    if organizer_key(stored).is_some()
-        && organizer_key(stored) != organizer_key(incoming)
-        && organizer_key(incoming).is_some()
-    {
+    if organizer_differs(stored, incoming) {
         out.status = Status::OrganizerChanged;
         let msg = format!(
             "the cancellation names organizer {} but the event belongs to {}",

@@ -153,8 +153,16 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
                             Some(rid_txt.clone()),
                             &mut changes,
                         );
+                        // Not moved: its DTSTART is the occurrence, not the
+                        // master's first start; DTEND counts only when the
+                        // length changed (R3.8).
+                        let length = |c: Comp<'_>, cal| {
+                            Some(effective_end(c, cal, clock)?.0 - start_key(c, cal, clock)?)
+                        };
+                        let same_length = length(om, &old.cal) == length(*n, &new.cal);
                         changes.retain(|c| {
-                            c.field != "RRULE" && c.field != "EXDATE" && c.field != "RDATE"
+                            !matches!(c.field.as_str(), "RRULE" | "EXDATE" | "RDATE" | "DTSTART")
+                                && (c.field != "DTEND" || !same_length)
                         });
                     }
                 }
@@ -201,6 +209,18 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
 /// Whether any change asks the attendee again (R3.8).
 pub fn is_significant(changes: &[Change]) -> bool {
     changes.iter().any(|c| c.significant)
+}
+
+/// R3.8 as rsvp applies it: time, recurrence, status and the set of my
+/// occurrences always ask again; a new LOCATION asks again only when the
+/// organizer also raised SEQUENCE. A same-SEQUENCE location fix is an update
+/// that keeps my answer, as Thunderbird, Google and Outlook do (RFC 5546
+/// §2.1.4 does not list LOCATION among the properties that need a new
+/// SEQUENCE).
+pub fn needs_new_answer(changes: &[Change], sequence_raised: bool) -> bool {
+    changes
+        .iter()
+        .any(|c| c.significant && (sequence_raised || c.field != "LOCATION"))
 }
 
 /// R2.4: RECURRENCE-IDs are compared as instants (DATE as dates).
@@ -404,6 +424,14 @@ fn normalize_rrule(r: &ICalendarRecurrenceRule) -> ICalendarRecurrenceRule {
 }
 
 /// End as (instant or date, formatted). DTEND, else DTSTART + DURATION.
+/// The start as a timestamp (a DATE as its midnight UTC, like `effective_end`).
+fn start_key(c: Comp<'_>, cal: &calcard::icalendar::ICalendar, clock: &Clock) -> Option<i64> {
+    match c.dtstart()? {
+        CalDate::Date(d) => d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()),
+        other => clock.instant(&other, cal).map(|t| t.timestamp()),
+    }
+}
+
 fn effective_end(
     c: Comp<'_>,
     cal: &calcard::icalendar::ICalendar,
@@ -659,5 +687,26 @@ mod tests {
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert_eq!(changes[0].field, "DTSTART");
         assert!(changes[0].recurrence_id.is_some());
+    }
+
+    #[test]
+    fn r3_8_instance_only_message_compared_with_its_occurrence() {
+        let series = inv(&ev(
+            "DTSTART:20250106T080000Z\r\nDTEND:20250106T084500Z\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:Ops\r\n",
+        ));
+        let instance = inv(&ev(
+            "RECURRENCE-ID:20250210T080000Z\r\nDTSTART:20250210T080000Z\r\nDTEND:20250210T084500Z\r\nSUMMARY:Ops\r\nDESCRIPTION:New agenda\r\n",
+        ));
+        let changes = diff(&series, &instance, &me(), &clock());
+        assert!(!is_significant(&changes), "{changes:?}");
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].field, "DESCRIPTION");
+        let longer = inv(&ev(
+            "RECURRENCE-ID:20250210T080000Z\r\nDTSTART:20250210T080000Z\r\nDTEND:20250210T090000Z\r\nSUMMARY:Ops\r\n",
+        ));
+        let changes = diff(&series, &longer, &me(), &clock());
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].field, "DTEND");
+        assert!(is_significant(&changes));
     }
 }

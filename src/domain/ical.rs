@@ -56,7 +56,7 @@ pub fn parse(text: &str) -> Result<Parsed, IcalError> {
     // Each call consumes input, so the loop ends; the bound is a safety net.
     for _ in 0..100_000 {
         match parser.entry() {
-            Entry::ICalendar(cal) => {
+            Entry::ICalendar(mut cal) => {
                 if cal.components.len() > MAX_COMPONENTS {
                     return Err(IcalError::TooManyComponents {
                         count: cal.components.len(),
@@ -81,6 +81,7 @@ pub fn parse(text: &str) -> Result<Parsed, IcalError> {
                     .first()
                     .is_some_and(|c| c.component_type == ICalendarComponentType::VCalendar)
                 {
+                    repair_lenient(&mut cal, &mut warnings);
                     calendars.push(cal);
                 } else {
                     warnings.push("a component outside VCALENDAR was ignored".to_string());
@@ -116,6 +117,95 @@ pub fn parse(text: &str) -> Result<Parsed, IcalError> {
         calendars,
         warnings,
     })
+}
+
+/// Tolerate the errors real senders (and the RFC examples) make, so that
+/// nothing invalid is written back (R8.13, T12), each with a warning:
+/// a DTSTAMP, CREATED or LAST-MODIFIED without `Z` is read as UTC (R8.8);
+/// a DTEND or DUE that is not a date is dropped (DTSTART and DURATION still
+/// give the event); RSVP=YES becomes RSVP=TRUE; an ORGANIZER or ATTENDEE
+/// without a URI scheme is kept as it is (R1.8, R6.2).
+fn repair_lenient(cal: &mut ICalendar, warnings: &mut Vec<String>) {
+    let mut notes: Vec<String> = Vec::new();
+    for comp in cal.components.iter_mut().filter(|c| {
+        matches!(
+            c.component_type,
+            ICalendarComponentType::VEvent
+                | ICalendarComponentType::VTodo
+                | ICalendarComponentType::VJournal
+        )
+    }) {
+        let mut drop: Vec<ICalendarProperty> = Vec::new();
+        for entry in comp.entries.iter_mut() {
+            match &entry.name {
+                ICalendarProperty::Dtstamp
+                | ICalendarProperty::Created
+                | ICalendarProperty::LastModified => {
+                    if let Some(CalDate::Floating(t)) = CalDate::from_entry(entry) {
+                        notes.push(format!(
+                            "{} {} has no Z; read as UTC",
+                            entry.name.as_str(),
+                            t.format("%Y%m%dT%H%M%S")
+                        ));
+                        *entry = CalDate::Utc(t).to_entry(entry.name.clone());
+                    }
+                }
+                ICalendarProperty::Dtend | ICalendarProperty::Due => {
+                    let readable = CalDate::from_entry(entry).is_some()
+                        || matches!(entry.values.first(),
+                            Some(ICalendarValue::Text(t)) if CalDate::parse_text(t).is_some());
+                    if !readable {
+                        let shown: String = entry_text(entry)
+                            .unwrap_or_default()
+                            .chars()
+                            .take(40)
+                            .collect();
+                        notes.push(format!(
+                            "{} {shown:?} is not a date; ignored",
+                            entry.name.as_str()
+                        ));
+                        drop.push(entry.name.clone());
+                    }
+                }
+                ICalendarProperty::Organizer | ICalendarProperty::Attendee => {
+                    let value = entry
+                        .values
+                        .first()
+                        .and_then(value_text)
+                        .unwrap_or_default();
+                    if !value.is_empty() && !value.contains(':') {
+                        notes.push(format!(
+                            "{} {:?} has no mailto:; read as an e-mail address",
+                            entry.name.as_str(),
+                            value.chars().take(80).collect::<String>()
+                        ));
+                    }
+                    let odd_rsvp = entry
+                        .parameter(&ICalendarParameterName::Rsvp)
+                        .filter(|v| !matches!(v, ICalendarParameterValue::Bool(_)))
+                        .map(|v| param_text(v).unwrap_or_default());
+                    if let Some(shown) = odd_rsvp {
+                        let yes =
+                            matches!(shown.to_ascii_uppercase().as_str(), "TRUE" | "YES" | "1");
+                        notes.push(format!(
+                            "RSVP={} is not TRUE or FALSE; read as {}",
+                            shown.chars().take(20).collect::<String>(),
+                            if yes { "TRUE" } else { "FALSE" }
+                        ));
+                        set_param(entry, ICalendarParameter::rsvp(yes));
+                    }
+                }
+                _ => {}
+            }
+        }
+        comp.entries.retain(|e| !drop.contains(&e.name));
+    }
+    for n in notes {
+        let n = format!("lenient parse (R8.13): {n}");
+        if !warnings.contains(&n) {
+            warnings.push(n);
+        }
+    }
 }
 
 /// Serialise strictly: CRLF, folded at 75 octets, TEXT escaped, parameters
@@ -663,6 +753,33 @@ mod tests {
         let out = write(&parsed.calendars[0]);
         assert!(out.contains("\r\n"));
         assert!(!out.replace("\r\n", "").contains('\n'));
+    }
+
+    /// T12, R8.13: the mistakes of the RFC examples are read with warnings
+    /// and nothing invalid is written back.
+    #[test]
+    fn t12_lenient_inputs_are_repaired_with_warnings() {
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:u\r\nDTSTAMP:19970603T094000\r\nDTSTART:19970621T170000Z\r\nDTEND:199706211T173000Z\r\nORGANIZER:foo1@example.com\r\nATTENDEE;RSVP=YES:mailto:me@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let parsed = parse(text).unwrap();
+        let all = parsed.warnings.join("\n");
+        assert!(all.contains("DTSTAMP 19970603T094000 has no Z"), "{all}");
+        assert!(
+            all.contains("DTEND \"199706211T173000Z\" is not a date"),
+            "{all}"
+        );
+        assert!(
+            all.contains("ORGANIZER \"foo1@example.com\" has no mailto:"),
+            "{all}"
+        );
+        assert!(all.contains("RSVP=YES"), "{all}");
+        let out = write(&parsed.calendars[0]);
+        assert!(out.contains("DTSTAMP:19970603T094000Z\r\n"), "{out}");
+        assert!(!out.contains("DTEND"), "{out}");
+        assert!(out.contains("DTSTART:19970621T170000Z\r\n"), "{out}");
+        assert!(
+            out.contains("ATTENDEE;RSVP=TRUE:mailto:me@example.com"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -202,7 +202,9 @@ impl Party {
     pub fn display(&self) -> String {
         let addr = self.email.clone().unwrap_or_else(|| self.value.clone());
         match &self.cn {
-            Some(cn) if !cn.trim().is_empty() => format!("{cn} <{addr}>"),
+            Some(cn) if !cn.trim().is_empty() && !cn.trim().eq_ignore_ascii_case(&addr) => {
+                format!("{cn} <{addr}>")
+            }
             _ => addr,
         }
     }

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod ical;
 pub mod identity;
 pub mod invite;
+pub mod overlap;
 pub mod ports;
 pub mod reply;
 pub mod sanitize;

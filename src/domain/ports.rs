@@ -1,6 +1,5 @@
-//! The ports: what the use cases need from the outside world. Adapters in
-//! `crate::adapters` implement them; `adapters::memory` implements them in
-//! memory for tests and the demo.
+//! The ports: what the use cases need from the outside world. The adapters
+//! implement them (the memory adapters for tests and the demo).
 
 use thiserror::Error;
 
@@ -173,4 +172,72 @@ pub trait InviteSource {
     fn read(&self, candidate: &Candidate) -> Result<Vec<u8>, SourceError>;
     /// Record what was done (`+rsvp/accepted`, `-rsvp/pending` …).
     fn tag(&self, candidate: &Candidate, add: &[&str], remove: &[&str]) -> Result<(), SourceError>;
+}
+
+/// Counts of one indexing run, for `rsvp index` and the TUI's progress line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexCounts {
+    /// Message files looked at (only in directories that changed).
+    pub scanned: u64,
+    /// Messages new to the index (a file renamed by the mail client is not new).
+    pub added: u64,
+    /// Messages whose last file vanished.
+    pub removed: u64,
+    /// Files that could not be indexed (not mail, unreadable, non-UTF-8 name).
+    pub skipped: u64,
+    /// Messages in the index afterwards.
+    pub total: u64,
+    /// Messages matching the invitation query afterwards.
+    pub candidates: u64,
+    /// Whether rsvp maintains this index (a private index of a Maildir);
+    /// false for the user's own notmuch database, which `notmuch new` indexes.
+    pub managed: bool,
+}
+
+/// What an indexing run reports while it runs; the last event is
+/// `Indexed` or `Failed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexProgress {
+    /// Another program holds the index's write lock; indexing starts when
+    /// it is released ("waiting for the notmuch database").
+    Waiting,
+    /// Running counts (`total` and `candidates` are still 0).
+    Scanning(IndexCounts),
+    /// Done.
+    Indexed(IndexCounts),
+    /// Gave up; nothing is lost, the next run starts again.
+    Failed(SourceError),
+}
+
+/// A mail index that can be brought up to date in the background.
+pub trait MailIndex {
+    /// Start an indexing run and return at once; events arrive on the
+    /// returned channel, which closes after `Indexed` or `Failed`.
+    fn start_index(&self) -> std::sync::mpsc::Receiver<IndexProgress>;
+
+    /// One line naming the index (a database directory or a config file).
+    fn describe(&self) -> String;
+
+    /// Run an index to the end, calling `on_progress` for every event.
+    fn index(
+        &self,
+        on_progress: &mut dyn FnMut(&IndexProgress),
+    ) -> Result<IndexCounts, SourceError> {
+        let events = self.start_index();
+        let mut last = None;
+        for event in events.iter() {
+            on_progress(&event);
+            match event {
+                IndexProgress::Indexed(counts) => last = Some(Ok(counts)),
+                IndexProgress::Failed(e) => last = Some(Err(e)),
+                IndexProgress::Waiting | IndexProgress::Scanning(_) => {}
+            }
+        }
+        last.unwrap_or_else(|| {
+            Err(SourceError::Index {
+                path: self.describe(),
+                message: "indexing stopped without a result".to_string(),
+            })
+        })
+    }
 }

@@ -206,11 +206,33 @@ fn reply_component(
             copy(&mut c, &p);
         }
     }
-    copy(&mut c, &ICalendarProperty::Summary);
-    // R1.7: ORGANIZER copied without SCHEDULE-* parameters (R1.13).
+    // SUMMARY verbatim (R1.11), except control characters, which TEXT
+    // forbids (R8.4): a hostile organizer's ESC/BEL does not travel on.
+    if let Some(e) = source.c.property(&ICalendarProperty::Summary) {
+        let mut e = e.clone();
+        for v in e.values.iter_mut() {
+            if let ICalendarValue::Text(t) = v {
+                *t = clean_text(t);
+            }
+        }
+        c.entries.push(e);
+    }
+    // R1.7: ORGANIZER copied with its value, CN and SENT-BY (and the
+    // harmless DIR, LANGUAGE, EMAIL); attendee-only parameters that some
+    // clients put on it (Thunderbird: RSVP=FALSE;PARTSTAT=ACCEPTED;ROLE=CHAIR)
+    // and SCHEDULE-* (R1.13) are dropped, or check_reply refuses the REPLY.
     if let Some(org) = source.c.property(&ICalendarProperty::Organizer) {
         let mut org = org.clone();
-        strip_schedule_params(&mut org);
+        org.params.retain(|p| {
+            matches!(
+                p.name,
+                ICalendarParameterName::Cn
+                    | ICalendarParameterName::SentBy
+                    | ICalendarParameterName::Dir
+                    | ICalendarParameterName::Language
+                    | ICalendarParameterName::Email
+            )
+        });
         c.entries.push(org);
     }
     c.entries.push(my_attendee(req, source));
@@ -273,7 +295,7 @@ pub fn strip_schedule_params(e: &mut ICalendarEntry) {
 fn clean_text(s: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
+            if (c.is_control() && c != '\n' && c != '\t') || super::sanitize::is_bidi_control(c) {
                 ' '
             } else {
                 c

@@ -269,11 +269,14 @@ fn respond_once(
         result.server_scheduled = true;
         return Ok(result);
     }
-    if let Some((_, true)) = &existing {
-        if !req.resend {
-            result.already_sent = true;
-            return Ok(result);
-        }
+    // T23, R9.11: "already answered" only while the calendar still holds
+    // that answer; after accept → decline, a new accept is a new decision.
+    if let Some((_, true)) = &existing
+        && !req.resend
+        && stored_answer_is(env, &shown, &invite, &me, &scope, req.partstat)
+    {
+        result.already_sent = true;
+        return Ok(result);
     }
     let transport = env.transport.ok_or_else(|| {
         InboxError::Config(
@@ -302,7 +305,21 @@ fn respond_once(
     // 2. The calendar: merge the invitation, then my answer.
     let written = write_answer(env, &shown, &invite, &me, req.partstat, &scope);
     match written {
-        Ok(href) => result.href = Some(href),
+        Ok(href) => {
+            result.href = Some(href);
+            // R9.13: an older answer to the same occurrences that is still
+            // queued was never delivered and is superseded by this one; if it
+            // stayed, `outbox flush` would send it and override this answer
+            // (or, for a reused entry, arrive after it).
+            for old in env.outbox.pending()? {
+                if old.id != entry.id
+                    && old.key.uid == entry.key.uid
+                    && old.key.recurrence_ids == entry.key.recurrence_ids
+                {
+                    env.outbox.discard(&old.id)?;
+                }
+            }
+        }
         Err(e) => {
             // A failed calendar write sends nothing (R9.13).
             if fresh {
@@ -357,6 +374,49 @@ fn write_answer(
         .map_err(|e| InboxError::Other(e.to_string()))?;
     let obj = write_object(env, stored.map(|s| &s.0), &invite.uid, &answered)?;
     Ok(obj.href)
+}
+
+/// Whether the stored copy already holds `partstat` as my answer for every
+/// occurrence in `scope` (an occurrence without override: the master's).
+fn stored_answer_is(
+    env: &Env<'_>,
+    shown: &Shown,
+    invite: &Invite,
+    me: &crate::domain::identity::MeMatch,
+    scope: &Scope,
+    partstat: PartStat,
+) -> bool {
+    let Some((_, stored)) = shown.stored.as_ref() else {
+        return false;
+    };
+    let mine = |c: crate::domain::invite::Comp<'_>| {
+        c.attendees()
+            .into_iter()
+            .find(|a| a.email == me.party.email || env.identity.party_is_me(a))
+            .map(|a| a.partstat)
+    };
+    match scope {
+        Scope::All => stored.master().or_else(|| stored.primary()).and_then(mine) == Some(partstat),
+        Scope::Instances(rids) => rids.iter().all(|rid| {
+            stored
+                .overrides()
+                .into_iter()
+                .find(|o| {
+                    o.recurrence_id().is_some_and(|r| {
+                        crate::domain::diff::same_instance(
+                            &r,
+                            &stored.cal,
+                            rid,
+                            &invite.cal,
+                            &env.clock,
+                        )
+                    })
+                })
+                .or_else(|| stored.master())
+                .and_then(mine)
+                == Some(partstat)
+        }),
+    }
 }
 
 /// The human parts of the reply (R7.6): what was answered.

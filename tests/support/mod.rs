@@ -7,6 +7,7 @@
 //! Use from a test file with `mod support;`.
 #![allow(dead_code)]
 
+pub mod cli_sandbox;
 pub mod memenv;
 
 use std::fs::File;
@@ -106,6 +107,9 @@ pub struct ServerOptions {
     /// Answer DATA with this failure instead of 250: a bare code ("451",
     /// "550") or a full reply ("451 4.3.0 try later").
     pub fail: Option<String>,
+    /// Listen on this port instead of any free one (0), e.g. the port a
+    /// "connection refused" test used before the server came up.
+    pub port: u16,
 }
 
 impl ServerOptions {
@@ -136,6 +140,10 @@ impl ServerOptions {
     }
     pub fn failing(mut self, reply: &str) -> Self {
         self.fail = Some(reply.to_string());
+        self
+    }
+    pub fn on_port(mut self, port: u16) -> Self {
+        self.port = port;
         self
     }
 }
@@ -176,7 +184,9 @@ impl SmtpServer {
 
         let mut cmd = Command::new(python());
         cmd.arg(server_script())
-            .args(["--port", "0", "--port-file"])
+            .arg("--port")
+            .arg(opts.port.to_string())
+            .arg("--port-file")
             .arg(&port_file)
             .arg("--spool")
             .arg(&spool);

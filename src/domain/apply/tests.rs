@@ -196,6 +196,63 @@ fn t31_instance_only_update() {
     assert!(text(&out.cal).contains("DTSTART:20250113T100000Z"));
 }
 
+/// T31 + R3.8: an instance-only update that keeps the occurrence's time
+/// (only SUMMARY changed) is not a reschedule: the occurrence's DTSTART is
+/// compared with its RECURRENCE-ID, not with the master's first start, and
+/// my answer is kept (Thunderbird corpus step 3a).
+#[test]
+fn t31_instance_only_update_same_time_keeps_partstat() {
+    let series = ev(
+        1,
+        T0,
+        "ATTENDEE;PARTSTAT=ACCEPTED:mailto:me@x.example\r\nRRULE:FREQ=WEEKLY;COUNT=5\r\n",
+    );
+    let stored = stored_of(merge_request(
+        &inv("REQUEST", &series),
+        None,
+        &me(),
+        &opts(),
+    ));
+    let stored = stored_of(
+        apply_answer(
+            &stored,
+            &me_match(&stored),
+            &me(),
+            PartStat::Accepted,
+            &[None],
+            &opts(),
+        )
+        .unwrap(),
+    );
+    let inst = ev(1, T1, ME)
+        .replace(
+            "DTSTART:20250106T080000Z\r\nDTEND:20250106T090000Z",
+            "RECURRENCE-ID:20250113T080000Z\r\nDTSTART:20250113T080000Z\r\nDTEND:20250113T090000Z",
+        )
+        .replace("SUMMARY:Sync", "SUMMARY:Sync (agenda changed)");
+    let incoming = inv("REQUEST", &inst);
+    let changes = crate::domain::diff::diff(&stored, &incoming, &me(), &opts().clock);
+    assert!(
+        changes
+            .iter()
+            .all(|c| c.field != "DTSTART" && c.field != "DTEND"),
+        "{changes:?}"
+    );
+    assert!(
+        !crate::domain::diff::is_significant(&changes),
+        "{changes:?}"
+    );
+    let out = stored_of(merge_request(&incoming, Some(&stored), &me(), &opts()));
+    let o = out.overrides();
+    assert_eq!(o.len(), 1);
+    let mine = o[0]
+        .attendees()
+        .into_iter()
+        .find(|a| me().party_is_me(a))
+        .unwrap();
+    assert_eq!(mine.partstat, PartStat::Accepted, "{}", text(&out.cal));
+}
+
 /// T36 (store): declining one occurrence makes an override; master unchanged.
 #[test]
 fn t36_decline_instance_override_created() {

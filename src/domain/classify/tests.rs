@@ -363,6 +363,33 @@ fn not_invited_refused() {
     assert!(c.reply_refusal.unwrap().contains("me@x.example"));
 }
 
+/// R9.1: an update of a stored event from someone else is refused.
+#[test]
+fn r9_1_spoofed_update_refused() {
+    let stored = inv("", &ev(1, T0, ME_ACC));
+    let moved = ev(2, T1, ME).replace("20250106T080000Z", "20250106T070000Z");
+    let c = run(
+        &inv("REQUEST", &moved),
+        Some(&stored),
+        Some("mallory@evil.example"),
+        None,
+    );
+    assert_eq!(c.status, Status::Reschedule);
+    assert!(
+        c.apply_refusal
+            .as_deref()
+            .is_some_and(|r| r.contains("did not send"))
+    );
+    assert!(c.reply_refusal.is_some());
+    let c = run(
+        &inv("REQUEST", &moved),
+        Some(&stored),
+        Some("org@x.example"),
+        None,
+    );
+    assert!(c.apply_refusal.is_none() && c.reply_refusal.is_none());
+}
+
 #[test]
 fn sender_not_organizer_warns() {
     let c = run(
@@ -373,4 +400,56 @@ fn sender_not_organizer_warns() {
     );
     assert_eq!(c.status, Status::New);
     assert!(c.warnings.iter().any(|w| w.contains("not the organizer")));
+}
+
+/// R3.11: a REQUEST without attendees is a PUBLISH: importable when new,
+/// outdated over a stored copy that is as new.
+#[test]
+fn r3_11_request_without_attendees_is_imported_like_publish() {
+    let c = run(
+        &inv("REQUEST", &ev(1, T0, "")),
+        None,
+        Some("org@x.example"),
+        None,
+    );
+    assert_eq!(c.status, Status::Publish);
+    assert!(c.reply_refusal.is_some());
+    assert!(c.apply_refusal.is_none());
+    let stored = inv("", &ev(1, T0, ""));
+    let again = run(
+        &inv("REQUEST", &ev(1, T0, "")),
+        Some(&stored),
+        Some("org@x.example"),
+        None,
+    );
+    assert_eq!(again.status, Status::Outdated);
+    assert!(again.apply_refusal.is_some());
+}
+
+/// R6.3 + R4.1: iCloud invites with an iMIP token URI and EMAIL=<real>, then
+/// cancels with the real address as URI: the same organizer, not a hijack.
+#[test]
+fn r6_3_organizer_matched_by_email_param_is_not_a_change() {
+    let token = "ORGANIZER;EMAIL=org@x.example:mailto:2_token@imip.example";
+    let stored = inv(
+        "",
+        &ev(0, T0, ME_ACC).replace("ORGANIZER:mailto:org@x.example", token),
+    );
+    let c = run(
+        &inv("CANCEL", &ev(1, T1, "STATUS:CANCELLED\r\n")),
+        Some(&stored),
+        None,
+        None,
+    );
+    assert_eq!(c.status, Status::Cancel(CancelScope::Whole));
+    assert!(c.apply_refusal.is_none(), "{:?}", c.apply_refusal);
+    // T28 still holds for a really different organizer.
+    let other = inv(
+        "CANCEL",
+        &ev(1, T1, "STATUS:CANCELLED\r\n").replace("org@x.example", "evil@y.example"),
+    );
+    assert_eq!(
+        run(&other, Some(&stored), None, None).status,
+        Status::OrganizerChanged
+    );
 }

@@ -91,6 +91,33 @@ fn t35_accept_simple() {
     check_reply(&cal).unwrap();
 }
 
+/// R1.7, R1.13: Thunderbird's ORGANIZER carries RSVP, PARTSTAT and ROLE;
+/// the REPLY keeps only its value, CN and SENT-BY, and passes the self-check.
+#[test]
+fn r1_7_thunderbird_organizer_params_dropped() {
+    let inv = inv(
+        "BEGIN:VEVENT\r\nUID:tb1\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250106T090000Z\r\nORGANIZER;RSVP=TRUE;CN=Jo Park;PARTSTAT=ACCEPTED;ROLE=CHAIR;SENT-BY=\"mailto:a@x.example\";SCHEDULE-AGENT=CLIENT:mailto:jo@x.example\r\nATTENDEE;RSVP=TRUE;CN=Me;PARTSTAT=NEEDS-ACTION:mailto:me@x.example\r\nEND:VEVENT\r\n",
+    );
+    let me = me_of(&inv);
+    let (cal, _) = build_reply(
+        &req(&inv, &me, PartStat::Accepted, Scope::All, None),
+        &|_| true,
+    )
+    .unwrap();
+    check_reply(&cal).unwrap();
+    let text = ical::write(&cal);
+    let org = text
+        .lines()
+        .find(|l| l.starts_with("ORGANIZER"))
+        .unwrap_or_default();
+    assert!(org.contains("CN=\"Jo Park\""), "{text}");
+    assert!(org.contains("SENT-BY="), "{text}");
+    assert!(org.ends_with(":mailto:jo@x.example"), "{text}");
+    for gone in ["RSVP", "PARTSTAT", "ROLE", "SCHEDULE-"] {
+        assert!(!org.contains(gone), "{gone} in {org}");
+    }
+}
+
 /// T36: decline one occurrence of a TZID series.
 #[test]
 fn t36_decline_one_instance_tz() {
@@ -338,4 +365,53 @@ fn subject_words() {
     assert_eq!(subject(PartStat::Accepted, "X"), "Accepted: X");
     assert_eq!(subject(PartStat::Declined, "X"), "Declined: X");
     assert_eq!(subject(PartStat::Tentative, "X"), "Tentative: X");
+}
+
+/// R1.7, R1.13: Thunderbird puts RSVP=FALSE;PARTSTAT=ACCEPTED;ROLE=CHAIR on
+/// the ORGANIZER; the REPLY copies only its value, CN and SENT-BY, so the
+/// self-check accepts it (it used to refuse every Thunderbird invitation).
+#[test]
+fn r1_7_organizer_attendee_params_are_not_copied() {
+    let inv = inv(
+        "BEGIN:VEVENT\r\nUID:tb1\r\nSEQUENCE:0\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250106T080000Z\r\nSUMMARY:TB\r\nORGANIZER;RSVP=FALSE;CN=Tom;PARTSTAT=ACCEPTED;ROLE=CHAIR;SENT-BY=\"mailto:a@x.example\";SCHEDULE-AGENT=CLIENT:mailto:tom@x.example\r\nATTENDEE;RSVP=TRUE;PARTSTAT=NEEDS-ACTION:mailto:me@x.example\r\nEND:VEVENT\r\n",
+    );
+    let me = me_of(&inv);
+    let (cal, _) = build_reply(
+        &req(&inv, &me, PartStat::Accepted, Scope::All, None),
+        &|_| true,
+    )
+    .unwrap();
+    check_reply(&cal).unwrap();
+    let text = ical::write(&cal);
+    let org = text
+        .lines()
+        .find(|l| l.starts_with("ORGANIZER"))
+        .expect("ORGANIZER");
+    assert!(org.contains("CN=Tom"), "{org}");
+    assert!(org.contains("SENT-BY="), "{org}");
+    assert!(org.ends_with(":mailto:tom@x.example"), "{org}");
+    for gone in ["RSVP", "PARTSTAT", "ROLE", "SCHEDULE-"] {
+        assert!(!org.contains(gone), "{gone} copied: {org}");
+    }
+}
+
+/// R8.4, T55: control characters and bidi overrides in the organizer's
+/// SUMMARY are not copied into the REPLY.
+#[test]
+fn t55_hostile_summary_not_copied_into_reply() {
+    let inv = inv(
+        "BEGIN:VEVENT\r\nUID:h1\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250106T090000Z\r\nSUMMARY:Pay\u{1b}[2Jroll\u{202e}gpj\u{7}\r\nORGANIZER:mailto:o@x.example\r\nATTENDEE:mailto:me@x.example\r\nEND:VEVENT\r\n",
+    );
+    let me = me_of(&inv);
+    let (cal, _) = build_reply(
+        &req(&inv, &me, PartStat::Accepted, Scope::All, None),
+        &|_| true,
+    )
+    .unwrap();
+    let text = ical::write(&cal);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{202e}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("SUMMARY:Pay [2Jroll gpj"), "{text}");
 }

@@ -1,0 +1,1224 @@
+//! The mail index through notmuch (libnotmuch via the `notmuch` crate):
+//! invitation candidates by query, tags that record what was done, and an
+//! incremental indexer for a Maildir that rsvp indexes itself.
+//!
+//! Two modes ([`Mode`]):
+//! - `User`: the user's own database, found through their notmuch config.
+//!   rsvp reads it and tags messages, but never writes the config and never
+//!   indexes (that is `notmuch new`'s job; `index` only reports counts).
+//! - `Private`: a database of rsvp's own (under its data directory) whose
+//!   mail root is a Maildir. It is opened with the config `""`, so no
+//!   notmuch config file is read (not `NOTMUCH_CONFIG`, not
+//!   `~/.notmuch-config`), and indexed incrementally like `notmuch new`.
+//!
+//! Threading and locking. notmuch handles are `!Send`, and libnotmuch (built
+//! with `retry_lock`) blocks a read-write open, without a timeout, while
+//! another process writes. So every notmuch call runs on one thread owned by
+//! [`Notmuch`]; callers send requests over a channel and wait for the answer
+//! with a timeout, which makes `Notmuch` `Send + Sync`. Read-only handles
+//! are opened fresh for every query (a handle is a snapshot) and are never
+//! blocked. Read-write handles live for one tag request or one indexing
+//! run. While a read-write open waits for the lock, indexing reports
+//! [`IndexProgress::Waiting`], calls that time out return
+//! [`SourceError::Locked`], and the work is done once the lock is released.
+//! An indexing run answers queries and tag requests between batches.
+//!
+//! The `notmuch` crate unwraps C strings: a NUL in a query, tag or message
+//! id, or a non-UTF-8 path, would panic inside it. Those are refused before
+//! they reach it, non-UTF-8 file names are never indexed, and each request
+//! runs under `catch_unwind` as a last guard.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use notmuch::{ConfigKey, Database, DatabaseMode, Message, Sort, Status};
+use serde::{Deserialize, Serialize};
+
+use crate::adapters::fsutil;
+use crate::domain::extract::MAX_MESSAGE_BYTES;
+use crate::domain::ports::{
+    Candidate, IndexCounts, IndexProgress, InviteSource, MailIndex, SourceError,
+};
+
+/// Messages that may carry an invitation. `attachment:*.ics` unquoted
+/// finds nothing (DEPENDENCIES.md §2), `attachment:ics` does.
+pub const INVITATION_QUERY: &str =
+    "mimetype:text/calendar or mimetype:application/ics or attachment:ics";
+
+/// How long the [`InviteSource`] methods wait for the notmuch thread.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A read-write open that has not returned after this long is waiting for
+/// another program's write lock (an uncontended open takes about 1 ms).
+const LOCK_GRACE: Duration = Duration::from_millis(250);
+/// Files indexed between two looks at the request queue.
+const BATCH: u64 = 64;
+/// Least time between two `Scanning` events.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+/// A directory modified this shortly before a scan may change again without
+/// a visible mtime change (coarse timestamps): it is listed again next time.
+const RACY_WINDOW_NS: i128 = 3_000_000_000;
+/// Deepest folder nesting walked below the Maildir root.
+const MAX_DEPTH: usize = 32;
+/// How long dropping a `Notmuch` waits for its thread to finish.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
+/// The indexer's memory of directory mtimes, in the private database dir.
+const STATE_FILE: &str = "rsvp-index-state.json";
+const STATE_VERSION: u32 = 1;
+
+/// Which notmuch database to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// The user's database through their notmuch config file; `None`
+    /// lets libnotmuch find it (`NOTMUCH_CONFIG`, then `~/.notmuch-config`).
+    User { config: Option<PathBuf> },
+    /// rsvp's private database in `database` (created on first index),
+    /// indexing the Maildir `maildir`.
+    Private { database: PathBuf, maildir: PathBuf },
+}
+
+/// Everything the adapter needs; built by `main.rs` from `[mail]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub mode: Mode,
+    /// Extra notmuch query AND-ed with [`INVITATION_QUERY`].
+    pub query: Option<String>,
+    /// Whether `tag` changes tags (`[mail] tags`); when false it does nothing.
+    pub tags: bool,
+    /// How long the [`InviteSource`] methods wait for an answer.
+    pub timeout: Duration,
+}
+
+impl Settings {
+    /// Settings with no extra query, tags on and [`DEFAULT_TIMEOUT`].
+    pub fn new(mode: Mode) -> Settings {
+        Settings {
+            mode,
+            query: None,
+            tags: true,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// The whole candidate query for an optional extra `[mail] query`.
+pub fn candidate_query(extra: Option<&str>) -> String {
+    match extra.map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) => format!("({INVITATION_QUERY}) and ({q})"),
+        None => INVITATION_QUERY.to_string(),
+    }
+}
+
+/// Why `query` cannot be AND-ed safely, if it cannot: a NUL (the crate
+/// would panic) or parentheses that do not balance outside quotes (they
+/// would change what the AND applies to).
+pub fn query_problem(query: &str) -> Option<String> {
+    if query.contains('\0') {
+        return Some(format!("query {query:?} contains a NUL character"));
+    }
+    let mut depth: i64 = 0;
+    let mut quoted = false;
+    for c in query.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => {
+                depth -= 1;
+                if depth < 0 {
+                    return Some(format!(
+                        "query {query:?} closes a parenthesis it never opened"
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return Some(format!("query {query:?} leaves a parenthesis open"));
+    }
+    if quoted {
+        return Some(format!("query {query:?} leaves a quote open"));
+    }
+    None
+}
+
+/// The notmuch mail index. `Send + Sync`: the notmuch handles live on a
+/// thread of its own.
+pub struct Notmuch {
+    requests: Sender<Request>,
+    shared: Arc<Shared>,
+    name: String,
+    tags: bool,
+    timeout: Duration,
+    /// Disconnects when the thread ends.
+    exited: Mutex<Receiver<()>>,
+}
+
+impl fmt::Debug for Notmuch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notmuch")
+            .field("name", &self.name)
+            .field("tags", &self.tags)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// State the notmuch thread shares with callers.
+#[derive(Debug, Default)]
+struct Shared {
+    /// Set while a read-write open is in progress.
+    opening_since: Mutex<Option<Instant>>,
+}
+
+impl Shared {
+    fn opening(&self) -> MutexGuard<'_, Option<Instant>> {
+        self.opening_since
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+type Reply<T> = Sender<Result<T, SourceError>>;
+
+struct TagRequest {
+    id: String,
+    path: String,
+    add: Vec<String>,
+    remove: Vec<String>,
+}
+
+enum Request {
+    Candidates(Reply<Vec<Candidate>>),
+    Tag(TagRequest, Reply<()>),
+    Index(Sender<IndexProgress>),
+    Shutdown,
+}
+
+impl Notmuch {
+    /// Start the notmuch thread. Nothing is opened yet: the private
+    /// database is created by the first index, and a missing database or
+    /// config shows up as the error of the first call.
+    pub fn open(settings: Settings) -> Result<Notmuch, SourceError> {
+        let name = match &settings.mode {
+            Mode::Private { database, .. } => database.display().to_string(),
+            Mode::User { config: Some(c) } => format!("notmuch database of {}", c.display()),
+            Mode::User { config: None } => {
+                "notmuch database of $NOTMUCH_CONFIG or ~/.notmuch-config".to_string()
+            }
+        };
+        let fail = |message: String| SourceError::Index {
+            path: name.clone(),
+            message,
+        };
+        match &settings.mode {
+            Mode::Private { database, maildir } => {
+                for (what, p) in [("database", database), ("maildir", maildir)] {
+                    if !p.is_absolute() {
+                        return Err(fail(format!("{what} {:?} is not absolute", p.display())));
+                    }
+                    if p.to_str().is_none_or(|s| s.contains('\0')) {
+                        return Err(fail(format!("{what} {:?} is not valid UTF-8", p.display())));
+                    }
+                }
+            }
+            Mode::User { config: Some(c) } => {
+                if c.to_str().is_none_or(|s| s.contains('\0')) {
+                    return Err(fail(format!("config {:?} is not valid UTF-8", c.display())));
+                }
+            }
+            Mode::User { config: None } => {}
+        }
+        if let Some(problem) = settings.query.as_deref().and_then(query_problem) {
+            return Err(fail(problem));
+        }
+        let shared = Arc::new(Shared::default());
+        let (requests, inbox) = mpsc::channel();
+        let (exit_signal, exited) = mpsc::channel::<()>();
+        let worker = Worker {
+            target: Target {
+                query: candidate_query(settings.query.as_deref()),
+                mode: settings.mode,
+                name: name.clone(),
+                shared: Arc::clone(&shared),
+            },
+            requests: inbox,
+            backlog: VecDeque::new(),
+            stopping: false,
+        };
+        thread::Builder::new()
+            .name("rsvp-notmuch".to_string())
+            .spawn(move || {
+                let _exit_signal = exit_signal;
+                worker.run();
+            })
+            .map_err(|e| fail(format!("cannot start the notmuch thread: {e}")))?;
+        Ok(Notmuch {
+            requests,
+            shared,
+            name,
+            tags: settings.tags,
+            timeout: settings.timeout,
+            exited: Mutex::new(exited),
+        })
+    }
+
+    /// The database directory (private mode) or the config that names it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether a read-write open has been waiting for another program's
+    /// write lock for a noticeable time ("waiting for the notmuch database").
+    pub fn is_waiting(&self) -> bool {
+        self.shared
+            .opening()
+            .is_some_and(|since| since.elapsed() >= LOCK_GRACE)
+    }
+
+    /// [`InviteSource::candidates`] with an explicit wait: `Locked` when the
+    /// notmuch thread is stuck behind another program's write lock.
+    pub fn candidates_timeout(&self, wait: Duration) -> Result<Vec<Candidate>, SourceError> {
+        let (reply, answer) = mpsc::channel();
+        self.send(Request::Candidates(reply))?;
+        self.wait(&answer, wait)
+    }
+
+    /// [`InviteSource::tag`] with an explicit wait. A request that times out
+    /// stays queued and is applied once the lock is released.
+    pub fn tag_timeout(
+        &self,
+        candidate: &Candidate,
+        add: &[&str],
+        remove: &[&str],
+        wait: Duration,
+    ) -> Result<(), SourceError> {
+        if !self.tags || (add.is_empty() && remove.is_empty()) {
+            return Ok(());
+        }
+        let refuse = |message: String| SourceError::Message {
+            path: candidate.path.clone(),
+            message,
+        };
+        if candidate.id.contains('\0') || candidate.path.contains('\0') {
+            return Err(refuse("message id or path contains a NUL character".into()));
+        }
+        for tag in add.iter().chain(remove) {
+            if tag.is_empty() || tag.contains('\0') {
+                return Err(refuse(format!("bad tag {tag:?}")));
+            }
+        }
+        let request = TagRequest {
+            id: candidate.id.clone(),
+            path: candidate.path.clone(),
+            add: add.iter().map(|t| t.to_string()).collect(),
+            remove: remove.iter().map(|t| t.to_string()).collect(),
+        };
+        let (reply, answer) = mpsc::channel();
+        self.send(Request::Tag(request, reply))?;
+        self.wait(&answer, wait)
+    }
+
+    fn send(&self, request: Request) -> Result<(), SourceError> {
+        self.requests.send(request).map_err(|_| self.stopped())
+    }
+
+    fn stopped(&self) -> SourceError {
+        SourceError::Index {
+            path: self.name.clone(),
+            message: "the notmuch thread has stopped".to_string(),
+        }
+    }
+
+    fn wait<T>(
+        &self,
+        answer: &Receiver<Result<T, SourceError>>,
+        wait: Duration,
+    ) -> Result<T, SourceError> {
+        match answer.recv_timeout(wait) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout) if self.shared.opening().is_some() => {
+                Err(SourceError::Locked(self.name.clone()))
+            }
+            Err(RecvTimeoutError::Timeout) => Err(SourceError::Index {
+                path: self.name.clone(),
+                message: format!("no answer from notmuch within {} ms", wait.as_millis()),
+            }),
+            Err(RecvTimeoutError::Disconnected) => Err(self.stopped()),
+        }
+    }
+}
+
+impl Drop for Notmuch {
+    fn drop(&mut self) {
+        let _ = self.requests.send(Request::Shutdown);
+        if self.shared.opening().is_some() {
+            // Stuck behind another program's lock: do not hold up the exit.
+            return;
+        }
+        if let Ok(exited) = self.exited.lock() {
+            let _ = exited.recv_timeout(SHUTDOWN_WAIT);
+        }
+    }
+}
+
+impl InviteSource for Notmuch {
+    fn candidates(&self) -> Result<Vec<Candidate>, SourceError> {
+        self.candidates_timeout(self.timeout)
+    }
+
+    fn read(&self, candidate: &Candidate) -> Result<Vec<u8>, SourceError> {
+        let fail = |message: String| SourceError::Message {
+            path: candidate.path.clone(),
+            message,
+        };
+        let limit = u64::try_from(MAX_MESSAGE_BYTES).unwrap_or(u64::MAX);
+        let mut data = Vec::new();
+        File::open(&candidate.path)
+            .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut data))
+            .map_err(|e| fail(e.to_string()))?;
+        if data.len() > MAX_MESSAGE_BYTES {
+            // R9.8: oversized messages are refused whole.
+            return Err(fail(format!("larger than {MAX_MESSAGE_BYTES} bytes")));
+        }
+        Ok(data)
+    }
+
+    fn tag(&self, candidate: &Candidate, add: &[&str], remove: &[&str]) -> Result<(), SourceError> {
+        self.tag_timeout(candidate, add, remove, self.timeout)
+    }
+}
+
+impl MailIndex for Notmuch {
+    fn start_index(&self) -> Receiver<IndexProgress> {
+        let (progress, events) = mpsc::channel();
+        if let Err(e) = self.send(Request::Index(progress.clone())) {
+            let _ = progress.send(IndexProgress::Failed(e));
+        }
+        events
+    }
+
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+}
+
+/// What the notmuch thread needs to open the database and query it.
+struct Target {
+    mode: Mode,
+    query: String,
+    name: String,
+    shared: Arc<Shared>,
+}
+
+/// The notmuch thread: owns every notmuch handle.
+struct Worker {
+    target: Target,
+    requests: Receiver<Request>,
+    /// Requests that arrived during an indexing run and wait for its end.
+    backlog: VecDeque<Request>,
+    stopping: bool,
+}
+
+impl Worker {
+    fn run(mut self) {
+        loop {
+            let request = match self.backlog.pop_front() {
+                Some(r) => r,
+                None if self.stopping => return,
+                None => match self.requests.recv() {
+                    Ok(r) => r,
+                    Err(_) => return,
+                },
+            };
+            match request {
+                Request::Shutdown => return,
+                Request::Candidates(reply) => {
+                    let _ = reply.send(self.target.guarded(|t| t.candidates()));
+                }
+                Request::Tag(tag, reply) => {
+                    let result = self.target.guarded(|t| {
+                        if let Mode::Private { database, .. } = &t.mode
+                            && !database.join(".notmuch").join("xapian").is_dir()
+                        {
+                            // Nothing indexed yet: do not create the database to tag.
+                            return Err(t.tag_error(&tag, TagError::NotFound));
+                        }
+                        let db = t.open_rw(None)?;
+                        let tagged = apply_tag(&db, &tag).map_err(|e| t.tag_error(&tag, e));
+                        let closed = db.close().map_err(|e| t.error(e));
+                        tagged.and(closed)
+                    });
+                    let _ = reply.send(result);
+                }
+                Request::Index(progress) => {
+                    let name = self.target.name.clone();
+                    let result = guard(&name, || self.index(&progress));
+                    let last = match result {
+                        Ok(counts) => IndexProgress::Indexed(counts),
+                        Err(e) => IndexProgress::Failed(e),
+                    };
+                    let _ = progress.send(last);
+                }
+            }
+        }
+    }
+
+    /// Answer the requests that arrived while indexing: queries and tags at
+    /// once (tags on the open read-write handle), the rest after the run.
+    fn serve(&mut self, db: &Database) {
+        loop {
+            match self.requests.try_recv() {
+                Ok(Request::Candidates(reply)) => {
+                    let _ = reply.send(self.target.guarded(|t| t.candidates()));
+                }
+                Ok(Request::Tag(tag, reply)) => {
+                    let result = self
+                        .target
+                        .guarded(|t| apply_tag(db, &tag).map_err(|e| t.tag_error(&tag, e)));
+                    let _ = reply.send(result);
+                }
+                Ok(Request::Shutdown) => {
+                    self.stopping = true;
+                    self.backlog.push_back(Request::Shutdown);
+                }
+                Ok(other) => self.backlog.push_back(other),
+                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Disconnected) => {
+                    self.stopping = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn index(&mut self, progress: &Sender<IndexProgress>) -> Result<IndexCounts, SourceError> {
+        let mut counts = match self.target.mode.clone() {
+            Mode::User { .. } => IndexCounts::default(),
+            Mode::Private { database, maildir } => {
+                self.index_private(&database, &maildir, progress)?
+            }
+        };
+        let (total, candidates) = self.target.counts()?;
+        counts.total = total;
+        counts.candidates = candidates;
+        Ok(counts)
+    }
+
+    /// Bring the private database up to date with the Maildir: list only
+    /// directories whose mtime changed, index new files, then remove files
+    /// that vanished (after all additions, so a message moved from `new/`
+    /// to `cur/` keeps its tags), as `notmuch new` does.
+    fn index_private(
+        &mut self,
+        database: &Path,
+        maildir: &Path,
+        progress: &Sender<IndexProgress>,
+    ) -> Result<IndexCounts, SourceError> {
+        let name = self.target.name.clone();
+        let fail = |message: String| SourceError::Index {
+            path: name.clone(),
+            message,
+        };
+        match fs::metadata(maildir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(fail(format!(
+                    "maildir {} is not a directory",
+                    maildir.display()
+                )));
+            }
+            Err(e) => return Err(fail(format!("maildir {}: {e}", maildir.display()))),
+        }
+        let root = maildir.to_str().unwrap_or_default().to_string();
+        let db = self.target.open_rw(Some(progress))?;
+        // Read the state only once the write lock is ours: it then matches
+        // the database (another rsvp may have indexed while we waited).
+        let state = State::load(database, &root);
+        let full = state.is_none();
+        let mut old = state.map(|s| s.dirs).unwrap_or_default();
+        let mut strays = Vec::new();
+        if full {
+            // No trustworthy memory: rebuild it from the database itself.
+            old = files_in_db(&db, maildir, &mut strays).map_err(|e| self.target.error(e))?;
+        }
+        State::dirty(&root).save(database).map_err(|e| {
+            fail(format!(
+                "cannot write {}: {e}",
+                database.join(STATE_FILE).display()
+            ))
+        })?;
+
+        let scan_start = now_ns();
+        let walked =
+            walk(maildir).map_err(|e| fail(format!("maildir {}: {e}", maildir.display())))?;
+        let mut ticker = Ticker::new(progress);
+        let mut counts = IndexCounts {
+            managed: true,
+            skipped: walked.skipped,
+            ..IndexCounts::default()
+        };
+        let mut dirs = BTreeMap::new();
+        let mut removals: Vec<PathBuf> = Vec::new();
+        for leaf in walked.leaves {
+            let previous = old.remove(&leaf.rel);
+            if let Some(prev) = &previous
+                && !full
+                && prev.mtime == Some(leaf.mtime)
+            {
+                dirs.insert(leaf.rel, prev.clone());
+                continue;
+            }
+            let Ok((names, skipped)) = list_messages(&leaf.abs) else {
+                // Unreadable now: keep what we knew, look again next time.
+                if let Some(mut prev) = previous {
+                    prev.mtime = None;
+                    dirs.insert(leaf.rel, prev);
+                }
+                continue;
+            };
+            counts.skipped += skipped;
+            let known = previous.map(|d| d.files).unwrap_or_default();
+            let mut files = BTreeSet::new();
+            for file in names {
+                counts.scanned += 1;
+                if known.contains(&file) {
+                    files.insert(file);
+                    continue;
+                }
+                match add_file(&db, &leaf.abs.join(&file)).map_err(|e| self.target.error(e))? {
+                    Added::New => counts.added += 1,
+                    Added::Known => {}
+                    Added::NotMail => counts.skipped += 1,
+                    Added::Vanished => continue,
+                }
+                files.insert(file);
+                if ticker.tick(&counts) {
+                    self.serve(&db);
+                    if self.stopping {
+                        return Err(fail("indexing stopped: rsvp is closing".into()));
+                    }
+                }
+            }
+            removals.extend(known.difference(&files).map(|f| leaf.abs.join(f)));
+            let racy = leaf.mtime_ns() >= scan_start - RACY_WINDOW_NS;
+            dirs.insert(
+                leaf.rel,
+                DirState {
+                    mtime: (!racy).then_some(leaf.mtime),
+                    files,
+                },
+            );
+        }
+        // Directories gone since last time, except below unreadable folders.
+        for (rel, gone) in old {
+            if walked.unreadable.iter().any(|u| is_within(&rel, u)) {
+                dirs.insert(rel, gone);
+                continue;
+            }
+            let dir = maildir.join(&rel);
+            removals.extend(gone.files.iter().map(|f| dir.join(f)));
+        }
+        removals.extend(strays);
+        for path in removals {
+            if remove_file(&db, &path).map_err(|e| self.target.error(e))? {
+                counts.removed += 1;
+            }
+            if ticker.tick(&counts) {
+                self.serve(&db);
+                if self.stopping {
+                    return Err(fail("indexing stopped: rsvp is closing".into()));
+                }
+            }
+        }
+        self.serve(&db);
+        db.close().map_err(|e| self.target.error(e))?;
+        drop(db);
+        let clean = State {
+            version: STATE_VERSION,
+            maildir: root,
+            dirty: false,
+            dirs,
+        };
+        clean.save(database).map_err(|e| {
+            fail(format!(
+                "cannot write {}: {e}",
+                database.join(STATE_FILE).display()
+            ))
+        })?;
+        Ok(counts)
+    }
+}
+
+impl Target {
+    /// Run one request, turning a panic inside the notmuch crate into an error.
+    fn guarded<T>(
+        &self,
+        f: impl FnOnce(&Target) -> Result<T, SourceError>,
+    ) -> Result<T, SourceError> {
+        guard(&self.name, || f(self))
+    }
+
+    fn error(&self, e: notmuch::Error) -> SourceError {
+        SourceError::Index {
+            path: self.name.clone(),
+            message: one_line(&e.to_string()),
+        }
+    }
+
+    fn tag_error(&self, tag: &TagRequest, e: TagError) -> SourceError {
+        match e {
+            TagError::NotFound => SourceError::Message {
+                path: tag.path.clone(),
+                message: format!("not in {} (index it first)", self.name),
+            },
+            TagError::Notmuch(e) => SourceError::Message {
+                path: tag.path.clone(),
+                message: format!("cannot tag in {}: {}", self.name, one_line(&e.to_string())),
+            },
+        }
+    }
+
+    /// A fresh read-only handle (never blocked by writers); `None` when the
+    /// private database has not been created yet.
+    fn open_ro(&self) -> Result<Option<Database>, SourceError> {
+        let opened = match &self.mode {
+            Mode::Private { database, .. } => {
+                if !database.join(".notmuch").join("xapian").is_dir() {
+                    return Ok(None);
+                }
+                Database::open_with_config(Some(database), DatabaseMode::ReadOnly, Some(""), None)
+            }
+            Mode::User { config } => Database::open_with_config(
+                None::<&Path>,
+                DatabaseMode::ReadOnly,
+                config.as_deref(),
+                None,
+            ),
+        };
+        opened.map(Some).map_err(|e| self.error(e))
+    }
+
+    /// A read-write handle; blocks while another program holds the write
+    /// lock, which shows as `Waiting` on `progress` and in [`Shared`].
+    fn open_rw(&self, progress: Option<&Sender<IndexProgress>>) -> Result<Database, SourceError> {
+        let _watch = Watch::start(&self.shared, progress);
+        let opened = match &self.mode {
+            Mode::Private { database, maildir } => open_private_rw(database, maildir),
+            Mode::User { config } => Database::open_with_config(
+                None::<&Path>,
+                DatabaseMode::ReadWrite,
+                config.as_deref(),
+                None,
+            )
+            .map_err(PrivateError::Notmuch),
+        };
+        opened.map_err(|e| match e {
+            PrivateError::Notmuch(e) => self.error(e),
+            PrivateError::Io(e) => SourceError::Index {
+                path: self.name.clone(),
+                message: e.to_string(),
+            },
+        })
+    }
+
+    fn candidates(&self) -> Result<Vec<Candidate>, SourceError> {
+        let Some(db) = self.open_ro()? else {
+            return Ok(Vec::new());
+        };
+        let query = db.create_query(&self.query).map_err(|e| self.error(e))?;
+        query.set_sort(Sort::NewestFirst);
+        let messages = query.search_messages().map_err(|e| self.error(e))?;
+        let mut found = Vec::new();
+        for message in messages {
+            // A file name that is not UTF-8 panics inside the crate: skip
+            // that message rather than lose the whole list.
+            if let Ok(Some(candidate)) =
+                panic::catch_unwind(AssertUnwindSafe(|| candidate_of(&message)))
+            {
+                found.push(candidate);
+            }
+        }
+        Ok(found)
+    }
+
+    /// (all messages, invitation candidates) on a fresh read-only handle.
+    fn counts(&self) -> Result<(u64, u64), SourceError> {
+        let Some(db) = self.open_ro()? else {
+            return Ok((0, 0));
+        };
+        let count = |q: &str| -> Result<u64, SourceError> {
+            let query = db.create_query(q).map_err(|e| self.error(e))?;
+            query
+                .count_messages()
+                .map(u64::from)
+                .map_err(|e| self.error(e))
+        };
+        Ok((count("*")?, count(&self.query)?))
+    }
+}
+
+fn guard<T>(name: &str, f: impl FnOnce() -> Result<T, SourceError>) -> Result<T, SourceError> {
+    panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(SourceError::Index {
+            path: name.to_string(),
+            message: "the notmuch binding failed (a file name that is not UTF-8?)".to_string(),
+        })
+    })
+}
+
+/// Marks a read-write open in progress; after [`LOCK_GRACE`] a watchdog
+/// sends `Waiting` (the notmuch thread itself is blocked in libnotmuch).
+struct Watch<'a> {
+    shared: &'a Shared,
+    _done: Option<Sender<()>>,
+}
+
+impl<'a> Watch<'a> {
+    fn start(shared: &'a Shared, progress: Option<&Sender<IndexProgress>>) -> Watch<'a> {
+        *shared.opening() = Some(Instant::now());
+        let done = progress.map(|progress| {
+            let (done, opened) = mpsc::channel::<()>();
+            let progress = progress.clone();
+            // Without the watchdog thread the open still works, unannounced.
+            let _ = thread::Builder::new()
+                .name("rsvp-notmuch-watch".to_string())
+                .spawn(move || {
+                    if let Err(RecvTimeoutError::Timeout) = opened.recv_timeout(LOCK_GRACE) {
+                        let _ = progress.send(IndexProgress::Waiting);
+                    }
+                });
+            done
+        });
+        Watch {
+            shared,
+            _done: done,
+        }
+    }
+}
+
+impl Drop for Watch<'_> {
+    fn drop(&mut self) {
+        *self.shared.opening() = None;
+    }
+}
+
+enum PrivateError {
+    Notmuch(notmuch::Error),
+    Io(io::Error),
+}
+
+impl From<notmuch::Error> for PrivateError {
+    fn from(e: notmuch::Error) -> Self {
+        PrivateError::Notmuch(e)
+    }
+}
+
+/// Open (or create) the private database read-write with no config file,
+/// its mail root set to `maildir` (DEPENDENCIES.md §2; `config_path()` is
+/// never called: it is unsound with the config `""`).
+fn open_private_rw(database: &Path, maildir: &Path) -> Result<Database, PrivateError> {
+    let root = maildir.to_str().unwrap_or_default();
+    if !database.join(".notmuch").join("xapian").is_dir() {
+        fs::create_dir_all(database).map_err(PrivateError::Io)?;
+        let db = Database::create(database)?;
+        db.config_set(ConfigKey::MailRoot, root)?;
+        return Ok(db);
+    }
+    let db = Database::open_with_config(Some(database), DatabaseMode::ReadWrite, Some(""), None)?;
+    if db.config(ConfigKey::MailRoot).as_deref() != Some(root) {
+        db.config_set(ConfigKey::MailRoot, root)?;
+    }
+    Ok(db)
+}
+
+fn candidate_of(message: &Message) -> Option<Candidate> {
+    let id = message.id().into_owned();
+    let tags: Vec<String> = message.tags().collect();
+    message.filenames().find_map(|file| {
+        let meta = fs::metadata(&file).ok().filter(|m| m.is_file())?;
+        Some(Candidate {
+            id: id.clone(),
+            path: file.to_str()?.to_string(),
+            mtime: meta.mtime(),
+            tags: tags.clone(),
+        })
+    })
+}
+
+enum TagError {
+    NotFound,
+    Notmuch(notmuch::Error),
+}
+
+impl From<notmuch::Error> for TagError {
+    fn from(e: notmuch::Error) -> Self {
+        TagError::Notmuch(e)
+    }
+}
+
+/// Tag the message by id (it survives renames), else by file name.
+fn apply_tag(db: &Database, tag: &TagRequest) -> Result<(), TagError> {
+    let message = match db.find_message(&tag.id)? {
+        Some(m) => m,
+        None => db
+            .find_message_by_filename(&tag.path)?
+            .ok_or(TagError::NotFound)?,
+    };
+    message.freeze()?;
+    for t in &tag.add {
+        message.add_tag(t)?;
+    }
+    for t in &tag.remove {
+        message.remove_tag(t)?;
+    }
+    message.thaw()?;
+    Ok(())
+}
+
+enum Added {
+    /// A message new to the index.
+    New,
+    /// Already indexed, or another file of a message already indexed.
+    Known,
+    /// Not an email (libnotmuch refused it).
+    NotMail,
+    /// Gone between listing and indexing.
+    Vanished,
+}
+
+fn add_file(db: &Database, path: &Path) -> Result<Added, notmuch::Error> {
+    let Some(text) = path.to_str() else {
+        return Ok(Added::NotMail);
+    };
+    if db.find_message_by_filename(&text)?.is_some() {
+        return Ok(Added::Known);
+    }
+    match db.index_file(path, None) {
+        // A second file of a known message (a rename, a copy) is not new.
+        Ok(message) if message.count_files() > 1 => Ok(Added::Known),
+        Ok(_) => Ok(Added::New),
+        Err(notmuch::Error::NotmuchError(Status::FileNotEmail)) => Ok(Added::NotMail),
+        Err(notmuch::Error::NotmuchError(Status::FileError)) if !path.exists() => {
+            Ok(Added::Vanished)
+        }
+        Err(notmuch::Error::NotmuchError(Status::FileError)) => Ok(Added::NotMail),
+        Err(e) => Err(e),
+    }
+}
+
+/// Remove one file from the index; true when that removed its message.
+fn remove_file(db: &Database, path: &Path) -> Result<bool, notmuch::Error> {
+    let Some(text) = path.to_str() else {
+        return Ok(false);
+    };
+    let Some(id) = db
+        .find_message_by_filename(&text)?
+        .map(|m| m.id().into_owned())
+    else {
+        return Ok(false);
+    };
+    db.remove_message(path)?;
+    Ok(db.find_message(&id)?.is_none())
+}
+
+/// Every file the database holds, by directory relative to `maildir`;
+/// files outside it go to `strays` (the mail root was changed).
+fn files_in_db(
+    db: &Database,
+    maildir: &Path,
+    strays: &mut Vec<PathBuf>,
+) -> Result<BTreeMap<String, DirState>, notmuch::Error> {
+    let mut dirs: BTreeMap<String, DirState> = BTreeMap::new();
+    let messages = db.create_query("*")?.search_messages()?;
+    for message in messages {
+        for file in message.filenames() {
+            let placed = file.strip_prefix(maildir).ok().and_then(|rel| {
+                let name = rel.file_name()?.to_str()?.to_string();
+                let dir = rel.parent()?.to_str()?.to_string();
+                Some((dir, name))
+            });
+            match placed {
+                Some((dir, name)) => {
+                    dirs.entry(dir)
+                        .or_insert_with(|| DirState {
+                            mtime: None,
+                            files: BTreeSet::new(),
+                        })
+                        .files
+                        .insert(name);
+                }
+                None => strays.push(file),
+            }
+        }
+    }
+    Ok(dirs)
+}
+
+/// Sends `Scanning` now and then and says when to look at the request queue.
+struct Ticker<'a> {
+    progress: &'a Sender<IndexProgress>,
+    since_serve: u64,
+    last_sent: Instant,
+}
+
+impl<'a> Ticker<'a> {
+    fn new(progress: &'a Sender<IndexProgress>) -> Self {
+        Ticker {
+            progress,
+            since_serve: 0,
+            last_sent: Instant::now(),
+        }
+    }
+
+    /// One file done; true every [`BATCH`] files.
+    fn tick(&mut self, counts: &IndexCounts) -> bool {
+        if self.last_sent.elapsed() >= PROGRESS_EVERY {
+            let _ = self.progress.send(IndexProgress::Scanning(*counts));
+            self.last_sent = Instant::now();
+        }
+        self.since_serve += 1;
+        if self.since_serve >= BATCH {
+            self.since_serve = 0;
+            return true;
+        }
+        false
+    }
+}
+
+/// The indexer's memory between runs (like the directory documents of
+/// `notmuch new`): per message directory, its mtime and its files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct State {
+    version: u32,
+    /// The Maildir this memory describes.
+    maildir: String,
+    /// Set while a run changes the database: a crash leaves it set, and the
+    /// next run rebuilds its memory from the database.
+    dirty: bool,
+    dirs: BTreeMap<String, DirState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct DirState {
+    /// (seconds, nanoseconds); `None`: list the directory again next time.
+    mtime: Option<(i64, i64)>,
+    files: BTreeSet<String>,
+}
+
+impl State {
+    fn dirty(maildir: &str) -> State {
+        State {
+            version: STATE_VERSION,
+            maildir: maildir.to_string(),
+            dirty: true,
+            dirs: BTreeMap::new(),
+        }
+    }
+
+    /// The memory of the last clean run over `maildir`, if there is one.
+    fn load(database: &Path, maildir: &str) -> Option<State> {
+        let text = fs::read(database.join(STATE_FILE)).ok()?;
+        let state: State = serde_json::from_slice(&text).ok()?;
+        (state.version == STATE_VERSION && !state.dirty && state.maildir == maildir)
+            .then_some(state)
+    }
+
+    fn save(&self, database: &Path) -> io::Result<()> {
+        let data = serde_json::to_vec(self).map_err(io::Error::other)?;
+        let (temp, _) = fsutil::write_temp(database, STATE_FILE, &data, 0o600, None)?;
+        if let Err(e) = fs::rename(&temp, database.join(STATE_FILE)) {
+            let _ = fs::remove_file(&temp);
+            return Err(e);
+        }
+        fsutil::fsync_dir(database)
+    }
+}
+
+/// A `cur` or `new` directory of the Maildir.
+struct Leaf {
+    /// Relative to the Maildir root, e.g. `cur`, `.Sent/new`, `work/INBOX/cur`.
+    rel: String,
+    abs: PathBuf,
+    mtime: (i64, i64),
+}
+
+impl Leaf {
+    fn mtime_ns(&self) -> i128 {
+        i128::from(self.mtime.0) * 1_000_000_000 + i128::from(self.mtime.1)
+    }
+}
+
+struct Walked {
+    leaves: Vec<Leaf>,
+    /// Folders that could not be read (relative paths).
+    unreadable: Vec<String>,
+    /// Entries skipped (folder names that are not UTF-8).
+    skipped: u64,
+}
+
+/// Every `cur`/`new` directory below `root` (Maildir and Maildir++ folders,
+/// nested folders), skipping `tmp` and `.notmuch`, never following
+/// symbolic links to directories.
+fn walk(root: &Path) -> io::Result<Walked> {
+    let mut walked = Walked {
+        leaves: Vec::new(),
+        unreadable: Vec::new(),
+        skipped: 0,
+    };
+    let mut stack = vec![(root.to_path_buf(), String::new(), 0usize)];
+    while let Some((dir, rel, depth)) = stack.pop() {
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if rel.is_empty() => return Err(e),
+            Err(_) => {
+                walked.unreadable.push(rel);
+                continue;
+            }
+        };
+        for entry in entries {
+            let Ok(entry) = entry else { continue };
+            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                walked.skipped += 1;
+                continue;
+            };
+            if name == "tmp" || name == ".notmuch" {
+                continue;
+            }
+            let child_rel = if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            };
+            if name == "cur" || name == "new" {
+                match fs::metadata(entry.path()) {
+                    Ok(meta) => walked.leaves.push(Leaf {
+                        rel: child_rel,
+                        abs: entry.path(),
+                        mtime: (meta.mtime(), meta.mtime_nsec()),
+                    }),
+                    Err(_) => walked.unreadable.push(child_rel),
+                }
+            } else if depth < MAX_DEPTH {
+                stack.push((entry.path(), child_rel, depth + 1));
+            }
+        }
+    }
+    walked.leaves.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(walked)
+}
+
+/// The message file names in a `cur`/`new` directory (hidden files and
+/// non-files left out) and how many were skipped for not being UTF-8.
+fn list_messages(dir: &Path) -> io::Result<(Vec<String>, u64)> {
+    let mut names = Vec::new();
+    let mut skipped = 0;
+    for entry in fs::read_dir(dir)? {
+        let Ok(entry) = entry else { continue };
+        let is_file = match entry.file_type() {
+            Ok(t) if t.is_file() => true,
+            Ok(t) if t.is_symlink() => fs::metadata(entry.path()).is_ok_and(|m| m.is_file()),
+            _ => false,
+        };
+        if !is_file {
+            continue;
+        }
+        match entry.file_name().to_str() {
+            Some(name) if name.starts_with('.') => {}
+            Some(name) => names.push(name.to_string()),
+            None => skipped += 1,
+        }
+    }
+    names.sort();
+    Ok((names, skipped))
+}
+
+/// Whether relative path `rel` is `dir` or inside it.
+fn is_within(rel: &str, dir: &str) -> bool {
+    rel == dir
+        || rel
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+fn now_ns() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX))
+}
+
+/// libnotmuch messages may span lines; error messages are one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidate_query_ands_the_extra_query_in_parentheses() {
+        assert_eq!(candidate_query(None), INVITATION_QUERY);
+        assert_eq!(candidate_query(Some("  ")), INVITATION_QUERY);
+        assert_eq!(
+            candidate_query(Some("not folder:Sent or tag:x")),
+            format!("({INVITATION_QUERY}) and (not folder:Sent or tag:x)")
+        );
+    }
+
+    #[test]
+    fn query_problems_are_found_before_libnotmuch_sees_them() {
+        assert_eq!(query_problem("not folder:Sent and not tag:deleted"), None);
+        assert_eq!(query_problem("subject:\"a (b\" and (tag:x)"), None);
+        assert!(query_problem("a\0b").is_some_and(|p| p.contains("NUL")));
+        assert!(query_problem("tag:a) or (tag:b").is_some_and(|p| p.contains("never opened")));
+        assert!(query_problem("(tag:a").is_some_and(|p| p.contains("open")));
+        assert!(query_problem("subject:\"x").is_some_and(|p| p.contains("quote")));
+    }
+
+    #[test]
+    fn is_within_matches_whole_components() {
+        assert!(is_within("work/cur", "work"));
+        assert!(is_within("work", "work"));
+        assert!(!is_within("workshop/cur", "work"));
+    }
+
+    #[test]
+    fn state_round_trips_and_dirty_or_foreign_state_is_ignored() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut state = State::dirty("/m");
+        state.dirty = false;
+        state.dirs.insert(
+            "cur".into(),
+            DirState {
+                mtime: Some((5, 6)),
+                files: ["a:2,S".to_string()].into_iter().collect(),
+            },
+        );
+        state.save(dir.path()).expect("save");
+        assert_eq!(State::load(dir.path(), "/m"), Some(state));
+        assert_eq!(State::load(dir.path(), "/other"), None);
+        State::dirty("/m").save(dir.path()).expect("save");
+        assert_eq!(State::load(dir.path(), "/m"), None);
+        fs::write(dir.path().join(STATE_FILE), b"{not json").expect("write");
+        assert_eq!(State::load(dir.path(), "/m"), None);
+    }
+
+    #[test]
+    fn one_line_collapses_libnotmuch_messages() {
+        assert_eq!(one_line("Error: a\n  b\tc\n"), "Error: a b c");
+    }
+}

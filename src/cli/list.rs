@@ -1,0 +1,173 @@
+//! `rsvp list`, and `--id UID` as the input of `show` and `reply`: both read
+//! the mail source through the listing use case.
+
+use super::{Failure, Out, exit, read_input, write_out};
+use crate::domain::ports::InviteSource;
+use crate::domain::sanitize::terminal_line;
+use crate::inbox::{self, Env, Item, ListOptions, ParseCache};
+use serde_json::{Value, json};
+
+/// Where `show` and `reply` take the message from.
+#[derive(Clone, Copy)]
+pub enum Input<'a> {
+    /// `--message PATH|-`.
+    Message(&'a str),
+    /// `--id UID`: the newest message for that UID in the mail source.
+    Id {
+        uid: &'a str,
+        source: Option<&'a dyn InviteSource>,
+    },
+}
+
+impl Input<'_> {
+    /// The raw message bytes.
+    pub fn read(&self) -> Result<Vec<u8>, Failure> {
+        match *self {
+            Input::Message(path) => read_input(path),
+            Input::Id { uid, source } => {
+                let Some(source) = source else {
+                    return Err(Failure::new(
+                        exit::USAGE,
+                        "--id needs a mail source: pass --maildir PATH",
+                    ));
+                };
+                let mut cache = ParseCache::new();
+                let found = inbox::list::newest_for_uid(source, &mut cache, uid)?;
+                let Some(candidate) = found else {
+                    return Err(Failure::new(
+                        exit::REFUSED,
+                        format!(
+                            "no invitation with UID {:?} in the mail source",
+                            terminal_line(uid)
+                        ),
+                    ));
+                };
+                source
+                    .read(&candidate)
+                    .map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&e.to_string())))
+            }
+        }
+    }
+}
+
+/// Width of the status column of the text listing.
+const STATUS_WIDTH: usize = 12;
+/// Longest summary and organizer shown on one line (in characters).
+const SUMMARY_CHARS: usize = 60;
+const ORGANIZER_CHARS: usize = 40;
+
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// One terminal-safe line: status, local date/time, summary, organizer, marks.
+pub fn item_line(item: &Item) -> String {
+    let when = if item.start_text.is_empty() {
+        "(no date)".to_string()
+    } else {
+        terminal_line(&item.start_text)
+    };
+    let summary = if item.summary.is_empty() {
+        "(no title)".to_string()
+    } else {
+        cut(&terminal_line(&item.summary), SUMMARY_CHARS)
+    };
+    let mut line = format!(
+        "{:<width$} {:<22} {summary}",
+        item.status.as_str(),
+        when,
+        width = STATUS_WIDTH
+    );
+    if let Some(org) = &item.organizer {
+        line.push_str(&format!(
+            " \u{2014} {}",
+            cut(&terminal_line(org), ORGANIZER_CHARS)
+        ));
+    }
+    if let Some(p) = item.partstat {
+        line.push_str(&format!(" ({})", p.human()));
+    }
+    for f in &item.flags {
+        line.push_str(&format!(" !{}", f.as_str()));
+    }
+    if !item.conflicts.is_empty() {
+        line.push_str(&format!(" !conflicts:{}", item.conflicts.len()));
+    }
+    if item.superseded > 0 {
+        line.push_str(&format!(" +{} older", item.superseded));
+    }
+    line
+}
+
+/// The JSON object of one item (README contract of `list --json`).
+pub fn item_json(item: &Item) -> Value {
+    let class = &item.shown.class;
+    let organizer = item.shown.invite().and_then(|i| i.organizer());
+    json!({
+        "uid": (!item.uid.is_empty()).then(|| item.uid.clone()),
+        "status": item.status.as_str(),
+        "cancel_scope": item.status.cancel_scope(),
+        "partstat": item.partstat.map(|p| p.as_str()),
+        "summary": item.summary,
+        "start": item.start.map(|t| t.to_rfc3339()),
+        "start_text": item.start_text,
+        "all_day": item.all_day,
+        "recurring": item.recurring,
+        "organizer": organizer.map(|o| json!({
+            "address": o.email,
+            "name": o.cn.map(|n| terminal_line(&n)),
+        })),
+        "sender": item.sender,
+        "flags": item.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+        "warnings": item.warnings,
+        "message": item.message.path,
+        "superseded": item.superseded,
+        "older": item.older.iter().map(|c| c.path.clone()).collect::<Vec<_>>(),
+        "pending": item.pending,
+        "past": item.past,
+        "conflicts": item.conflicts.iter().map(|c| json!({
+            "uid": c.uid,
+            "summary": c.summary,
+            "start": c.start.to_rfc3339(),
+            "end": c.end.to_rfc3339(),
+        })).collect::<Vec<_>>(),
+        "can_reply": class.reply_refusal.is_none(),
+        "can_apply": class.apply_refusal.is_none(),
+    })
+}
+
+/// `rsvp list [--all] [--json]`.
+pub fn run_list(
+    env: &Env<'_>,
+    source: &dyn InviteSource,
+    all: bool,
+    as_json: bool,
+    trusted: &dyn Fn(&str) -> bool,
+    out: Out<'_>,
+    err: Out<'_>,
+) -> Result<u8, Failure> {
+    let mut cache = ParseCache::new();
+    let items = inbox::list(env, source, &mut cache, ListOptions { all, trusted })?;
+    if as_json {
+        let v = Value::Array(items.iter().map(item_json).collect());
+        write_out(out, &format!("{}\n", super::json_text(&v)))?;
+        return Ok(exit::OK);
+    }
+    if items.is_empty() {
+        let what = if all {
+            "no invitations found"
+        } else {
+            "no invitation needs you (rsvp list --all shows everything)"
+        };
+        write_out(err, &format!("rsvp: {what}\n"))?;
+    }
+    for item in &items {
+        write_out(out, &format!("{}\n", item_line(item)))?;
+    }
+    Ok(exit::OK)
+}

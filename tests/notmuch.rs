@@ -1,0 +1,1169 @@
+//! The notmuch adapter against real libnotmuch on temporary Maildirs
+//! written from tests/fixtures/notmuch: the private index (create, incremental
+//! runs, additions, removals, renames, lost state), candidates by query and
+//! the `[mail] query` filter, tags seen by the `notmuch` CLI, the user's own
+//! database through a notmuch config, the write lock held by another process
+//! (`notmuch tag --batch` kept open), and `rsvp index` end to end.
+//!
+//! Tools: libnotmuch (linked); the `notmuch` CLI for the tests that need a
+//! second program on the database. When it is missing those tests print
+//! `SKIP: <reason>` and return, or fail if env CI is set.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant, SystemTime};
+
+use rsvp::adapters::notmuch::{INVITATION_QUERY, Mode, Notmuch, Settings};
+use rsvp::domain::ports::{
+    Candidate, IndexCounts, IndexProgress, InviteSource, MailIndex, SourceError,
+};
+
+/// Upper bound for anything that should take milliseconds.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The initial Maildir: (folder, file name, fixture).
+const MAILS: &[(&str, &str, &str)] = &[
+    ("cur", "1736241164.M1P100.test:2,S", "google_request.eml"),
+    ("cur", "1736241165.M2P100.test:2,RS", "outlook_request.eml"),
+    ("new", "1736241166.M3P100.test", "apple_attachment.eml"),
+    (
+        "cur",
+        "1736241167.M4P100.test:2,S",
+        "forwarded_application_ics.eml",
+    ),
+    (
+        "cur",
+        "1736241168.M5P100.test:2,S",
+        "plain_mentions_calendar.eml",
+    ),
+    ("new", "1736241169.M6P100.test", "plain_pdf_attachment.eml"),
+    (".Sent/cur", "1736241170.M7P100.test:2,S", "sent_copy.eml"),
+];
+
+/// The invitation mails of [`MAILS`]: text/calendar inline (Google,
+/// Outlook, the Sent copy), as an attachment (Apple), application/ics only.
+const INVITATIONS: &[&str] = &[
+    "google_request.eml",
+    "outlook_request.eml",
+    "apple_attachment.eml",
+    "forwarded_application_ics.eml",
+    "sent_copy.eml",
+];
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/notmuch")
+        .join(name);
+    fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// A temporary Maildir with [`MAILS`] and a place for the private database.
+struct Mailbox {
+    tmp: tempfile::TempDir,
+    maildir: PathBuf,
+    database: PathBuf,
+}
+
+impl Mailbox {
+    fn new() -> Mailbox {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let maildir = tmp.path().join("Mail");
+        for folder in ["", ".Sent"] {
+            for sub in ["cur", "new", "tmp"] {
+                fs::create_dir_all(maildir.join(folder).join(sub)).expect("mkdir");
+            }
+        }
+        let mailbox = Mailbox {
+            database: tmp.path().join("data/rsvp/notmuch"),
+            maildir,
+            tmp,
+        };
+        for (folder, name, fixture_name) in MAILS {
+            mailbox.put(folder, name, fixture_name);
+        }
+        mailbox.backdate();
+        mailbox
+    }
+
+    fn put(&self, folder: &str, name: &str, fixture_name: &str) -> PathBuf {
+        let path = self.maildir.join(folder).join(name);
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(&path, fixture(fixture_name)).expect("write mail");
+        path
+    }
+
+    fn path_of(&self, fixture_name: &str) -> PathBuf {
+        let (folder, name, _) = MAILS
+            .iter()
+            .find(|(_, _, f)| *f == fixture_name)
+            .expect("fixture in MAILS");
+        self.maildir.join(folder).join(name)
+    }
+
+    /// Make every directory look unchanged for a while, so that a run that
+    /// records its mtimes trusts them (no "racy" re-listing).
+    fn backdate(&self) {
+        let past = SystemTime::now() - Duration::from_secs(120);
+        let mut stack = vec![self.maildir.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in fs::read_dir(&dir).expect("read_dir") {
+                let entry = entry.expect("entry");
+                if entry.file_type().expect("type").is_dir() {
+                    stack.push(entry.path());
+                }
+            }
+            fs::File::open(&dir)
+                .and_then(|d| d.set_modified(past))
+                .expect("set mtime");
+        }
+    }
+
+    fn settings(&self) -> Settings {
+        Settings::new(Mode::Private {
+            database: self.database.clone(),
+            maildir: self.maildir.clone(),
+        })
+    }
+
+    fn open(&self) -> Notmuch {
+        Notmuch::open(self.settings()).expect("open notmuch adapter")
+    }
+
+    /// Which fixtures the candidates are, by content.
+    fn fixtures_of(&self, candidates: &[Candidate]) -> BTreeSet<String> {
+        let all = [
+            "google_request.eml",
+            "outlook_request.eml",
+            "apple_attachment.eml",
+            "forwarded_application_ics.eml",
+            "sent_copy.eml",
+            "zoom_single_part.eml",
+            "plain_mentions_calendar.eml",
+            "plain_pdf_attachment.eml",
+        ];
+        candidates
+            .iter()
+            .map(|c| {
+                let data = fs::read(&c.path).expect("candidate file");
+                all.iter()
+                    .find(|f| fixture(f) == data)
+                    .map(|f| f.to_string())
+                    .unwrap_or_else(|| format!("unknown {}", c.path))
+            })
+            .collect()
+    }
+}
+
+/// Collect index events until the run ends; never waits more than [`WAIT`]
+/// for one event.
+fn drain(
+    events: &Receiver<IndexProgress>,
+) -> (Vec<IndexProgress>, Result<IndexCounts, SourceError>) {
+    let mut seen = Vec::new();
+    loop {
+        match events.recv_timeout(WAIT) {
+            Ok(IndexProgress::Indexed(counts)) => return (seen, Ok(counts)),
+            Ok(IndexProgress::Failed(e)) => return (seen, Err(e)),
+            Ok(other) => seen.push(other),
+            Err(RecvTimeoutError::Timeout) => panic!("no index event within {WAIT:?}: {seen:?}"),
+            Err(RecvTimeoutError::Disconnected) => {
+                panic!("index events ended without a result: {seen:?}")
+            }
+        }
+    }
+}
+
+fn index(nm: &Notmuch) -> IndexCounts {
+    let (events, result) = drain(&nm.start_index());
+    match result {
+        Ok(counts) => {
+            assert!(
+                !events.contains(&IndexProgress::Waiting),
+                "nobody holds the lock, yet: {events:?}"
+            );
+            counts
+        }
+        Err(e) => panic!("index failed: {e}"),
+    }
+}
+
+fn candidate_for<'a>(candidates: &'a [Candidate], path: &Path) -> &'a Candidate {
+    let path = path.to_str().expect("utf-8 path");
+    candidates
+        .iter()
+        .find(|c| c.path == path)
+        .unwrap_or_else(|| panic!("{path} not among {candidates:?}"))
+}
+
+/// `Some(())` if the notmuch CLI runs; otherwise the skip-or-fail rule.
+fn notmuch_cli() -> Option<()> {
+    match Command::new("notmuch")
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+    {
+        Ok(out) if out.status.success() => Some(()),
+        Ok(out) => support::skip(&format!("`notmuch --version` failed: {}", out.status)),
+        Err(e) => support::skip(&format!(
+            "the notmuch CLI is missing ({e}); install the Debian package notmuch"
+        )),
+    }
+}
+
+/// Files matching `query` in the private database, through the CLI, which
+/// reads no config file either.
+fn cli_search(database: &Path, query: &str) -> BTreeSet<String> {
+    let out = Command::new("notmuch")
+        .args(["--config=", "search", "--output=files", query])
+        .env("NOTMUCH_DATABASE", database)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run notmuch search");
+    assert!(
+        out.status.success(),
+        "notmuch search {query}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn text(path: &Path) -> String {
+    path.to_str().expect("utf-8 path").to_string()
+}
+
+#[test]
+fn adapter_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Notmuch>();
+}
+
+#[test]
+fn private_index_creates_the_database_and_finds_exactly_the_invitations() {
+    let mb = Mailbox::new();
+    let nm = mb.open();
+    let counts = index(&nm);
+    assert_eq!(
+        counts,
+        IndexCounts {
+            scanned: 7,
+            added: 7,
+            removed: 0,
+            skipped: 0,
+            total: 7,
+            candidates: 5,
+            managed: true,
+        }
+    );
+    assert!(mb.database.join(".notmuch/xapian").is_dir());
+    assert!(
+        !mb.maildir.join(".notmuch").exists(),
+        "nothing is written into the user's Maildir"
+    );
+
+    let candidates = nm.candidates().expect("candidates");
+    assert_eq!(candidates.len(), 5, "{candidates:?}");
+    assert_eq!(mb.fixtures_of(&candidates), set(INVITATIONS));
+    for c in &candidates {
+        assert!(Path::new(&c.path).is_absolute(), "{c:?}");
+        assert!(c.id.contains('@'), "notmuch message id: {c:?}");
+        let meta = fs::metadata(&c.path).expect("stat");
+        assert_eq!(c.mtime, meta.mtime(), "{c:?}");
+        assert_eq!(nm.read(c).expect("read"), fs::read(&c.path).expect("raw"));
+    }
+    let google = candidate_for(&candidates, &mb.path_of("google_request.eml"));
+    assert_eq!(google.id, "000000000000a1b2c3d4e5f60123@google.com");
+    assert!(
+        google.tags.iter().any(|t| t == "attachment"),
+        "libnotmuch tags attachments: {google:?}"
+    );
+}
+
+#[test]
+fn before_the_first_index_candidates_are_empty_and_nothing_is_created() {
+    let mb = Mailbox::new();
+    let nm = mb.open();
+    assert_eq!(nm.candidates().expect("candidates"), Vec::new());
+    let stranger = Candidate {
+        id: "x@example.org".into(),
+        path: text(&mb.path_of("google_request.eml")),
+        mtime: 0,
+        tags: Vec::new(),
+    };
+    match nm.tag(&stranger, &["rsvp/accepted"], &[]) {
+        Err(SourceError::Message { path, message }) => {
+            assert_eq!(path, stranger.path);
+            assert!(message.contains("index it first"), "{message}");
+        }
+        other => panic!("expected a message error, got {other:?}"),
+    }
+    assert!(
+        !mb.database.exists(),
+        "neither a query nor a tag creates the database"
+    );
+}
+
+#[test]
+fn second_run_lists_no_directory_and_indexes_nothing() {
+    let mb = Mailbox::new();
+    let nm = mb.open();
+    index(&nm);
+    let again = index(&nm);
+    assert_eq!(
+        again,
+        IndexCounts {
+            scanned: 0,
+            added: 0,
+            removed: 0,
+            skipped: 0,
+            total: 7,
+            candidates: 5,
+            managed: true,
+        },
+        "directory mtimes unchanged: nothing is listed"
+    );
+    // A new adapter (a new rsvp process) remembers too.
+    drop(nm);
+    let later = index(&mb.open());
+    assert_eq!((later.scanned, later.added, later.total), (0, 0, 7));
+}
+
+#[test]
+fn adding_a_file_indexes_only_it() {
+    let mb = Mailbox::new();
+    let nm = mb.open();
+    index(&nm);
+    let zoom = mb.put("new", "1736241171.M8P100.test", "zoom_single_part.eml");
+    let counts = index(&nm);
+    assert_eq!(counts.added, 1, "{counts:?}");
+    assert_eq!(counts.removed, 0, "{counts:?}");
+    assert_eq!(
+        counts.scanned, 3,
+        "only new/ changed, and it holds 3 files: {counts:?}"
+    );
+    assert_eq!((counts.total, counts.candidates), (8, 6), "{counts:?}");
+    let candidates = nm.candidates().expect("candidates");
+    candidate_for(&candidates, &zoom);
+    let mut expected = set(INVITATIONS);
+    expected.insert("zoom_single_part.eml".into());
+    assert_eq!(mb.fixtures_of(&candidates), expected);
+}
+
+#[test]
+fn deleting_a_file_removes_its_message() {
+    let mb = Mailbox::new();
+    let nm = mb.open();
+    index(&nm);
+    fs::remove_file(mb.path_of("outlook_request.eml")).expect("rm");
+    let counts = index(&nm);
+    assert_eq!(
+        (
+            counts.added,
+            counts.removed,
+            counts.total,
+            counts.candidates
+        ),
+        (0, 1, 6, 4),
+        "{counts:?}"
+    );
+    let candidates = nm.candidates().expect("candidates");
+    assert!(!mb.fixtures_of(&candidates).contains("outlook_request.eml"));
+}
+
+#[test]
+fn queries_are_answered_while_an_index_runs() {
+    let mb = Mailbox::new();
+    let nm = mb.open();
+    index(&nm);
+    for i in 0..300 {
+        fs::write(
+            mb.maildir.join(format!("cur/1736300000.M{i}P1.bulk:2,S")),
+            format!(
+                "From: list@example.net\nTo: dana@example.org\nSubject: digest {i}\n\
+                 Message-ID: <bulk-{i}@example.net>\nDate: Mon, 13 Jan 2025 08:00:00 +0000\n\n\
+                 Nothing to see {i}.\n"
+            ),
+        )
+        .expect("write");
+    }
+    mb.put("cur", "1736300999.M1P1.zoom:2,S", "zoom_single_part.eml");
+    let events = nm.start_index();
+    // Queued right behind the index request, so answered between two
+    // batches (or just before the commit) from a fresh read-only snapshot:
+    // the 5 committed invitations, not yet the one this run adds.
+    let during = nm
+        .candidates_timeout(WAIT)
+        .expect("candidates during the run");
+    assert_eq!(during.len(), 5, "{during:?}");
+    let (_, result) = drain(&events);
+    let counts = result.expect("indexed");
+    assert_eq!(
+        (counts.added, counts.total, counts.candidates),
+        (301, 308, 6)
+    );
+    assert_eq!(nm.candidates().expect("candidates").len(), 6);
+}
+
+#[test]
+fn moving_from_new_to_cur_keeps_the_message_and_its_tags() {
+    let mb = Mailbox::new();
+    let nm = mb.open();
+    index(&nm);
+    let old = mb.path_of("apple_attachment.eml");
+    let candidates = nm.candidates().expect("candidates");
+    nm.tag(candidate_for(&candidates, &old), &["rsvp/accepted"], &[])
+        .expect("tag");
+    // What a mail client does when the message has been seen.
+    let moved = mb.maildir.join("cur/1736241166.M3P100.test:2,S");
+    fs::rename(&old, &moved).expect("rename");
+    let counts = index(&nm);
+    assert_eq!(
+        (counts.added, counts.removed, counts.total),
+        (0, 0, 7),
+        "a rename is neither new nor removed: {counts:?}"
+    );
+    let candidates = nm.candidates().expect("candidates");
+    let apple = candidate_for(&candidates, &moved);
+    assert!(apple.tags.iter().any(|t| t == "rsvp/accepted"), "{apple:?}");
+}
+
+#[test]
+fn lost_index_state_is_rebuilt_from_the_database() {
+    let mb = Mailbox::new();
+    let nm = mb.open();
+    index(&nm);
+    fs::remove_file(mb.database.join("rsvp-index-state.json")).expect("rm state");
+    fs::remove_file(mb.path_of("plain_pdf_attachment.eml")).expect("rm mail");
+    let counts = index(&nm);
+    assert_eq!(
+        (
+            counts.added,
+            counts.removed,
+            counts.total,
+            counts.candidates
+        ),
+        (0, 1, 6, 5),
+        "the vanished file is found without the state file: {counts:?}"
+    );
+    fs::write(mb.database.join("rsvp-index-state.json"), b"{ garbage").expect("corrupt");
+    let counts = index(&nm);
+    assert_eq!((counts.added, counts.removed, counts.total), (0, 0, 6));
+    // new/ changed moments ago: its mtime is not trusted yet ("racy"), so
+    // it is listed again, until it has been quiet for a while.
+    let counts = index(&nm);
+    assert_eq!(counts.scanned, 1, "{counts:?}");
+    mb.backdate();
+    index(&nm);
+    let counts = index(&nm);
+    assert_eq!(counts.scanned, 0, "the state is clean again: {counts:?}");
+}
+
+#[test]
+fn a_new_maildir_location_moves_messages_and_keeps_tags() {
+    let mb = Mailbox::new();
+    let nm = mb.open();
+    index(&nm);
+    let candidates = nm.candidates().expect("candidates");
+    nm.tag(
+        candidate_for(&candidates, &mb.path_of("google_request.eml")),
+        &["rsvp/declined"],
+        &[],
+    )
+    .expect("tag");
+    drop(nm);
+    let moved = mb.tmp.path().join("Moved");
+    fs::rename(&mb.maildir, &moved).expect("move the Maildir");
+    let nm = Notmuch::open(Settings::new(Mode::Private {
+        database: mb.database.clone(),
+        maildir: moved.clone(),
+    }))
+    .expect("open");
+    let counts = index(&nm);
+    assert_eq!((counts.total, counts.candidates), (7, 5), "{counts:?}");
+    assert_eq!((counts.added, counts.removed), (0, 0), "{counts:?}");
+    let candidates = nm.candidates().expect("candidates");
+    assert!(
+        candidates.iter().all(|c| c.path.starts_with(&text(&moved))),
+        "{candidates:?}"
+    );
+    let google = candidate_for(&candidates, &moved.join("cur/1736241164.M1P100.test:2,S"));
+    assert!(
+        google.tags.iter().any(|t| t == "rsvp/declined"),
+        "{google:?}"
+    );
+}
+
+#[test]
+fn hostile_and_odd_files_are_skipped_not_fatal() {
+    let mb = Mailbox::new();
+    // An invitation under a name that is not UTF-8 (the notmuch crate would
+    // panic on it), binary junk, a hidden file, mail in tmp/, a symlink
+    // loop, and a nested folder that is indexed.
+    let bad_name = mb
+        .maildir
+        .join("cur")
+        .join(OsStr::from_bytes(b"1736241180.M9P100.t\xff:2,S"));
+    fs::write(&bad_name, fixture("zoom_single_part.eml")).expect("write");
+    fs::write(mb.maildir.join("cur/junk"), [0u8, 159, 146, 150, 0, 1, 2]).expect("write");
+    fs::write(
+        mb.maildir.join("cur/.hidden"),
+        fixture("zoom_single_part.eml"),
+    )
+    .expect("write");
+    fs::write(
+        mb.maildir.join("tmp/1736241181.partial"),
+        fixture("zoom_single_part.eml"),
+    )
+    .expect("write");
+    std::os::unix::fs::symlink(&mb.maildir, mb.maildir.join("loop")).expect("symlink");
+    let nested = mb.put(
+        "Archive/2024/cur",
+        "1736241182.M10P100.test:2,S",
+        "zoom_single_part.eml",
+    );
+
+    let nm = mb.open();
+    let counts = index(&nm);
+    assert_eq!(counts.skipped, 2, "non-UTF-8 name and junk: {counts:?}");
+    assert_eq!((counts.total, counts.candidates), (8, 6), "{counts:?}");
+    let candidates = nm.candidates().expect("candidates");
+    candidate_for(&candidates, &nested);
+    for c in &candidates {
+        let rel = c
+            .path
+            .strip_prefix(&text(&mb.maildir))
+            .expect("inside the Maildir");
+        assert!(!rel.contains("/tmp/") && !rel.contains("/.hidden"), "{c:?}");
+        assert!(
+            !rel.starts_with("/loop/"),
+            "symlinked dirs are not followed: {c:?}"
+        );
+    }
+}
+
+#[test]
+fn missing_maildir_fails_naming_the_database_and_the_maildir() {
+    let mb = Mailbox::new();
+    let nm = Notmuch::open(Settings::new(Mode::Private {
+        database: mb.database.clone(),
+        maildir: mb.tmp.path().join("NoSuchMail"),
+    }))
+    .expect("open");
+    let (_, result) = drain(&nm.start_index());
+    match result {
+        Err(SourceError::Index { path, message }) => {
+            assert_eq!(path, text(&mb.database));
+            assert!(message.contains("NoSuchMail"), "{message}");
+        }
+        other => panic!("expected an index error, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_settings_are_refused_before_notmuch_sees_them() {
+    let mb = Mailbox::new();
+    let mut settings = mb.settings();
+    settings.query = Some("tag:a) or (tag:b".into());
+    let e = Notmuch::open(settings).expect_err("unbalanced query");
+    assert!(e.to_string().contains("never opened"), "{e}");
+    let mut settings = mb.settings();
+    settings.query = Some("tag:a\0".into());
+    assert!(Notmuch::open(settings).is_err());
+    let relative = Notmuch::open(Settings::new(Mode::Private {
+        database: "db".into(),
+        maildir: mb.maildir.clone(),
+    }));
+    assert!(relative.is_err());
+
+    let nm = mb.open();
+    index(&nm);
+    let candidates = nm.candidates().expect("candidates");
+    let c = &candidates[0];
+    assert!(nm.tag(c, &["bad\0tag"], &[]).is_err());
+    assert!(nm.tag(c, &[""], &[]).is_err());
+}
+
+#[test]
+fn tags_are_recorded_and_visible_to_the_notmuch_cli() {
+    let mb = Mailbox::new();
+    let nm = mb.open();
+    index(&nm);
+    let candidates = nm.candidates().expect("candidates");
+    let google = candidate_for(&candidates, &mb.path_of("google_request.eml"));
+    nm.tag(google, &["rsvp/pending"], &[]).expect("tag pending");
+    nm.tag(google, &["rsvp/accepted"], &["rsvp/pending"])
+        .expect("tag accepted");
+    let outlook = candidate_for(&candidates, &mb.path_of("outlook_request.eml"));
+    nm.tag(outlook, &["rsvp/declined"], &["rsvp/pending"])
+        .expect("tag");
+    let apple = candidate_for(&candidates, &mb.path_of("apple_attachment.eml"));
+    nm.tag(apple, &["rsvp/tentative"], &[]).expect("tag");
+    let fwd = candidate_for(&candidates, &mb.path_of("forwarded_application_ics.eml"));
+    nm.tag(fwd, &["rsvp/applied"], &[]).expect("tag");
+
+    // A fresh read-only handle per query sees the writes.
+    let again = nm.candidates().expect("candidates");
+    let tags_of = |p: &Path| candidate_for(&again, p).tags.clone();
+    let google_tags = tags_of(&mb.path_of("google_request.eml"));
+    assert!(
+        google_tags.contains(&"rsvp/accepted".to_string()),
+        "{google_tags:?}"
+    );
+    assert!(
+        !google_tags.contains(&"rsvp/pending".to_string()),
+        "{google_tags:?}"
+    );
+
+    if notmuch_cli().is_none() {
+        return;
+    }
+    for (tag, fixture_name) in [
+        ("rsvp/accepted", "google_request.eml"),
+        ("rsvp/declined", "outlook_request.eml"),
+        ("rsvp/tentative", "apple_attachment.eml"),
+        ("rsvp/applied", "forwarded_application_ics.eml"),
+    ] {
+        assert_eq!(
+            cli_search(&mb.database, &format!("tag:{tag}")),
+            [text(&mb.path_of(fixture_name))].into_iter().collect(),
+            "{tag}"
+        );
+    }
+    assert_eq!(
+        cli_search(&mb.database, "tag:rsvp/pending"),
+        BTreeSet::new()
+    );
+    assert_eq!(
+        cli_search(&mb.database, INVITATION_QUERY).len(),
+        5,
+        "the CLI agrees on the candidates"
+    );
+}
+
+#[test]
+fn tags_off_changes_nothing() {
+    let mb = Mailbox::new();
+    let mut settings = mb.settings();
+    settings.tags = false;
+    let nm = Notmuch::open(settings).expect("open");
+    index(&nm);
+    let candidates = nm.candidates().expect("candidates");
+    for c in &candidates {
+        nm.tag(c, &["rsvp/accepted"], &[]).expect("a no-op");
+    }
+    let again = nm.candidates().expect("candidates");
+    assert!(
+        again
+            .iter()
+            .all(|c| !c.tags.iter().any(|t| t.starts_with("rsvp/"))),
+        "{again:?}"
+    );
+}
+
+#[test]
+fn the_mail_query_narrows_the_candidates() {
+    let mb = Mailbox::new();
+    let mut settings = mb.settings();
+    settings.query = Some("not folder:.Sent and not tag:deleted".into());
+    let nm = Notmuch::open(settings).expect("open");
+    let counts = index(&nm);
+    assert_eq!((counts.total, counts.candidates), (7, 4), "{counts:?}");
+    let candidates = nm.candidates().expect("candidates");
+    let mut expected = set(INVITATIONS);
+    expected.remove("sent_copy.eml");
+    assert_eq!(mb.fixtures_of(&candidates), expected);
+
+    nm.tag(
+        candidate_for(&candidates, &mb.path_of("outlook_request.eml")),
+        &["deleted"],
+        &[],
+    )
+    .expect("tag");
+    let candidates = nm.candidates().expect("candidates");
+    expected.remove("outlook_request.eml");
+    assert_eq!(mb.fixtures_of(&candidates), expected);
+}
+
+/// A notmuch config for the user's own database over the mailbox.
+fn user_config(mb: &Mailbox) -> PathBuf {
+    let db = mb.tmp.path().join("userdb");
+    fs::create_dir_all(&db).expect("mkdir");
+    let config = mb.tmp.path().join("notmuch-config");
+    fs::write(
+        &config,
+        format!(
+            "# the user's own notmuch config\n[database]\npath={}\nmail_root={}\n\n[new]\ntags=unread;inbox;\n",
+            db.display(),
+            mb.maildir.display()
+        ),
+    )
+    .expect("write config");
+    let out = Command::new("notmuch")
+        .arg(format!("--config={}", config.display()))
+        .arg("new")
+        .stdin(Stdio::null())
+        .output()
+        .expect("notmuch new");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    config
+}
+
+#[test]
+fn user_mode_reads_and_tags_the_users_database_and_never_writes_the_config() {
+    if notmuch_cli().is_none() {
+        return;
+    }
+    let mb = Mailbox::new();
+    let config = user_config(&mb);
+    let before = (
+        fs::read(&config).expect("read"),
+        fs::metadata(&config).expect("stat").mtime_nsec(),
+    );
+    let nm = Notmuch::open(Settings::new(Mode::User {
+        config: Some(config.clone()),
+    }))
+    .expect("open");
+
+    let candidates = nm.candidates().expect("candidates");
+    assert_eq!(mb.fixtures_of(&candidates), set(INVITATIONS));
+    let counts = index(&nm);
+    assert_eq!(
+        counts,
+        IndexCounts {
+            total: 7,
+            candidates: 5,
+            managed: false,
+            ..IndexCounts::default()
+        },
+        "the user's database is only reported on"
+    );
+    // Not indexed by rsvp: a new file stays unknown until `notmuch new`.
+    mb.put("new", "1736241171.M8P100.test", "zoom_single_part.eml");
+    assert_eq!(index(&nm).total, 7);
+
+    let google = candidate_for(&candidates, &mb.path_of("google_request.eml"));
+    nm.tag(google, &["rsvp/accepted"], &["inbox"]).expect("tag");
+    let out = Command::new("notmuch")
+        .arg(format!("--config={}", config.display()))
+        .args([
+            "search",
+            "--output=files",
+            "tag:rsvp/accepted and not tag:inbox",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("notmuch search");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        text(&mb.path_of("google_request.eml"))
+    );
+    assert!(!mb.database.exists(), "no private database in user mode");
+    drop(nm);
+    let after = (
+        fs::read(&config).expect("read"),
+        fs::metadata(&config).expect("stat").mtime_nsec(),
+    );
+    assert_eq!(
+        before, after,
+        "the user's notmuch config is never rewritten"
+    );
+}
+
+#[test]
+fn user_mode_survives_a_file_name_that_is_not_utf8_in_the_users_database() {
+    if notmuch_cli().is_none() {
+        return;
+    }
+    let mb = Mailbox::new();
+    // `notmuch new` indexes any name; the notmuch crate panics when it
+    // reads such a name back. That one message is skipped, not the list.
+    let bad = mb
+        .maildir
+        .join("cur")
+        .join(OsStr::from_bytes(b"1736241180.M9P100.t\xff:2,S"));
+    fs::write(&bad, fixture("zoom_single_part.eml")).expect("write");
+    let config = user_config(&mb);
+    let nm = Notmuch::open(Settings::new(Mode::User {
+        config: Some(config),
+    }))
+    .expect("open");
+    let candidates = nm.candidates().expect("candidates");
+    assert_eq!(mb.fixtures_of(&candidates), set(INVITATIONS));
+    let counts = index(&nm);
+    assert_eq!((counts.total, counts.candidates), (8, 6), "{counts:?}");
+}
+
+#[test]
+fn user_mode_with_a_missing_config_fails_naming_it() {
+    let mb = Mailbox::new();
+    let missing = mb.tmp.path().join("no-such-notmuch-config");
+    let nm = Notmuch::open(Settings::new(Mode::User {
+        config: Some(missing.clone()),
+    }))
+    .expect("open");
+    match nm.candidates() {
+        Err(SourceError::Index { path, .. }) => {
+            assert!(path.contains(&text(&missing)), "{path}")
+        }
+        other => panic!("expected an index error, got {other:?}"),
+    }
+}
+
+/// Another process holding the database's write lock: `notmuch tag
+/// --batch` opens the database read-write and then reads tag operations
+/// from stdin until EOF, holding the lock all the while.
+struct LockHolder {
+    child: Child,
+}
+
+impl LockHolder {
+    fn start(database: &Path) -> LockHolder {
+        let child = Command::new("notmuch")
+            .args(["--config=", "tag", "--batch"])
+            .env("NOTMUCH_DATABASE", database)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn notmuch tag --batch");
+        let holder = LockHolder { child };
+        let flintlock = database.join(".notmuch/xapian/flintlock");
+        let deadline = Instant::now() + WAIT;
+        while !write_locked(&flintlock) {
+            assert!(
+                Instant::now() < deadline,
+                "notmuch tag --batch did not take the write lock within {WAIT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        holder
+    }
+
+    /// Close its stdin: it finishes, closes the database, and exits.
+    fn release(mut self) {
+        drop(self.child.stdin.take());
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => {
+                    assert!(status.success(), "notmuch tag --batch: {status}");
+                    return;
+                }
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                other => panic!("notmuch tag --batch did not exit: {other:?}"),
+            }
+        }
+    }
+}
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        // Only when a failed assertion left it running.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Whether /proc/locks shows a write lock on the file (Xapian's lock is an
+/// OFD or POSIX lock on `flintlock`).
+fn write_locked(file: &Path) -> bool {
+    let Ok(meta) = fs::metadata(file) else {
+        return false;
+    };
+    let locks = fs::read_to_string("/proc/locks").expect("/proc/locks (Linux)");
+    let inode = format!(":{} ", meta.ino());
+    locks
+        .lines()
+        .any(|l| l.contains(" WRITE ") && l.contains(&inode))
+}
+
+#[test]
+fn locked_database_reports_waiting_does_not_block_and_recovers() {
+    if notmuch_cli().is_none() {
+        return;
+    }
+    let mb = Mailbox::new();
+    let mut settings = mb.settings();
+    settings.timeout = Duration::from_millis(300);
+    let nm = Notmuch::open(settings).expect("open");
+    index(&nm);
+    let candidates = nm.candidates().expect("candidates");
+    let google = candidate_for(&candidates, &mb.path_of("google_request.eml")).clone();
+    let zoom = mb.put("new", "1736241171.M8P100.test", "zoom_single_part.eml");
+
+    let holder = LockHolder::start(&mb.database);
+    let started = Instant::now();
+    let events = nm.start_index();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "start_index returns at once"
+    );
+    match events.recv_timeout(WAIT) {
+        Ok(IndexProgress::Waiting) => {}
+        other => panic!("expected Waiting first, got {other:?}"),
+    }
+    assert!(nm.is_waiting());
+
+    // Callers are not frozen: a query and a tag time out as Locked.
+    let asked = Instant::now();
+    match nm.candidates() {
+        Err(SourceError::Locked(name)) => assert_eq!(name, text(&mb.database)),
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
+    match nm.tag(&google, &["rsvp/applied"], &[]) {
+        Err(e @ SourceError::Locked(_)) => {
+            assert!(
+                e.to_string().starts_with("waiting for the mail index"),
+                "{e}"
+            )
+        }
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    // Still blocked while the other program holds the lock.
+    assert!(
+        matches!(events.try_recv(), Err(std::sync::mpsc::TryRecvError::Empty)),
+        "the index cannot progress while the lock is held"
+    );
+
+    holder.release();
+    let (seen, result) = drain(&events);
+    let counts = result.expect("index after the lock is released");
+    assert!(
+        !seen.contains(&IndexProgress::Waiting),
+        "Waiting once: {seen:?}"
+    );
+    assert_eq!((counts.added, counts.total, counts.candidates), (1, 8, 6));
+    assert!(!nm.is_waiting());
+
+    let candidates = nm.candidates_timeout(WAIT).expect("candidates");
+    candidate_for(&candidates, &zoom);
+    let google = candidate_for(&candidates, &mb.path_of("google_request.eml"));
+    assert!(
+        google.tags.iter().any(|t| t == "rsvp/applied"),
+        "the tag that timed out was applied once the lock was free: {google:?}"
+    );
+}
+
+#[test]
+fn dropping_the_adapter_while_it_waits_for_the_lock_does_not_block() {
+    if notmuch_cli().is_none() {
+        return;
+    }
+    let mb = Mailbox::new();
+    let nm = mb.open();
+    index(&nm);
+    let holder = LockHolder::start(&mb.database);
+    let events = nm.start_index();
+    assert_eq!(events.recv_timeout(WAIT), Ok(IndexProgress::Waiting));
+    let dropping = Instant::now();
+    drop(nm);
+    assert!(
+        dropping.elapsed() < Duration::from_secs(2),
+        "drop took {:?}",
+        dropping.elapsed()
+    );
+    holder.release();
+    // The orphaned run finishes (or stops) once the lock is free.
+    let (_, result) = drain(&events);
+    if let Err(e) = result {
+        assert!(e.to_string().contains("closing"), "{e}");
+    }
+}
+
+mod cli {
+    use super::*;
+    use assert_cmd::Command as Cmd;
+
+    /// `rsvp index` in a sandbox (HOME, XDG dirs, no notmuch env).
+    fn rsvp(mb: &Mailbox, config_text: &str) -> Cmd {
+        rsvp_args(mb, config_text, &["index"])
+    }
+
+    fn rsvp_args(mb: &Mailbox, config_text: &str, args: &[&str]) -> Cmd {
+        let config = mb.tmp.path().join("config.toml");
+        fs::write(&config, config_text).expect("write config");
+        let home = mb.tmp.path().join("home");
+        fs::create_dir_all(&home).expect("mkdir");
+        let mut cmd = Cmd::cargo_bin("rsvp").expect("rsvp binary");
+        cmd.arg("--config")
+            .arg(&config)
+            .args(args)
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", mb.tmp.path().join("data"))
+            .env("XDG_CONFIG_HOME", mb.tmp.path().join("config"))
+            .env_remove("NOTMUCH_CONFIG")
+            .env_remove("NOTMUCH_DATABASE")
+            .env_remove("NOTMUCH_PROFILE");
+        cmd
+    }
+
+    fn private_config(maildir: &Path) -> String {
+        format!(
+            "[identity]\naddresses = [\"dana@example.org\"]\n[mail]\nmaildir = \"{}\"\n",
+            maildir.display()
+        )
+    }
+
+    fn stdout_of(out: &std::process::Output) -> String {
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    #[test]
+    fn rsvp_index_prints_counts_and_is_incremental() {
+        let mb = Mailbox::new();
+        let out = rsvp(&mb, &private_config(&mb.maildir))
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert_eq!(
+            stdout_of(&out),
+            "indexed 7 new, 0 removed, 7 messages, 5 candidates\n"
+        );
+        assert!(
+            mb.database.join(".notmuch/xapian").is_dir(),
+            "the private index lives in $XDG_DATA_HOME/rsvp/notmuch"
+        );
+        fs::remove_file(mb.path_of("plain_pdf_attachment.eml")).expect("rm");
+        let out = rsvp(&mb, &private_config(&mb.maildir))
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert_eq!(
+            stdout_of(&out),
+            "indexed 0 new, 1 removed, 6 messages, 5 candidates\n"
+        );
+    }
+
+    #[test]
+    fn rsvp_index_in_private_mode_ignores_the_users_notmuch_config() {
+        let mb = Mailbox::new();
+        // A user config (both the env and ~/.notmuch-config) pointing
+        // elsewhere: private mode must not read it.
+        let elsewhere = mb.tmp.path().join("users-db");
+        let user_config = mb.tmp.path().join("home/.notmuch-config");
+        fs::create_dir_all(user_config.parent().expect("parent")).expect("mkdir");
+        fs::write(
+            &user_config,
+            format!("[database]\npath={}\n", elsewhere.display()),
+        )
+        .expect("write");
+        let out = rsvp(&mb, &private_config(&mb.maildir))
+            .env("NOTMUCH_CONFIG", &user_config)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert_eq!(
+            stdout_of(&out),
+            "indexed 7 new, 0 removed, 7 messages, 5 candidates\n"
+        );
+        assert!(!elsewhere.exists(), "the user's database path was not used");
+    }
+
+    #[test]
+    fn rsvp_list_and_show_by_id_read_the_private_index() {
+        let mb = Mailbox::new();
+        let calendar = mb.tmp.path().join("calendar");
+        fs::create_dir_all(&calendar).expect("mkdir");
+        let config = format!(
+            "{}[calendar]\npath = \"{}\"\n",
+            private_config(&mb.maildir),
+            calendar.display()
+        );
+        let out = rsvp(&mb, &config).output().expect("run");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let list = |args: &[&str]| rsvp_args(&mb, &config, args).output().expect("run");
+        let out = list(&["list", "--all", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let items: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let google = items
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|i| i["uid"] == "7kukuqrfedlm2f9t0vr42q5gmc@google.com")
+            .unwrap_or_else(|| panic!("google invitation listed: {items}"));
+        assert_eq!(
+            google["message"],
+            text(&mb.path_of("google_request.eml")).as_str()
+        );
+        let out = list(&[
+            "show",
+            "--id",
+            "7kukuqrfedlm2f9t0vr42q5gmc@google.com",
+            "--json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(shown["summary"], "Quarterly planning");
+    }
+
+    #[test]
+    fn rsvp_index_error_is_one_line_naming_the_database() {
+        let mb = Mailbox::new();
+        let out = rsvp(&mb, &private_config(&mb.tmp.path().join("NoMail")))
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(&text(&mb.database)), "{stderr}");
+        assert!(stderr.contains("NoMail"), "{stderr}");
+        assert_eq!(stdout_of(&out), "");
+    }
+
+    #[test]
+    fn rsvp_index_without_mail_config_uses_notmuch_config_or_says_what_to_add() {
+        let mb = Mailbox::new();
+        let bare = "[identity]\naddresses = [\"dana@example.org\"]\n";
+        let out = rsvp(&mb, bare).output().expect("run");
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("[mail]"),
+            "{out:?}"
+        );
+
+        if notmuch_cli().is_none() {
+            return;
+        }
+        let config = user_config(&mb);
+        let out = rsvp(&mb, bare)
+            .env("NOTMUCH_CONFIG", &config)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert_eq!(
+            stdout_of(&out),
+            "indexed 0 new, 0 removed, 7 messages, 5 candidates\n"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("notmuch new"),
+            "{out:?}"
+        );
+    }
+}
