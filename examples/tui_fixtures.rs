@@ -4,26 +4,18 @@
 //! the first send fail (the reply stays queued; `R` retries).
 
 use chrono::{DateTime, TimeZone, Utc};
-use rsvp::adapters::memory::{MemoryOutbox, MemoryStore, MemoryTransport};
+use rsvp::adapters::memory::{MemoryOutbox, MemorySource, MemoryStore, MemoryTransport};
 use rsvp::adapters::tombstones::MemoryTombstones;
 use rsvp::domain::diff::Clock;
 use rsvp::domain::identity::Identity;
 use rsvp::domain::ports::TransportError;
-use rsvp::inbox::{self, Env, Scheduling};
+use rsvp::inbox::{Env, Scheduling};
 use rsvp::keymap::Keymap;
+use rsvp::tui::source::Listing;
 use rsvp::tui::worker::{Backend, Ports};
-use rsvp::tui::{self, Options, row};
+use rsvp::tui::{self, Options};
 use std::path::{Path, PathBuf};
 
-const MESSAGES: &[&str] = &[
-    "google-new.eml",
-    "outlook-reschedule.eml",
-    "apple-recurring.eml",
-    "google-conflict.eml",
-    "thunderbird-cancel.eml",
-    "google-outdated.eml",
-    "hostile.eml",
-];
 const STORED: &[&str] = &[
     "supplier-sync.ics",
     "book-club.ics",
@@ -110,20 +102,10 @@ fn main() -> anyhow::Result<()> {
                     1,
                 );
             }
-            let source = |env: &Env<'_>, all: bool| {
-                let mut rows = Vec::new();
-                for name in MESSAGES {
-                    let path = fixtures().join(name);
-                    let raw = std::fs::read(&path).map_err(|e| format!("{name}: {e}"))?;
-                    let shown = inbox::show(env, &raw).map_err(|e| format!("{name}: {e}"))?;
-                    let r =
-                        row::from_shown(name, &path.to_string_lossy(), shown, &env.clock, env.now);
-                    if all || r.pending {
-                        rows.push(r);
-                    }
-                }
-                Ok(rows)
-            };
+            // The listing use case over the fixture messages, as `main.rs`
+            // will do over notmuch (with the index for `r`).
+            let mail = MemorySource::from_dir(&fixtures()).map_err(|e| e.to_string())?;
+            let source = Listing::new(Box::new(mail), None, Box::new(|_| true));
             Ok(Backend::new(memory, source))
         }),
     )

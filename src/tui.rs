@@ -11,6 +11,7 @@
 
 pub mod log;
 pub mod row;
+pub mod source;
 pub mod state;
 pub mod update;
 pub mod view;

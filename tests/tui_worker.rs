@@ -374,3 +374,121 @@ fn answering_one_occurrence_replies_for_that_recurrence_id() {
     );
     assert!(ics.contains("PARTSTAT=DECLINED"), "{ics}");
 }
+
+/// The fixture messages as a mail source shared with the test.
+struct SharedSource(Arc<rsvp::adapters::memory::MemorySource>);
+
+impl rsvp::domain::ports::InviteSource for SharedSource {
+    fn candidates(
+        &self,
+    ) -> Result<Vec<rsvp::domain::ports::Candidate>, rsvp::domain::ports::SourceError> {
+        self.0.candidates()
+    }
+    fn read(
+        &self,
+        c: &rsvp::domain::ports::Candidate,
+    ) -> Result<Vec<u8>, rsvp::domain::ports::SourceError> {
+        self.0.read(c)
+    }
+    fn tag(
+        &self,
+        c: &rsvp::domain::ports::Candidate,
+        add: &[&str],
+        remove: &[&str],
+    ) -> Result<(), rsvp::domain::ports::SourceError> {
+        self.0.tag(c, add, remove)
+    }
+}
+
+/// The real listing behind the TUI: `inbox::list` computes the overlap with
+/// the dentist, and answering tags the message (+rsvp/accepted -rsvp/pending).
+#[test]
+fn listing_source_lists_with_conflicts_and_tags_what_was_done() {
+    use rsvp::domain::ports::InviteSource;
+    let shared = Shared(Arc::new(memenv()));
+    let mail = Arc::new(rsvp::adapters::memory::MemorySource::from_dir(&fixture("")).unwrap());
+    let path_of = |name: &str| fixture(name).display().to_string();
+    mail.tag(
+        &mail
+            .candidates()
+            .unwrap()
+            .into_iter()
+            .find(|c| c.path == path_of("google-new.eml"))
+            .unwrap(),
+        &["rsvp/pending"],
+        &[],
+    )
+    .unwrap();
+    let mut b = Backend::new(
+        shared.clone(),
+        rsvp::tui::source::Listing::new(
+            Box::new(SharedSource(mail.clone())),
+            None,
+            Box::new(|_| true),
+        ),
+    );
+    let rows = match &run(&mut b, Effect::Refresh { all: false })[..] {
+        [Msg::Rows(Ok(rows))] => rows.clone(),
+        other => panic!("{other:?}"),
+    };
+    let titles: Vec<&str> = rows.iter().map(|r| r.summary.as_str()).collect();
+    assert!(titles.contains(&"Quarterly planning"), "{titles:?}");
+    assert!(
+        !titles.contains(&"Budget review"),
+        "outdated is not pending: {titles:?}"
+    );
+    let design = rows.iter().find(|r| r.summary == "Design review").unwrap();
+    assert_eq!(design.conflicts.len(), 1, "{:?}", design.conflicts);
+    assert_eq!(design.conflicts[0].summary, "Dentist");
+    assert_eq!(design.key, path_of("google-conflict.eml"));
+
+    let order: Vec<String> = rows.iter().map(|r| r.summary.clone()).collect();
+    let mut s = state_with(rows);
+    for _ in 0..order.len() {
+        if s.selected_row().unwrap().summary == "Quarterly planning" {
+            break;
+        }
+        let _ = keys(&mut s, "j");
+    }
+    assert_eq!(
+        s.selected_row().unwrap().summary,
+        "Quarterly planning",
+        "{order:?}"
+    );
+    let effects = keys(&mut s, "a");
+    settle(&mut s, &mut b, effects);
+    assert_eq!(shared.0.transport.sent().len(), 1);
+    let tags = mail.tags(&path_of("google-new.eml"));
+    assert!(tags.contains(&"rsvp/accepted".to_string()), "{tags:?}");
+    assert!(!tags.contains(&"rsvp/pending".to_string()), "{tags:?}");
+
+    // Dismiss the next one: tagged, no reply.
+    let effects = keys(&mut s, "x");
+    settle(&mut s, &mut b, effects);
+    let dismissed = s.dismissed.iter().next().expect("a dismissed row").clone();
+    assert!(
+        mail.tags(&dismissed)
+            .contains(&"rsvp/dismissed".to_string())
+    );
+    assert_eq!(shared.0.transport.sent().len(), 1, "dismiss sends nothing");
+}
+
+#[test]
+fn tags_for_each_mark() {
+    use rsvp::tui::source::tags_for;
+    assert_eq!(
+        tags_for(Mark::Answered(PartStat::Declined)),
+        (
+            &["rsvp/declined"][..],
+            &["rsvp/pending", "rsvp/accepted", "rsvp/tentative"][..]
+        )
+    );
+    assert_eq!(
+        tags_for(Mark::Applied),
+        (&["rsvp/applied"][..], &["rsvp/pending"][..])
+    );
+    assert_eq!(
+        tags_for(Mark::Dismissed),
+        (&["rsvp/dismissed"][..], &["rsvp/pending"][..])
+    );
+}

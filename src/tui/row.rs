@@ -1,33 +1,34 @@
-//! Building [`Row`]s from what the engine says about a message. Pure: the
-//! caller passes `now` and the clock. When the listing use case lands, a
-//! `from_item` beside [`from_shown`] maps its `Item` (which carries the same
-//! `Shown` plus conflicts, superseded count and pending flag) onto `Row`.
+//! Building [`Row`]s from what the engine says about a message: from an
+//! `inbox::Item` of the listing ([`from_item`]), or from one message shown
+//! on its own ([`from_shown`]). Pure: the caller passes `now` and the clock.
 
 use super::state::{Occurrence, Row};
-use crate::domain::classify::{self, Status};
+use crate::domain::classify;
 use crate::domain::diff::Clock;
 use crate::domain::ical::CalDate;
 use crate::domain::invite::Invite;
 use crate::domain::sanitize::terminal_line;
 use crate::domain::tz;
-use crate::inbox::Shown;
+use crate::inbox::list::is_pending;
+use crate::inbox::{Item, Shown};
 use chrono::{DateTime, TimeZone, Utc};
 
 /// Most upcoming occurrences offered by `i`.
 pub const MAX_OCCURRENCES: usize = 24;
 
-/// Whether a status asks something of the user: an answer (new,
-/// reschedule, poll) or applying (update, cancel, removal).
-pub fn needs_user(status: Status) -> bool {
-    matches!(
-        status,
-        Status::New
-            | Status::Reschedule
-            | Status::Poll
-            | Status::Update
-            | Status::Cancel(_)
-            | Status::Uninvited
-    )
+/// A row for an item of the listing: its conflicts, superseded count,
+/// pending flag and warnings (listing ones included) are the listing's.
+pub fn from_item(item: Item, clock: &Clock, now: DateTime<Utc>) -> Row {
+    let mut row = from_shown(&item.message.id, &item.message.path, item.shown, clock, now);
+    row.summary = item.summary;
+    row.start = item.start.or(row.start);
+    row.all_day = item.all_day;
+    row.warnings = item.warnings;
+    row.pending = item.pending;
+    row.superseded = item.superseded;
+    row.conflicts = item.conflicts;
+    row.recurring = item.recurring || row.recurring;
+    row
 }
 
 /// A row for the message `path` (identified by `key`) classified as `shown`.
@@ -85,7 +86,7 @@ pub fn from_shown(key: &str, path: &str, shown: Shown, clock: &Clock, now: DateT
             .iter()
             .map(|w| terminal_line(w))
             .collect(),
-        pending: needs_user(shown.class.status) && !past,
+        pending: is_pending(shown.class.status) && !past,
         superseded: 0,
         recurring,
         occurrences,
@@ -202,6 +203,7 @@ mod tests {
     use super::*;
     use crate::adapters::memory::{MemoryOutbox, MemoryStore, MemoryTransport};
     use crate::adapters::tombstones::MemoryTombstones;
+    use crate::domain::classify::Status;
     use crate::domain::identity::Identity;
     use crate::inbox::{self, Env, Scheduling};
 

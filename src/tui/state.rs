@@ -56,15 +56,8 @@ pub struct Occurrence {
     pub start: DateTime<Utc>,
 }
 
-/// An event of the calendar that overlaps the invitation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conflict {
-    pub uid: String,
-    /// Terminal-safe title.
-    pub summary: String,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-}
+/// An event of the calendar that overlaps the invitation (from the listing).
+pub use crate::inbox::Conflict;
 
 /// Which pane the movement keys act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
