@@ -437,6 +437,31 @@ fn scope_of(status: Status, invite: &Invite) -> classify::CancelScope {
     }
 }
 
+/// The notmuch tags that record an answer (README "tags").
+pub fn answer_tags(
+    partstat: crate::domain::invite::PartStat,
+) -> (&'static [&'static str], &'static [&'static str]) {
+    use crate::domain::invite::PartStat;
+    match partstat {
+        PartStat::Accepted => (
+            &["rsvp/accepted"],
+            &["rsvp/pending", "rsvp/declined", "rsvp/tentative"],
+        ),
+        PartStat::Declined => (
+            &["rsvp/declined"],
+            &["rsvp/pending", "rsvp/accepted", "rsvp/tentative"],
+        ),
+        PartStat::Tentative => (
+            &["rsvp/tentative"],
+            &["rsvp/pending", "rsvp/accepted", "rsvp/declined"],
+        ),
+        _ => (&[], &[]),
+    }
+}
+
+/// The tags that record an applied update or cancellation.
+pub const APPLIED_TAGS: (&[&str], &[&str]) = (&["rsvp/applied"], &["rsvp/pending"]);
+
 /// Result of trying to deliver one queued reply.
 #[derive(Debug, Clone)]
 pub struct Delivery {

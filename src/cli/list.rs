@@ -22,8 +22,16 @@ pub enum Input<'a> {
 impl Input<'_> {
     /// The raw message bytes.
     pub fn read(&self) -> Result<Vec<u8>, Failure> {
+        self.read_with_candidate().map(|(raw, _)| raw)
+    }
+
+    /// The raw bytes and, for `--id`, the index entry they came from (to
+    /// tag it with what was done).
+    pub fn read_with_candidate(
+        &self,
+    ) -> Result<(Vec<u8>, Option<crate::domain::ports::Candidate>), Failure> {
         match *self {
-            Input::Message(path) => read_input(path),
+            Input::Message(path) => read_input(path).map(|raw| (raw, None)),
             Input::Id { uid, source } => {
                 let Some(source) = source else {
                     return Err(Failure::new(
@@ -42,9 +50,10 @@ impl Input<'_> {
                         ),
                     ));
                 };
-                source
+                let raw = source
                     .read(&candidate)
-                    .map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&e.to_string())))
+                    .map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&e.to_string())))?;
+                Ok((raw, Some(candidate)))
             }
         }
     }

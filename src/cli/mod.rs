@@ -347,7 +347,7 @@ pub fn run_reply(
     out: Out<'_>,
     err: Out<'_>,
 ) -> Result<u8, Failure> {
-    let raw = input.read()?;
+    let (raw, candidate) = input.read_with_candidate()?;
     let req = inbox::ResponseRequest {
         partstat: answer.partstat(),
         comment,
@@ -356,6 +356,28 @@ pub fn run_reply(
         resend,
     };
     let done = inbox::respond(env, &raw, &req)?;
+    if !dry_run {
+        // Record the answer on the message in the mail index (`--id`).
+        if let (
+            Some(c),
+            list::Input::Id {
+                source: Some(source),
+                ..
+            },
+        ) = (&candidate, input)
+        {
+            let (add, remove) = inbox::answer_tags(answer.partstat());
+            if let Err(e) = source.tag(c, add, remove) {
+                write_out(
+                    err,
+                    &format!(
+                        "rsvp: warning: could not tag the message: {}\n",
+                        terminal_line(&e.to_string())
+                    ),
+                )?;
+            }
+        }
+    }
     if dry_run {
         out.write_all(&done.message)
             .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))?;
