@@ -6,34 +6,18 @@ use super::row;
 use super::state::{Progress, Row};
 use super::update::Target;
 use super::worker::{DataSource, Mark};
-use crate::domain::invite::PartStat;
 use crate::domain::ports::{Candidate, IndexProgress, InviteSource, MailIndex};
 use crate::inbox::{self, Env, ListOptions, ParseCache};
 use std::collections::HashMap;
 
-/// Tags that say a message still needs the user.
-pub const TAG_PENDING: &str = "rsvp/pending";
-
-/// The tags to add and remove for what was done (`+rsvp/accepted
-/// -rsvp/pending` …; README "Tags").
+/// The tags to add and remove for what was done: the answer and apply
+/// tags of the inbox (shared with `reply --id`), and `+rsvp/dismissed
+/// -rsvp/pending` for a dismissal.
 pub fn tags_for(mark: Mark) -> (&'static [&'static str], &'static [&'static str]) {
-    const ANSWERS: [&str; 3] = ["rsvp/accepted", "rsvp/declined", "rsvp/tentative"];
     match mark {
-        Mark::Answered(PartStat::Accepted) => (
-            &["rsvp/accepted"],
-            &[TAG_PENDING, "rsvp/declined", "rsvp/tentative"],
-        ),
-        Mark::Answered(PartStat::Declined) => (
-            &["rsvp/declined"],
-            &[TAG_PENDING, "rsvp/accepted", "rsvp/tentative"],
-        ),
-        Mark::Answered(PartStat::Tentative) => (
-            &["rsvp/tentative"],
-            &[TAG_PENDING, "rsvp/accepted", "rsvp/declined"],
-        ),
-        Mark::Answered(_) => (&[], &ANSWERS),
-        Mark::Applied => (&["rsvp/applied"], &[TAG_PENDING]),
-        Mark::Dismissed => (&["rsvp/dismissed"], &[TAG_PENDING]),
+        Mark::Answered(partstat) => inbox::answer_tags(partstat),
+        Mark::Applied => inbox::APPLIED_TAGS,
+        Mark::Dismissed => (&["rsvp/dismissed"], &["rsvp/pending"]),
     }
 }
 
