@@ -7,6 +7,7 @@
 pub mod adapters;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod inbox;
 pub mod keymap;

@@ -110,6 +110,26 @@ struct Wiring {
 }
 
 fn build_transport(cfg: &Config) -> Result<Option<Box<dyn Transport>>, TransportError> {
+    build_transport_with(cfg, fetch_password(cfg)?)
+}
+
+/// Run `[smtp] password_command` (before the TUI takes the terminal, so a
+/// pinentry can ask).
+fn fetch_password(cfg: &Config) -> Result<Option<String>, TransportError> {
+    let smtp_used = cfg
+        .send
+        .as_ref()
+        .is_some_and(|s| s.method == config::SendMethod::Smtp);
+    match cfg.smtp.as_ref().and_then(|s| s.password_command.as_ref()) {
+        Some(cmd) if smtp_used => Ok(Some(smtp::password_from_command(cmd)?)),
+        _ => Ok(None),
+    }
+}
+
+fn build_transport_with(
+    cfg: &Config,
+    password: Option<String>,
+) -> Result<Option<Box<dyn Transport>>, TransportError> {
     let Some(send) = &cfg.send else {
         return Ok(None);
     };
@@ -119,10 +139,6 @@ fn build_transport(cfg: &Config) -> Result<Option<Box<dyn Transport>>, Transport
                 return Err(TransportError::Config(
                     "[send] method = \"smtp\" needs an [smtp] section".into(),
                 ));
-            };
-            let password = match &s.password_command {
-                Some(cmd) => Some(smtp::password_from_command(cmd)?),
-                None => None,
             };
             let settings = SmtpSettings {
                 host: s.host.clone(),
@@ -255,9 +271,13 @@ fn run(
     let now = chrono::Utc::now();
     let token_fn = token;
     let path = config_path(&args, paths.as_ref());
+    let command = args.command.unwrap_or(Command::Tui);
+    if let Command::Demo = command {
+        return demo(clock, paths.as_ref(), err);
+    }
 
     // `render` is a display filter: it works without any configuration.
-    if let Command::Render { path: input } = &args.command {
+    if let Command::Render { path: input } = &command {
         let wiring = path
             .ok()
             .filter(|p| p.exists())
@@ -267,11 +287,11 @@ fn run(
         return cli::run_render(env.as_ref(), input.as_deref(), &clock, out);
     }
     let path = path?;
-    if let Command::Check = &args.command {
+    if let Command::Check = &command {
         return check(&path, paths.as_ref(), out);
     }
     let cfg = load_config(&path)?;
-    if let Command::Index = &args.command {
+    if let Command::Index = &command {
         let source = build_source(&cfg, paths.as_ref())?.ok_or_else(|| {
             Failure::new(
                 exit::CONFIG,
@@ -284,19 +304,22 @@ fn run(
         })?;
         return cli::run_index(&source, out, err);
     }
-    let need_transport = match &args.command {
+    if let Command::Tui = command {
+        return inbox_tui(cfg, paths, clock, err);
+    }
+    let need_transport = match &command {
         Command::Reply { dry_run, .. } => !dry_run,
         Command::Outbox { action } => matches!(action, cli::OutboxAction::Flush),
         _ => false,
     };
-    let writes = match &args.command {
+    let writes = match &command {
         Command::Reply { dry_run, .. } => !dry_run,
         Command::Show { .. } | Command::Render { .. } | Command::List { .. } => false,
         _ => true,
     };
     let wiring = wire(&cfg, paths.as_ref(), need_transport, writes)?;
     let env = env_of(&wiring, &clock, now, &token_fn);
-    match args.command {
+    match command {
         Command::List { all, json, maildir } => {
             let source = mail_source(&cfg, paths.as_ref(), maildir.as_deref())?;
             let contacts = contacts(&cfg, err);
@@ -339,7 +362,9 @@ fn run(
         }
         Command::Apply { message } => cli::run_apply(&env, &message, err),
         Command::Outbox { action } => cli::run_outbox(&env, action, out),
-        Command::Render { .. } | Command::Check | Command::Index => Ok(exit::OK),
+        Command::Render { .. } | Command::Check | Command::Index | Command::Demo | Command::Tui => {
+            Ok(exit::OK)
+        }
     }
 }
 
@@ -523,4 +548,177 @@ fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Re
     }
     let _ = writeln!(out, "ok");
     Ok(exit::OK)
+}
+
+/// The adapters of one TUI session, owned by the worker thread.
+struct Live {
+    wiring: Wiring,
+    clock: Clock,
+    /// Fixed for the demo (its data is written for that moment).
+    now: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl rsvp::tui::worker::Ports for Live {
+    fn env(&self) -> Env<'_> {
+        let now = self.now.unwrap_or_else(chrono::Utc::now);
+        env_of(&self.wiring, &self.clock, now, &token)
+    }
+}
+
+fn tui_options(
+    cfg: Option<&Config>,
+    clock: Clock,
+    paths: Option<&Paths>,
+    title: &str,
+) -> Result<rsvp::tui::Options, Failure> {
+    let keymap = match cfg {
+        Some(cfg) => cfg.keymap().map_err(|problems| {
+            Failure::new(
+                exit::CONFIG,
+                format!("config error: [keys]: {}", problems.join("; ")),
+            )
+        })?,
+        None => rsvp::keymap::Keymap::defaults(),
+    };
+    let log = paths.map(|p| rsvp::tui::log_file_in(&p.state_dir));
+    let mut options = rsvp::tui::Options::from_env(keymap, clock, log);
+    options.title = title.to_string();
+    Ok(options)
+}
+
+fn run_tui(
+    options: rsvp::tui::Options,
+    factory: rsvp::tui::worker::Factory,
+) -> Result<u8, Failure> {
+    rsvp::tui::run(options, factory)
+        .map(|()| exit::OK)
+        .map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&format!("{e:#}"))))
+}
+
+/// `rsvp` / `rsvp tui`: the inbox over the configured mail source.
+fn inbox_tui(
+    cfg: Config,
+    paths: Option<Paths>,
+    clock: Clock,
+    err: &mut dyn std::io::Write,
+) -> Result<u8, Failure> {
+    // Everything that can fail or prompt happens before raw mode.
+    let notmuch = build_source(&cfg, paths.as_ref())?.ok_or_else(|| {
+        Failure::new(
+            exit::CONFIG,
+            "no mail source: add [mail] with maildir = \"~/Mail\" or notmuch_config = \"~/.notmuch-config\"",
+        )
+    })?;
+    let password = fetch_password(&cfg).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    let options = tui_options(Some(&cfg), clock, paths.as_ref(), "rsvp")?;
+    wire(&cfg, paths.as_ref(), false, true)?;
+    let contacts = contacts(&cfg, err);
+    let notmuch = std::sync::Arc::new(notmuch);
+    let factory: rsvp::tui::worker::Factory = Box::new(move || {
+        let mut wiring = wire(&cfg, paths.as_ref(), false, true).map_err(|f| f.message)?;
+        wiring.transport = build_transport_with(&cfg, password).map_err(|e| e.to_string())?;
+        let trusted: Box<dyn Fn(&str) -> bool> =
+            Box::new(move |a: &str| contacts.as_ref().is_none_or(|c| c.contains(a)));
+        let listing = rsvp::tui::source::Listing::new(
+            Box::new(notmuch.clone()),
+            Some(Box::new(notmuch)),
+            trusted,
+        );
+        Ok(rsvp::tui::worker::Backend::new(
+            Live {
+                wiring,
+                clock,
+                now: None,
+            },
+            listing,
+        ))
+    });
+    run_tui(options, factory)
+}
+
+/// `rsvp demo`: the inbox on the bundled data, in a fresh sandbox.
+fn demo(clock: Clock, paths: Option<&Paths>, err: &mut dyn std::io::Write) -> Result<u8, Failure> {
+    let dir = tempfile::Builder::new()
+        .prefix("rsvp-demo-")
+        .tempdir()
+        .map_err(|e| {
+            Failure::new(
+                exit::RUNTIME,
+                format!("cannot create the demo sandbox: {e}"),
+            )
+        })?
+        .keep();
+    rsvp::demo::unpack(&dir).map_err(|e| {
+        Failure::new(
+            exit::RUNTIME,
+            format!("demo sandbox {}: {e}", dir.display()),
+        )
+    })?;
+    let now = chrono::DateTime::parse_from_rfc3339(rsvp::demo::NOW_RFC3339)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok();
+    let settings = nm::Settings::new(nm::Mode::Private {
+        database: dir.join("notmuch"),
+        maildir: dir.join("Mail"),
+    });
+    let notmuch = Notmuch::open(settings)
+        .map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&e.to_string())))?;
+    let _ = writeln!(
+        err,
+        "rsvp demo: indexing the sample mail in {}",
+        dir.display()
+    );
+    use rsvp::domain::ports::MailIndex;
+    notmuch
+        .index(&mut |_| {})
+        .map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&e.to_string())))?;
+    let options = tui_options(None, clock, paths, "rsvp demo")?;
+    let notmuch = std::sync::Arc::new(notmuch);
+    let sandbox = dir.clone();
+    let factory: rsvp::tui::worker::Factory = Box::new(move || {
+        let store = Vdir::open(&sandbox.join("calendar")).map_err(|e| e.to_string())?;
+        let outbox = DirOutbox::open(&sandbox.join("outbox")).map_err(|e| e.to_string())?;
+        let tombstones = FileTombstones::open(&sandbox).map_err(|e| e.to_string())?;
+        let drop = rsvp::adapters::maildrop::Maildrop::open(&sandbox.join("sent"))
+            .map_err(|e| e.to_string())?;
+        let addresses: Vec<String> = rsvp::demo::ADDRESSES
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        let wiring = Wiring {
+            store: Box::new(store),
+            outbox: Box::new(outbox),
+            tombstones: Box::new(tombstones),
+            transport: Some(Box::new(drop)),
+            identity: Identity::new(Some(rsvp::demo::NAME.to_string()), &addresses),
+            send_from: None,
+            scheduling: rsvp::inbox::Scheduling::Client,
+        };
+        let listing = rsvp::tui::source::Listing::new(
+            Box::new(notmuch.clone()),
+            Some(Box::new(notmuch)),
+            Box::new(|_| true),
+        );
+        Ok(rsvp::tui::worker::Backend::new(
+            Live { wiring, clock, now },
+            listing,
+        ))
+    });
+    let code = run_tui(options, factory)?;
+    let _ = writeln!(
+        err,
+        "rsvp demo: sent replies are in {}",
+        dir.join("sent").display()
+    );
+    let _ = writeln!(
+        err,
+        "rsvp demo: the calendar is in {}",
+        dir.join("calendar").display()
+    );
+    let _ = writeln!(
+        err,
+        "rsvp demo: the sample mail is in {}",
+        dir.join("Mail").display()
+    );
+    Ok(code)
 }

@@ -836,3 +836,33 @@ fn notmuch_indexes_the_demo_maildir() {
     let query = "mimetype:text/calendar or mimetype:application/ics or attachment:ics";
     assert_eq!(run(&["count", query]).trim(), "12");
 }
+
+/// The files compiled into the binary (`rsvp::demo::FILES`) are exactly the
+/// files of assets/demo (so `rsvp demo` shows what the tests pin).
+#[test]
+fn embedded_demo_files_match_the_directory() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
+    let mut on_disk = Vec::new();
+    for sub in ["maildir/cur", "maildir/new", "calendar"] {
+        for e in std::fs::read_dir(root.join(sub)).unwrap() {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            if !name.starts_with('.') {
+                on_disk.push(format!("{sub}/{name}"));
+            }
+        }
+    }
+    on_disk.sort();
+    let mut embedded: Vec<String> = rsvp::demo::FILES
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    embedded.sort();
+    assert_eq!(embedded, on_disk);
+    for (name, bytes) in rsvp::demo::FILES {
+        assert_eq!(
+            *bytes,
+            std::fs::read(root.join(name)).unwrap().as_slice(),
+            "{name}"
+        );
+    }
+}

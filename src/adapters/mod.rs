@@ -3,6 +3,7 @@
 pub mod contacts;
 mod fsutil;
 pub mod maildir;
+pub mod maildrop;
 pub mod memory;
 pub mod notmuch;
 pub mod outbox;

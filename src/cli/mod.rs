@@ -36,12 +36,19 @@ pub struct Args {
     /// Configuration file (default: $XDG_CONFIG_HOME/rsvp/config.toml).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Without a command: the inbox (the TUI).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The inbox: every invitation that needs you, answered with one key
+    /// (the default when no command is given).
+    Tui,
+    /// The inbox on bundled sample data in a temporary sandbox: no
+    /// configuration, no mail sent (replies are written to files).
+    Demo,
     /// Invitations that need you (pending first, then by date).
     List {
         /// Everything: answered, outdated and past invitations too.

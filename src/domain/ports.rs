@@ -241,3 +241,26 @@ pub trait MailIndex {
         })
     }
 }
+
+/// A shared source is still a source (one notmuch handle serving as both
+/// the candidate source and the index).
+impl<T: InviteSource + ?Sized> InviteSource for std::sync::Arc<T> {
+    fn candidates(&self) -> Result<Vec<Candidate>, SourceError> {
+        (**self).candidates()
+    }
+    fn read(&self, candidate: &Candidate) -> Result<Vec<u8>, SourceError> {
+        (**self).read(candidate)
+    }
+    fn tag(&self, candidate: &Candidate, add: &[&str], remove: &[&str]) -> Result<(), SourceError> {
+        (**self).tag(candidate, add, remove)
+    }
+}
+
+impl<T: MailIndex + ?Sized> MailIndex for std::sync::Arc<T> {
+    fn start_index(&self) -> std::sync::mpsc::Receiver<IndexProgress> {
+        (**self).start_index()
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+}
