@@ -213,11 +213,11 @@ fn usage_errors_exit_2() {
     s.rsvp(&["reply", "maybe", "--message", "x.eml"])
         .assert()
         .code(2);
-    // No command is the inbox (TUI); without a mail source it says so.
+    // No command is the inbox (TUI); without a configuration it says so.
     s.bare()
         .assert()
         .code(3)
-        .stderr(predicates::str::contains("no mail source"));
+        .stderr(predicates::str::contains("config.toml"));
     let path = put(
         &s,
         "inv.eml",
