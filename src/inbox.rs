@@ -201,10 +201,10 @@ pub fn stored(env: &Env<'_>, uid: &str) -> Result<Option<(StoredObject, Invite)>
     let parsed = ical::parse(&text)
         .map_err(|e| InboxError::Other(format!("calendar object {}: {e}", obj.href)))?;
     for cal in parsed.calendars {
-        if let Ok(invites) = Invite::from_calendar(cal, None) {
-            if let Some(inv) = invites.into_iter().find(|i| i.uid == uid) {
-                return Ok(Some((obj, inv)));
-            }
+        if let Ok(invites) = Invite::from_calendar(cal, None)
+            && let Some(inv) = invites.into_iter().find(|i| i.uid == uid)
+        {
+            return Ok(Some((obj, inv)));
         }
     }
     Err(InboxError::Other(format!(
@@ -286,7 +286,7 @@ pub fn show_loaded(env: &Env<'_>, loaded: Loaded) -> Result<Shown, InboxError> {
     };
     let mut class = classify::classify(&invite, stored.as_ref().map(|s| &s.1), &ctx);
     let mut warnings = loaded.warnings.clone();
-    warnings.extend(class.warnings.drain(..));
+    warnings.append(&mut class.warnings);
     // R3.9: a TZID with no VTIMEZONE is accepted only when it resolves.
     for tzid in tz::tzids_used(&invite.cal) {
         let has_def = invite.cal.timezones().any(|c| {

@@ -41,23 +41,23 @@ fn main() -> ExitCode {
 
 /// The local time zone: `$TZ`, else /etc/localtime, else UTC.
 fn local_zone() -> chrono_tz::Tz {
-    if let Ok(tz) = std::env::var("TZ") {
-        if let Ok(z) = chrono_tz::Tz::from_str(tz.trim_start_matches(':')) {
-            return z;
-        }
+    if let Ok(tz) = std::env::var("TZ")
+        && let Ok(z) = chrono_tz::Tz::from_str(tz.trim_start_matches(':'))
+    {
+        return z;
     }
     if let Ok(target) = std::fs::read_link("/etc/localtime") {
         let s = target.to_string_lossy();
-        if let Some((_, name)) = s.split_once("zoneinfo/") {
-            if let Ok(z) = chrono_tz::Tz::from_str(name) {
-                return z;
-            }
-        }
-    }
-    if let Ok(name) = std::fs::read_to_string("/etc/timezone") {
-        if let Ok(z) = chrono_tz::Tz::from_str(name.trim()) {
+        if let Some((_, name)) = s.split_once("zoneinfo/")
+            && let Ok(z) = chrono_tz::Tz::from_str(name)
+        {
             return z;
         }
+    }
+    if let Ok(name) = std::fs::read_to_string("/etc/timezone")
+        && let Ok(z) = chrono_tz::Tz::from_str(name.trim())
+    {
+        return z;
     }
     chrono_tz::UTC
 }

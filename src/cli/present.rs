@@ -40,7 +40,7 @@ pub fn describe(invite: &Invite, class: Option<&Classification>, clock: &Clock) 
         .unwrap_or_else(|| "(no title)".into());
     let method = invite.method.map(Method::as_str).unwrap_or("no METHOD");
     out.push_str(&format!("{title}\n"));
-    let mut line2 = format!("{method}");
+    let mut line2 = method.to_string();
     if let Some(c) = class {
         line2.push_str(&format!(" · {}", status_words(c.status)));
         if let Some(ps) = c.partstat {
@@ -114,10 +114,10 @@ fn override_line(invite: &Invite, o: Comp<'_>, clock: &Clock) -> String {
             s.push_str(&format!(": moved to {start_txt}"));
         }
     }
-    if let Some(sum) = o.summary() {
-        if invite.master().and_then(|m| m.summary()).as_deref() != Some(sum.as_str()) {
-            s.push_str(&format!(" \u{2014} {}", terminal_line(&sum)));
-        }
+    if let Some(sum) = o.summary()
+        && invite.master().and_then(|m| m.summary()).as_deref() != Some(sum.as_str())
+    {
+        s.push_str(&format!(" \u{2014} {}", terminal_line(&sum)));
     }
     s
 }
@@ -247,7 +247,7 @@ pub fn recurrence_words(r: &ICalendarRecurrenceRule, clock: &Clock, invite: &Inv
             .byday
             .iter()
             .map(|d| match d.ordwk {
-                Some(o) if o == -1 => format!("last {}", weekday(&d.weekday)),
+                Some(-1) => format!("last {}", weekday(&d.weekday)),
                 Some(o) => format!("{} {}", ordinal(o), weekday(&d.weekday)),
                 None => weekday(&d.weekday).to_string(),
             })
@@ -261,10 +261,10 @@ pub fn recurrence_words(r: &ICalendarRecurrenceRule, clock: &Clock, invite: &Inv
     if let Some(count) = r.count {
         s.push_str(&format!(", {count} times"));
     }
-    if let Some(until) = &r.until {
-        if let Some(d) = CalDate::from_partial(until, None) {
-            s.push_str(&format!(", until {}", clock.format(&d, &invite.cal)));
-        }
+    if let Some(until) = &r.until
+        && let Some(d) = CalDate::from_partial(until, None)
+    {
+        s.push_str(&format!(", until {}", clock.format(&d, &invite.cal)));
     }
     if matches!(
         r.freq,

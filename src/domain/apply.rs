@@ -112,10 +112,10 @@ fn prepare_component(
         }
         if e.name == ICalendarProperty::Attendee {
             let party = super::invite::Party::from_entry(e, 0);
-            if me.party_is_me(&party) {
-                if let Some((ps, _)) = my_partstat {
-                    ical::set_param(e, ICalendarParameter::partstat(ps.to_calcard()));
-                }
+            if me.party_is_me(&party)
+                && let Some((ps, _)) = my_partstat
+            {
+                ical::set_param(e, ICalendarParameter::partstat(ps.to_calcard()));
             }
         }
     }
@@ -475,10 +475,10 @@ pub fn apply_cancel(
                     (Some(a), Some(b)) => a >= b,
                     _ => orid.naive() >= rid.naive(),
                 };
-            if same || later {
-                if let Some(comp) = cal.components.get_mut(o.id as usize) {
-                    mark(comp);
-                }
+            if (same || later)
+                && let Some(comp) = cal.components.get_mut(o.id as usize)
+            {
+                mark(comp);
             }
         }
         let Some(master) = stored.master() else {
@@ -568,11 +568,11 @@ fn end_rrule_before(
         }
     };
     for e in comp.entries.iter_mut() {
-        if e.name == ICalendarProperty::Rrule {
-            if let Some(ICalendarValue::RecurrenceRule(rule)) = e.values.first_mut() {
-                rule.count = None;
-                rule.until = Some(until.to_partial());
-            }
+        if e.name == ICalendarProperty::Rrule
+            && let Some(ICalendarValue::RecurrenceRule(rule)) = e.values.first_mut()
+        {
+            rule.count = None;
+            rule.until = Some(until.to_partial());
         }
     }
     let cutoff = local_rid;

@@ -242,12 +242,12 @@ pub fn classify(incoming: &Invite, stored: Option<&Invite>, ctx: &Context<'_>) -
         Some(Method::Publish) => {
             out.status = Status::Publish;
             out.reply_refusal = Some(not_invitation("a PUBLISH"));
-            if let Some(stored) = stored {
-                if revision_order(incoming, stored, ctx) != std::cmp::Ordering::Greater {
-                    out.status = Status::Outdated;
-                    out.apply_refusal =
-                        Some("the calendar already holds this or a newer version".into());
-                }
+            if let Some(stored) = stored
+                && revision_order(incoming, stored, ctx) != std::cmp::Ordering::Greater
+            {
+                out.status = Status::Outdated;
+                out.apply_refusal =
+                    Some("the calendar already holds this or a newer version".into());
             }
         }
         Some(Method::Reply) => {
@@ -409,15 +409,15 @@ fn classify_request(
 
     let Some(stored) = stored else {
         // R3.1 with the tombstone exception (T34).
-        if let Some(t) = ctx.tombstone {
-            if t >= incoming.sequence() {
-                out.status = Status::Outdated;
-                out.reply_refusal = Some(format!(
-                    "a cancellation (SEQUENCE {t}) for this event was already received"
-                ));
-                out.apply_refusal = out.reply_refusal.clone();
-                return;
-            }
+        if let Some(t) = ctx.tombstone
+            && t >= incoming.sequence()
+        {
+            out.status = Status::Outdated;
+            out.reply_refusal = Some(format!(
+                "a cancellation (SEQUENCE {t}) for this event was already received"
+            ));
+            out.apply_refusal = out.reply_refusal.clone();
+            return;
         }
         out.status = Status::New;
         return;
@@ -523,13 +523,11 @@ fn classify_request(
         out.status,
         Status::Update | Status::Reschedule | Status::Poll
     ) && ctx.sender.is_some()
+        && let Some(w) = sender_warning(stored, ctx.sender)
     {
-        if let Some(w) = sender_warning(stored, ctx.sender) {
-            let msg =
-                format!("refusing a change to this event that its organizer did not send: {w}");
-            out.apply_refusal = Some(msg.clone());
-            out.reply_refusal = Some(msg);
-        }
+        let msg = format!("refusing a change to this event that its organizer did not send: {w}");
+        out.apply_refusal = Some(msg.clone());
+        out.reply_refusal = Some(msg);
     }
 }
 

@@ -521,10 +521,10 @@ pub fn conference(c: Comp<'_>) -> Option<String> {
         } else {
             ical::other_prop(name)
         };
-        if let Some(v) = c.c.property(&prop).and_then(ical::entry_text) {
-            if !v.trim().is_empty() {
-                return Some(v.trim().to_string());
-            }
+        if let Some(v) = c.c.property(&prop).and_then(ical::entry_text)
+            && !v.trim().is_empty()
+        {
+            return Some(v.trim().to_string());
         }
     }
     c.c.property(&ICalendarProperty::Url)

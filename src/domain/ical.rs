@@ -647,10 +647,10 @@ impl CalendarBuilder {
         self.cal.components.push(comp);
         let mut new_children = Vec::new();
         for child in child_ids {
-            if let Some(c) = source.components.get(child as usize) {
-                if let Some(cid) = self.add_tree(source, c.clone()) {
-                    new_children.push(cid);
-                }
+            if let Some(c) = source.components.get(child as usize)
+                && let Some(cid) = self.add_tree(source, c.clone())
+            {
+                new_children.push(cid);
             }
         }
         if let Some(slot) = self.cal.components.get_mut(new_id as usize) {
@@ -701,10 +701,10 @@ pub fn filter_root(
         .unwrap_or_default();
     let mut b = CalendarBuilder::new(root_entries);
     for id in children(cal, 0) {
-        if let Some(c) = cal.components.get(id as usize) {
-            if keep(id, c) {
-                b.add_from(cal, id, |c| c);
-            }
+        if let Some(c) = cal.components.get(id as usize)
+            && keep(id, c)
+        {
+            b.add_from(cal, id, |c| c);
         }
     }
     b.build()

@@ -14,10 +14,10 @@ impl Identity {
     pub fn new(name: Option<String>, addresses: &[String]) -> Identity {
         let mut norm: Vec<String> = Vec::new();
         for a in addresses {
-            if let Some(n) = normalize_address(a) {
-                if !norm.contains(&n) {
-                    norm.push(n);
-                }
+            if let Some(n) = normalize_address(a)
+                && !norm.contains(&n)
+            {
+                norm.push(n);
             }
         }
         Identity {
@@ -93,6 +93,7 @@ fn percent_decode(s: &str) -> String {
 
 /// My role in an object (R6.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // one per invitation; boxing buys nothing
 pub enum Role {
     /// ORGANIZER is one of my addresses: never reply to my own REQUEST.
     Organizer,

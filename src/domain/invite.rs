@@ -612,10 +612,10 @@ impl Invite {
 fn uid_count(cal: &ICalendar) -> usize {
     let mut uids: Vec<&str> = Vec::new();
     for id in ical::scheduling_ids(cal) {
-        if let Some(uid) = ical::component(cal, id).and_then(|c| c.uid()) {
-            if !uids.contains(&uid) {
-                uids.push(uid);
-            }
+        if let Some(uid) = ical::component(cal, id).and_then(|c| c.uid())
+            && !uids.contains(&uid)
+        {
+            uids.push(uid);
         }
     }
     uids.len()

@@ -37,9 +37,7 @@ fn t01_new_invitation_stored() {
         &ev(
             2,
             T0,
-            &format!(
-                "ATTENDEE;PARTSTAT=ACCEPTED;RSVP=TRUE:mailto:me@x.example\r\nBEGIN:VALARM\r\nACTION:EMAIL\r\nTRIGGER:-PT5M\r\nATTENDEE:mailto:spam@evil.example\r\nEND:VALARM\r\n"
-            ),
+            "ATTENDEE;PARTSTAT=ACCEPTED;RSVP=TRUE:mailto:me@x.example\r\nBEGIN:VALARM\r\nACTION:EMAIL\r\nTRIGGER:-PT5M\r\nATTENDEE:mailto:spam@evil.example\r\nEND:VALARM\r\n",
         ),
     );
     let out = text(&merge_request(&incoming, None, &me(), &opts()));
