@@ -199,6 +199,19 @@ fn pending_hides_answered_and_all_shows_them() {
     assert!(!n.pending);
 }
 
+/// A dismissed message (`x` in the inbox tags it rsvp/dismissed) is no
+/// longer pending, also in a later session; `--all` still shows it.
+#[test]
+fn dismissed_message_is_not_pending() {
+    let m = me();
+    let src = MemorySource::new();
+    let c = src.add("/m/new", &M::default().bytes());
+    assert_eq!(uids(&pending(&m, &src)), vec!["u1"]);
+    src.tag(&c, &["rsvp/dismissed"], &["rsvp/pending"]).unwrap();
+    assert!(pending(&m, &src).is_empty());
+    assert_eq!(everything(&m, &src).len(), 1);
+}
+
 /// Events whose last occurrence ended before now are hidden by default.
 #[test]
 fn past_events_hidden_unless_all() {

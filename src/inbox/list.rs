@@ -625,7 +625,11 @@ fn build_item(
         }
     }
     let past = expansion.last_end.is_some_and(|end| end < env.now);
+    // A message the user dismissed (`x`, tag rsvp/dismissed) no longer
+    // needs them, in this session or the next.
+    let dismissed = message.tags.iter().any(|t| t == "rsvp/dismissed");
     let pending = is_pending(class.status)
+        && !dismissed
         && (class.reply_refusal.is_none() || class.apply_refusal.is_none());
     let recurring = inv.is_some_and(|i| {
         i.components().iter().any(|c| c.is_recurring()) || !i.overrides().is_empty()
