@@ -1,0 +1,174 @@
+//! The Maildir side of private-mode indexing: walking `cur/` and `new/`,
+//! and the per-directory state that makes runs incremental.
+
+use super::*;
+
+/// The indexer's memory between runs (like the directory documents of
+/// `notmuch new`): per message directory, its mtime and its files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct State {
+    pub(super) version: u32,
+    /// The Maildir this memory describes.
+    pub(super) maildir: String,
+    /// Set while a run changes the database: a crash leaves it set, and the
+    /// next run rebuilds its memory from the database.
+    pub(super) dirty: bool,
+    pub(super) dirs: BTreeMap<String, DirState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct DirState {
+    /// (seconds, nanoseconds); `None`: list the directory again next time.
+    pub(super) mtime: Option<(i64, i64)>,
+    pub(super) files: BTreeSet<String>,
+}
+
+impl State {
+    pub(super) fn dirty(maildir: &str) -> State {
+        State {
+            version: STATE_VERSION,
+            maildir: maildir.to_string(),
+            dirty: true,
+            dirs: BTreeMap::new(),
+        }
+    }
+
+    /// The memory of the last clean run over `maildir`, if there is one.
+    pub(super) fn load(database: &Path, maildir: &str) -> Option<State> {
+        let text = fs::read(database.join(STATE_FILE)).ok()?;
+        let state: State = serde_json::from_slice(&text).ok()?;
+        (state.version == STATE_VERSION && !state.dirty && state.maildir == maildir)
+            .then_some(state)
+    }
+
+    pub(super) fn save(&self, database: &Path) -> io::Result<()> {
+        let data = serde_json::to_vec(self).map_err(io::Error::other)?;
+        let (temp, _) = fsutil::write_temp(database, STATE_FILE, &data, 0o600, None)?;
+        if let Err(e) = fs::rename(&temp, database.join(STATE_FILE)) {
+            let _ = fs::remove_file(&temp);
+            return Err(e);
+        }
+        fsutil::fsync_dir(database)
+    }
+}
+
+/// A `cur` or `new` directory of the Maildir.
+pub(super) struct Leaf {
+    /// Relative to the Maildir root, e.g. `cur`, `.Sent/new`, `work/INBOX/cur`.
+    pub(super) rel: String,
+    pub(super) abs: PathBuf,
+    pub(super) mtime: (i64, i64),
+}
+
+impl Leaf {
+    pub(super) fn mtime_ns(&self) -> i128 {
+        i128::from(self.mtime.0) * 1_000_000_000 + i128::from(self.mtime.1)
+    }
+}
+
+pub(super) struct Walked {
+    pub(super) leaves: Vec<Leaf>,
+    /// Folders that could not be read (relative paths).
+    pub(super) unreadable: Vec<String>,
+    /// Entries skipped (folder names that are not UTF-8).
+    pub(super) skipped: u64,
+}
+
+/// Every `cur`/`new` directory below `root` (Maildir and Maildir++ folders,
+/// nested folders), skipping `tmp` and `.notmuch`, never following
+/// symbolic links to directories.
+pub(super) fn walk(root: &Path) -> io::Result<Walked> {
+    let mut walked = Walked {
+        leaves: Vec::new(),
+        unreadable: Vec::new(),
+        skipped: 0,
+    };
+    let mut stack = vec![(root.to_path_buf(), String::new(), 0usize)];
+    while let Some((dir, rel, depth)) = stack.pop() {
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if rel.is_empty() => return Err(e),
+            Err(_) => {
+                walked.unreadable.push(rel);
+                continue;
+            }
+        };
+        for entry in entries {
+            let Ok(entry) = entry else { continue };
+            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                walked.skipped += 1;
+                continue;
+            };
+            if name == "tmp" || name == ".notmuch" {
+                continue;
+            }
+            let child_rel = if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            };
+            if name == "cur" || name == "new" {
+                match fs::metadata(entry.path()) {
+                    Ok(meta) => walked.leaves.push(Leaf {
+                        rel: child_rel,
+                        abs: entry.path(),
+                        mtime: (meta.mtime(), meta.mtime_nsec()),
+                    }),
+                    Err(_) => walked.unreadable.push(child_rel),
+                }
+            } else if depth < MAX_DEPTH {
+                stack.push((entry.path(), child_rel, depth + 1));
+            }
+        }
+    }
+    walked.leaves.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(walked)
+}
+
+/// The message file names in a `cur`/`new` directory (hidden files and
+/// non-files left out) and how many were skipped for not being UTF-8.
+pub(super) fn list_messages(dir: &Path) -> io::Result<(Vec<String>, u64)> {
+    let mut names = Vec::new();
+    let mut skipped = 0;
+    for entry in fs::read_dir(dir)? {
+        let Ok(entry) = entry else { continue };
+        let is_file = match entry.file_type() {
+            Ok(t) if t.is_file() => true,
+            Ok(t) if t.is_symlink() => fs::metadata(entry.path()).is_ok_and(|m| m.is_file()),
+            _ => false,
+        };
+        if !is_file {
+            continue;
+        }
+        match entry.file_name().to_str() {
+            Some(name) if name.starts_with('.') => {}
+            Some(name) => names.push(name.to_string()),
+            None => skipped += 1,
+        }
+    }
+    names.sort();
+    Ok((names, skipped))
+}
+
+/// Whether relative path `rel` is `dir` or inside it.
+pub(super) fn is_within(rel: &str, dir: &str) -> bool {
+    rel == dir
+        || rel
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+pub(super) fn now_ns() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX))
+}
+
+/// libnotmuch messages may span lines; error messages are one line.
+pub(super) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
