@@ -2,18 +2,30 @@
 //! diagnostics. The argument definitions are the stable contract of the
 //! README.
 
+pub mod apply;
+pub mod index;
 pub mod list;
+pub mod outbox;
 pub mod present;
+pub mod render;
+pub mod reply;
+pub mod show;
+
+pub use apply::run_apply;
+pub use index::run_index;
+pub use outbox::run_outbox;
+pub use render::run_render;
+pub use reply::run_reply;
+pub use show::{run_show, show_json};
 
 pub use list::Input;
 
-use crate::domain::classify::{Classification, Status};
+use crate::domain::classify::Status;
 use crate::domain::invite::PartStat;
-use crate::domain::ports::{IndexProgress, MailIndex};
 use crate::domain::sanitize::terminal_line;
-use crate::inbox::{self, Env, InboxError};
+use crate::inbox::{self, InboxError};
 use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -219,363 +231,9 @@ pub fn json_text(v: &Value) -> String {
     out
 }
 
-fn write_out(out: Out<'_>, text: &str) -> Result<(), Failure> {
+pub(crate) fn write_out(out: Out<'_>, text: &str) -> Result<(), Failure> {
     out.write_all(text.as_bytes())
         .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))
-}
-
-/// The JSON object of `show --json` (README contract).
-pub fn show_json(shown: &inbox::Shown, env: &Env<'_>) -> Value {
-    let class: &Classification = &shown.class;
-    let inv = shown.invite();
-    let primary = inv.and_then(|i| i.primary());
-    let fmt_date = |d: Option<crate::domain::ical::CalDate>| -> Value {
-        match (d, inv) {
-            (Some(d), Some(i)) => {
-                let instant = env.clock.instant(&d, &i.cal);
-                json!({
-                    "value": d.display_key(),
-                    "all_day": d.is_date(),
-                    "utc": instant.map(|t| t.to_rfc3339()),
-                    "local": instant.map(|t| t.with_timezone(&env.clock.local).to_rfc3339()),
-                    "text": env.clock.format(&d, &i.cal),
-                })
-            }
-            _ => Value::Null,
-        }
-    };
-    let organizer = inv.and_then(|i| i.organizer());
-    json!({
-        "method": inv.and_then(|i| i.method).map(|m| m.as_str()),
-        "uid": inv.map(|i| i.uid.clone()),
-        "status": class.status.as_str(),
-        "cancel_scope": class.status.cancel_scope(),
-        "summary": inv.and_then(|i| i.summary()),
-        "organizer": organizer.as_ref().map(|o| json!({
-            "address": o.email, "name": o.cn, "value": o.value,
-        })),
-        "me": class.me().map(|m| json!({
-            "address": m.address, "attendee": m.party.value, "group": m.via_group,
-        })),
-        "partstat": class.partstat.map(|p| p.as_str()),
-        "rsvp": class.rsvp_requested,
-        "sequence": inv.map(|i| i.sequence()),
-        "start": fmt_date(primary.and_then(|c| c.dtstart())),
-        "end": fmt_date(primary.and_then(|c| c.dtend())),
-        "recurring": primary.map(|c| c.is_recurring()).unwrap_or(false),
-        "in_calendar": shown.stored.as_ref().map(|s| s.0.href.clone()),
-        "changes": class.changes.iter().map(|c| json!({
-            "field": c.field, "old": c.old, "new": c.new,
-            "recurrence_id": c.recurrence_id, "significant": c.significant,
-        })).collect::<Vec<_>>(),
-        "can_reply": class.reply_refusal.is_none(),
-        "reply_refused": class.reply_refusal,
-        "can_apply": class.apply_refusal.is_none(),
-        "apply_refused": class.apply_refusal,
-        "warnings": class.warnings,
-    })
-}
-
-pub fn run_show(
-    env: &Env<'_>,
-    input: &Input<'_>,
-    as_json: bool,
-    out: Out<'_>,
-) -> Result<u8, Failure> {
-    let raw = input.read()?;
-    let shown = inbox::show(env, &raw)?;
-    if as_json {
-        let v = show_json(&shown, env);
-        write_out(out, &format!("{}\n", json_text(&v)))?;
-    } else {
-        match shown.invite() {
-            Some(inv) => write_out(out, &present::describe(inv, Some(&shown.class), &env.clock))?,
-            None => write_out(
-                out,
-                &format!(
-                    "invalid invitation: {}\n",
-                    shown
-                        .class
-                        .warnings
-                        .first()
-                        .map(|w| terminal_line(w))
-                        .unwrap_or_default()
-                ),
-            )?,
-        }
-    }
-    Ok(exit::OK)
-}
-
-pub fn run_render(
-    env: Option<&Env<'_>>,
-    path: Option<&str>,
-    clock: &crate::domain::diff::Clock,
-    out: Out<'_>,
-) -> Result<u8, Failure> {
-    let raw = read_input(path.unwrap_or("-"))?;
-    let text = match env {
-        Some(env) => {
-            let shown = inbox::show(env, &raw)?;
-            match shown.invite() {
-                Some(inv) => present::describe(inv, Some(&shown.class), clock),
-                None => format!(
-                    "invalid invitation: {}\n",
-                    shown
-                        .class
-                        .warnings
-                        .first()
-                        .map(|w| terminal_line(w))
-                        .unwrap_or_default()
-                ),
-            }
-        }
-        None => {
-            let loaded = inbox::load(&raw)?;
-            match &loaded.invite {
-                Ok(inv) => present::describe(inv, None, clock),
-                Err(reason) => format!("invalid invitation: {}\n", terminal_line(reason)),
-            }
-        }
-    };
-    write_out(out, &text)?;
-    Ok(exit::OK)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub fn run_reply(
-    env: &Env<'_>,
-    answer: Answer,
-    input: &Input<'_>,
-    comment: Option<&str>,
-    instance: Option<&str>,
-    dry_run: bool,
-    resend: bool,
-    out: Out<'_>,
-    err: Out<'_>,
-) -> Result<u8, Failure> {
-    let (raw, candidate) = input.read_with_candidate()?;
-    let req = inbox::ResponseRequest {
-        partstat: answer.partstat(),
-        comment,
-        instance,
-        dry_run,
-        resend,
-    };
-    let done = inbox::respond(env, &raw, &req)?;
-    if !dry_run {
-        // Record the answer on the message in the mail index (`--id`).
-        if let (
-            Some(c),
-            list::Input::Id {
-                source: Some(source),
-                ..
-            },
-        ) = (&candidate, input)
-        {
-            let (add, remove) = inbox::answer_tags(answer.partstat());
-            if let Err(e) = source.tag(c, add, remove) {
-                write_out(
-                    err,
-                    &format!(
-                        "rsvp: warning: could not tag the message: {}\n",
-                        terminal_line(&e.to_string())
-                    ),
-                )?;
-            }
-        }
-    }
-    if dry_run {
-        out.write_all(&done.message)
-            .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))?;
-        return Ok(exit::OK);
-    }
-    let summary = done
-        .shown
-        .invite()
-        .and_then(|i| i.summary())
-        .map(|s| terminal_line(&s))
-        .unwrap_or_default();
-    let to = done.envelope.to.join(", ");
-    for w in &done.warnings {
-        write_out(err, &format!("rsvp: warning: {}\n", terminal_line(w)))?;
-    }
-    if done.already_sent {
-        write_out(
-            err,
-            &format!(
-                "rsvp: already answered {} to \"{summary}\" ({to}); nothing sent (use --resend to send again)\n",
-                answer.partstat().human()
-            ),
-        )?;
-        return Ok(exit::OK);
-    }
-    if let Some(href) = &done.href {
-        write_out(err, &format!("rsvp: calendar updated ({href})\n"))?;
-    }
-    if done.server_scheduled {
-        write_out(
-            err,
-            &format!(
-                "rsvp: {} \"{summary}\": not mailed; your calendar server sends the reply (server_scheduling)\n",
-                answer.partstat().human()
-            ),
-        )?;
-        return Ok(exit::OK);
-    }
-    match &done.send_error {
-        None => {
-            write_out(
-                err,
-                &format!(
-                    "rsvp: {} \"{summary}\": reply sent to {to}\n",
-                    answer.partstat().human()
-                ),
-            )?;
-            Ok(exit::OK)
-        }
-        Some(e) => Err(Failure::new(
-            exit::RUNTIME,
-            format!(
-                "reply to {to} not sent: {}; it is queued: run `rsvp outbox flush` to retry",
-                terminal_line(&e.to_string())
-            ),
-        )),
-    }
-}
-
-pub fn run_apply(env: &Env<'_>, message: &str, err: Out<'_>) -> Result<u8, Failure> {
-    let raw = read_input(message)?;
-    let (shown, applied) = inbox::apply_message(env, &raw)?;
-    let summary = shown
-        .invite()
-        .and_then(|i| i.summary())
-        .map(|s| terminal_line(&s))
-        .unwrap_or_default();
-    let line = match applied {
-        inbox::Applied::Stored {
-            href,
-            created: true,
-        } => format!(
-            "stored \"{summary}\" as {href} ({})",
-            shown.class.status.as_str()
-        ),
-        inbox::Applied::Stored {
-            href,
-            created: false,
-        } => format!(
-            "updated \"{summary}\" in {href} ({})",
-            shown.class.status.as_str()
-        ),
-        inbox::Applied::Tombstone => {
-            format!("\"{summary}\" is not in your calendar; the cancellation is remembered")
-        }
-        inbox::Applied::NothingToDo(why) => format!("nothing to do: {why}"),
-    };
-    write_out(err, &format!("rsvp: {line}\n"))?;
-    Ok(exit::OK)
-}
-
-pub fn run_outbox(env: &Env<'_>, action: OutboxAction, out: Out<'_>) -> Result<u8, Failure> {
-    match action {
-        OutboxAction::List => {
-            let pending = env.outbox.pending().map_err(InboxError::from)?;
-            if pending.is_empty() {
-                write_out(out, "outbox is empty\n")?;
-            }
-            for e in pending {
-                let last = e
-                    .last_error
-                    .as_deref()
-                    .map(|x| format!(" (last error: {})", terminal_line(x)))
-                    .unwrap_or_default();
-                write_out(
-                    out,
-                    &format!(
-                        "{}  {}  {} {}{}\n",
-                        e.id,
-                        e.envelope.to.join(","),
-                        e.key.partstat,
-                        terminal_line(&e.key.uid),
-                        last
-                    ),
-                )?;
-            }
-            Ok(exit::OK)
-        }
-        OutboxAction::Flush => {
-            let results = inbox::flush(env)?;
-            let mut failed = 0;
-            for d in &results {
-                match &d.result {
-                    Ok(()) => write_out(out, &format!("sent {} to {}\n", d.id, d.to.join(",")))?,
-                    Err(e) => {
-                        failed += 1;
-                        write_out(
-                            out,
-                            &format!("failed {}: {}\n", d.id, terminal_line(&e.to_string())),
-                        )?;
-                    }
-                }
-            }
-            if results.is_empty() {
-                write_out(out, "outbox is empty\n")?;
-            }
-            if failed > 0 {
-                return Err(Failure::new(
-                    exit::RUNTIME,
-                    format!("{failed} repl(ies) still queued"),
-                ));
-            }
-            Ok(exit::OK)
-        }
-    }
-}
-
-/// `rsvp index`: run the indexer to the end; counts on stdout, a note on
-/// stderr while another program holds the database's write lock.
-pub fn run_index(index: &dyn MailIndex, out: Out<'_>, err: Out<'_>) -> Result<u8, Failure> {
-    let name = terminal_line(&index.describe());
-    let mut announced = false;
-    let result = {
-        let err = &mut *err;
-        let mut on_progress = |event: &IndexProgress| {
-            if matches!(event, IndexProgress::Waiting) && !announced {
-                announced = true;
-                let _ = writeln!(
-                    err,
-                    "rsvp: waiting for the notmuch database {name}: another program is writing to it"
-                );
-            }
-        };
-        index.index(&mut on_progress)
-    };
-    let counts = result.map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&e.to_string())))?;
-    if !counts.managed {
-        write_out(
-            err,
-            &format!(
-                "rsvp: {name}: your own notmuch database is indexed by `notmuch new`, not by rsvp\n"
-            ),
-        )?;
-    }
-    if counts.skipped > 0 {
-        write_out(
-            err,
-            &format!(
-                "rsvp: skipped {} file(s) that are not mail or whose names are not UTF-8\n",
-                counts.skipped
-            ),
-        )?;
-    }
-    write_out(
-        out,
-        &format!(
-            "indexed {} new, {} removed, {} messages, {} candidates\n",
-            counts.added, counts.removed, counts.total, counts.candidates
-        ),
-    )?;
-    Ok(exit::OK)
 }
 
 /// Whether a status means "needs the user" (used by listings).
@@ -586,6 +244,7 @@ pub fn is_pending(status: Status) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// T55 for `--json`: no bidi override or C1 control reaches the
     /// terminal, and the JSON still decodes to the original text.

@@ -1,0 +1,40 @@
+//! `rsvp render`: terminal-safe text of a message or .ics (a display filter).
+
+use super::{Failure, Out, exit, present, read_input, write_out};
+use crate::domain::sanitize::terminal_line;
+use crate::inbox::{self, Env};
+
+pub fn run_render(
+    env: Option<&Env<'_>>,
+    path: Option<&str>,
+    clock: &crate::domain::diff::Clock,
+    out: Out<'_>,
+) -> Result<u8, Failure> {
+    let raw = read_input(path.unwrap_or("-"))?;
+    let text = match env {
+        Some(env) => {
+            let shown = inbox::show(env, &raw)?;
+            match shown.invite() {
+                Some(inv) => present::describe(inv, Some(&shown.class), clock),
+                None => format!(
+                    "invalid invitation: {}\n",
+                    shown
+                        .class
+                        .warnings
+                        .first()
+                        .map(|w| terminal_line(w))
+                        .unwrap_or_default()
+                ),
+            }
+        }
+        None => {
+            let loaded = inbox::load(&raw)?;
+            match &loaded.invite {
+                Ok(inv) => present::describe(inv, None, clock),
+                Err(reason) => format!("invalid invitation: {}\n", terminal_line(reason)),
+            }
+        }
+    };
+    write_out(out, &text)?;
+    Ok(exit::OK)
+}

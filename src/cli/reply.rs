@@ -1,0 +1,107 @@
+//! `rsvp reply`: answer an invitation (outbox, calendar, send).
+
+use super::{Answer, Failure, Input, Out, exit, write_out};
+use crate::domain::sanitize::terminal_line;
+use crate::inbox::{self, Env};
+
+#[allow(clippy::too_many_arguments)]
+pub fn run_reply(
+    env: &Env<'_>,
+    answer: Answer,
+    input: &Input<'_>,
+    comment: Option<&str>,
+    instance: Option<&str>,
+    dry_run: bool,
+    resend: bool,
+    out: Out<'_>,
+    err: Out<'_>,
+) -> Result<u8, Failure> {
+    let (raw, candidate) = input.read_with_candidate()?;
+    let req = inbox::ResponseRequest {
+        partstat: answer.partstat(),
+        comment,
+        instance,
+        dry_run,
+        resend,
+    };
+    let done = inbox::respond(env, &raw, &req)?;
+    if !dry_run {
+        // Record the answer on the message in the mail index (`--id`).
+        if let (
+            Some(c),
+            super::list::Input::Id {
+                source: Some(source),
+                ..
+            },
+        ) = (&candidate, input)
+        {
+            let (add, remove) = inbox::answer_tags(answer.partstat());
+            if let Err(e) = source.tag(c, add, remove) {
+                write_out(
+                    err,
+                    &format!(
+                        "rsvp: warning: could not tag the message: {}\n",
+                        terminal_line(&e.to_string())
+                    ),
+                )?;
+            }
+        }
+    }
+    if dry_run {
+        out.write_all(&done.message)
+            .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))?;
+        return Ok(exit::OK);
+    }
+    let summary = done
+        .shown
+        .invite()
+        .and_then(|i| i.summary())
+        .map(|s| terminal_line(&s))
+        .unwrap_or_default();
+    let to = done.envelope.to.join(", ");
+    for w in &done.warnings {
+        write_out(err, &format!("rsvp: warning: {}\n", terminal_line(w)))?;
+    }
+    if done.already_sent {
+        write_out(
+            err,
+            &format!(
+                "rsvp: already answered {} to \"{summary}\" ({to}); nothing sent (use --resend to send again)\n",
+                answer.partstat().human()
+            ),
+        )?;
+        return Ok(exit::OK);
+    }
+    if let Some(href) = &done.href {
+        write_out(err, &format!("rsvp: calendar updated ({href})\n"))?;
+    }
+    if done.server_scheduled {
+        write_out(
+            err,
+            &format!(
+                "rsvp: {} \"{summary}\": not mailed; your calendar server sends the reply (server_scheduling)\n",
+                answer.partstat().human()
+            ),
+        )?;
+        return Ok(exit::OK);
+    }
+    match &done.send_error {
+        None => {
+            write_out(
+                err,
+                &format!(
+                    "rsvp: {} \"{summary}\": reply sent to {to}\n",
+                    answer.partstat().human()
+                ),
+            )?;
+            Ok(exit::OK)
+        }
+        Some(e) => Err(Failure::new(
+            exit::RUNTIME,
+            format!(
+                "reply to {to} not sent: {}; it is queued: run `rsvp outbox flush` to retry",
+                terminal_line(&e.to_string())
+            ),
+        )),
+    }
+}

@@ -1,0 +1,90 @@
+//! `rsvp show`: an invitation classified against the calendar (text or JSON).
+
+use super::{Failure, Input, Out, exit, json_text, present, write_out};
+use crate::domain::classify::Classification;
+use crate::domain::sanitize::terminal_line;
+use crate::inbox::{self, Env};
+use serde_json::{Value, json};
+
+/// The JSON object of `show --json` (README contract).
+pub fn show_json(shown: &inbox::Shown, env: &Env<'_>) -> Value {
+    let class: &Classification = &shown.class;
+    let inv = shown.invite();
+    let primary = inv.and_then(|i| i.primary());
+    let fmt_date = |d: Option<crate::domain::ical::CalDate>| -> Value {
+        match (d, inv) {
+            (Some(d), Some(i)) => {
+                let instant = env.clock.instant(&d, &i.cal);
+                json!({
+                    "value": d.display_key(),
+                    "all_day": d.is_date(),
+                    "utc": instant.map(|t| t.to_rfc3339()),
+                    "local": instant.map(|t| t.with_timezone(&env.clock.local).to_rfc3339()),
+                    "text": env.clock.format(&d, &i.cal),
+                })
+            }
+            _ => Value::Null,
+        }
+    };
+    let organizer = inv.and_then(|i| i.organizer());
+    json!({
+        "method": inv.and_then(|i| i.method).map(|m| m.as_str()),
+        "uid": inv.map(|i| i.uid.clone()),
+        "status": class.status.as_str(),
+        "cancel_scope": class.status.cancel_scope(),
+        "summary": inv.and_then(|i| i.summary()),
+        "organizer": organizer.as_ref().map(|o| json!({
+            "address": o.email, "name": o.cn, "value": o.value,
+        })),
+        "me": class.me().map(|m| json!({
+            "address": m.address, "attendee": m.party.value, "group": m.via_group,
+        })),
+        "partstat": class.partstat.map(|p| p.as_str()),
+        "rsvp": class.rsvp_requested,
+        "sequence": inv.map(|i| i.sequence()),
+        "start": fmt_date(primary.and_then(|c| c.dtstart())),
+        "end": fmt_date(primary.and_then(|c| c.dtend())),
+        "recurring": primary.map(|c| c.is_recurring()).unwrap_or(false),
+        "in_calendar": shown.stored.as_ref().map(|s| s.0.href.clone()),
+        "changes": class.changes.iter().map(|c| json!({
+            "field": c.field, "old": c.old, "new": c.new,
+            "recurrence_id": c.recurrence_id, "significant": c.significant,
+        })).collect::<Vec<_>>(),
+        "can_reply": class.reply_refusal.is_none(),
+        "reply_refused": class.reply_refusal,
+        "can_apply": class.apply_refusal.is_none(),
+        "apply_refused": class.apply_refusal,
+        "warnings": class.warnings,
+    })
+}
+
+pub fn run_show(
+    env: &Env<'_>,
+    input: &Input<'_>,
+    as_json: bool,
+    out: Out<'_>,
+) -> Result<u8, Failure> {
+    let raw = input.read()?;
+    let shown = inbox::show(env, &raw)?;
+    if as_json {
+        let v = show_json(&shown, env);
+        write_out(out, &format!("{}\n", json_text(&v)))?;
+    } else {
+        match shown.invite() {
+            Some(inv) => write_out(out, &present::describe(inv, Some(&shown.class), &env.clock))?,
+            None => write_out(
+                out,
+                &format!(
+                    "invalid invitation: {}\n",
+                    shown
+                        .class
+                        .warnings
+                        .first()
+                        .map(|w| terminal_line(w))
+                        .unwrap_or_default()
+                ),
+            )?,
+        }
+    }
+    Ok(exit::OK)
+}
