@@ -1,35 +1,14 @@
 //! Terminal-safe text of an invitation, shared by `show` and `render`.
 //! Every string from the message passes through `sanitize` (R9.5, T55).
 
-use crate::domain::classify::{Classification, Status};
+use crate::domain::classify::Classification;
 use crate::domain::diff::{self, Change, Clock};
 use crate::domain::ical::CalDate;
 use crate::domain::invite::{Comp, Invite, Method};
 use crate::domain::sanitize::{terminal_line, terminal_safe};
-use calcard::icalendar::{
-    ICalendarFrequency, ICalendarProperty, ICalendarRecurrenceRule, ICalendarValue,
-    ICalendarWeekday,
-};
+use calcard::icalendar::{ICalendarProperty, ICalendarRecurrenceRule, ICalendarValue};
 
-/// The heading word for a status, for people.
-pub fn status_words(status: Status) -> &'static str {
-    match status {
-        Status::New => "new invitation",
-        Status::Update => "update",
-        Status::Reschedule => "rescheduled: please answer again",
-        Status::Poll => "the organizer asks for your answer again",
-        Status::Outdated => "outdated: a newer version is in your calendar",
-        Status::Duplicate => "already processed",
-        Status::Cancel(_) => "CANCELLED by the organizer",
-        Status::Cancelled => "cancellation already applied",
-        Status::Uninvited => "you were removed from this event",
-        Status::OrganizerChanged => "WARNING: the organizer changed",
-        Status::NotInvited => "you are not invited",
-        Status::Reply => "a reply from an attendee",
-        Status::Publish => "published event (no answer expected)",
-        Status::Invalid => "invalid invitation",
-    }
-}
+pub use crate::domain::describe::status_words;
 
 /// Describe `invite`; `class` adds status, diff and warnings.
 pub fn describe(invite: &Invite, class: Option<&Classification>, clock: &Clock) -> String {
@@ -213,76 +192,7 @@ fn rrule(c: Comp<'_>) -> Option<ICalendarRecurrenceRule> {
         })
 }
 
-fn weekday(w: &ICalendarWeekday) -> &'static str {
-    match w {
-        ICalendarWeekday::Monday => "Monday",
-        ICalendarWeekday::Tuesday => "Tuesday",
-        ICalendarWeekday::Wednesday => "Wednesday",
-        ICalendarWeekday::Thursday => "Thursday",
-        ICalendarWeekday::Friday => "Friday",
-        ICalendarWeekday::Saturday => "Saturday",
-        ICalendarWeekday::Sunday => "Sunday",
-    }
-}
-
-/// "every 2 weeks on Monday, Wednesday, 10 times" / "… until Mon 2025-03-03".
-pub fn recurrence_words(r: &ICalendarRecurrenceRule, clock: &Clock, invite: &Invite) -> String {
-    let n = r.interval.unwrap_or(1).max(1);
-    let unit = match r.freq {
-        ICalendarFrequency::Yearly => "year",
-        ICalendarFrequency::Monthly => "month",
-        ICalendarFrequency::Weekly => "week",
-        ICalendarFrequency::Daily => "day",
-        ICalendarFrequency::Hourly => "hour",
-        ICalendarFrequency::Minutely => "minute",
-        ICalendarFrequency::Secondly => "second",
-    };
-    let mut s = if n == 1 {
-        format!("every {unit}")
-    } else {
-        format!("every {n} {unit}s")
-    };
-    if !r.byday.is_empty() {
-        let days: Vec<String> = r
-            .byday
-            .iter()
-            .map(|d| match d.ordwk {
-                Some(-1) => format!("last {}", weekday(&d.weekday)),
-                Some(o) => format!("{} {}", ordinal(o), weekday(&d.weekday)),
-                None => weekday(&d.weekday).to_string(),
-            })
-            .collect();
-        s.push_str(&format!(" on {}", days.join(", ")));
-    }
-    if !r.bymonthday.is_empty() {
-        let days: Vec<String> = r.bymonthday.iter().map(|d| d.to_string()).collect();
-        s.push_str(&format!(" on day {}", days.join(", ")));
-    }
-    if let Some(count) = r.count {
-        s.push_str(&format!(", {count} times"));
-    }
-    if let Some(until) = &r.until
-        && let Some(d) = CalDate::from_partial(until, None)
-    {
-        s.push_str(&format!(", until {}", clock.format(&d, &invite.cal)));
-    }
-    if matches!(
-        r.freq,
-        ICalendarFrequency::Secondly | ICalendarFrequency::Minutely
-    ) {
-        s.push_str(" (suspicious: very frequent)");
-    }
-    s
-}
-
-fn ordinal(n: i16) -> String {
-    match n {
-        1 => "1st".into(),
-        2 => "2nd".into(),
-        3 => "3rd".into(),
-        n => format!("{n}th"),
-    }
-}
+pub use crate::domain::describe::recurrence_words;
 
 /// The diff as text lines (old → new).
 pub fn changes_text(changes: &[Change]) -> String {

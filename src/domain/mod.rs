@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod classify;
+pub mod describe;
 pub mod diff;
 pub mod extract;
 pub mod ical;

@@ -140,25 +140,7 @@ pub fn badge(status: Status) -> &'static str {
     }
 }
 
-/// The status in words, for the detail pane.
-pub fn status_words(status: Status) -> &'static str {
-    match status {
-        Status::New => "new invitation",
-        Status::Update => "update to an event in your calendar",
-        Status::Reschedule => "rescheduled: please answer again",
-        Status::Poll => "the organizer asks for your answer again",
-        Status::Outdated => "outdated: a newer version is in your calendar",
-        Status::Duplicate => "already processed",
-        Status::Cancel(_) => "CANCELLED by the organizer",
-        Status::Cancelled => "cancellation already applied",
-        Status::Uninvited => "you were removed from this event",
-        Status::OrganizerChanged => "WARNING: the organizer changed",
-        Status::NotInvited => "you are not invited",
-        Status::Reply => "a reply from an attendee",
-        Status::Publish => "published event (no answer expected)",
-        Status::Invalid => "invalid invitation",
-    }
-}
+pub use crate::domain::describe::status_words;
 
 /// A `width`×`height` rectangle centred in `area` (clamped to it).
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {

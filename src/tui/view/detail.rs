@@ -6,6 +6,7 @@
 
 use super::{Theme, status_words};
 use crate::domain::classify::Status;
+use crate::domain::describe::recurrence_words;
 use crate::domain::diff::{self, Change, Clock};
 use crate::domain::ical::CalDate;
 use crate::domain::invite::{Comp, Invite, Method, Party};
@@ -13,10 +14,7 @@ use crate::domain::sanitize::{terminal_line, terminal_safe};
 use crate::domain::tz;
 use crate::keymap::Action;
 use crate::tui::state::{Focus, Row, State};
-use calcard::icalendar::{
-    ICalendarFrequency, ICalendarProperty, ICalendarRecurrenceRule, ICalendarValue,
-    ICalendarWeekday,
-};
+use calcard::icalendar::{ICalendarProperty, ICalendarRecurrenceRule, ICalendarValue};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use ratatui::Frame;
@@ -578,80 +576,4 @@ fn rrule(c: Comp<'_>) -> Option<ICalendarRecurrenceRule> {
             ICalendarValue::RecurrenceRule(r) => Some((**r).clone()),
             _ => None,
         })
-}
-
-fn weekday(w: &ICalendarWeekday) -> &'static str {
-    match w {
-        ICalendarWeekday::Monday => "Monday",
-        ICalendarWeekday::Tuesday => "Tuesday",
-        ICalendarWeekday::Wednesday => "Wednesday",
-        ICalendarWeekday::Thursday => "Thursday",
-        ICalendarWeekday::Friday => "Friday",
-        ICalendarWeekday::Saturday => "Saturday",
-        ICalendarWeekday::Sunday => "Sunday",
-    }
-}
-
-fn ordinal(n: i16) -> String {
-    match n {
-        -1 => "last".to_string(),
-        1 => "1st".to_string(),
-        2 => "2nd".to_string(),
-        3 => "3rd".to_string(),
-        n => format!("{n}th"),
-    }
-}
-
-/// `every 2 weeks on Monday, Wednesday, 10 times`, `every month on the last
-/// Friday, until Mon 2025-03-03`.
-pub fn recurrence_words(r: &ICalendarRecurrenceRule, clock: &Clock, invite: &Invite) -> String {
-    let n = r.interval.unwrap_or(1).max(1);
-    let unit = match r.freq {
-        ICalendarFrequency::Yearly => "year",
-        ICalendarFrequency::Monthly => "month",
-        ICalendarFrequency::Weekly => "week",
-        ICalendarFrequency::Daily => "day",
-        ICalendarFrequency::Hourly => "hour",
-        ICalendarFrequency::Minutely => "minute",
-        ICalendarFrequency::Secondly => "second",
-    };
-    let mut s = if n == 1 {
-        format!("every {unit}")
-    } else {
-        format!("every {n} {unit}s")
-    };
-    if !r.byday.is_empty() {
-        let days: Vec<String> = r
-            .byday
-            .iter()
-            .map(|d| match d.ordwk {
-                Some(o) => format!("the {} {}", ordinal(o), weekday(&d.weekday)),
-                None => weekday(&d.weekday).to_string(),
-            })
-            .collect();
-        s.push_str(&format!(" on {}", days.join(", ")));
-    }
-    if !r.bymonthday.is_empty() {
-        let days: Vec<String> = r.bymonthday.iter().map(|d| d.to_string()).collect();
-        s.push_str(&format!(" on day {}", days.join(", ")));
-    }
-    if let Some(count) = r.count {
-        s.push_str(&format!(", {count} times"));
-    }
-    if let Some(until) = &r.until
-        && let Some(d) = CalDate::from_partial(until, None)
-    {
-        let text = match d {
-            CalDate::Date(day) => day.format("%a %Y-%m-%d").to_string(),
-            other => clock.format(&other, &invite.cal),
-        };
-        s.push_str(&format!(", until {text}"));
-    }
-    if matches!(
-        r.freq,
-        ICalendarFrequency::Secondly | ICalendarFrequency::Minutely
-    ) {
-        s.push_str(" (suspicious: very frequent)");
-    }
-    s
 }
