@@ -509,6 +509,10 @@ fn demo_opens_and_answers() {
 
     let screen = tmux.quit();
     assert!(screen.contains("EXIT=0"), "{screen}");
+    // Logs go to a file under the XDG state dir, never to the terminal.
+    let log = std::fs::read_to_string(world.path().join("state/rsvp/rsvp.log"))
+        .expect("the TUI log under $XDG_STATE_HOME/rsvp");
+    assert!(log.contains("tui stopped"), "{log}");
     let sent_dir = screen
         .lines()
         .find_map(|l| l.trim().strip_prefix("rsvp demo: sent replies are in "))
