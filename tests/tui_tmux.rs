@@ -795,9 +795,9 @@ fn smtp_down_queues_and_r_delivers_once_the_server_is_up_at_80x24() {
             "{expected:?} on screen:\n{screen}"
         );
     }
-    // The calendar holds the answer (R9.13), so the invitation leaves the
-    // pending list although its reply is still queued.
-    tmux.wait_for(&["rsvp · 1 pending"]);
+    // The calendar holds the answer (R9.13), but the reply is still queued:
+    // the invitation stays in the pending list, answerable again.
+    tmux.wait_for(&["rsvp · 2 pending"]);
     let queued = world.pending_outbox();
     assert_eq!(queued.len(), 1, "one reply queued: {queued:?}");
     let (_, cal, _) = calendar_part(&std::fs::read(&queued[0]).expect("read queued reply"));
@@ -811,6 +811,8 @@ fn smtp_down_queues_and_r_delivers_once_the_server_is_up_at_80x24() {
     };
     tmux.keys(&["R"]);
     tmux.wait_for(&["sent 1 queued reply"]);
+    // Delivered: now it leaves the pending list.
+    tmux.wait_for(&["rsvp · 1 pending"]);
     let received = server.wait_for_messages(1, WAIT);
     assert_eq!(received.len(), 1, "delivered once");
     assert_eq!(

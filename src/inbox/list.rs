@@ -628,7 +628,18 @@ fn build_item(
     // A message the user dismissed (`x`, tag rsvp/dismissed) no longer
     // needs them, in this session or the next.
     let dismissed = message.tags.iter().any(|t| t == "rsvp/dismissed");
-    let pending = is_pending(class.status)
+    // A reply that the mail server has not accepted yet keeps the item in
+    // the list (answerable again, `R` retries), even though the calendar
+    // already holds the answer (R9.13).
+    let queued = inv.is_some_and(|i| {
+        env.outbox
+            .pending()
+            .is_ok_and(|p| p.iter().any(|e| e.key.uid == i.uid))
+    });
+    if queued {
+        warnings.push("your reply is queued: the mail server has not accepted it yet".to_string());
+    }
+    let pending = (is_pending(class.status) || queued)
         && !dismissed
         && (class.reply_refusal.is_none() || class.apply_refusal.is_none());
     let recurring = inv.is_some_and(|i| {

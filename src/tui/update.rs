@@ -247,7 +247,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 }
                 Err(e) => error(state, format!("cannot send the queued replies: {e}")),
             }
-            Vec::new()
+            // Items whose reply was queued leave the pending list once sent.
+            vec![Effect::Refresh {
+                all: state.show_all,
+            }]
         }
         Msg::Edited(result) => {
             match (result, &mut state.mode) {
