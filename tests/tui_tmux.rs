@@ -588,7 +588,10 @@ fn e2e_reschedule_diff_accept_smtp_vdir_khal_and_notmuch_tag() {
     tmux.keys(&["/"]);
     tmux.type_text("Budget");
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for(&["filter: Budget"]);
+    // Wait for the whole redraw, not only its first line.
+    let screen = tmux.wait_until("the filtered list", |s| {
+        s.contains("filter: Budget") && s.contains("Budget review") && !s.contains("Design review")
+    });
     let row = selected_row(&screen);
     assert!(
         row.contains("RESCHED")
@@ -600,7 +603,11 @@ fn e2e_reschedule_diff_accept_smtp_vdir_khal_and_notmuch_tag() {
 
     // The detail shows the change against the stored copy: old → new.
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for(&["Changes against your calendar"]);
+    let screen = tmux.wait_for(&[
+        "Changes against your calendar",
+        "+ Wed 2030-05-22 16:30 CEST",
+        "your answer before the change: accepted",
+    ]);
     let lines: Vec<&str> = screen.lines().map(str::trim).collect();
     for expected in [
         "Start *",
@@ -783,7 +790,15 @@ fn smtp_down_queues_and_r_delivers_once_the_server_is_up_at_80x24() {
     );
 
     tmux.keys(&["a"]);
-    let screen = tmux.wait_for(&["error: reply not sent"]);
+    // The status line is drawn over a few writes: wait for all of it.
+    let want_server = format!("cannot connect to 127.0.0.1:{port}");
+    let screen = tmux.wait_until("the whole error status", |s| {
+        let f = flat(s);
+        f.contains("error: reply not sent")
+            && f.contains(want_server.as_str())
+            && f.contains("stays queued")
+            && f.contains("press R to retry")
+    });
     let status = flat(&screen);
     for expected in [
         &format!("cannot connect to 127.0.0.1:{port}") as &str,
