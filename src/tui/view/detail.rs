@@ -537,15 +537,21 @@ fn attendees(row: &Row, c: Comp<'_>, theme: &Theme, out: &mut Vec<Line<'static>>
         theme.heading(),
     ));
     for a in atts.iter().take(MAX_ATTENDEES) {
+        let is_me = me.as_ref().is_some_and(|m| m.is_some() && *m == a.email);
+        // My own answer is the one in my calendar, not the organizer's copy.
+        let partstat = match (is_me, row.shown.class.partstat) {
+            (true, Some(mine)) => mine,
+            _ => a.partstat,
+        };
         let mut spans = vec![
             Span::raw("  "),
             Span::styled(
-                format!("{:<13}", a.partstat.human()),
-                theme.partstat(a.partstat),
+                format!("{:<13}", partstat.human()),
+                theme.partstat(partstat),
             ),
             Span::raw(terminal_line(&person(a))),
         ];
-        if me.as_ref().is_some_and(|m| m.is_some() && *m == a.email) {
+        if is_me {
             spans.push(Span::styled(" (you)", theme.label()));
         }
         if a.role.as_deref() == Some("OPT-PARTICIPANT") {
