@@ -11,6 +11,15 @@
 //! 3. sabre-vobject-itip and stalwart-itip: the attendee-side cases are
 //!    replayed as far as their formats allow; everything else is walked.
 
+/// Counts go straight to stderr, past the test harness's capture, so the
+/// CI log shows them.
+macro_rules! report {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 mod support;
 
 use std::collections::BTreeMap;
@@ -36,7 +45,7 @@ fn corpus_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("corpus not found at {}; skipping", dir.display());
+        report!("corpus not found at {}; skipping", dir.display());
         None
     }
 }
@@ -46,7 +55,7 @@ fn scenario_dir(name: &str) -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("scenario {} not found; skipping", dir.display());
+        report!("scenario {} not found; skipping", dir.display());
         None
     }
 }
@@ -523,38 +532,39 @@ fn corpus_walk_every_object_shows_replies_and_applies_without_panic() {
         }
     }
 
-    println!(
+    report!(
         "corpus walk: {} files, {} objects",
         paths.len(),
         total.objects
     );
-    println!(
+    report!(
         "  not an invitation (no calendar part): {}",
         total.not_invitations
     );
-    println!("  statuses:");
+    report!("  statuses:");
     for (k, v) in &total.statuses {
-        println!("    {k:<18} {v}");
+        report!("    {k:<18} {v}");
     }
-    println!(
+    report!(
         "  replies built (dry run, re-extracted and checked): {}; sent for real: {}",
-        total.replies, total.sent
+        total.replies,
+        total.sent
     );
-    println!(
+    report!(
         "  applied without reply (cancel, publish, ...): {}",
         total.applied
     );
-    println!("  invalid, by reason:");
+    report!("  invalid, by reason:");
     for (k, v) in &total.invalid_reasons {
-        println!("    {v:>3}  {k}");
+        report!("    {v:>3}  {k}");
     }
-    println!("  broken invariants: {}", broken.len());
+    report!("  broken invariants: {}", broken.len());
     for b in &broken {
-        println!("    {b}");
+        report!("    {b}");
     }
-    println!("  panics: {}", panics.len());
+    report!("  panics: {}", panics.len());
     for p in &panics {
-        println!("    {p}");
+        report!("    {p}");
     }
     assert!(
         panics.is_empty() && broken.is_empty(),
@@ -1795,11 +1805,11 @@ fn sabre_vobject_itip_attendee_side() {
         }
         lines.push(format!("  {key:<70} {text}"));
     }
-    println!("sabre-vobject-itip: {} cases", cases.len());
+    report!("sabre-vobject-itip: {} cases", cases.len());
     for l in &lines {
-        println!("{l}");
+        report!("{l}");
     }
-    println!(
+    report!(
         "  asserted: {replies} replies compared with sabre's, {refused} refusals, {delivered} \
          organizer messages received by their attendee, {other} other calendar outcomes; \
          differs by design (asserted as rsvp's rule): {differs}; walked only: {walked}; \
@@ -2171,34 +2181,37 @@ fn stalwart_itip_scripts_delivered_to_attendees() {
             Err(p) => panics.push(format!("{name}: {}", panic_text(&*p))),
         }
     }
-    println!(
+    report!(
         "stalwart-itip: {} scripts, {} deliveries",
         scripts.len(),
         report.deliveries
     );
-    println!("  statuses:");
+    report!("  statuses:");
     for (k, v) in &report.statuses {
-        println!("    {k:<18} {v}");
+        report!("    {k:<18} {v}");
     }
-    println!(
+    report!(
         "  asserted: {} deliveries to attendees (REQUEST/CANCEL/ADD/expected rejections), \
          {} dry-run replies checked, {} attendee `get` states compared (DTSTART, SEQUENCE, \
          cancelled, components)",
-        report.asserted, report.replies_checked, report.gets_compared
+        report.asserted,
+        report.replies_checked,
+        report.gets_compared
     );
-    println!(
+    report!(
         "  walked only: {} organizer-side deliveries or unreplayable sends (REPLY, REFRESH, \
          results of `put`/`delete` not written in the script), {} `get` not compared \
          (organizer copies, attendees' own edits, copies after a refused ADD)",
-        report.walked, report.gets_skipped
+        report.walked,
+        report.gets_skipped
     );
-    println!(
+    report!(
         "  failures: {}, panics: {}",
         report.failures.len(),
         panics.len()
     );
     for f in report.failures.iter().chain(&panics) {
-        println!("    {f}");
+        report!("    {f}");
     }
     assert!(
         report.failures.is_empty() && panics.is_empty(),

@@ -2,6 +2,15 @@
 //! (`../shared/corpus`, skipped with a message when absent): every message
 //! and bare `.ics` file must extract without error or panic.
 
+/// Counts go straight to stderr, past the test harness's capture, so the
+/// CI log shows them.
+macro_rules! report {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 use std::path::{Path, PathBuf};
 
 use rsvp::domain::extract::extract;
@@ -17,7 +26,7 @@ fn corpus_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("corpus not found at {}; skipping", dir.display());
+        report!("corpus not found at {}; skipping", dir.display());
         None
     }
 }
@@ -76,7 +85,7 @@ fn corpus_every_message_and_ics_file_extracts() {
             with_warnings += usize::from(!part.warnings.is_empty());
         }
     }
-    println!(
+    report!(
         "corpus: {} messages, {} bare files, {parts} calendar parts ({with_warnings} with warnings), {empty} documented non-invites",
         messages.len(),
         bare.len()
