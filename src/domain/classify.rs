@@ -716,7 +716,6 @@ fn classify_cancel(
         out.status = Status::Cancelled;
         out.apply_refusal = Some("this cancellation is already applied".into());
     }
-    let _ = ICalendarProperty::Status;
 }
 
 #[cfg(test)]

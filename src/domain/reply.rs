@@ -379,7 +379,6 @@ pub fn check_reply(cal: &ICalendar) -> Result<(), String> {
                 return Err("a REPLY must not carry RSVP or SCHEDULE-* parameters".into());
             }
         }
-        let _ = ICalendarValue::Integer(0);
     }
     Ok(())
 }
