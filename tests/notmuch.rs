@@ -10,6 +10,7 @@
 //! `SKIP: <reason>` and return, or fail if env CI is set.
 
 mod support;
+use support::notmuch_lock::LockHolder;
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
@@ -17,7 +18,7 @@ use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -825,78 +826,6 @@ fn user_mode_with_a_missing_config_fails_naming_it() {
         }
         other => panic!("expected an index error, got {other:?}"),
     }
-}
-
-/// Another process holding the database's write lock: `notmuch tag
-/// --batch` opens the database read-write and then reads tag operations
-/// from stdin until EOF, holding the lock all the while.
-struct LockHolder {
-    child: Child,
-}
-
-impl LockHolder {
-    fn start(database: &Path) -> LockHolder {
-        let child = Command::new("notmuch")
-            .args(["--config=", "tag", "--batch"])
-            .env("NOTMUCH_DATABASE", database)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn notmuch tag --batch");
-        let holder = LockHolder { child };
-        let flintlock = database.join(".notmuch/xapian/flintlock");
-        let deadline = Instant::now() + WAIT;
-        while !write_locked(&flintlock) {
-            assert!(
-                Instant::now() < deadline,
-                "notmuch tag --batch did not take the write lock within {WAIT:?}"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        holder
-    }
-
-    /// Close its stdin: it finishes, closes the database, and exits.
-    fn release(mut self) {
-        drop(self.child.stdin.take());
-        let deadline = Instant::now() + WAIT;
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => {
-                    assert!(status.success(), "notmuch tag --batch: {status}");
-                    return;
-                }
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(10))
-                }
-                other => panic!("notmuch tag --batch did not exit: {other:?}"),
-            }
-        }
-    }
-}
-
-impl Drop for LockHolder {
-    fn drop(&mut self) {
-        // Only when a failed assertion left it running.
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Whether /proc/locks shows a write lock on the file (Xapian's lock is an
-/// OFD or POSIX lock on `flintlock`).
-fn write_locked(file: &Path) -> bool {
-    let Ok(meta) = fs::metadata(file) else {
-        return false;
-    };
-    let locks = fs::read_to_string("/proc/locks").expect("/proc/locks (Linux)");
-    let inode = format!(":{} ", meta.ino());
-    locks
-        .lines()
-        .any(|l| l.contains(" WRITE ") && l.contains(&inode))
 }
 
 #[test]

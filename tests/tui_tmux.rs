@@ -20,6 +20,7 @@
 //! set, otherwise the test prints `SKIP: <reason>` and returns.
 
 mod support;
+use support::notmuch_lock::LockHolder;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -855,76 +856,6 @@ fn smtp_down_queues_and_r_delivers_once_the_server_is_up_at_80x24() {
     assert_eq!(server.received().len(), 1);
     let screen = tmux.quit();
     assert!(screen.contains("EXIT=0"), "{screen}");
-}
-
-/// Another program holding the notmuch write lock: `notmuch tag --batch`
-/// opens the database read-write and holds the lock until its stdin closes.
-struct LockHolder {
-    child: std::process::Child,
-}
-
-impl LockHolder {
-    fn start(database: &Path) -> LockHolder {
-        let child = Command::new("notmuch")
-            .args(["--config=", "tag", "--batch"])
-            .env("NOTMUCH_DATABASE", database)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn notmuch tag --batch");
-        let holder = LockHolder { child };
-        let flintlock = database.join(".notmuch/xapian/flintlock");
-        let deadline = Instant::now() + WAIT;
-        while !write_locked(&flintlock) {
-            assert!(
-                Instant::now() < deadline,
-                "notmuch tag --batch did not take the write lock within {WAIT:?}"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        holder
-    }
-
-    /// Close its stdin: it finishes and exits, releasing the lock.
-    fn release(mut self) {
-        drop(self.child.stdin.take());
-        let deadline = Instant::now() + WAIT;
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => {
-                    assert!(status.success(), "notmuch tag --batch: {status}");
-                    return;
-                }
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(10))
-                }
-                other => panic!("notmuch tag --batch did not exit: {other:?}"),
-            }
-        }
-    }
-}
-
-impl Drop for LockHolder {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Whether /proc/locks shows a write lock on `file` (Xapian's flintlock).
-fn write_locked(file: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(meta) = std::fs::metadata(file) else {
-        return false;
-    };
-    let locks = std::fs::read_to_string("/proc/locks").expect("/proc/locks (Linux)");
-    let inode = format!(":{} ", meta.ino());
-    locks
-        .lines()
-        .any(|l| l.contains(" WRITE ") && l.contains(&inode))
 }
 
 #[test]

@@ -9,6 +9,7 @@
 
 pub mod cli_sandbox;
 pub mod memenv;
+pub mod notmuch_lock;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
