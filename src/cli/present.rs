@@ -6,9 +6,26 @@ use crate::domain::diff::{self, Change, Clock};
 use crate::domain::ical::CalDate;
 use crate::domain::invite::{Comp, Invite, Method};
 use crate::domain::sanitize::{terminal_line, terminal_safe};
-use calcard::icalendar::{ICalendarProperty, ICalendarRecurrenceRule, ICalendarValue};
+use calcard::icalendar::ICalendarProperty;
 
 pub use crate::domain::describe::status_words;
+
+/// Describe an invitation shown against the calendar, or say why it is
+/// invalid.
+pub fn describe_shown(shown: &crate::inbox::Shown, clock: &Clock) -> String {
+    match shown.invite() {
+        Some(inv) => describe(inv, Some(&shown.class), clock),
+        None => format!(
+            "invalid invitation: {}\n",
+            shown
+                .class
+                .warnings
+                .first()
+                .map(|w| terminal_line(w))
+                .unwrap_or_default()
+        ),
+    }
+}
 
 /// Describe `invite`; `class` adds status, diff and warnings.
 pub fn describe(invite: &Invite, class: Option<&Classification>, clock: &Clock) -> String {
@@ -128,7 +145,7 @@ fn describe_component(out: &mut String, invite: &Invite, c: Comp<'_>, clock: &Cl
         }
         field(out, if naked { "First:" } else { "When:" }, &when);
     }
-    if let Some(rule) = rrule(c) {
+    if let Some(rule) = c.rrule() {
         field(out, "Repeats:", &recurrence_words(&rule, clock, invite));
     }
     if let Some(loc) = c
@@ -181,15 +198,6 @@ fn human_duration(d: chrono::Duration) -> String {
     } else {
         format!("{} min", mins)
     }
-}
-
-fn rrule(c: Comp<'_>) -> Option<ICalendarRecurrenceRule> {
-    c.c.property(&ICalendarProperty::Rrule)
-        .and_then(|e| e.values.first())
-        .and_then(|v| match v {
-            ICalendarValue::RecurrenceRule(r) => Some((**r).clone()),
-            _ => None,
-        })
 }
 
 pub use crate::domain::describe::recurrence_words;

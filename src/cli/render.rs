@@ -12,21 +12,7 @@ pub fn run_render(
 ) -> Result<u8, Failure> {
     let raw = read_input(path.unwrap_or("-"))?;
     let text = match env {
-        Some(env) => {
-            let shown = inbox::show(env, &raw)?;
-            match shown.invite() {
-                Some(inv) => present::describe(inv, Some(&shown.class), clock),
-                None => format!(
-                    "invalid invitation: {}\n",
-                    shown
-                        .class
-                        .warnings
-                        .first()
-                        .map(|w| terminal_line(w))
-                        .unwrap_or_default()
-                ),
-            }
-        }
+        Some(env) => present::describe_shown(&inbox::show(env, &raw)?, clock),
         None => {
             let loaded = inbox::load(&raw)?;
             match &loaded.invite {

@@ -2,7 +2,6 @@
 
 use super::{Failure, Input, Out, exit, json_text, present, write_out};
 use crate::domain::classify::Classification;
-use crate::domain::sanitize::terminal_line;
 use crate::inbox::{self, Env};
 use serde_json::{Value, json};
 
@@ -70,21 +69,7 @@ pub fn run_show(
         let v = show_json(&shown, env);
         write_out(out, &format!("{}\n", json_text(&v)))?;
     } else {
-        match shown.invite() {
-            Some(inv) => write_out(out, &present::describe(inv, Some(&shown.class), &env.clock))?,
-            None => write_out(
-                out,
-                &format!(
-                    "invalid invitation: {}\n",
-                    shown
-                        .class
-                        .warnings
-                        .first()
-                        .map(|w| terminal_line(w))
-                        .unwrap_or_default()
-                ),
-            )?,
-        }
+        write_out(out, &present::describe_shown(&shown, &env.clock))?;
     }
     Ok(exit::OK)
 }

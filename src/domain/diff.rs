@@ -5,7 +5,7 @@ use super::ical::{self, CalDate};
 use super::identity::Identity;
 use super::invite::{Comp, Invite, Party};
 use super::tz;
-use calcard::icalendar::{ICalendarProperty, ICalendarRecurrenceRule, ICalendarValue};
+use calcard::icalendar::{ICalendarProperty, ICalendarRecurrenceRule};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -328,8 +328,8 @@ fn diff_component(
     }
 
     // Recurrence rule, normalised (T26: part order, INTERVAL=1).
-    let orr = rrule(o);
-    let nrr = rrule(n);
+    let orr = o.rrule();
+    let nrr = n.rrule();
     if orr.as_ref().map(normalize_rrule) != nrr.as_ref().map(normalize_rrule) {
         out.push(Change::new("RRULE", o.rrule_text(), n.rrule_text(), true));
     }
@@ -395,15 +395,6 @@ fn diff_component(
             ));
         }
     }
-}
-
-fn rrule(c: Comp<'_>) -> Option<ICalendarRecurrenceRule> {
-    c.c.property(&ICalendarProperty::Rrule)
-        .and_then(|e| e.values.first())
-        .and_then(|v| match v {
-            ICalendarValue::RecurrenceRule(r) => Some((**r).clone()),
-            _ => None,
-        })
 }
 
 fn normalize_rrule(r: &ICalendarRecurrenceRule) -> ICalendarRecurrenceRule {

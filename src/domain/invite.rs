@@ -357,6 +357,17 @@ impl<'a> Comp<'a> {
             .collect()
     }
 
+    /// The parsed RRULE, if any.
+    pub fn rrule(&self) -> Option<calcard::icalendar::ICalendarRecurrenceRule> {
+        self.c
+            .property(&ICalendarProperty::Rrule)
+            .and_then(|e| e.values.first())
+            .and_then(|v| match v {
+                ICalendarValue::RecurrenceRule(r) => Some((**r).clone()),
+                _ => None,
+            })
+    }
+
     pub fn rrule_text(&self) -> Option<String> {
         self.c
             .property(&ICalendarProperty::Rrule)

@@ -14,7 +14,7 @@ use crate::domain::sanitize::{terminal_line, terminal_safe};
 use crate::domain::tz;
 use crate::keymap::Action;
 use crate::tui::state::{Focus, Row, State};
-use calcard::icalendar::{ICalendarProperty, ICalendarRecurrenceRule, ICalendarValue};
+use calcard::icalendar::ICalendarProperty;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use ratatui::Frame;
@@ -253,7 +253,7 @@ fn event_fields(
             out.push(label_line(theme, "", vec![Span::styled(t, theme.dim())]));
         }
     }
-    if let Some(rule) = rrule(c) {
+    if let Some(rule) = c.rrule() {
         out.push(field(
             theme,
             "Repeats",
@@ -573,13 +573,4 @@ fn person(p: &Party) -> String {
         (Some(cn), Some(email)) if cn.trim().eq_ignore_ascii_case(email) => email.clone(),
         _ => p.display(),
     }
-}
-
-fn rrule(c: Comp<'_>) -> Option<ICalendarRecurrenceRule> {
-    c.c.property(&ICalendarProperty::Rrule)
-        .and_then(|e| e.values.first())
-        .and_then(|v| match v {
-            ICalendarValue::RecurrenceRule(r) => Some((**r).clone()),
-            _ => None,
-        })
 }
