@@ -2,11 +2,19 @@
 //! invitation, respond, apply, and the outbox. The send/store ordering
 //! policy (R9.13) lives here and only here.
 
+mod cache;
+pub mod item;
 pub mod list;
 mod respond;
+mod session;
 
-pub use list::{Conflict, Flag, Item, ListOptions, ParseCache, list};
+pub use item::{Conflict, Flag, Item, Occurrence};
+pub use list::{ListOptions, Listing, ParseCache, Unreadable, list};
 pub use respond::{Responded, ResponseRequest, respond};
+pub use session::{Inbox, Ports, Settings};
+
+/// The tag of a message the user dismissed (`x`): it no longer needs them.
+pub const DISMISSED_TAG: &str = "rsvp/dismissed";
 
 use crate::domain::classify::{self, Classification, Context, Status};
 use crate::domain::diff::Clock;
@@ -79,7 +87,7 @@ pub struct Env<'a> {
     pub token: &'a dyn Fn() -> String,
 }
 
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum InboxError {
     /// Bad input: not a message, not iCalendar, too large … (exit 4 for
     /// "not an invitation", the caller decides).
@@ -115,6 +123,51 @@ pub struct Loaded {
 
 /// Read the iTIP object from raw message bytes (R7.1–R7.3).
 pub fn load(raw: &[u8]) -> Result<Loaded, InboxError> {
+    load_part(raw).map(|(loaded, _)| loaded)
+}
+
+/// The first invitation in one calendar part, with the part's parse
+/// warnings: the same choice on every call, so a cached part gives back
+/// the same object.
+pub(crate) fn invite_from_part(
+    text: &str,
+    method_param: Option<&str>,
+) -> Result<(Invite, Vec<String>), String> {
+    let parsed = ical::parse(text).map_err(|e| format!("calendar part: {e}"))?;
+    let mut warnings = parsed.warnings;
+    let mut first_err: Option<String> = None;
+    let mut found: Option<Invite> = None;
+    for cal in parsed.calendars {
+        match Invite::from_calendar(cal, method_param) {
+            Ok(mut invites) if !invites.is_empty() => {
+                if found.is_some() {
+                    warnings.push("the message carries more than one calendar object; only the first is handled".into());
+                    break;
+                }
+                if invites.len() > 1 {
+                    warnings.push(format!(
+                        "the calendar holds {} events; only the first is handled",
+                        invites.len()
+                    ));
+                }
+                found = Some(invites.remove(0));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                first_err.get_or_insert(e.to_string());
+            }
+        }
+    }
+    match found {
+        Some(inv) => Ok((inv, warnings)),
+        None => Err(first_err.unwrap_or_else(|| "no event in the calendar data".into())),
+    }
+}
+
+/// [`load`], and the calendar part (text, `method=`) the object came from.
+pub(crate) fn load_part(
+    raw: &[u8],
+) -> Result<(Loaded, Option<(String, Option<String>)>), InboxError> {
     let extracted =
         extract::extract(raw).map_err(|e| InboxError::NotInvitation(format!("message: {e}")))?;
     let mut warnings = extracted.warnings.clone();
@@ -138,54 +191,39 @@ pub fn load(raw: &[u8]) -> Result<Loaded, InboxError> {
     let mut parts: Vec<&extract::CalendarPart> = extracted.parts.iter().collect();
     parts.sort_by_key(|p| p.method_param.is_none());
     let mut first_err: Option<String> = None;
-    let mut found: Option<Invite> = None;
+    let mut found: Option<(Invite, String, Option<String>)> = None;
     for part in &parts {
         warnings.extend(part.warnings.iter().cloned());
-        let parsed = match ical::parse(&part.text) {
-            Ok(p) => p,
+        match invite_from_part(&part.text, part.method_param.as_deref()) {
+            Ok((inv, part_warnings)) => {
+                warnings.extend(part_warnings);
+                found = Some((inv, part.text.clone(), part.method_param.clone()));
+                break;
+            }
             Err(e) => {
-                first_err.get_or_insert(format!("calendar part: {e}"));
-                continue;
+                first_err.get_or_insert(e);
             }
-        };
-        warnings.extend(parsed.warnings);
-        for cal in parsed.calendars {
-            match Invite::from_calendar(cal, part.method_param.as_deref()) {
-                Ok(mut invites) => {
-                    if invites.len() > 1 {
-                        warnings.push(format!(
-                            "the calendar holds {} events; only the first is handled",
-                            invites.len()
-                        ));
-                    }
-                    if found.is_none() && !invites.is_empty() {
-                        found = Some(invites.remove(0));
-                    } else if found.is_some() {
-                        warnings.push("the message carries more than one calendar object; only the first is handled".into());
-                    }
-                }
-                Err(e) => {
-                    first_err.get_or_insert(e.to_string());
-                }
-            }
-        }
-        if found.is_some() {
-            break;
         }
     }
-    let invite = match found {
-        Some(inv) => Ok(inv),
-        None => Err(first_err.unwrap_or_else(|| "no event in the calendar data".into())),
+    let (invite, part) = match found {
+        Some((inv, text, method)) => (Ok(inv), Some((text, method))),
+        None => (
+            Err(first_err.unwrap_or_else(|| "no event in the calendar data".into())),
+            None,
+        ),
     };
     if let Ok(inv) = &invite {
         warnings.extend(inv.warnings.iter().cloned());
     }
     warnings.dedup();
-    Ok(Loaded {
-        meta: extracted.meta,
-        invite,
-        warnings,
-    })
+    Ok((
+        Loaded {
+            meta: extracted.meta,
+            invite,
+            warnings,
+        },
+        part,
+    ))
 }
 
 /// The stored copy of `uid`, parsed.
@@ -193,11 +231,7 @@ pub fn stored(env: &Env<'_>, uid: &str) -> Result<Option<(StoredObject, Invite)>
     let Some(obj) = env.store.find_by_uid(uid)? else {
         return Ok(None);
     };
-    let text = extract::extract(&obj.data)
-        .ok()
-        .and_then(|e| e.parts.into_iter().next())
-        .map(|p| p.text)
-        .unwrap_or_else(|| String::from_utf8_lossy(&obj.data).into_owned());
+    let text = list::calendar_text(&obj);
     let parsed = ical::parse(&text)
         .map_err(|e| InboxError::Other(format!("calendar object {}: {e}", obj.href)))?;
     for cal in parsed.calendars {

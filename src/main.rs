@@ -20,7 +20,9 @@ use rsvp::domain::ports::{
     CalendarStore, InviteSource, Outbox, Tombstones, Transport, TransportError,
 };
 use rsvp::domain::sanitize::terminal_line;
-use rsvp::inbox::Env;
+use rsvp::adapters::cache::{FileCache, MemoryCache};
+use rsvp::domain::ports::{CacheStore, MailIndex};
+use rsvp::inbox::{Inbox, Ports, Settings};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -98,7 +100,7 @@ fn load_config(path: &Path) -> Result<Config, Failure> {
     Ok(cfg)
 }
 
-/// The concrete adapters for one run.
+/// The concrete adapters for one run, before they become an [`Inbox`].
 struct Wiring {
     store: Box<dyn CalendarStore>,
     outbox: Box<dyn Outbox>,
@@ -107,6 +109,61 @@ struct Wiring {
     identity: Identity,
     send_from: Option<String>,
     scheduling: rsvp::inbox::Scheduling,
+}
+
+impl Wiring {
+    /// The session over these adapters, a mail source and the settings.
+    fn into_inbox(
+        self,
+        source: Option<Box<dyn InviteSource>>,
+        index: Option<Box<dyn MailIndex>>,
+        cache: Box<dyn CacheStore>,
+        clock: Clock,
+        trusted: Box<dyn Fn(&str) -> bool>,
+        now: Option<chrono::DateTime<chrono::Utc>>,
+        log: Box<dyn Fn(&str)>,
+    ) -> Inbox {
+        Inbox::new(
+            Ports {
+                store: self.store,
+                outbox: self.outbox,
+                tombstones: self.tombstones,
+                transport: self.transport,
+                source,
+                index,
+                cache,
+            },
+            Settings {
+                identity: self.identity,
+                groups: Vec::new(),
+                send_from: self.send_from,
+                scheduling: self.scheduling,
+                clock,
+                trusted,
+                now: Box::new(move || now.unwrap_or_else(chrono::Utc::now)),
+                token: Box::new(token),
+                log,
+            },
+        )
+    }
+}
+
+/// The cache of parsed messages and of the calendar index.
+fn cache_store(paths: Option<&Paths>) -> Box<dyn CacheStore> {
+    match paths {
+        Some(p) => Box::new(FileCache::new(&p.cache_dir)),
+        None => Box::new(MemoryCache::new()),
+    }
+}
+
+/// Diagnostics of a command-line run go to stderr.
+fn stderr_log() -> Box<dyn Fn(&str)> {
+    Box::new(|line: &str| eprintln!("rsvp: note: {}", terminal_line(line)))
+}
+
+/// The `[trust] contacts` check as a closure.
+fn trust_of(contacts: Option<Contacts>) -> Box<dyn Fn(&str) -> bool> {
+    Box::new(move |a: &str| contacts.as_ref().is_none_or(|c| c.contains(a)))
 }
 
 fn build_transport(cfg: &Config) -> Result<Option<Box<dyn Transport>>, TransportError> {
@@ -268,8 +325,6 @@ fn run(
     let clock = Clock {
         local: local_zone(),
     };
-    let now = chrono::Utc::now();
-    let token_fn = token;
     let path = config_path(&args, paths.as_ref());
     let command = args.command.unwrap_or(Command::Tui);
     if let Command::Demo = command {
@@ -278,13 +333,26 @@ fn run(
 
     // `render` is a display filter: it works without any configuration.
     if let Command::Render { path: input } = &command {
-        let wiring = path
+        let inbox = path
             .ok()
             .filter(|p| p.exists())
             .and_then(|p| load_config(&p).ok())
-            .and_then(|cfg| wire(&cfg, paths.as_ref(), false, false).ok());
-        let env = wiring.as_ref().map(|w| env_of(w, &clock, now, &token_fn));
-        return cli::run_render(env.as_ref(), input.as_deref(), &clock, out);
+            .and_then(|cfg| wire(&cfg, paths.as_ref(), false, false).ok())
+            .map(|w| {
+                w.into_inbox(
+                    None,
+                    None,
+                    cache_store(paths.as_ref()),
+                    clock,
+                    trust_of(None),
+                    None,
+                    stderr_log(),
+                )
+            });
+        return match inbox {
+            Some(mut inbox) => cli::run_render(Some(&mut inbox), input.as_deref(), &clock, out),
+            None => cli::run_render(None, input.as_deref(), &clock, out),
+        };
     }
     let path = path?;
     if let Command::Check = &command {
@@ -317,39 +385,49 @@ fn run(
         Command::Show { .. } | Command::Render { .. } | Command::List { .. } => false,
         _ => true,
     };
-    let wiring = wire(&cfg, paths.as_ref(), need_transport, writes)?;
-    let env = env_of(&wiring, &clock, now, &token_fn);
-    match command {
-        Command::List { all, json, maildir } => {
-            let source = mail_source(&cfg, paths.as_ref(), maildir.as_deref())?;
-            let contacts = contacts(&cfg, err);
-            let trusted = |a: &str| contacts.as_ref().is_none_or(|c| c.contains(a));
-            cli::list::run_list(&env, source.as_ref(), all, json, &trusted, out, err)
+    let source = match &command {
+        Command::List { maildir, .. } => Some(mail_source(&cfg, paths.as_ref(), maildir.as_deref())?),
+        Command::Show { id, maildir, .. } | Command::Reply { id, maildir, .. } => {
+            id_source(&cfg, paths.as_ref(), id.is_some(), maildir.as_deref())?
         }
+        _ => None,
+    };
+    let trusted = match &command {
+        Command::List { .. } | Command::Show { .. } | Command::Reply { .. } => {
+            trust_of(contacts(&cfg, err))
+        }
+        _ => trust_of(None),
+    };
+    let mut inbox = wire(&cfg, paths.as_ref(), need_transport, writes)?.into_inbox(
+        source,
+        None,
+        cache_store(paths.as_ref()),
+        clock,
+        trusted,
+        None,
+        stderr_log(),
+    );
+    match command {
+        Command::List { all, json, .. } => cli::list::run_list(&mut inbox, all, json, out, err),
         Command::Show {
-            message,
-            id,
-            json,
-            maildir,
+            message, id, json, ..
         } => {
-            let source = id_source(&cfg, paths.as_ref(), id.is_some(), maildir.as_deref())?;
-            let input = input_of(message.as_deref(), id.as_deref(), source.as_deref());
-            cli::run_show(&env, &input, json, out)
+            let input = input_of(message.as_deref(), id.as_deref());
+            cli::run_show(&mut inbox, &input, json, out)
         }
         Command::Reply {
             answer,
             message,
             id,
-            maildir,
             comment,
             instance,
             dry_run,
             resend,
+            ..
         } => {
-            let source = id_source(&cfg, paths.as_ref(), id.is_some(), maildir.as_deref())?;
-            let input = input_of(message.as_deref(), id.as_deref(), source.as_deref());
+            let input = input_of(message.as_deref(), id.as_deref());
             cli::run_reply(
-                &env,
+                &mut inbox,
                 answer,
                 &input,
                 comment.as_deref(),
@@ -360,8 +438,8 @@ fn run(
                 err,
             )
         }
-        Command::Apply { message } => cli::run_apply(&env, &message, err),
-        Command::Outbox { action } => cli::run_outbox(&env, action, out),
+        Command::Apply { message } => cli::run_apply(&mut inbox, &message, err),
+        Command::Outbox { action } => cli::run_outbox(&mut inbox, action, out),
         Command::Render { .. } | Command::Check | Command::Index | Command::Demo | Command::Tui => {
             Ok(exit::OK)
         }
@@ -412,14 +490,10 @@ fn optional_source(maildir: Option<&Path>) -> Result<Option<Box<dyn InviteSource
 }
 
 /// `--message` or `--id` (clap makes exactly one of them present).
-fn input_of<'a>(
-    message: Option<&'a str>,
-    id: Option<&'a str>,
-    source: Option<&'a dyn InviteSource>,
-) -> cli::Input<'a> {
+fn input_of<'a>(message: Option<&'a str>, id: Option<&'a str>) -> cli::Input<'a> {
     match (message, id) {
         (Some(m), _) => cli::Input::Message(m),
-        (None, Some(uid)) => cli::Input::Id { uid, source },
+        (None, Some(uid)) => cli::Input::Id(uid),
         (None, None) => cli::Input::Message("-"),
     }
 }
@@ -437,27 +511,6 @@ fn contacts(cfg: &Config, err: &mut dyn std::io::Write) -> Option<Contacts> {
             );
             Some(Contacts::default())
         }
-    }
-}
-
-fn env_of<'a>(
-    w: &'a Wiring,
-    clock: &Clock,
-    now: chrono::DateTime<chrono::Utc>,
-    token: &'a dyn Fn() -> String,
-) -> Env<'a> {
-    Env {
-        store: w.store.as_ref(),
-        outbox: w.outbox.as_ref(),
-        tombstones: w.tombstones.as_ref(),
-        transport: w.transport.as_deref(),
-        identity: &w.identity,
-        groups: &[],
-        send_from: w.send_from.as_deref(),
-        scheduling: w.scheduling,
-        clock: *clock,
-        now,
-        token,
     }
 }
 
@@ -550,21 +603,6 @@ fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Re
     Ok(exit::OK)
 }
 
-/// The adapters of one TUI session, owned by the worker thread.
-struct Live {
-    wiring: Wiring,
-    clock: Clock,
-    /// Fixed for the demo (its data is written for that moment).
-    now: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl rsvp::tui::worker::Ports for Live {
-    fn env(&self) -> Env<'_> {
-        let now = self.now.unwrap_or_else(chrono::Utc::now);
-        env_of(&self.wiring, &self.clock, now, &token)
-    }
-}
-
 fn tui_options(
     cfg: Option<&Config>,
     clock: Clock,
@@ -614,23 +652,19 @@ fn inbox_tui(
     wire(&cfg, paths.as_ref(), false, true)?;
     let contacts = contacts(&cfg, err);
     let notmuch = std::sync::Arc::new(notmuch);
+    let log_file = options.log_file.clone();
     let factory: rsvp::tui::worker::Factory = Box::new(move || {
         let mut wiring = wire(&cfg, paths.as_ref(), false, true).map_err(|f| f.message)?;
         wiring.transport = build_transport_with(&cfg, password).map_err(|e| e.to_string())?;
-        let trusted: Box<dyn Fn(&str) -> bool> =
-            Box::new(move |a: &str| contacts.as_ref().is_none_or(|c| c.contains(a)));
-        let listing = rsvp::tui::source::Listing::new(
-            Box::new(notmuch.clone()),
+        let log = rsvp::tui::log::Log::open(log_file.as_deref());
+        Ok(wiring.into_inbox(
+            Some(Box::new(notmuch.clone())),
             Some(Box::new(notmuch)),
-            trusted,
-        );
-        Ok(rsvp::tui::worker::Backend::new(
-            Live {
-                wiring,
-                clock,
-                now: None,
-            },
-            listing,
+            cache_store(paths.as_ref()),
+            clock,
+            trust_of(contacts),
+            None,
+            Box::new(move |line: &str| log.line(&format!("info {line}"))),
         ))
     });
     run_tui(options, factory)
@@ -694,14 +728,14 @@ fn demo(clock: Clock, paths: Option<&Paths>, err: &mut dyn std::io::Write) -> Re
             send_from: None,
             scheduling: rsvp::inbox::Scheduling::Client,
         };
-        let listing = rsvp::tui::source::Listing::new(
-            Box::new(notmuch.clone()),
+        Ok(wiring.into_inbox(
+            Some(Box::new(notmuch.clone())),
             Some(Box::new(notmuch)),
-            Box::new(|_| true),
-        );
-        Ok(rsvp::tui::worker::Backend::new(
-            Live { wiring, clock, now },
-            listing,
+            Box::new(FileCache::new(&sandbox.join("cache"))),
+            clock,
+            trust_of(None),
+            now,
+            Box::new(|_: &str| {}),
         ))
     });
     let code = run_tui(options, factory)?;

@@ -2,7 +2,7 @@
 //! path and on panic), reads key presses, feeds `update`, draws `view`, and
 //! hands effects to the worker. The layers:
 //!
-//! - `state` — UI state only; `row` builds its rows from the engine's output
+//! - `state` — UI state only; its rows are the inbox's read model (`inbox::Item`)
 //! - `update` — `update(&mut State, Msg) -> Vec<Effect>`, no I/O
 //! - `worker` — runs effects on a thread through the inbox use cases
 //! - `view` — pure rendering
@@ -10,8 +10,6 @@
 //! Logs go to a file (under the XDG state dir), never to the terminal.
 
 pub mod log;
-pub mod row;
-pub mod source;
 pub mod state;
 pub mod update;
 pub mod view;

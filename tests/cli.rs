@@ -55,11 +55,16 @@ fn put(s: &Sandbox, name: &str, bytes: &[u8]) -> PathBuf {
     p
 }
 
-/// Every file under the sandbox (relative path → bytes).
+/// Every file under the sandbox (relative path → bytes), except the cache
+/// (`$XDG_CACHE_HOME/rsvp`: parsed messages and the calendar index, which
+/// only save time; ARCHITECTURE.md "State that survives restarts").
 fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         for e in std::fs::read_dir(dir).unwrap().flatten() {
             let p = e.path();
+            if p.ends_with("xdg/cache") {
+                continue;
+            }
             if p.is_dir() {
                 walk(root, &p, out);
             } else {

@@ -377,7 +377,7 @@ fn t06_cte_variants_give_identical_results() {
             .map(|name| {
                 let shown = inbox::show(&env, &fixture(name)).unwrap();
                 let written = ical::write(&shown.invite().unwrap().cal);
-                (show_json(&shown, &env).to_string(), written)
+                (show_json(&shown, &env.clock).to_string(), written)
             })
             .collect();
     assert!(results[0].1.contains(
@@ -1510,7 +1510,7 @@ fn t46_spoofed_cancel_is_ignored_with_a_warning() {
         "{:?}",
         shown.class.warnings
     );
-    assert!(!show_json(&shown, &env)["can_apply"].as_bool().unwrap());
+    assert!(!show_json(&shown, &env.clock)["can_apply"].as_bool().unwrap());
     let why = assert_refused(inbox::apply_message(&env, &raw), "apply");
     assert!(why.contains("not sent by the organizer"), "{why}");
     assert_eq!(stored_bytes(&m, uid), before);

@@ -59,7 +59,7 @@ fn t20_server_scheduling_changes_store_without_mail() {
         let done = inbox::respond(&env, REQ.as_bytes(), &req).unwrap();
         assert!(done.server_scheduled, "{mode:?}");
         assert!(m.transport.sent().is_empty());
-        let stored = m.store.get("from-server.ics").unwrap();
+        let stored = m.store.as_ref().get("from-server.ics").unwrap();
         let text = String::from_utf8(stored.data).unwrap();
         assert!(text.contains("PARTSTAT=ACCEPTED"));
         assert!(!text.contains("SCHEDULE-AGENT"));

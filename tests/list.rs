@@ -144,10 +144,10 @@ fn grouping_shows_newest_and_counts_superseded() {
     assert!(u1.pending);
     assert_eq!(items[1].superseded, 0);
     // The same through newest_for_uid (used by --id).
-    let found = inbox::list::newest_for_uid(&src, &mut ParseCache::new(), "u1").unwrap();
+    let found = inbox::list::newest_for_uid(&src, &mut ParseCache::new(), "u1", chrono::Utc::now()).unwrap();
     assert_eq!(found.map(|c| c.path), Some("/m/c".to_string()));
     assert!(
-        inbox::list::newest_for_uid(&src, &mut ParseCache::new(), "nope")
+        inbox::list::newest_for_uid(&src, &mut ParseCache::new(), "nope", chrono::Utc::now())
             .unwrap()
             .is_none()
     );
@@ -752,26 +752,26 @@ fn invalid_calendar_is_listed_only_with_all() {
     assert!(!all[0].warnings.is_empty());
 }
 
-/// The TUI builds items for fixture messages through `item_from_shown`.
+/// A message given on the command line (`Inbox::adhoc`) is the same item
+/// as the listing makes of it: one read model.
 #[test]
-fn item_from_shown_matches_the_listing() {
+fn a_given_message_is_the_same_item_as_the_listed_one() {
     let m = me();
-    let env = m.env();
     let src = MemorySource::new();
     let msg = M {
         from: "x@y.example",
         ..M::default()
     };
-    let cand = src.add("/m/x", &msg.bytes());
-    let shown = inbox::show(&env, &msg.bytes()).unwrap();
-    let trust_none = |_: &str| false;
-    let item = inbox::list::item_from_shown(&env, cand, Vec::new(), shown, &trust_none).unwrap();
+    src.add("/m/x", &msg.bytes());
+    let mut session = m.inbox(None);
+    let item = session.adhoc(msg.bytes(), "/m/x").unwrap();
     let listed = everything(&m, &src);
     assert_eq!(item.uid, listed[0].uid);
     assert_eq!(item.status, listed[0].status);
     assert_eq!(item.start, listed[0].start);
     assert!(item.flags.contains(&Flag::SenderNotOrganizer));
-    assert!(item.flags.contains(&Flag::Untrusted));
+    assert_eq!(item.flags, listed[0].flags);
+    assert_eq!(item.warnings, listed[0].warnings);
 }
 
 /// Realistic fixtures (Google, Outlook with a Windows zone and an update,

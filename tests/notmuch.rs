@@ -283,7 +283,7 @@ fn private_index_creates_the_database_and_finds_exactly_the_invitations() {
         assert!(Path::new(&c.path).is_absolute(), "{c:?}");
         assert!(c.id.contains('@'), "notmuch message id: {c:?}");
         let meta = fs::metadata(&c.path).expect("stat");
-        assert_eq!(c.mtime, meta.mtime(), "{c:?}");
+        assert_eq!(c.stamp.mtime(), meta.mtime(), "{c:?}");
         assert_eq!(nm.read(c).expect("read"), fs::read(&c.path).expect("raw"));
     }
     let google = candidate_for(&candidates, &mb.path_of("google_request.eml"));
@@ -302,8 +302,9 @@ fn before_the_first_index_candidates_are_empty_and_nothing_is_created() {
     let stranger = Candidate {
         id: "x@example.org".into(),
         path: text(&mb.path_of("google_request.eml")),
-        mtime: 0,
+        stamp: Default::default(),
         tags: Vec::new(),
+        missing: None,
     };
     match nm.tag(&stranger, &["rsvp/accepted"], &[]) {
         Err(SourceError::Message { path, message }) => {

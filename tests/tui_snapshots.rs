@@ -158,7 +158,7 @@ fn empty_and_loading_lists() {
     s.color = false;
     let _ = update::init(&mut s);
     snap("loading", &s);
-    let _ = update::update(&mut s, Msg::Rows(Ok(Vec::new())));
+    let _ = update::update(&mut s, Msg::Rows(Ok(listing(Vec::new()))));
     let _ = update::update(
         &mut s,
         Msg::Indexed(Ok(Some("indexed 0 new messages".into()))),

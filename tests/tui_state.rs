@@ -100,7 +100,7 @@ fn opening_lists_what_is_indexed_then_indexes_in_the_background() {
     assert_eq!(effects, [Effect::Refresh { all: false }, Effect::Reindex]);
     assert!(s.loading);
     assert_eq!(s.indexing, Some(Progress::Started));
-    let _ = update::update(&mut s, Msg::Rows(Ok(rows(&memenv()))));
+    let _ = update::update(&mut s, Msg::Rows(Ok(listing(rows(&memenv())))));
     assert!(!s.loading);
     assert_eq!(s.visible().len(), 6, "the outdated one is not pending");
     let _ = update::update(
@@ -157,7 +157,7 @@ fn accept_emits_respond_and_marks_the_row_sending() {
         [Effect::Respond {
             target: Target {
                 key: "google-new.eml".into(),
-                path: fixture("google-new.eml").to_string_lossy().into_owned(),
+                path: "google-new.eml".into(),
                 summary: "Quarterly planning".into(),
             },
             partstat: PartStat::Accepted,
@@ -208,7 +208,7 @@ fn a_failed_answer_shows_the_reason_and_stays_answerable() {
         &mut s,
         Msg::Answered {
             target,
-            result: Err("calendar personal: disk full".into()),
+            result: Err(failure("calendar personal: disk full")),
         },
     );
     assert_eq!(effects, []);
@@ -509,7 +509,7 @@ fn reindex_runs_once_at_a_time() {
     let mut s = loaded();
     assert_eq!(keys(&mut s, "r"), [Effect::Reindex]);
     assert_eq!(keys(&mut s, "r"), []);
-    let _ = update::update(&mut s, Msg::Indexed(Err("notmuch: database locked".into())));
+    let _ = update::update(&mut s, Msg::Indexed(Err(failure("notmuch: database locked"))));
     assert_eq!(
         status(&s),
         (
@@ -527,9 +527,9 @@ fn refresh_keeps_the_selected_invitation() {
     select(&mut s, "apple-recurring.eml");
     let mut fewer = rows(&m);
     fewer.remove(0);
-    let _ = update::update(&mut s, Msg::Rows(Ok(fewer)));
+    let _ = update::update(&mut s, Msg::Rows(Ok(listing(fewer))));
     assert_eq!(selected(&s), "apple-recurring.eml");
-    let _ = update::update(&mut s, Msg::Rows(Err("notmuch: no database".into())));
+    let _ = update::update(&mut s, Msg::Rows(Err(failure("notmuch: no database"))));
     assert_eq!(
         status(&s),
         (

@@ -134,8 +134,9 @@ impl InviteSource for MaildirSource {
                         out.push(Candidate {
                             id: text.clone(),
                             path: text,
-                            mtime,
+                            stamp: crate::adapters::fsutil::stamp(&meta),
                             tags: Vec::new(),
+                            missing: None,
                         });
                     }
                 }
@@ -227,7 +228,7 @@ mod tests {
             .map(|c| c.path.rsplit('/').next().unwrap_or("").to_string())
             .collect();
         assert_eq!(names, vec!["1.host", "4.host:2,"], "{c:?}");
-        assert!(c.iter().all(|c| c.id == c.path && c.mtime > 0));
+        assert!(c.iter().all(|c| c.id == c.path && c.stamp.mtime() > 0));
         let raw = src.read(&c[0]).expect("read");
         assert!(raw.starts_with(b"Content-Type"));
         // Tags are accepted and ignored.
@@ -238,8 +239,9 @@ mod tests {
         let outside = Candidate {
             id: "x".into(),
             path: "/etc/passwd".into(),
-            mtime: 0,
+            stamp: Default::default(),
             tags: vec![],
+            missing: None,
         };
         assert!(matches!(
             src.read(&outside),

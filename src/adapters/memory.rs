@@ -435,8 +435,9 @@ impl MemorySource {
         Candidate {
             id: path.to_string(),
             path: path.to_string(),
-            mtime,
+            stamp: memory_stamp(mtime, data.len()),
             tags,
+            missing: None,
         }
     }
 
@@ -460,6 +461,17 @@ impl MemorySource {
     }
 }
 
+/// A memory message's identity: its change counter stands in for the mtime
+/// (in whole seconds, so it is never "racy").
+fn memory_stamp(counter: i64, len: usize) -> crate::domain::ports::FileStamp {
+    crate::domain::ports::FileStamp {
+        size: len as u64,
+        mtime_ns: counter.saturating_mul(1_000_000_000),
+        ctime_ns: 0,
+        ino: 0,
+    }
+}
+
 impl InviteSource for MemorySource {
     fn candidates(&self) -> Result<Vec<Candidate>, SourceError> {
         Ok(relock(&self.state)
@@ -468,8 +480,9 @@ impl InviteSource for MemorySource {
             .map(|(path, m)| Candidate {
                 id: path.clone(),
                 path: path.clone(),
-                mtime: m.mtime,
+                stamp: memory_stamp(m.mtime, m.data.len()),
                 tags: m.tags.clone(),
+                missing: None,
             })
             .collect())
     }

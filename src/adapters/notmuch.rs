@@ -28,7 +28,7 @@
 //! they reach it, non-UTF-8 file names are never indexed, and each request
 //! runs under `catch_unwind` as a last guard.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read};
@@ -381,6 +381,9 @@ impl InviteSource for Notmuch {
             path: candidate.path.clone(),
             message,
         };
+        if let Some(why) = &candidate.missing {
+            return Err(fail(why.clone()));
+        }
         let limit = u64::try_from(MAX_MESSAGE_BYTES).unwrap_or(u64::MAX);
         let mut data = Vec::new();
         File::open(&candidate.path)
@@ -739,11 +742,12 @@ impl Target {
         query.set_sort(Sort::NewestFirst);
         let messages = query.search_messages().map_err(|e| self.error(e))?;
         let mut found = Vec::new();
+        let mut moved = scan::Moved::default();
         for message in messages {
             // A file name that is not UTF-8 panics inside the crate: skip
             // that message rather than lose the whole list.
             if let Ok(Some(candidate)) =
-                panic::catch_unwind(AssertUnwindSafe(|| candidate_of(&message)))
+                panic::catch_unwind(AssertUnwindSafe(|| candidate_of(&message, &mut moved)))
             {
                 found.push(candidate);
             }
@@ -841,18 +845,42 @@ fn open_private_rw(database: &Path, maildir: &Path) -> Result<Database, PrivateE
     Ok(db)
 }
 
-fn candidate_of(message: &Message) -> Option<Candidate> {
+/// The candidate for one message: its first file that exists. When none
+/// does (a mail client moved it since the last `notmuch new`), the file is
+/// found again by its Maildir unique name in `new/` and `cur/`; failing
+/// that, the candidate says it is missing, so the listing can show it as
+/// unreadable instead of dropping it.
+fn candidate_of(message: &Message, moved: &mut scan::Moved) -> Option<Candidate> {
     let id = message.id().into_owned();
     let tags: Vec<String> = message.tags().collect();
-    message.filenames().find_map(|file| {
-        let meta = fs::metadata(&file).ok().filter(|m| m.is_file())?;
-        Some(Candidate {
-            id: id.clone(),
-            path: file.to_str()?.to_string(),
-            mtime: meta.mtime(),
-            tags: tags.clone(),
+    let files: Vec<PathBuf> = message.filenames().collect();
+    let found = files.iter().find_map(|file| {
+        let meta = fs::metadata(file).ok().filter(|m| m.is_file())?;
+        Some((file.to_str()?.to_string(), meta))
+    });
+    let found = found.or_else(|| {
+        files.iter().find_map(|file| {
+            let now = moved.find(file)?;
+            let meta = fs::metadata(&now).ok().filter(|m| m.is_file())?;
+            Some((now.to_str()?.to_string(), meta))
         })
-    })
+    });
+    match found {
+        Some((path, meta)) => Some(Candidate {
+            id,
+            path,
+            stamp: fsutil::stamp(&meta),
+            tags,
+            missing: None,
+        }),
+        None => Some(Candidate {
+            id,
+            path: files.first()?.to_str()?.to_string(),
+            stamp: Default::default(),
+            tags,
+            missing: Some("the message file is gone; run notmuch new".to_string()),
+        }),
+    }
 }
 
 enum TagError {

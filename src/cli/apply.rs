@@ -2,11 +2,15 @@
 
 use super::{Failure, Out, exit, read_input, write_out};
 use crate::domain::sanitize::terminal_line;
-use crate::inbox::{self, Env};
+use crate::inbox::{self, Inbox};
 
-pub fn run_apply(env: &Env<'_>, message: &str, err: Out<'_>) -> Result<u8, Failure> {
+pub fn run_apply(inbox: &mut Inbox, message: &str, err: Out<'_>) -> Result<u8, Failure> {
     let raw = read_input(message)?;
-    let (shown, applied) = inbox::apply_message(env, &raw)?;
+    let item = inbox.adhoc(raw, message)?;
+    let (shown, applied, warnings) = inbox.apply(&item.key)?;
+    for w in &warnings {
+        write_out(err, &format!("rsvp: warning: {}\n", terminal_line(w)))?;
+    }
     let summary = shown
         .invite()
         .and_then(|i| i.summary())

@@ -2,12 +2,12 @@
 
 use super::{Failure, Out, OutboxAction, exit, write_out};
 use crate::domain::sanitize::terminal_line;
-use crate::inbox::{self, Env, InboxError};
+use crate::inbox::Inbox;
 
-pub fn run_outbox(env: &Env<'_>, action: OutboxAction, out: Out<'_>) -> Result<u8, Failure> {
+pub fn run_outbox(inbox: &mut Inbox, action: OutboxAction, out: Out<'_>) -> Result<u8, Failure> {
     match action {
         OutboxAction::List => {
-            let pending = env.outbox.pending().map_err(InboxError::from)?;
+            let pending = inbox.queued()?;
             if pending.is_empty() {
                 write_out(out, "outbox is empty\n")?;
             }
@@ -32,7 +32,7 @@ pub fn run_outbox(env: &Env<'_>, action: OutboxAction, out: Out<'_>) -> Result<u
             Ok(exit::OK)
         }
         OutboxAction::Flush => {
-            let results = inbox::flush(env)?;
+            let results = inbox.flush()?;
             let mut failed = 0;
             for d in &results {
                 match &d.result {

@@ -4,58 +4,13 @@
 use crate::domain::classify::Status;
 use crate::domain::diff::Clock;
 use crate::domain::invite::PartStat;
-use crate::inbox::Shown;
 use crate::keymap::{Action, Keymap};
-use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// One invitation as the TUI shows it: a view-model built from the engine's
-/// classification (`inbox::Shown`) plus where the message is. Every text
-/// field is already terminal-safe (R9.5).
-#[derive(Debug, Clone)]
-pub struct Row {
-    /// Stable identity of the message (the mail index id, else the path).
-    pub key: String,
-    /// The message file.
-    pub path: String,
-    pub uid: String,
-    pub status: Status,
-    /// My current answer (the stored one when the calendar has the event).
-    pub partstat: Option<PartStat>,
-    pub summary: String,
-    /// Start of the event (for all-day events: local midnight).
-    pub start: Option<DateTime<Utc>>,
-    pub all_day: bool,
-    /// Organizer's name, else address.
-    pub organizer: Option<String>,
-    pub warnings: Vec<String>,
-    /// Needs an answer (new, reschedule, poll) or applying (update, cancel).
-    pub pending: bool,
-    /// Older versions of the same UID hidden behind this one.
-    pub superseded: usize,
-    pub recurring: bool,
-    /// Upcoming occurrences one can answer alone (`i`).
-    pub occurrences: Vec<Occurrence>,
-    /// Other events of the calendar this one overlaps.
-    pub conflicts: Vec<Conflict>,
-    /// Why the engine would refuse an answer (outdated, cancelled, not invited…).
-    pub reply_refusal: Option<String>,
-    /// Why the engine would refuse to apply it to the calendar.
-    pub apply_refusal: Option<String>,
-    /// The classified invitation, for the detail pane.
-    pub shown: Shown,
-}
-
-/// One occurrence of a recurring event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Occurrence {
-    /// Its RECURRENCE-ID as `inbox::ResponseRequest::instance` takes it.
-    pub instance: String,
-    /// How people see it: `Mon 2025-01-13 09:00 CET`.
-    pub label: String,
-    pub start: DateTime<Utc>,
-}
-
+/// One row of the list: the inbox's read model, rendered as it is.
+pub use crate::inbox::Item as Row;
+/// One occurrence of a recurring event (`i`).
+pub use crate::inbox::Occurrence;
 /// An event of the calendar that overlaps the invitation (from the listing).
 pub use crate::inbox::Conflict;
 

@@ -6,6 +6,7 @@ use super::state::{
     Busy, Focus, Level, LineInput, Mode, Occurrence, Progress, Row, State, StatusLine,
 };
 use crate::domain::invite::PartStat;
+use crate::inbox::{InboxError, Listing};
 use crate::keymap::{Action, Key, KeyCode};
 
 /// Upper bound of the detail scroll offset (the view clamps it further to
@@ -93,24 +94,24 @@ pub struct Flushed {
 pub enum Msg {
     Key(Key),
     /// A new list of invitations, or why there is none.
-    Rows(Result<Vec<Row>, String>),
+    Rows(Result<Listing, InboxError>),
     Progress(Progress),
     /// Indexing finished (with an optional summary) or failed.
-    Indexed(Result<Option<String>, String>),
+    Indexed(Result<Option<String>, InboxError>),
     Answered {
         target: Target,
-        result: Result<Answered, String>,
+        result: Result<Answered, InboxError>,
     },
     /// Applied, with a description of what changed.
     Applied {
         target: Target,
-        result: Result<String, String>,
+        result: Result<String, InboxError>,
     },
     Dismissed {
         target: Target,
-        result: Result<(), String>,
+        result: Result<(), InboxError>,
     },
-    Flushed(Result<Flushed, String>),
+    Flushed(Result<Flushed, InboxError>),
     /// The text back from `$EDITOR`.
     Edited(Result<String, String>),
     /// The worker could not start or stopped; nothing more will be done.
@@ -134,9 +135,12 @@ pub fn init(state: &mut State) -> Vec<Effect> {
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(state, key),
-        Msg::Rows(Ok(rows)) => {
+        Msg::Rows(Ok(listing)) => {
             let keep = state.selected_row().map(|r| r.key.clone());
-            state.rows = rows;
+            if let Some(note) = listing.unreadable_note() {
+                warn(state, note);
+            }
+            state.rows = listing.items;
             state.loading = false;
             state
                 .scope
