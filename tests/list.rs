@@ -413,7 +413,7 @@ fn sender_not_organizer_and_organizer_changed_are_flagged() {
     assert_eq!(h.status, Status::OrganizerChanged);
     assert!(h.flags.contains(&Flag::OrganizerChanged), "{:?}", h.flags);
     assert!(!h.pending, "an organizer change is refused, not pending");
-    assert_eq!(h.organizer.as_deref(), Some("Org <new@evil.example>"));
+    assert_eq!(h.organizer_display.as_deref(), Some("Org <new@evil.example>"));
 }
 
 /// T55 (R9.5): item text is terminal-safe.
