@@ -6,6 +6,10 @@
 //! 2 usage, 3 configuration, 4 refused by the iTIP rules or not an
 //! invitation — with exactly one line on stderr saying why.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 mod support;
 
 use std::collections::BTreeMap;

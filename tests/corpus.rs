@@ -11,6 +11,10 @@
 //! 3. sabre-vobject-itip and stalwart-itip: the attendee-side cases are
 //!    replayed as far as their formats allow; everything else is walked.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 /// Counts go straight to stderr, past the test harness's capture, so the
 /// CI log shows them.
 macro_rules! report {

@@ -2,6 +2,10 @@
 //! and `show`/`reply` with `--id UID`, run as the real binary on a temporary
 //! Maildir, calendar and XDG directories.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -9,6 +9,10 @@
 //! second program on the database. When it is missing those tests print
 //! `SKIP: <reason>` and return, or fail if env CI is set.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 mod support;
 use support::notmuch_lock::LockHolder;
 

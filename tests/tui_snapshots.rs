@@ -4,6 +4,10 @@
 //! snapshots; `diff_colours_and_strike_through` asserts the styles of the
 //! cells where colour carries meaning.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 mod support;
 mod tui_support;
 

@@ -2,6 +2,10 @@
 //! the effects it emits. No terminal, no threads (the acceptance
 //! "State tests"). Rows come from the fixture messages through `inbox::show`.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 mod support;
 mod tui_support;
 

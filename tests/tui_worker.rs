@@ -2,6 +2,10 @@
 //! synchronously with `execute` (no threads), and once on its own thread to
 //! show the factory builds the backend there and messages come back.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 mod support;
 mod tui_support;
 
