@@ -164,10 +164,11 @@ pub(crate) fn invite_from_part(
     }
 }
 
-/// [`load`], and the calendar part (text, `method=`) the object came from.
-pub(crate) fn load_part(
-    raw: &[u8],
-) -> Result<(Loaded, Option<(String, Option<String>)>), InboxError> {
+/// A calendar part's text and its `method=` parameter.
+pub(crate) type Part = (String, Option<String>);
+
+/// [`load`], and the calendar part the object came from.
+pub(crate) fn load_part(raw: &[u8]) -> Result<(Loaded, Option<Part>), InboxError> {
     let extracted =
         extract::extract(raw).map_err(|e| InboxError::NotInvitation(format!("message: {e}")))?;
     let mut warnings = extracted.warnings.clone();

@@ -3,6 +3,7 @@
 //! adapters.
 
 use clap::Parser;
+use rsvp::adapters::cache::{FileCache, MemoryCache};
 use rsvp::adapters::contacts::Contacts;
 use rsvp::adapters::maildir::MaildirSource;
 use rsvp::adapters::memory::MemoryOutbox;
@@ -16,12 +17,11 @@ use rsvp::cli::{self, Args, Command, Failure, exit};
 use rsvp::config::{self, Config, Paths};
 use rsvp::domain::diff::Clock;
 use rsvp::domain::identity::Identity;
+use rsvp::domain::ports::{CacheStore, MailIndex};
 use rsvp::domain::ports::{
     CalendarStore, InviteSource, Outbox, Tombstones, Transport, TransportError,
 };
 use rsvp::domain::sanitize::terminal_line;
-use rsvp::adapters::cache::{FileCache, MemoryCache};
-use rsvp::domain::ports::{CacheStore, MailIndex};
 use rsvp::inbox::{Inbox, Ports, Settings};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -111,18 +111,30 @@ struct Wiring {
     scheduling: rsvp::inbox::Scheduling,
 }
 
+/// What one session adds to the adapters: the mail, the cache, the clock.
+struct Session {
+    source: Option<Box<dyn InviteSource>>,
+    index: Option<Box<dyn MailIndex>>,
+    cache: Box<dyn CacheStore>,
+    clock: Clock,
+    trusted: Box<dyn Fn(&str) -> bool>,
+    /// Fixed for the demo (its data is written for that moment).
+    now: Option<chrono::DateTime<chrono::Utc>>,
+    log: Box<dyn Fn(&str)>,
+}
+
 impl Wiring {
-    /// The session over these adapters, a mail source and the settings.
-    fn into_inbox(
-        self,
-        source: Option<Box<dyn InviteSource>>,
-        index: Option<Box<dyn MailIndex>>,
-        cache: Box<dyn CacheStore>,
-        clock: Clock,
-        trusted: Box<dyn Fn(&str) -> bool>,
-        now: Option<chrono::DateTime<chrono::Utc>>,
-        log: Box<dyn Fn(&str)>,
-    ) -> Inbox {
+    /// The inbox session over these adapters.
+    fn into_inbox(self, session: Session) -> Inbox {
+        let Session {
+            source,
+            index,
+            cache,
+            clock,
+            trusted,
+            now,
+            log,
+        } = session;
         Inbox::new(
             Ports {
                 store: self.store,
@@ -339,15 +351,15 @@ fn run(
             .and_then(|p| load_config(&p).ok())
             .and_then(|cfg| wire(&cfg, paths.as_ref(), false, false).ok())
             .map(|w| {
-                w.into_inbox(
-                    None,
-                    None,
-                    cache_store(paths.as_ref()),
+                w.into_inbox(Session {
+                    source: None,
+                    index: None,
+                    cache: cache_store(paths.as_ref()),
                     clock,
-                    trust_of(None),
-                    None,
-                    stderr_log(),
-                )
+                    trusted: trust_of(None),
+                    now: None,
+                    log: stderr_log(),
+                })
             });
         return match inbox {
             Some(mut inbox) => cli::run_render(Some(&mut inbox), input.as_deref(), &clock, out),
@@ -386,7 +398,9 @@ fn run(
         _ => true,
     };
     let source = match &command {
-        Command::List { maildir, .. } => Some(mail_source(&cfg, paths.as_ref(), maildir.as_deref())?),
+        Command::List { maildir, .. } => {
+            Some(mail_source(&cfg, paths.as_ref(), maildir.as_deref())?)
+        }
         Command::Show { id, maildir, .. } | Command::Reply { id, maildir, .. } => {
             id_source(&cfg, paths.as_ref(), id.is_some(), maildir.as_deref())?
         }
@@ -398,15 +412,15 @@ fn run(
         }
         _ => trust_of(None),
     };
-    let mut inbox = wire(&cfg, paths.as_ref(), need_transport, writes)?.into_inbox(
+    let mut inbox = wire(&cfg, paths.as_ref(), need_transport, writes)?.into_inbox(Session {
         source,
-        None,
-        cache_store(paths.as_ref()),
+        index: None,
+        cache: cache_store(paths.as_ref()),
         clock,
         trusted,
-        None,
-        stderr_log(),
-    );
+        now: None,
+        log: stderr_log(),
+    });
     match command {
         Command::List { all, json, .. } => cli::list::run_list(&mut inbox, all, json, out, err),
         Command::Show {
@@ -657,15 +671,15 @@ fn inbox_tui(
         let mut wiring = wire(&cfg, paths.as_ref(), false, true).map_err(|f| f.message)?;
         wiring.transport = build_transport_with(&cfg, password).map_err(|e| e.to_string())?;
         let log = rsvp::tui::log::Log::open(log_file.as_deref());
-        Ok(wiring.into_inbox(
-            Some(Box::new(notmuch.clone())),
-            Some(Box::new(notmuch)),
-            cache_store(paths.as_ref()),
+        Ok(wiring.into_inbox(Session {
+            source: Some(Box::new(notmuch.clone())),
+            index: Some(Box::new(notmuch)),
+            cache: cache_store(paths.as_ref()),
             clock,
-            trust_of(contacts),
-            None,
-            Box::new(move |line: &str| log.line(&format!("info {line}"))),
-        ))
+            trusted: trust_of(contacts),
+            now: None,
+            log: Box::new(move |line: &str| log.line(&format!("info {line}"))),
+        }))
     });
     run_tui(options, factory)
 }
@@ -728,15 +742,15 @@ fn demo(clock: Clock, paths: Option<&Paths>, err: &mut dyn std::io::Write) -> Re
             send_from: None,
             scheduling: rsvp::inbox::Scheduling::Client,
         };
-        Ok(wiring.into_inbox(
-            Some(Box::new(notmuch.clone())),
-            Some(Box::new(notmuch)),
-            Box::new(FileCache::new(&sandbox.join("cache"))),
+        Ok(wiring.into_inbox(Session {
+            source: Some(Box::new(notmuch.clone())),
+            index: Some(Box::new(notmuch)),
+            cache: Box::new(FileCache::new(&sandbox.join("cache"))),
             clock,
-            trust_of(None),
+            trusted: trust_of(None),
             now,
-            Box::new(|_: &str| {}),
-        ))
+            log: Box::new(|_: &str| {}),
+        }))
     });
     let code = run_tui(options, factory)?;
     let _ = writeln!(

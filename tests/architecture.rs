@@ -11,7 +11,8 @@
 //!                                               thiserror, clap, serde, serde_json, anyhow
 //! tui       domain, inbox, keymap, config       chrono, chrono_tz, calcard, mail_parser,
 //!                                               thiserror, ratatui, crossterm, anyhow, tempfile
-//! inbox     domain                              chrono, chrono_tz, calcard, mail_parser, thiserror
+//! inbox     domain                              chrono, chrono_tz, calcard, mail_parser, thiserror,
+//!                                               serde, bincode (the cache's encoding)
 //! adapters  domain                              chrono, chrono_tz, calcard, mail_parser,
 //!                                               thiserror, lettre, notmuch, serde, serde_json,
 //!                                               tempfile, rand
@@ -139,7 +140,17 @@ const LAYERS: &[Layer] = &[
     Layer {
         name: "inbox",
         modules: &["domain"],
-        crates: &["chrono", "chrono_tz", "calcard", "mail_parser", "thiserror"],
+        // serde and bincode encode the cache (inbox/cache.rs); the bytes
+        // reach the disk only through the CacheStore port.
+        crates: &[
+            "chrono",
+            "chrono_tz",
+            "calcard",
+            "mail_parser",
+            "thiserror",
+            "serde",
+            "bincode",
+        ],
         pure: false,
     },
     Layer {

@@ -1514,7 +1514,11 @@ fn t46_spoofed_cancel_is_ignored_with_a_warning() {
         "{:?}",
         shown.class.warnings
     );
-    assert!(!show_json(&shown, &env.clock)["can_apply"].as_bool().unwrap());
+    assert!(
+        !show_json(&shown, &env.clock)["can_apply"]
+            .as_bool()
+            .unwrap()
+    );
     let why = assert_refused(inbox::apply_message(&env, &raw), "apply");
     assert!(why.contains("not sent by the organizer"), "{why}");
     assert_eq!(stored_bytes(&m, uid), before);

@@ -148,7 +148,8 @@ fn grouping_shows_newest_and_counts_superseded() {
     assert!(u1.pending);
     assert_eq!(items[1].superseded, 0);
     // The same through newest_for_uid (used by --id).
-    let found = inbox::list::newest_for_uid(&src, &mut ParseCache::new(), "u1", chrono::Utc::now()).unwrap();
+    let found = inbox::list::newest_for_uid(&src, &mut ParseCache::new(), "u1", chrono::Utc::now())
+        .unwrap();
     assert_eq!(found.map(|c| c.path), Some("/m/c".to_string()));
     assert!(
         inbox::list::newest_for_uid(&src, &mut ParseCache::new(), "nope", chrono::Utc::now())
@@ -417,7 +418,10 @@ fn sender_not_organizer_and_organizer_changed_are_flagged() {
     assert_eq!(h.status, Status::OrganizerChanged);
     assert!(h.flags.contains(&Flag::OrganizerChanged), "{:?}", h.flags);
     assert!(!h.pending, "an organizer change is refused, not pending");
-    assert_eq!(h.organizer_display.as_deref(), Some("Org <new@evil.example>"));
+    assert_eq!(
+        h.organizer_display.as_deref(),
+        Some("Org <new@evil.example>")
+    );
 }
 
 /// T55 (R9.5): item text is terminal-safe.

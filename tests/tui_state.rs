@@ -513,7 +513,10 @@ fn reindex_runs_once_at_a_time() {
     let mut s = loaded();
     assert_eq!(keys(&mut s, "r"), [Effect::Reindex]);
     assert_eq!(keys(&mut s, "r"), []);
-    let _ = update::update(&mut s, Msg::Indexed(Err(failure("notmuch: database locked"))));
+    let _ = update::update(
+        &mut s,
+        Msg::Indexed(Err(failure("notmuch: database locked"))),
+    );
     assert_eq!(
         status(&s),
         (

@@ -209,10 +209,7 @@ fn apply_cancellation_updates_the_calendar() {
         src.tags("thunderbird-cancel.eml")
             .contains(&"rsvp/applied".to_string())
     );
-    assert!(
-        m.transport.sent().is_empty(),
-        "applying sends nothing"
-    );
+    assert!(m.transport.sent().is_empty(), "applying sends nothing");
 }
 
 /// With no mail index to update, a reindex says so with no summary.
@@ -250,7 +247,12 @@ fn an_unknown_or_vanished_message_is_an_error_naming_it() {
     assert!(src.remove("google-new.eml"));
     let row = row_for(&m, "google-conflict.eml");
     assert!(src.remove("google-conflict.eml"));
-    let msgs = run(&mut b, Effect::Apply { target: target_of(&row) });
+    let msgs = run(
+        &mut b,
+        Effect::Apply {
+            target: target_of(&row),
+        },
+    );
     assert!(
         matches!(
             &msgs[..],
@@ -280,11 +282,17 @@ fn answers_run_before_queued_refreshes_which_coalesce() {
     q.push(Effect::Reindex);
     q.push(Effect::Refresh { all: true });
     q.push(respond.clone());
-    q.push(Effect::Dismiss { target: row.clone() });
+    q.push(Effect::Dismiss {
+        target: row.clone(),
+    });
     assert_eq!(q.pop(), Some(respond));
     assert_eq!(q.pop(), Some(Effect::Dismiss { target: row }));
     assert_eq!(q.pop(), Some(Effect::Reindex));
-    assert_eq!(q.pop(), Some(Effect::Refresh { all: true }), "one refresh, the latest");
+    assert_eq!(
+        q.pop(),
+        Some(Effect::Refresh { all: true }),
+        "one refresh, the latest"
+    );
     assert_eq!(q.pop(), None);
     assert!(q.is_empty());
 }

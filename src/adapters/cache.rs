@@ -79,12 +79,18 @@ impl MemoryCache {
 
 impl CacheStore for MemoryCache {
     fn load(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
-        let files = self.files.lock().map_err(|_| "cache lock poisoned".to_string())?;
+        let files = self
+            .files
+            .lock()
+            .map_err(|_| "cache lock poisoned".to_string())?;
         Ok(files.get(name).cloned())
     }
 
     fn save(&self, name: &str, data: &[u8]) -> Result<(), String> {
-        let mut files = self.files.lock().map_err(|_| "cache lock poisoned".to_string())?;
+        let mut files = self
+            .files
+            .lock()
+            .map_err(|_| "cache lock poisoned".to_string())?;
         files.insert(name.to_string(), data.to_vec());
         Ok(())
     }

@@ -264,7 +264,9 @@ impl CalendarStore for Vdir {
     fn prime(&self, known: &[(String, crate::domain::ports::FileStamp, Vec<String>)]) {
         let now_ns = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(i64::MAX, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+            .map_or(i64::MAX, |d| {
+                i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+            });
         let mut index = self.lock_index();
         for (href, stamp, uids) in known {
             if index.contains_key(href) || stamp.is_racy(now_ns) || uids.len() != 1 {

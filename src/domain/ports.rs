@@ -219,7 +219,10 @@ impl FileStamp {
     /// the stamp unchanged ("racy", as git calls it): such an entry is
     /// read again next time instead of trusted.
     pub fn is_racy(&self, now_ns: i64) -> bool {
-        self.mtime_ns.max(self.ctime_ns).saturating_add(RACY_WINDOW_NS) > now_ns
+        self.mtime_ns
+            .max(self.ctime_ns)
+            .saturating_add(RACY_WINDOW_NS)
+            > now_ns
     }
 }
 

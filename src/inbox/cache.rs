@@ -61,7 +61,7 @@ pub enum Digest {
     Invite(Box<Parsed>),
     /// Calendar data that is not a usable invitation (status `invalid`).
     Invalid {
-        meta: Option<Meta>,
+        meta: Option<Box<Meta>>,
         reason: String,
         warnings: Vec<String>,
     },
@@ -121,7 +121,10 @@ impl From<&MessageMeta> for Meta {
     fn from(m: &MessageMeta) -> Meta {
         Meta {
             from: boxes(&m.from),
-            sender: m.sender.as_ref().map(|s| (s.name.clone(), s.address.clone())),
+            sender: m
+                .sender
+                .as_ref()
+                .map(|s| (s.name.clone(), s.address.clone())),
             reply_to: boxes(&m.reply_to),
             to: boxes(&m.to),
             cc: boxes(&m.cc),

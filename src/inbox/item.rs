@@ -232,7 +232,13 @@ pub(crate) fn build(
     };
     let start_text = start_value
         .as_ref()
-        .map(|v| local_text(v, inv.and_then(|i| ctx.clock.instant(v, &i.cal)), &ctx.clock))
+        .map(|v| {
+            local_text(
+                v,
+                inv.and_then(|i| ctx.clock.instant(v, &i.cal)),
+                &ctx.clock,
+            )
+        })
         .unwrap_or_default();
 
     let mut expansion = Expansion::default();
@@ -260,7 +266,10 @@ pub(crate) fn build(
                 Some(s) => format!(
                     "untrusted: {s} is not in your contacts and this event is not in your calendar"
                 ),
-                None => "untrusted: the message has no sender and this event is not in your calendar".into(),
+                None => {
+                    "untrusted: the message has no sender and this event is not in your calendar"
+                        .into()
+                }
             };
             say(&why, &mut warnings);
         }
@@ -348,14 +357,13 @@ pub(crate) fn build(
         start_text,
         all_day: start_value.as_ref().is_some_and(|v| v.is_date()),
         organizer: organizer.as_ref().map(|o| {
-            let name = o
-                .cn
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(str::to_string)
-                .or(o.email.clone())
-                .unwrap_or(o.value.clone());
+            let name =
+                o.cn.as_deref()
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string)
+                    .or(o.email.clone())
+                    .unwrap_or(o.value.clone());
             terminal_line(&name)
         }),
         organizer_display: organizer.as_ref().map(|o| terminal_line(&o.display())),

@@ -96,7 +96,11 @@ impl Listing {
             } else {
                 format!("{n} invitations could not be read")
             };
-            let hint = if self.unreadable.iter().any(|u| u.reason.contains("notmuch new")) {
+            let hint = if self
+                .unreadable
+                .iter()
+                .any(|u| u.reason.contains("notmuch new"))
+            {
                 ": run notmuch new"
             } else {
                 ""
@@ -194,7 +198,7 @@ fn digest_of(raw: &[u8]) -> Digest {
                     }))
                 }
                 (Err(reason), _) => Digest::Invalid {
-                    meta,
+                    meta: meta.map(Box::new),
                     reason: reason.clone(),
                     warnings: loaded.warnings.clone(),
                 },
@@ -213,13 +217,13 @@ fn loaded_of(digest: &Digest) -> Option<Loaded> {
             reason,
             warnings,
         } => Some(Loaded {
-            meta: meta.as_ref().map(MessageMeta::from),
+            meta: meta.as_deref().map(MessageMeta::from),
             invite: Err(reason.clone()),
             warnings: warnings.clone(),
         }),
         Digest::Invite(p) => {
-            let invite = super::invite_from_part(&p.text, p.method_param.as_deref())
-                .map(|(inv, _)| inv);
+            let invite =
+                super::invite_from_part(&p.text, p.method_param.as_deref()).map(|(inv, _)| inv);
             Some(Loaded {
                 meta: p.meta.as_ref().map(MessageMeta::from),
                 invite,
@@ -240,12 +244,15 @@ fn revision(inv: &Invite) -> (i64, Option<i64>) {
     (inv.sequence(), stamp)
 }
 
+/// Candidates with their digests, and those that could not be read.
+type Read = (Vec<(Candidate, Digest)>, Vec<Unreadable>);
+
 /// Every candidate's digest, read through the cache; unreadable ones apart.
 fn load_candidates(
     source: &dyn InviteSource,
     cache: &mut ParseCache,
     now: DateTime<Utc>,
-) -> Result<(Vec<(Candidate, Digest)>, Vec<Unreadable>), InboxError> {
+) -> Result<Read, InboxError> {
     let candidates = source.candidates()?;
     let now_ns = now_ns(now);
     let mut seen: HashSet<String> = HashSet::with_capacity(candidates.len());
@@ -492,11 +499,18 @@ pub(crate) fn refresh_calendar(
         cache.state.dirty = true;
     }
     let before = cache.state.calendar.len();
-    cache.state.calendar.retain(|href, _| seen.contains(href.as_str()));
+    cache
+        .state
+        .calendar
+        .retain(|href, _| seen.contains(href.as_str()));
     if cache.state.calendar.len() != before {
         cache.state.dirty = true;
     }
-    Ok(CalendarIndex::of(&cache.state.calendar, scanned, window(env.now)))
+    Ok(CalendarIndex::of(
+        &cache.state.calendar,
+        scanned,
+        window(env.now),
+    ))
 }
 
 /// The calendar as one listing sees it: UID → file, and busy times.
@@ -517,7 +531,9 @@ impl CalendarIndex {
         // Sorted by name: several files with one UID break the vdir
         // contract; the first by name wins so the choice is stable.
         for (href, stamp) in scanned {
-            let Some(e) = entries.get(&href) else { continue };
+            let Some(e) = entries.get(&href) else {
+                continue;
+            };
             for uid in &e.uids {
                 by_uid
                     .entry(uid.clone())
@@ -627,7 +643,12 @@ pub fn list_all(
     let groups = group(loaded);
     let index = refresh_calendar(env, cache)?;
     let tombstones = Snapshot(env.tombstones.all()?);
-    let queued: HashSet<String> = env.outbox.pending()?.into_iter().map(|e| e.key.uid).collect();
+    let queued: HashSet<String> = env
+        .outbox
+        .pending()?
+        .into_iter()
+        .map(|e| e.key.uid)
+        .collect();
     let indexed = Indexed {
         inner: env.store,
         index: &index,

@@ -4,7 +4,7 @@
 //! tagging), so the faces name items by key and never touch an adapter.
 
 use super::cache::{self, State};
-use super::list::{self, Listing, ListOptions, ParseCache};
+use super::list::{self, ListOptions, Listing, ParseCache};
 use super::{
     APPLIED_TAGS, Applied, DISMISSED_TAG, Delivery, Env, InboxError, Item, Responded,
     ResponseRequest, Scheduling, answer_tags, apply_message, flush, load,
@@ -132,11 +132,9 @@ impl Inbox {
             None => {
                 let fingerprint = self.fingerprint();
                 let log = &self.settings.log;
-                ParseCache::with_state(State::load(
-                    self.ports.cache.as_ref(),
-                    &fingerprint,
-                    &|l| log(l),
-                ))
+                ParseCache::with_state(State::load(self.ports.cache.as_ref(), &fingerprint, &|l| {
+                    log(l)
+                }))
             }
         }
     }
@@ -169,7 +167,8 @@ impl Inbox {
         for item in &listing.items {
             let mut messages = vec![item.message.clone()];
             messages.extend(item.older.iter().cloned());
-            self.known.insert(item.key.clone(), Origin::Source(messages));
+            self.known
+                .insert(item.key.clone(), Origin::Source(messages));
         }
         Ok(listing)
     }
@@ -203,7 +202,8 @@ impl Inbox {
             let better = match &best {
                 None => true,
                 Some(b) => {
-                    b.shown.invite().map(|i| i.method) == Some(Some(crate::domain::invite::Method::Reply))
+                    b.shown.invite().map(|i| i.method)
+                        == Some(Some(crate::domain::invite::Method::Reply))
                         && !is_reply
                 }
             };
@@ -303,7 +303,8 @@ impl Inbox {
         if !req.dry_run && (done.href.is_some() || done.already_sent) {
             let (add, remove) = answer_tags(req.partstat);
             if let Err(e) = self.tag(key, add, remove) {
-                done.warnings.push(format!("could not tag the message: {e}"));
+                done.warnings
+                    .push(format!("could not tag the message: {e}"));
             }
         }
         Ok(done)

@@ -7,12 +7,12 @@ use crate::domain::invite::PartStat;
 use crate::keymap::{Action, Keymap};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// An event of the calendar that overlaps the invitation (from the listing).
+pub use crate::inbox::Conflict;
 /// One row of the list: the inbox's read model, rendered as it is.
 pub use crate::inbox::Item as Row;
 /// One occurrence of a recurring event (`i`).
 pub use crate::inbox::Occurrence;
-/// An event of the calendar that overlaps the invitation (from the listing).
-pub use crate::inbox::Conflict;
 
 /// Which pane the movement keys act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

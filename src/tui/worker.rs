@@ -308,12 +308,7 @@ impl Worker {
 
 /// The worker's loop: take every job that arrived, run the most urgent,
 /// and follow a background index run, until the job channel closes.
-pub fn run_jobs(
-    inbox: &mut Inbox,
-    rx: &Receiver<Effect>,
-    log: &Log,
-    post: &mut dyn FnMut(Msg),
-) {
+pub fn run_jobs(inbox: &mut Inbox, rx: &Receiver<Effect>, log: &Log, post: &mut dyn FnMut(Msg)) {
     let mut queue = Queue::default();
     let mut indexing: Option<Receiver<IndexProgress>> = None;
     let mut open = true;

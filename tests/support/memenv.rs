@@ -1,12 +1,12 @@
 //! The inbox use cases wired to in-memory adapters, for engine-level tests.
 
 use chrono::{DateTime, TimeZone, Utc};
+use rsvp::adapters::cache::MemoryCache;
+use rsvp::adapters::memory::MemorySource;
 use rsvp::adapters::memory::{MemoryOutbox, MemoryStore, MemoryTransport};
 use rsvp::adapters::tombstones::MemoryTombstones;
 use rsvp::domain::diff::Clock;
 use rsvp::domain::identity::Identity;
-use rsvp::adapters::cache::MemoryCache;
-use rsvp::adapters::memory::MemorySource;
 use rsvp::inbox::{Env, Inbox, Ports, Settings};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

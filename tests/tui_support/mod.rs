@@ -129,7 +129,6 @@ pub fn type_text(state: &mut State, text: &str) -> Vec<Effect> {
     out
 }
 
-
 /// A listing of `rows` with nothing unreadable.
 pub fn listing(rows: Vec<Row>) -> Listing {
     Listing {
