@@ -732,7 +732,7 @@ fn checker_reports_file_line_rule_and_text() {
         v[0].to_string(),
         "src/inbox/respond.rs:3: inbox may not use crate::tui \
          (inbox may use crate modules: domain; crates: chrono, chrono_tz, calcard, \
-         mail_parser, thiserror): let t = crate::tui::state::State::new();"
+         mail_parser, thiserror, serde, bincode): let t = crate::tui::state::State::new();"
     );
     // Only Cargo.toml's dependencies are crates: a local `ratatui_like::x` or
     // a type path is not.
