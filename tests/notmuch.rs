@@ -1057,6 +1057,105 @@ mod cli {
         assert_eq!(shown["summary"], "Quarterly planning");
     }
 
+    const APPLE_UID: &str = "5F3C2B1A-9E8D-4C7B-A6F5-0E1D2C3B4A59";
+
+    /// A calendar directory and the config text that adds it to `mail`.
+    fn with_calendar(mb: &Mailbox, mail: &str) -> String {
+        let calendar = mb.tmp.path().join("calendar");
+        fs::create_dir_all(&calendar).expect("mkdir");
+        format!("{mail}[calendar]\npath = \"{}\"\n", calendar.display())
+    }
+
+    /// What a mail client does on reading: new/NAME -> cur/NAME:2,S.
+    fn mark_read(mb: &Mailbox) -> PathBuf {
+        let old = mb.path_of("apple_attachment.eml");
+        let name = old.file_name().expect("name").to_string_lossy().to_string();
+        let moved = mb.maildir.join("cur").join(format!("{name}:2,S"));
+        fs::rename(&old, &moved).expect("rename");
+        moved
+    }
+
+    /// Listed at its new path and answerable with `--id`, without a new
+    /// index run (issue 6: stale paths).
+    fn assert_found_after_move(mb: &Mailbox, config: &str, moved: &Path) {
+        let run = |args: &[&str]| rsvp_args(mb, config, args).output().expect("run");
+        let out = run(&["list", "--all", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let items: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let apple = items
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|i| i["uid"] == APPLE_UID)
+            .unwrap_or_else(|| panic!("the moved invitation is listed: {items}"));
+        assert_eq!(apple["message"], text(moved).as_str());
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("could not be read"),
+            "{out:?}"
+        );
+        let out = run(&["reply", "accept", "--id", APPLE_UID, "--dry-run"]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let parts = rsvp::domain::extract::extract(&out.stdout)
+            .expect("a message")
+            .parts;
+        let reply = &parts.first().expect("a calendar part").text;
+        assert!(reply.contains("METHOD:REPLY"), "{reply}");
+        assert!(reply.contains(APPLE_UID), "{reply}");
+    }
+
+    #[test]
+    fn private_mode_finds_a_message_moved_from_new_to_cur_since_indexing() {
+        let mb = Mailbox::new();
+        let config = with_calendar(&mb, &private_config(&mb.maildir));
+        let out = rsvp(&mb, &config).output().expect("index");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let moved = mark_read(&mb);
+        assert_found_after_move(&mb, &config, &moved);
+    }
+
+    #[test]
+    fn user_mode_finds_a_message_moved_from_new_to_cur_before_notmuch_new() {
+        if notmuch_cli().is_none() {
+            return;
+        }
+        let mb = Mailbox::new();
+        let nm_config = user_config(&mb);
+        let config = with_calendar(
+            &mb,
+            &format!(
+                "[identity]\naddresses = [\"dana@example.org\"]\n[mail]\nnotmuch_config = \"{}\"\n",
+                nm_config.display()
+            ),
+        );
+        let moved = mark_read(&mb);
+        assert_found_after_move(&mb, &config, &moved);
+    }
+
+    /// A candidate whose file is gone (not moved) is shown as unreadable
+    /// with what to run, never silently dropped.
+    #[test]
+    fn a_vanished_message_is_reported_as_unreadable() {
+        let mb = Mailbox::new();
+        let config = with_calendar(&mb, &private_config(&mb.maildir));
+        let out = rsvp(&mb, &config).output().expect("index");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        fs::remove_file(mb.path_of("apple_attachment.eml")).expect("rm");
+        let out = rsvp_args(&mb, &config, &["list", "--all"])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("rsvp: 1 invitation could not be read: run notmuch new"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&text(&mb.path_of("apple_attachment.eml"))),
+            "names the file: {stderr}"
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("Team offsite"));
+    }
+
     #[test]
     fn rsvp_index_error_is_one_line_naming_the_database() {
         let mb = Mailbox::new();
