@@ -1,6 +1,12 @@
-//! The use cases shared by the command line and the TUI: load and show an
-//! invitation, respond, apply, and the outbox. The send/store ordering
-//! policy (R9.13) lives here and only here.
+//! The use cases, reached by the command line and the TUI only through the
+//! [`Inbox`] session (`session.rs`): listing (`list.rs`) into the one read
+//! model [`Item`] (`item.rs`), answering (`respond.rs`: the send/store
+//! ordering policy, R9.13, lives here and only here), applying, the outbox,
+//! and the state kept between runs (`cache.rs`). The free functions below
+//! (`load`, `show`, `respond`, `apply_message`, `flush`) work on an [`Env`]
+//! of borrowed ports; the session builds that Env and adds the caches, the
+//! mail source and the tag policy ([`answer_tags`], [`APPLIED_TAGS`],
+//! [`DISMISSED_TAG`]).
 
 mod cache;
 pub mod item;
