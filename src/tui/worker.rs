@@ -224,15 +224,16 @@ impl Queue {
         }
     }
 
-    /// The next job: an action first, then the reindex, then the refresh.
+    /// The next job: an action first, then the refresh (the screen paints
+    /// from the cache before anything else), then the reindex.
     pub fn pop(&mut self) -> Option<Effect> {
         if let Some(a) = self.actions.pop_front() {
             return Some(a);
         }
-        if std::mem::take(&mut self.reindex) {
-            return Some(Effect::Reindex);
+        if let Some(all) = self.refresh.take() {
+            return Some(Effect::Refresh { all });
         }
-        self.refresh.take().map(|all| Effect::Refresh { all })
+        std::mem::take(&mut self.reindex).then_some(Effect::Reindex)
     }
 
     pub fn is_empty(&self) -> bool {
