@@ -195,6 +195,14 @@ pub struct Mail {
     /// Record what was done as notmuch tags (`rsvp/accepted` ...).
     #[serde(default = "default_tags")]
     pub tags: bool,
+    /// How long to wait for the notmuch database while another program
+    /// writes to it, before giving up and saying so (default 30).
+    #[serde(default = "default_lock_timeout")]
+    pub lock_timeout_seconds: u64,
+}
+
+fn default_lock_timeout() -> u64 {
+    30
 }
 
 fn default_tags() -> bool {
@@ -459,6 +467,12 @@ fn mail_problems(mail: &Mail, problems: &mut Vec<String>) {
                 path.display().to_string()
             ));
         }
+    }
+    if !(1..=3600).contains(&mail.lock_timeout_seconds) {
+        problems.push(format!(
+            "[mail] lock_timeout_seconds must be between 1 and 3600, not {}",
+            mail.lock_timeout_seconds
+        ));
     }
     if let Some(query) = &mail.query {
         if query.trim().is_empty() {

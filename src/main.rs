@@ -258,6 +258,7 @@ fn build_source(cfg: &Config, paths: Option<&Paths>) -> Result<Option<Notmuch>, 
             nm::Settings {
                 query: mail.query.clone(),
                 tags: mail.tags,
+                timeout: std::time::Duration::from_secs(mail.lock_timeout_seconds),
                 ..nm::Settings::new(mode)
             }
         }
@@ -382,7 +383,8 @@ fn run(
                 ),
             )
         })?;
-        return cli::run_index(&source, out, err);
+        let wait = source.lock_timeout();
+        return cli::run_index(&source, wait, out, err);
     }
     if let Command::Tui = command {
         return inbox_tui(cfg, paths, clock, err);

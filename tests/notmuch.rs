@@ -299,10 +299,19 @@ fn private_index_creates_the_database_and_finds_exactly_the_invitations() {
 }
 
 #[test]
-fn before_the_first_index_candidates_are_empty_and_nothing_is_created() {
+fn before_the_first_index_candidates_say_so_and_nothing_is_created() {
     let mb = Mailbox::new();
     let nm = mb.open();
-    assert_eq!(nm.candidates().expect("candidates"), Vec::new());
+    // Issue 8 item 8: not "nothing needs you", but what to run.
+    match nm.candidates() {
+        Err(SourceError::Index { message, .. }) => {
+            assert_eq!(
+                message,
+                "the private index does not exist yet: run `rsvp index`"
+            );
+        }
+        other => panic!("expected the missing index to be said, got {other:?}"),
+    }
     let stranger = Candidate {
         id: "x@example.org".into(),
         path: text(&mb.path_of("google_request.eml")),
@@ -1154,6 +1163,77 @@ mod cli {
             "names the file: {stderr}"
         );
         assert!(!String::from_utf8_lossy(&out.stdout).contains("Team offsite"));
+    }
+
+    /// Issue 8 item 7: `rsvp index` behind another writer waits at most
+    /// `[mail] lock_timeout_seconds`, then says so and exits 1.
+    #[test]
+    fn rsvp_index_behind_a_held_lock_gives_up_after_the_configured_wait() {
+        if notmuch_cli().is_none() {
+            return;
+        }
+        let mb = Mailbox::new();
+        let config = format!("{}lock_timeout_seconds = 1\n", private_config(&mb.maildir));
+        let out = rsvp(&mb, &config).output().expect("index");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        mb.put("new", "1736241171.M8P100.test", "zoom_single_part.eml");
+        let holder = LockHolder::start(&mb.database);
+        let started = Instant::now();
+        let out = rsvp(&mb, &config).output().expect("index");
+        let took = started.elapsed();
+        holder.release();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("waiting for the notmuch database"), "{stderr}");
+        assert!(
+            stderr.contains("stayed locked by another program for 1 s; nothing was indexed"),
+            "{stderr}"
+        );
+        assert!(took < Duration::from_secs(15), "bounded: took {took:?}");
+        // Once the lock is free, the next run indexes the new message.
+        let out = rsvp(&mb, &config).output().expect("index");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert!(stdout_of(&out).starts_with("indexed 1 new"), "{out:?}");
+    }
+
+    /// Issue 8 item 8: a missing private index is not "nothing needs you",
+    /// and a damaged one says what to do, once.
+    #[test]
+    fn rsvp_list_says_what_is_wrong_with_a_missing_or_damaged_index() {
+        let mb = Mailbox::new();
+        let config = with_calendar(&mb, &private_config(&mb.maildir));
+        let list = || rsvp_args(&mb, &config, &["list"]).output().expect("run");
+        let out = list();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("the private index does not exist yet: run `rsvp index`"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("no invitation needs you"), "{stderr}");
+
+        let out = rsvp(&mb, &config).output().expect("index");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        for entry in fs::read_dir(mb.database.join(".notmuch/xapian")).expect("ls") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "glass") {
+                fs::write(&path, b"not a xapian table").expect("damage");
+            }
+        }
+        let out = list();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert_eq!(
+            stderr.matches("Xapian exception occurred").count(),
+            1,
+            "said once: {stderr}"
+        );
+        assert!(
+            stderr.contains("private index is damaged: delete it and run `rsvp index`"),
+            "{stderr}"
+        );
+        assert!(stderr.contains(&text(&mb.database)), "names it: {stderr}");
     }
 
     #[test]

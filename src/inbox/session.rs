@@ -318,7 +318,7 @@ impl Inbox {
         let mut warnings = Vec::new();
         let (add, remove) = APPLIED_TAGS;
         if let Err(e) = self.tag(key, add, remove) {
-            warnings.push(format!("could not tag the message: {e}"));
+            warnings.push(tag_warning(&e));
         }
         Ok((shown, applied, warnings))
     }
@@ -377,6 +377,18 @@ impl Inbox {
     /// The replies not yet accepted by the mail server, oldest first.
     pub fn queued(&self) -> Result<Vec<OutboxEntry>, InboxError> {
         Ok(self.ports.outbox.pending()?)
+    }
+}
+
+/// What a failed tag means for the user.
+fn tag_warning(e: &InboxError) -> String {
+    match e {
+        // The request stays queued in the mail index (notmuch applies it
+        // once the other writer is done).
+        InboxError::Source(SourceError::Locked(_)) => {
+            "the notmuch database is busy; the tags are recorded once it is free".to_string()
+        }
+        other => format!("could not tag the message: {other}"),
     }
 }
 
