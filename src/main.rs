@@ -587,6 +587,10 @@ fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Re
                 source.name(),
                 found.len()
             )),
+            Err(rsvp::domain::ports::SourceError::NotIndexed(name)) => lines.push(format!(
+                "mail: {} (not indexed yet: run `rsvp index`)",
+                terminal_line(&name)
+            )),
             Err(e) => {
                 failed = true;
                 lines.push(format!("mail: {}", terminal_line(&e.to_string())));

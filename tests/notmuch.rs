@@ -304,10 +304,11 @@ fn before_the_first_index_candidates_say_so_and_nothing_is_created() {
     let nm = mb.open();
     // Issue 8 item 8: not "nothing needs you", but what to run.
     match nm.candidates() {
-        Err(SourceError::Index { message, .. }) => {
-            assert_eq!(
-                message,
-                "the private index does not exist yet: run `rsvp index`"
+        Err(e @ SourceError::NotIndexed(_)) => {
+            assert!(
+                e.to_string()
+                    .ends_with("the private index does not exist yet: run `rsvp index`"),
+                "{e}"
             );
         }
         other => panic!("expected the missing index to be said, got {other:?}"),
@@ -1184,7 +1185,10 @@ mod cli {
         holder.release();
         assert_eq!(out.status.code(), Some(1), "{out:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("waiting for the notmuch database"), "{stderr}");
+        assert!(
+            stderr.contains("waiting for the notmuch database"),
+            "{stderr}"
+        );
         assert!(
             stderr.contains("stayed locked by another program for 1 s; nothing was indexed"),
             "{stderr}"

@@ -759,10 +759,7 @@ impl Target {
     fn candidates(&self) -> Result<Vec<Candidate>, SourceError> {
         let Some(db) = self.open_ro()? else {
             // Saying "nothing needs you" here would be a lie.
-            return Err(SourceError::Index {
-                path: self.name.clone(),
-                message: "the private index does not exist yet: run `rsvp index`".to_string(),
-            });
+            return Err(SourceError::NotIndexed(self.name.clone()));
         };
         let query = db.create_query(&self.query).map_err(|e| self.error(e))?;
         query.set_sort(Sort::NewestFirst);
@@ -1107,7 +1104,9 @@ mod tests {
     fn one_line_collapses_libnotmuch_messages() {
         assert_eq!(one_line("Error: a\n  b\tc\n"), "Error: a b c");
         assert_eq!(
-            one_line("A Xapian exception occurred A Xapian exception occurred opening database: EOF"),
+            one_line(
+                "A Xapian exception occurred A Xapian exception occurred opening database: EOF"
+            ),
             "A Xapian exception occurred opening database: EOF"
         );
         assert_eq!(one_line("a a"), "a");
