@@ -326,9 +326,19 @@ pub fn apply_answer(
     for target in targets {
         match target {
             None => {
-                // The series: master and every override (R2.1).
+                // The series: the master and every override that lists me
+                // (R2.1). An override without me stays without me (bug 1 of
+                // issue 7), and one I answered apart from the series keeps
+                // that answer (issue 7 item 4).
                 for c in stored.components() {
-                    if let Some(comp) = cal.components.get_mut(c.id as usize) {
+                    let listed =
+                        me.listed_in(c) || c.attendees().iter().any(|a| identity.party_is_me(a));
+                    let apart =
+                        c.recurrence_id().is_some() && super::reply::answered_apart(stored, c, me);
+                    if listed
+                        && !apart
+                        && let Some(comp) = cal.components.get_mut(c.id as usize)
+                    {
                         set_in(comp);
                     }
                 }
@@ -340,6 +350,13 @@ pub fn apply_answer(
                     })
                 });
                 match existing {
+                    Some(o) if !me.listed_in(o) && stored.master().is_some() => {
+                        return Err(ApplyError::Refused(format!(
+                            "event {}: you are not invited to the occurrence {}",
+                            stored.uid,
+                            rid.display_key()
+                        )));
+                    }
                     Some(o) => {
                         if let Some(comp) = cal.components.get_mut(o.id as usize) {
                             set_in(comp);

@@ -549,6 +549,15 @@ pub fn is_instance_of(
     let Some(master) = stored.master() else {
         return false;
     };
+    // Bug 3 of issue 7: an EXDATE removes an occurrence, the first one
+    // (DTSTART) included (RFC 5545 §3.8.5.1).
+    if master
+        .exdates()
+        .iter()
+        .any(|x| diff::same_instance(x, &stored.cal, rid, rid_cal, clock))
+    {
+        return false;
+    }
     if master
         .dtstart()
         .is_some_and(|s| diff::same_instance(&s, &stored.cal, rid, rid_cal, clock))
@@ -582,6 +591,43 @@ pub fn expand_starts(inv: &Invite) -> Vec<(u32, chrono::DateTime<chrono::Utc>)> 
         .into_iter()
         .map(|e| (e.comp_id, e.start.with_timezone(&chrono::Utc)))
         .collect()
+}
+
+/// The occurrence starts of the master, in its DTSTART's form (TZID, UTC,
+/// floating or DATE), EXDATEs removed, sorted; capped (R9.7). A
+/// non-recurring master gives its DTSTART.
+pub fn master_occurrences(inv: &Invite, clock: &Clock) -> Vec<CalDate> {
+    let Some(master) = inv.master() else {
+        return Vec::new();
+    };
+    let Some(start) = master.dtstart() else {
+        return Vec::new();
+    };
+    let exdates = master.exdates();
+    let floating = matches!(start, CalDate::Floating(_) | CalDate::Date(_));
+    let mut v: Vec<CalDate> = if master.is_recurring() {
+        expand_starts(inv)
+            .into_iter()
+            .filter(|(id, _)| *id == master.id)
+            .map(|(_, t)| {
+                if floating {
+                    CalDate::with_form_of(t.naive_utc(), &start)
+                } else {
+                    clock.in_form_of(&CalDate::Utc(t.naive_utc()), &inv.cal, &start, &inv.cal)
+                }
+            })
+            .collect()
+    } else {
+        vec![start.clone()]
+    };
+    v.retain(|d| {
+        !exdates
+            .iter()
+            .any(|x| diff::same_instance(x, &inv.cal, d, &inv.cal, clock))
+    });
+    v.sort_by_key(|d| d.naive());
+    v.dedup();
+    v
 }
 
 /// R9.7, T58: rules that would flood a calendar are flagged; expansion is

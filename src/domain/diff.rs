@@ -76,6 +76,34 @@ impl Clock {
     ) -> Option<DateTime<Utc>> {
         tz::to_instant(value, cal, self.local)
     }
+
+    /// `value` (read in `value_cal`) as the same instant written in the form
+    /// of `template` (read in `template_cal`): its TZID, UTC, floating or
+    /// DATE (R1.10, R2.4, bug 2 of issue 7: `--instance 20270209T083000Z`
+    /// on a Europe/Berlin series is `TZID=Europe/Berlin:20270209T093000`).
+    /// Floating and DATE values keep their wall-clock digits.
+    pub fn in_form_of(
+        &self,
+        value: &CalDate,
+        value_cal: &calcard::icalendar::ICalendar,
+        template: &CalDate,
+        template_cal: &calcard::icalendar::ICalendar,
+    ) -> CalDate {
+        let floating_in = matches!(value, CalDate::Floating(_) | CalDate::Date(_));
+        let local = match (template, self.instant(value, value_cal)) {
+            _ if floating_in => value.naive(),
+            (CalDate::Date(_) | CalDate::Floating(_), Some(t)) => {
+                t.with_timezone(&self.local).naive_local()
+            }
+            (CalDate::Utc(_), Some(t)) => t.naive_utc(),
+            (CalDate::Zoned { tzid, .. }, Some(t)) => match tz::resolve_tzid(tzid, template_cal) {
+                Some(zone) => t.with_timezone(&zone).naive_local(),
+                None => value.naive(),
+            },
+            (_, None) => value.naive(),
+        };
+        CalDate::with_form_of(local, template)
+    }
 }
 
 fn is_utc_zone(tz: Tz) -> bool {

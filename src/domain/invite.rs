@@ -3,7 +3,7 @@
 //! everything rsvp does not understand.
 
 use super::ical::{self, CalDate};
-use super::identity::normalize_address;
+use super::identity::{address_as_written, normalize_address};
 use calcard::icalendar::{
     ICalendar, ICalendarComponent, ICalendarComponentType, ICalendarEntry, ICalendarMethod,
     ICalendarParameterName, ICalendarParameterValue, ICalendarParticipationRole,
@@ -127,6 +127,14 @@ pub struct Party {
     /// The e-mail address to match and to write to: the mailto value or the
     /// EMAIL parameter, normalised (lower case, no scheme).
     pub email: Option<String>,
+    /// The same address with its case as written (for mail headers and
+    /// everything rsvp writes back, bug 6 of issue 7).
+    pub address: Option<String>,
+    /// The EMAIL parameter as written (R6.3). iCloud puts the person's
+    /// address here and an `…@imip.me.com` token in the value: the EMAIL
+    /// address is the one to show and to look up in contacts; replies still
+    /// go to the value.
+    pub email_param: Option<String>,
     pub cn: Option<String>,
     pub sent_by: Option<String>,
     pub partstat: PartStat,
@@ -150,6 +158,9 @@ impl Party {
         let email_param = ical::param(entry, &ICalendarParameterName::Email);
         let email = normalize_address(&value)
             .or_else(|| email_param.as_deref().and_then(normalize_address));
+        let address = address_as_written(&value)
+            .or_else(|| email_param.as_deref().and_then(address_as_written));
+        let email_param = email_param.as_deref().and_then(address_as_written);
         let partstat = match entry.parameter(&ICalendarParameterName::Partstat) {
             Some(ICalendarParameterValue::Partstat(p)) => match p {
                 ICalendarParticipationStatus::Accepted => PartStat::Accepted,
@@ -185,6 +196,8 @@ impl Party {
         Party {
             value,
             email,
+            address,
+            email_param,
             cn: ical::param(entry, &ICalendarParameterName::Cn),
             sent_by: ical::param(entry, &ICalendarParameterName::SentBy),
             partstat,
@@ -198,9 +211,18 @@ impl Party {
         }
     }
 
+    /// The address to show and to check against contacts: the EMAIL
+    /// parameter when there is one (iCloud), else the address itself.
+    pub fn display_address(&self) -> Option<String> {
+        self.email_param
+            .as_ref()
+            .map(|e| e.to_lowercase())
+            .or_else(|| self.email.clone())
+    }
+
     /// "Dana User <dana@example.org>" or just the address/value.
     pub fn display(&self) -> String {
-        let addr = self.email.clone().unwrap_or_else(|| self.value.clone());
+        let addr = self.display_address().unwrap_or_else(|| self.value.clone());
         match &self.cn {
             Some(cn) if !cn.trim().is_empty() && !cn.trim().eq_ignore_ascii_case(&addr) => {
                 format!("{cn} <{addr}>")
@@ -270,12 +292,14 @@ impl<'a> Comp<'a> {
             .and_then(|e| ical::param(e, &ICalendarParameterName::Range))
     }
 
-    /// SEQUENCE; missing means 0 (R8.12), negative or absurd values are clamped.
+    /// SEQUENCE; missing means 0 (R8.12), negative values count as 0. Large
+    /// values are kept as they are (bug 7 of issue 7: a timestamp-like
+    /// SEQUENCE:1407317367304 must be echoed and compared, not clamped).
     pub fn sequence(&self) -> i64 {
         let seq = ical::integer(self.c, &ICalendarProperty::Sequence)
             .or_else(|| ical::integer(self.c, &ical::other_prop("X-MICROSOFT-CDO-APPT-SEQUENCE")))
             .unwrap_or(0);
-        seq.clamp(0, i64::from(u32::MAX))
+        seq.max(0)
     }
 
     pub fn dtstamp(&self) -> Option<CalDate> {
