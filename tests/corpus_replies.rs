@@ -29,10 +29,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for p in entries {
         if p.is_dir() {
             files(&p, out);
-        } else if p
-            .extension()
-            .is_some_and(|e| e == "eml" || e == "ics")
-        {
+        } else if p.extension().is_some_and(|e| e == "eml" || e == "ics") {
             out.push(p);
         }
     }
@@ -57,14 +54,17 @@ fn candidates(inv: &Invite) -> Vec<String> {
 
 /// Whether the reply component at `rid` lists `me` in the request and is
 /// one of its occurrences.
-fn check(req: &Invite, rid: Option<&rsvp::domain::ical::CalDate>, reply: &Invite, me: &str) -> Result<(), String> {
+fn check(
+    req: &Invite,
+    rid: Option<&rsvp::domain::ical::CalDate>,
+    reply: &Invite,
+    me: &str,
+) -> Result<(), String> {
     let clock = Clock {
         local: chrono_tz::Europe::Berlin,
     };
     let lists_me = |c: rsvp::domain::invite::Comp<'_>| {
-        c.attendees()
-            .iter()
-            .any(|a| a.email.as_deref() == Some(me))
+        c.attendees().iter().any(|a| a.email.as_deref() == Some(me))
     };
     match rid {
         None => match req.master() {

@@ -191,7 +191,16 @@ pub fn merge_request(
                     raised,
                 )
             });
-            if significant && current != PartStat::NeedsAction {
+            // Issue 7: a raised SEQUENCE that sets me back to NEEDS-ACTION
+            // with RSVP=TRUE asks again (CalendarServer attendee_needs_action).
+            let reasked = raised
+                && inc
+                    .attendees()
+                    .iter()
+                    .any(|a| me.party_is_me(a) && a.partstat == PartStat::NeedsAction && a.rsvp)
+                // A raised SEQUENCE with no change at all keeps the answer (T26).
+                && stored.is_some_and(|s| !diff::diff(s, incoming, me, &opts.clock).is_empty());
+            if (significant || reasked) && current != PartStat::NeedsAction {
                 Some((PartStat::NeedsAction, Some(current)))
             } else {
                 let prev = local

@@ -238,6 +238,15 @@ pub fn classify(incoming: &Invite, stored: Option<&Invite>, ctx: &Context<'_>) -
             warnings.push("no METHOD: not a scheduling message; it can only be imported".into());
             out.status = Status::Publish;
             out.reply_refusal = Some(not_invitation("a calendar file without METHOD"));
+            // Issue 7 (CalendarServer sequenceComparison): a METHOD-less copy
+            // never overwrites the same or a newer stored event.
+            if let Some(stored) = stored
+                && revision_order(incoming, stored, ctx) != std::cmp::Ordering::Greater
+            {
+                out.status = Status::Outdated;
+                out.apply_refusal =
+                    Some("the calendar already holds this or a newer version".into());
+            }
         }
         Some(Method::Publish) => {
             out.status = Status::Publish;
@@ -496,7 +505,24 @@ fn classify_request(
         out.apply_refusal = Some("the event was cancelled by a later message".into());
         return;
     }
-    let significant = diff::needs_new_answer(&out.changes, any_seq_up) || stored_cancelled;
+    // Issue 7 (CalendarServer attendee_needs_action): a REQUEST that raises
+    // SEQUENCE and sets me back to NEEDS-ACTION with RSVP=TRUE asks again.
+    // A raised SEQUENCE with no change at all keeps the answer (T26).
+    let reasked = any_seq_up
+        && !out.changes.is_empty()
+        && asks_me_again(incoming, &me)
+        && out.partstat.is_some_and(|p| p != PartStat::NeedsAction);
+    let significant =
+        diff::needs_new_answer(&out.changes, any_seq_up) || stored_cancelled || reasked;
+    // Issue 7: same SEQUENCE and DTSTAMP but different content is not a
+    // duplicate: shown with a warning, applied only when the user says so.
+    let same_revision_changed = all_equal && diff::is_significant(&out.changes);
+    if same_revision_changed {
+        warnings.push(
+            "this message has the same SEQUENCE and DTSTAMP as your copy but different content; check the changes before applying".into(),
+        );
+    }
+    let all_equal = all_equal && !same_revision_changed;
     let rsvp_added = my_rsvp(incoming, &me) && !stored_rsvp(stored, &me);
     out.status = if all_equal {
         if rsvp_added {
@@ -529,6 +555,22 @@ fn classify_request(
         out.apply_refusal = Some(msg.clone());
         out.reply_refusal = Some(msg);
     }
+}
+
+/// My ATTENDEE in the incoming master (or first component) says
+/// PARTSTAT=NEEDS-ACTION with RSVP=TRUE: the organizer asks for an answer.
+pub fn asks_me_again(incoming: &Invite, me: &MeMatch) -> bool {
+    incoming
+        .master()
+        .or_else(|| incoming.primary())
+        .is_some_and(|c| {
+            c.attendees().into_iter().any(|a| {
+                a.email.is_some()
+                    && a.email == me.party.email
+                    && a.partstat == PartStat::NeedsAction
+                    && a.rsvp
+            })
+        })
 }
 
 fn stored_rsvp(stored: &Invite, me: &MeMatch) -> bool {

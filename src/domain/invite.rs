@@ -425,6 +425,15 @@ pub enum InviteError {
     UnknownMethod(String),
 }
 
+impl InviteError {
+    /// R7.2: the message is not acted on automatically, but the user may
+    /// apply it with the calendar's own METHOD
+    /// ([`Invite::from_calendar_own_method`]).
+    pub fn can_use_own_method(&self) -> bool {
+        matches!(self, InviteError::MethodMismatch { .. })
+    }
+}
+
 /// One calendar object for one UID: an incoming iTIP message or a stored
 /// copy from the calendar.
 #[derive(Debug, Clone)]
@@ -436,6 +445,30 @@ pub struct Invite {
 }
 
 impl Invite {
+    /// Like [`Invite::from_calendar`], but a MIME `method=` that disagrees
+    /// with the calendar's METHOD is overridden by the calendar's own METHOD
+    /// instead of refused (R7.2). Only for an explicit user request, after
+    /// the mismatch was shown (Yahoo sends cancellations as `method=CANCEL`
+    /// around `METHOD:REQUEST`, issue 7); the objects carry a warning saying
+    /// so. Without a mismatch this is `from_calendar`.
+    pub fn from_calendar_own_method(
+        cal: ICalendar,
+        method_param: Option<&str>,
+    ) -> Result<Vec<Invite>, InviteError> {
+        match Invite::from_calendar(cal.clone(), method_param) {
+            Err(InviteError::MethodMismatch { param, body }) => {
+                let mut v = Invite::from_calendar(cal, None)?;
+                for inv in v.iter_mut() {
+                    inv.warnings.push(format!(
+                        "the MIME method={param} disagrees with METHOD:{body}; handled as METHOD:{body} at your request"
+                    ));
+                }
+                Ok(v)
+            }
+            other => other,
+        }
+    }
+
     /// Split a parsed calendar into objects, one per UID.
     ///
     /// For iTIP methods other than PUBLISH a calendar must carry a single UID
@@ -693,6 +726,30 @@ mod tests {
         let err = Invite::from_calendar(cal(&wrap("METHOD:CANCEL\r\n", EV)), Some("REQUEST"))
             .unwrap_err();
         assert!(matches!(err, InviteError::MethodMismatch { .. }));
+        assert!(err.can_use_own_method());
+    }
+
+    /// Issue 7: a method= mismatch is applied with the calendar's own
+    /// METHOD only on request, and says so.
+    #[test]
+    fn method_mismatch_can_be_applied_with_the_calendars_own_method() {
+        let inv =
+            Invite::from_calendar_own_method(cal(&wrap("METHOD:REQUEST\r\n", EV)), Some("CANCEL"))
+                .unwrap()
+                .remove(0);
+        assert_eq!(inv.method, Some(Method::Request));
+        assert!(
+            inv.warnings
+                .iter()
+                .any(|w| w.contains("method=CANCEL disagrees with METHOD:REQUEST")),
+            "{:?}",
+            inv.warnings
+        );
+        let same =
+            Invite::from_calendar_own_method(cal(&wrap("METHOD:REQUEST\r\n", EV)), Some("REQUEST"))
+                .unwrap()
+                .remove(0);
+        assert!(same.warnings.is_empty());
     }
 
     #[test]
