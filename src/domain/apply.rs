@@ -101,6 +101,19 @@ fn prepare_component(
     c.entries.retain(|e| {
         !matches!(&e.name, ICalendarProperty::Other(n) if n == X_RECEIVED_SEQUENCE || n == X_RECEIVED_DTSTAMP || n == X_PREVIOUS_PARTSTAT)
     });
+    // The sender's personal data is not the attendee's (Cyrus
+    // imip_strip_personal_data: COLOR and colour-like CATEGORIES), and a
+    // parser's error marker is not data (imip_strip_x_lic_error). The
+    // attendee's own values come back from the stored copy below (R2.8).
+    c.entries.retain(|e| {
+        let name = e.name.as_str();
+        !(name.eq_ignore_ascii_case("COLOR")
+            || name.eq_ignore_ascii_case("X-LIC-ERROR")
+            || (e.name == ICalendarProperty::Categories
+                && e.values
+                    .iter()
+                    .all(|v| ical::value_text(v).is_some_and(|t| is_colour(&t)))))
+    });
     for e in c.entries.iter_mut() {
         if e.name == ICalendarProperty::Organizer {
             super::reply::strip_schedule_params(e);
@@ -140,6 +153,20 @@ fn prepare_component(
             .push(stamp.to_text_entry(ical::other_prop(X_RECEIVED_DTSTAMP)));
     }
     c
+}
+
+/// A CATEGORIES value that is a colour (`#00f`, `#0000FF`, a CSS name).
+fn is_colour(value: &str) -> bool {
+    let v = value.trim();
+    if let Some(hex) = v.strip_prefix('#') {
+        return matches!(hex.len(), 3 | 6 | 8) && hex.chars().all(|c| c.is_ascii_hexdigit());
+    }
+    const NAMES: &[&str] = &[
+        "black", "white", "red", "green", "blue", "yellow", "orange", "purple", "pink", "brown",
+        "gray", "grey", "cyan", "magenta", "violet", "teal", "navy", "maroon", "olive", "lime",
+        "aqua", "fuchsia", "silver",
+    ];
+    NAMES.iter().any(|n| n.eq_ignore_ascii_case(v))
 }
 
 /// My current PARTSTAT in a stored component.

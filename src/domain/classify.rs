@@ -471,7 +471,9 @@ fn classify_request(
         }
         // R2.9 / T33: an override for an instance the stored series does
         // not have, at the same SEQUENCE: out of sync.
-        if let Some(rid) = c.recurrence_id() {
+        // A stored object without a master (naked instances, T32) has no
+        // series to be out of sync with: a new instance is simply added.
+        if let Some(rid) = c.recurrence_id().filter(|_| stored.master().is_some()) {
             let known = stored.overrides().iter().any(|s| {
                 s.recurrence_id().is_some_and(|r| {
                     diff::same_instance(&r, &stored.cal, &rid, &incoming.cal, &ctx.clock)
