@@ -118,6 +118,18 @@ pub fn received_revision(c: Comp<'_>) -> (i64, Option<CalDate>) {
     (seq, stamp)
 }
 
+/// How the revision of `incoming` compares with `stored` (SEQUENCE, then
+/// DTSTAMP, of the master or first component; stored values as received,
+/// R3.10): `Greater` means newer.
+pub fn revision_cmp(incoming: &Invite, stored: &Invite) -> std::cmp::Ordering {
+    let inc = incoming
+        .primary()
+        .map(received_revision)
+        .unwrap_or((0, None));
+    let sto = stored.primary().map(received_revision).unwrap_or((0, None));
+    cmp_revision(&inc, &sto)
+}
+
 /// Compare revisions: SEQUENCE, then DTSTAMP (RFC 5546 §2.1.5).
 fn cmp_revision(a: &(i64, Option<CalDate>), b: &(i64, Option<CalDate>)) -> std::cmp::Ordering {
     a.0.cmp(&b.0).then_with(|| match (&a.1, &b.1) {
