@@ -24,6 +24,14 @@ use rsvp::domain::identity::Identity;
 use rsvp::domain::invite::Invite;
 use support::engine;
 
+/// (RECURRENCE-ID, SUMMARY, DTSTART, TRANSP) of one component.
+type Key = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 fn case_dirs(root: &Path, prefix: &str) -> Vec<std::path::PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir(root)
         .map(|r| r.flatten().map(|e| e.path()).collect())
@@ -113,12 +121,7 @@ fn calendarserver_process_request() {
         let merged = Invite::from_calendar(merged, None)
             .expect("merged")
             .remove(0);
-        let key = |inv: &Invite| -> Vec<(
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        )> {
+        let key = |inv: &Invite| -> Vec<Key> {
             let mut v: Vec<_> = inv
                 .components()
                 .iter()
@@ -134,12 +137,7 @@ fn calendarserver_process_request() {
             v.sort();
             v
         };
-        let strip = |v: Vec<(
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        )>| {
+        let strip = |v: Vec<Key>| {
             v.into_iter()
                 .map(|(a, b, c, _)| (a, b, c))
                 .collect::<Vec<_>>()
