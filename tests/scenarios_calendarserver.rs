@@ -168,3 +168,230 @@ fn calendarserver_process_request() {
     assert!(dirs.len() >= 5);
     assert!(pass >= 1, "no processRequest case matches");
 }
+
+fn expected_lines(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("EXPECTED.md"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("- "))
+        .map(str::to_string)
+        .collect()
+}
+
+fn case_name(d: &Path) -> String {
+    d.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// `None` for the master, `Some(rid text)` for an instance, from an
+/// EXPECTED.md phrase.
+fn instance_of_phrase(p: &str) -> Option<Option<String>> {
+    if p.contains("the master component") {
+        Some(None)
+    } else {
+        p.split("RECURRENCE-ID ")
+            .nth(1)
+            .map(|r| Some(r.split([':', ' ', ',']).next().unwrap_or("").to_string()))
+    }
+}
+
+/// What rsvp decides for the attendee-side `attendee_needs_action` and
+/// `what_is_different` cases, and what CalendarServer expects.
+struct Outcomes {
+    pass: Vec<String>,
+    differs: Vec<String>,
+    unexplained: Vec<String>,
+}
+
+/// attendee_needs_action: which components rsvp would ask me about again
+/// (my ACCEPTED reset to NEEDS-ACTION by `apply::merge_request`) against
+/// the instances CalendarServer says need a new response.
+#[test]
+fn calendarserver_attendee_needs_action() {
+    let Some(corpus) = engine::corpus() else {
+        return;
+    };
+    let root = corpus.join("scenarios/calendarserver-itip/ICalDiff");
+    let dirs = case_dirs(&root, "test_attendee_needs_action_");
+    let me = Identity::new(None, &["user2@example.com".to_string()]);
+    let opts = Options {
+        schedule_agent_client: false,
+        clock: Clock {
+            local: chrono_tz::UTC,
+        },
+    };
+    let mut out = Outcomes {
+        pass: Vec::new(),
+        differs: Vec::new(),
+        unexplained: Vec::new(),
+    };
+    for d in &dirs {
+        let name = case_name(d);
+        let stored_text = std::fs::read_to_string(d.join("01-stored.ics"))
+            .expect("stored")
+            .replace(
+                "ATTENDEE:mailto:user2@example.com",
+                "ATTENDEE;PARTSTAT=ACCEPTED:mailto:user2@example.com",
+            );
+        let stored = engine::invites_in(&stored_text, None).remove(0);
+        let incoming = one(&d.join("02-incoming.ics"));
+        let merged = apply::merge_request(&incoming, Some(&stored), &me, &opts);
+        let merged = Invite::from_calendar(merged, None)
+            .expect("merged")
+            .remove(0);
+        let mut ours: Vec<Option<String>> = merged
+            .components()
+            .iter()
+            .filter(|c| {
+                c.attendees().iter().any(|a| {
+                    me.party_is_me(a) && a.partstat == rsvp::domain::invite::PartStat::NeedsAction
+                })
+            })
+            .map(|c| c.recurrence_id().map(|r| r.value_text()))
+            .collect();
+        ours.sort();
+        let lines = expected_lines(d);
+        let mut theirs: Vec<Option<String>> = lines
+            .iter()
+            .filter(|l| l.contains("instances needing a new response"))
+            .flat_map(|l| {
+                l.split(": ")
+                    .skip(1)
+                    .collect::<Vec<_>>()
+                    .join(": ")
+                    .split("; ")
+                    .filter_map(instance_of_phrase)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        theirs.sort();
+        if ours == theirs {
+            out.pass.push(name);
+        } else if let Some(why) = NEEDS_ACTION_DIFFERENCES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, w)| *w)
+        {
+            out.differs.push(format!("{name}: {why}"));
+        } else {
+            out.unexplained.push(format!(
+                "{name}: rsvp asks again for {ours:?}, CalendarServer for {theirs:?}"
+            ));
+        }
+    }
+    report!(
+        "calendarserver attendee_needs_action: {} cases, {} as expected, {} deliberate differences",
+        dirs.len(),
+        out.pass.len(),
+        out.differs.len()
+    );
+    for x in &out.differs {
+        report!("  differs  {x}");
+    }
+    assert!(out.unexplained.is_empty(), "{}", out.unexplained.join("\n"));
+    assert_eq!(dirs.len(), 9);
+}
+
+/// Cases where rsvp asks again and CalendarServer does not, or the other
+/// way round, on purpose.
+const NEEDS_ACTION_DIFFERENCES: &[(&str, &str)] = &[(
+    "test_attendee_needs_action_10",
+    "the RRULE grows from 5 to 10 occurrences: rsvp asks about the series again, because the user never agreed to the added dates (R3.8: a changed recurrence is significant)",
+)];
+
+/// what_is_different: the properties rsvp's diff reports per instance
+/// against the ones CalendarServer lists, as attendee user2 (whose own
+/// answer in the organizer's copy is not news to them, diff.rs).
+#[test]
+fn calendarserver_what_is_different() {
+    let Some(corpus) = engine::corpus() else {
+        return;
+    };
+    let root = corpus.join("scenarios/calendarserver-itip/ICalDiff");
+    let dirs = case_dirs(&root, "test_what_is_different_");
+    let me = Identity::new(None, &["user2@example.com".to_string()]);
+    let clock = Clock {
+        local: chrono_tz::UTC,
+    };
+    let mut out = Outcomes {
+        pass: Vec::new(),
+        differs: Vec::new(),
+        unexplained: Vec::new(),
+    };
+    for d in &dirs {
+        let name = case_name(d);
+        let old = one(&d.join("01-stored.ics"));
+        let new = one(&d.join("02-incoming.ics"));
+        let changes = rsvp::domain::diff::diff(&old, &new, &me, &clock);
+        let mut ours: Vec<(Option<String>, String)> = changes
+            .iter()
+            .map(|c| (c.recurrence_id.clone(), c.field.clone()))
+            .collect();
+        // Changes rsvp shows but does not ask again for.
+        let significant = changes.iter().any(|c| c.significant);
+        ours.sort();
+        ours.dedup();
+        let mut theirs: Vec<(Option<String>, String)> = Vec::new();
+        for l in expected_lines(d) {
+            let Some((head, props)) = l.split_once(": properties ") else {
+                continue;
+            };
+            let Some(inst) = instance_of_phrase(head) else {
+                continue;
+            };
+            // rsvp labels an instance with its time in words (Clock::format).
+            let inst = inst.map(|r| {
+                rsvp::domain::ical::CalDate::parse_text(&r)
+                    .map(|d| clock.format(&d, &new.cal))
+                    .unwrap_or(r)
+            });
+            for p in props.split(", ") {
+                let p = p.split(' ').next().unwrap_or("").to_string();
+                theirs.push((inst.clone(), p));
+            }
+        }
+        theirs.sort();
+        theirs.dedup();
+        if ours == theirs {
+            out.pass.push(name);
+        } else if let Some(why) = DIFF_DIFFERENCES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, w)| *w)
+        {
+            // None of these differences asks the user again.
+            assert!(!significant, "{name}: {changes:?}");
+            out.differs.push(format!("{name}: {why}"));
+        } else {
+            out.unexplained.push(format!(
+                "{name}: rsvp reports {ours:?}, CalendarServer {theirs:?}"
+            ));
+        }
+    }
+    report!(
+        "calendarserver what_is_different: {} cases, {} as expected, {} deliberate differences",
+        dirs.len(),
+        out.pass.len(),
+        out.differs.len()
+    );
+    for x in &out.differs {
+        report!("  differs  {x}");
+    }
+    assert!(out.unexplained.is_empty(), "{}", out.unexplained.join("\n"));
+    assert_eq!(dirs.len(), 23);
+}
+
+const MY_PARTSTAT: &str = "the only change is my own PARTSTAT (user2 is me in this replay) in the organizer's copy: rsvp keeps the answer as I gave it and does not list it as a change (diff.rs)";
+
+const DIFF_DIFFERENCES: &[(&str, &str)] = &[
+    ("test_what_is_different_6", MY_PARTSTAT),
+    ("test_what_is_different_18", MY_PARTSTAT),
+    ("test_what_is_different_19", MY_PARTSTAT),
+    (
+        "test_what_is_different_10",
+        "RSVP=TRUE added to me: rsvp reports that as a poll (the status, R3.6/T27), not as a field change",
+    ),
+    (
+        "test_what_is_different_30",
+        "an override equal to the series was removed; rsvp lists the removed RECURRENCE-ID (not significant, no new answer asked) so the user sees what the organizer dropped",
+    ),
+];
