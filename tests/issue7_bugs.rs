@@ -444,10 +444,42 @@ fn item4_series_answer_keeps_earlier_occurrence_answers() {
     assert_eq!(summary.occurrences.len(), 1);
     assert_eq!(summary.text(), "1 occurrence declined · series accepted");
 
-    // Answering that occurrence again moves it.
+    // The organizer's next full update (a new description, SEQUENCE 2)
+    // does not carry my occurrence: it keeps its answer all the same.
+    let update = berlin_series()
+        .replace("SEQUENCE:1", "SEQUENCE:2")
+        .replace("SUMMARY:Weekly", "SUMMARY:Weekly\r\nDESCRIPTION:agenda");
+    let (shown, _) = engine::apply(&m, &mail("org@example.org", "me@example.com", &update))
+        .expect("update applied");
+    assert_eq!(
+        shown.class.status,
+        Status::Update,
+        "{:?}",
+        shown.class.changes
+    );
+    let st = stored(&m, "bug2").expect("stored");
+    assert_eq!(
+        my_partstat(&st, st.master().unwrap(), "me@example.com"),
+        Some(PartStat::Accepted)
+    );
+    assert_eq!(st.overrides().len(), 1);
+    assert_eq!(
+        my_partstat(&st, st.overrides()[0], "me@example.com"),
+        Some(PartStat::Declined),
+        "a full update keeps my answer to one occurrence"
+    );
+    assert_eq!(
+        st.overrides()[0]
+            .text(&ICalendarProperty::Description)
+            .as_deref(),
+        Some("agenda"),
+        "made again from the new master"
+    );
+
+    // Answering that occurrence again (from the latest message) moves it.
     respond(
         &m,
-        &raw,
+        &mail("org@example.org", "me@example.com", &update),
         PartStat::Accepted,
         Some("20270209T083000Z"),
         false,

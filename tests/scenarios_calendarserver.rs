@@ -24,12 +24,14 @@ use rsvp::domain::identity::Identity;
 use rsvp::domain::invite::Invite;
 use support::engine;
 
-/// (RECURRENCE-ID, SUMMARY, DTSTART, TRANSP) of one component.
+/// (RECURRENCE-ID, SUMMARY, DTSTART, TRANSP, EXDATEs, alarms) of one component.
 type Key = (
     Option<String>,
     Option<String>,
     Option<String>,
     Option<String>,
+    Vec<String>,
+    usize,
 );
 
 fn case_dirs(root: &Path, prefix: &str) -> Vec<std::path::PathBuf> {
@@ -93,7 +95,7 @@ fn calendarserver_sequence_comparison() {
 /// processRequest*: the attendee's copy after the REQUEST keeps the
 /// organizer's new data and the attendee's own (TRANSP, R2.8). Compared
 /// with `03-expected.ics` per component: SUMMARY, DTSTART, TRANSP, the
-/// number of components.
+/// EXDATEs, the number of alarms and of components.
 #[test]
 fn calendarserver_process_request() {
     let Some(corpus) = engine::corpus() else {
@@ -117,7 +119,31 @@ fn calendarserver_process_request() {
             continue;
         };
         let expected = engine::invites_in(&expected_text, None).remove(0);
-        let merged = apply::merge_request(&incoming, Some(&stored), &me, &opts);
+        // Classification lets the user apply it (CalendarServer processes
+        // every one of these).
+        let ctx = classify::Context {
+            me: &me,
+            groups: &[],
+            delivered_to: &[],
+            sender: None,
+            tombstone: None,
+            clock: opts.clock,
+        };
+        // A duplicate (nothing changed) is not applied: the calendar keeps
+        // the stored copy, which must then be what CalendarServer stores.
+        let class = classify::classify(&incoming, Some(&stored), &ctx);
+        let duplicate = class.status == classify::Status::Duplicate;
+        assert!(
+            class.apply_refusal.is_none() || duplicate,
+            "{name}: {} refused: {:?}",
+            class.status.as_str(),
+            class.apply_refusal
+        );
+        let merged = if duplicate {
+            stored.cal.clone()
+        } else {
+            apply::merge_request(&incoming, Some(&stored), &me, &opts)
+        };
         let merged = Invite::from_calendar(merged, None)
             .expect("merged")
             .remove(0);
@@ -131,6 +157,8 @@ fn calendarserver_process_request() {
                         c.summary(),
                         c.dtstart().map(|s| s.display_key()),
                         c.text(&calcard::icalendar::ICalendarProperty::Transp),
+                        c.exdates().iter().map(|x| x.display_key()).collect(),
+                        rsvp::domain::ical::children(&inv.cal, c.id).len(),
                     )
                 })
                 .collect();
@@ -139,7 +167,7 @@ fn calendarserver_process_request() {
         };
         let strip = |v: Vec<Key>| {
             v.into_iter()
-                .map(|(a, b, c, _)| (a, b, c))
+                .map(|(a, b, c, _, e, n)| (a, b, c, e, n))
                 .collect::<Vec<_>>()
         };
         let ours = key(&merged);

@@ -11,6 +11,10 @@ use calcard::icalendar::{ICalendarParameterName, ICalendarProperty};
 pub const X_RECEIVED_SEQUENCE: &str = "X-RSVP-RECEIVED-SEQUENCE";
 pub const X_RECEIVED_DTSTAMP: &str = "X-RSVP-RECEIVED-DTSTAMP";
 pub const X_PREVIOUS_PARTSTAT: &str = "X-RSVP-PREVIOUS-PARTSTAT";
+/// Marks an override rsvp made from the master to hold my answer to one
+/// occurrence (R2.2): the organizer never sent it, so an update without it
+/// neither drops it nor counts as a change (issue 7 item 4).
+pub const X_ANSWERED_APART: &str = "X-RSVP-ANSWERED-APART";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelScope {
@@ -490,7 +494,15 @@ fn classify_request(
                 s.recurrence_id().is_some_and(|r| {
                     diff::same_instance(&r, &stored.cal, &rid, &incoming.cal, &ctx.clock)
                 })
-            }) || is_instance_of(stored, &rid, &incoming.cal, &ctx.clock);
+            }) || is_instance_of(stored, &rid, &incoming.cal, &ctx.clock)
+                // An occurrence the stored copy excludes (EXDATE) is still
+                // one of the series: the organizer brings it back
+                // (CalendarServer processRequest_overrideOfEXDATE).
+                || stored.master().is_some_and(|m| {
+                    m.exdates().iter().any(|x| {
+                        diff::same_instance(x, &stored.cal, &rid, &incoming.cal, &ctx.clock)
+                    })
+                });
             if !known && inc.0 == sto.0 {
                 warnings.push(format!(
                     "the occurrence {} is not part of the stored series at the same SEQUENCE: the calendars are out of sync; ask the organizer to resend (REFRESH)",
@@ -530,7 +542,7 @@ fn classify_request(
         diff::needs_new_answer(&out.changes, any_seq_up) || stored_cancelled || reasked;
     // Issue 7: same SEQUENCE and DTSTAMP but different content is not a
     // duplicate: shown with a warning, applied only when the user says so.
-    let same_revision_changed = all_equal && diff::is_significant(&out.changes);
+    let same_revision_changed = all_equal && !out.changes.is_empty();
     if same_revision_changed {
         warnings.push(
             "this message has the same SEQUENCE and DTSTAMP as your copy but different content; check the changes before applying".into(),
@@ -572,7 +584,8 @@ fn classify_request(
 }
 
 /// My ATTENDEE in the incoming master (or first component) says
-/// PARTSTAT=NEEDS-ACTION with RSVP=TRUE: the organizer asks for an answer.
+/// PARTSTAT=NEEDS-ACTION (written, not the default) with RSVP=TRUE: the
+/// organizer asks for an answer.
 pub fn asks_me_again(incoming: &Invite, me: &MeMatch) -> bool {
     incoming
         .master()
@@ -582,6 +595,7 @@ pub fn asks_me_again(incoming: &Invite, me: &MeMatch) -> bool {
                 a.email.is_some()
                     && a.email == me.party.email
                     && a.partstat == PartStat::NeedsAction
+                    && c.has_explicit_partstat(&a)
                     && a.rsvp
             })
         })

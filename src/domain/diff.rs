@@ -168,8 +168,10 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
                             true,
                         )
                     });
-                } else if old.master().is_some() && new.master().is_none() {
-                    // Instance-only update without a time change: show its fields.
+                } else if old.master().is_some() {
+                    // A new override without a time change (instance-only
+                    // update, or one carried by a full update): show the
+                    // fields it changes against the series.
                     if let Some(om) = old.master() {
                         diff_component(
                             old,
@@ -207,12 +209,18 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
             out.push(c);
         }
     }
-    // Overrides dropped by a full update (R2.8).
+    // Overrides dropped by a full update (R2.8). One rsvp made to hold my
+    // answer to an occurrence was never the organizer's to drop.
     if new.master().is_some() {
         for o in &old_over {
             let Some(rid) = o.recurrence_id() else {
                 continue;
             };
+            if o.text(&ical::other_prop(super::classify::X_ANSWERED_APART))
+                .is_some()
+            {
+                continue;
+            }
             let still = new_over.iter().any(|n| {
                 n.recurrence_id()
                     .is_some_and(|r| same_instance(&r, &new.cal, &rid, &old.cal, clock))

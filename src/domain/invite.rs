@@ -361,6 +361,15 @@ impl<'a> Comp<'a> {
             .collect()
     }
 
+    /// Whether `party` (an attendee of this component) carries an explicit
+    /// PARTSTAT parameter, as opposed to the NEEDS-ACTION default.
+    pub fn has_explicit_partstat(&self, party: &Party) -> bool {
+        self.c
+            .entries
+            .get(party.index)
+            .is_some_and(|e| e.parameter(&ICalendarParameterName::Partstat).is_some())
+    }
+
     pub fn is_recurring(&self) -> bool {
         self.c.has_property(&ICalendarProperty::Rrule)
             || self.c.has_property(&ICalendarProperty::Rdate)
