@@ -500,6 +500,20 @@ pub fn answer_tags(
     }
 }
 
+/// The tags that record an answer to one occurrence: the series still
+/// needs its own answer, so `rsvp/pending` stays.
+pub fn occurrence_tags(
+    partstat: crate::domain::invite::PartStat,
+) -> (&'static [&'static str], &'static [&'static str]) {
+    use crate::domain::invite::PartStat;
+    match partstat {
+        PartStat::Accepted => (&["rsvp/accepted-occurrence"], &[]),
+        PartStat::Declined => (&["rsvp/declined-occurrence"], &[]),
+        PartStat::Tentative => (&["rsvp/tentative-occurrence"], &[]),
+        _ => (&[], &[]),
+    }
+}
+
 /// The tags that record an applied update or cancellation.
 pub const APPLIED_TAGS: (&[&str], &[&str]) = (&["rsvp/applied"], &["rsvp/pending"]);
 

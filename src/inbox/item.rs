@@ -3,6 +3,7 @@
 //! recurring, my answer and what the row says are defined here, once.
 
 use super::Shown;
+use crate::domain::answers;
 use crate::domain::classify::{self, Status};
 use crate::domain::diff::Clock;
 use crate::domain::ical::CalDate;
@@ -129,6 +130,9 @@ pub struct Item {
     pub reply_refusal: Option<String>,
     /// Why applying it to the calendar would be refused.
     pub apply_refusal: Option<String>,
+    /// My answers in the calendar when some occurrences were answered apart
+    /// from the series: "1 occurrence declined · series needs an answer".
+    pub answers: Option<String>,
     pub shown: Shown,
 }
 
@@ -147,6 +151,7 @@ pub fn is_pending(status: Status) -> bool {
 
 /// What the listing knows beyond the message itself.
 pub(crate) struct Context<'a> {
+    pub identity: &'a crate::domain::identity::Identity,
     pub clock: Clock,
     pub now: DateTime<Utc>,
     /// The overlap window and the calendar's busy occurrences in it,
@@ -322,7 +327,17 @@ pub(crate) fn build(
             &mut warnings,
         );
     }
-    let pending = (is_pending(class.status) || ctx.queued)
+    // Issue 7 item 4: answering one occurrence does not answer the series.
+    let answers = shown
+        .stored
+        .as_ref()
+        .map(|(_, stored)| answers::summarize(stored, ctx.identity, &ctx.clock))
+        .filter(answers::AnswerSummary::is_mixed);
+    let series_open = answers
+        .as_ref()
+        .is_some_and(|a| a.series == Some(PartStat::NeedsAction))
+        && class.reply_refusal.is_none();
+    let pending = (is_pending(class.status) || ctx.queued || series_open)
         && !dismissed
         && (class.reply_refusal.is_none() || class.apply_refusal.is_none());
     let recurring = inv.is_some_and(|i| {
@@ -386,6 +401,7 @@ pub(crate) fn build(
         conflicts,
         reply_refusal: class.reply_refusal.as_deref().map(terminal_line),
         apply_refusal: class.apply_refusal.as_deref().map(terminal_line),
+        answers: answers.map(|a| terminal_line(&a.text())),
         shown,
     }
 }

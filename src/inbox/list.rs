@@ -671,6 +671,7 @@ pub fn list_all(
         let shown = classify_loaded(&listing_env, loaded)?;
         let is_queued = shown.invite().is_some_and(|i| queued.contains(&i.uid));
         let ctx = item::Context {
+            identity: env.identity,
             clock: env.clock,
             now: env.now,
             window: window(env.now),
@@ -721,6 +722,7 @@ pub(crate) fn adhoc_item(
             .is_ok_and(|p| p.iter().any(|e| e.key.uid == i.uid))
     });
     let ctx = item::Context {
+        identity: env.identity,
         clock: env.clock,
         now: env.now,
         window: window(env.now),

@@ -7,7 +7,7 @@ use super::cache::{self, State};
 use super::list::{self, ListOptions, Listing, ParseCache};
 use super::{
     APPLIED_TAGS, Applied, DISMISSED_TAG, Delivery, Env, InboxError, Item, Responded,
-    ResponseRequest, Scheduling, answer_tags, apply_message, flush, load,
+    ResponseRequest, Scheduling, answer_tags, apply_message, flush, load, occurrence_tags,
 };
 use crate::domain::diff::Clock;
 use crate::domain::identity::Identity;
@@ -301,7 +301,13 @@ impl Inbox {
         // The calendar holds the answer once `href` is set (R9.13): record
         // it even if sending failed, since the reply is queued.
         if !req.dry_run && (done.href.is_some() || done.already_sent) {
-            let (add, remove) = answer_tags(req.partstat);
+            // One occurrence answered leaves the series open (issue 7
+            // item 4): the tag says what was answered, the message stays
+            // pending.
+            let (add, remove) = match req.instance {
+                Some(_) => occurrence_tags(req.partstat),
+                None => answer_tags(req.partstat),
+            };
             if let Err(e) = self.tag(key, add, remove) {
                 done.warnings
                     .push(format!("could not tag the message: {e}"));
