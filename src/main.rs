@@ -83,8 +83,16 @@ fn config_path(args: &Args, paths: Option<&Paths>) -> Result<PathBuf, Failure> {
     }
 }
 
+/// `$NOTMUCH_CONFIG`, when set.
+fn notmuch_env() -> Option<PathBuf> {
+    std::env::var_os("NOTMUCH_CONFIG")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
 fn load_config(path: &Path) -> Result<Config, Failure> {
-    let cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    let mut cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    cfg.fill_identity(notmuch_env());
     let problems = cfg.validate();
     if let Some(first) = problems.first() {
         let more = if problems.len() > 1 {
@@ -533,7 +541,14 @@ fn contacts(cfg: &Config, err: &mut dyn std::io::Write) -> Option<Contacts> {
 /// `rsvp check`: every config problem, then probes.
 fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Result<u8, Failure> {
     let mut lines: Vec<String> = Vec::new();
-    let cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    let mut cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    if let Some(from) = cfg.fill_identity(notmuch_env()) {
+        lines.push(format!(
+            "identity: {} (from {})",
+            cfg.identity.addresses.join(", "),
+            from.display()
+        ));
+    }
     let problems = cfg.validate();
     for p in &problems {
         lines.push(format!("config: {p}"));

@@ -693,3 +693,54 @@ fn config_example_passes_check() {
         "no secret in the output"
     );
 }
+
+/// Issue 7: without `[identity] addresses`, my addresses come from the
+/// notmuch config (user.primary_email, user.other_email), as a notmuch
+/// user has already said them once; `rsvp check` says where from.
+#[test]
+fn identity_comes_from_the_notmuch_config_when_not_configured() {
+    let s = Sandbox::new();
+    let text = std::fs::read_to_string(s.config_path()).unwrap();
+    let without = text
+        .lines()
+        .filter(|l| !l.starts_with("addresses") && !l.starts_with("name"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(s.config_path(), format!("{without}\n")).unwrap();
+    let nm = s.root().join("notmuch-config");
+    std::fs::write(
+        &nm,
+        format!("[database]\npath=/nowhere\n\n[user]\nname=Dana From Notmuch\nprimary_email=someone@else.example\nother_email={ME};\n"),
+    )
+    .unwrap();
+    let msg = s.root().join("inv.eml");
+    std::fs::write(&msg, fixture("t01-thunderbird-request.eml")).unwrap();
+    let out = s
+        .rsvp(&["show", "--json", "--message"])
+        .arg(&msg)
+        .env("NOTMUCH_CONFIG", &nm)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["me"]["address"].as_str().map(str::to_lowercase), Some(ME.to_lowercase()), "{v}");
+    let out = s
+        .rsvp(&["check"])
+        .env("NOTMUCH_CONFIG", &nm)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("identity: someone@else.example, {ME} (from {})", nm.display())),
+        "{stdout}"
+    );
+    // Without either, the error says both ways.
+    s.rsvp(&["show", "--message"])
+        .arg(&msg)
+        .env("NOTMUCH_CONFIG", s.root().join("missing"))
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("user.primary_email in your notmuch config"));
+}
