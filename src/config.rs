@@ -338,9 +338,7 @@ impl Config {
             .as_ref()
             .and_then(|m| m.notmuch_config.clone())
             .or(notmuch_env)
-            .or_else(|| {
-                directories::BaseDirs::new().map(|d| d.home_dir().join(".notmuch-config"))
-            })
+            .or_else(|| directories::BaseDirs::new().map(|d| d.home_dir().join(".notmuch-config")))
     }
 
     /// Without `[identity] addresses`, take mine from the notmuch config

@@ -725,7 +725,11 @@ fn identity_comes_from_the_notmuch_config_when_not_configured() {
         .stdout
         .clone();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(v["me"]["address"].as_str().map(str::to_lowercase), Some(ME.to_lowercase()), "{v}");
+    assert_eq!(
+        v["me"]["address"].as_str().map(str::to_lowercase),
+        Some(ME.to_lowercase()),
+        "{v}"
+    );
     let out = s
         .rsvp(&["check"])
         .env("NOTMUCH_CONFIG", &nm)
@@ -733,7 +737,10 @@ fn identity_comes_from_the_notmuch_config_when_not_configured() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains(&format!("identity: someone@else.example, {ME} (from {})", nm.display())),
+        stdout.contains(&format!(
+            "identity: someone@else.example, {ME} (from {})",
+            nm.display()
+        )),
         "{stdout}"
     );
     // Without either, the error says both ways.
@@ -742,5 +749,7 @@ fn identity_comes_from_the_notmuch_config_when_not_configured() {
         .env("NOTMUCH_CONFIG", s.root().join("missing"))
         .assert()
         .code(3)
-        .stderr(predicates::str::contains("user.primary_email in your notmuch config"));
+        .stderr(predicates::str::contains(
+            "user.primary_email in your notmuch config",
+        ));
 }

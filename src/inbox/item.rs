@@ -264,8 +264,15 @@ pub(crate) fn build(
         if class.status == Status::OrganizerChanged {
             flags.push(Flag::OrganizerChanged);
         }
-        // R9.2, T59: unknown sender and unknown UID.
-        if shown.stored.is_none() && !sender.as_deref().is_some_and(ctx.trusted) {
+        // R9.2, T59: unknown sender and unknown UID. A relay such as
+        // iCloud's noreply address sends for the organizer named by its
+        // EMAIL= parameter: that address counts for the contacts check.
+        let organizer_known = inv
+            .organizer()
+            .and_then(|o| o.email_param.as_deref().and_then(normalize_address))
+            .is_some_and(|a| (ctx.trusted)(&a));
+        if shown.stored.is_none() && !organizer_known && !sender.as_deref().is_some_and(ctx.trusted)
+        {
             flags.push(Flag::Untrusted);
             let why = match &sender {
                 Some(s) => format!(
@@ -317,6 +324,21 @@ pub(crate) fn build(
         }
     }
     let past = expansion.last_end.is_some_and(|end| end < ctx.now);
+    // Issue 7: an invitation to an address I did not configure is most
+    // likely mine under another name: say which, and where to add it.
+    if class.status == Status::NotInvited
+        && let Some(to) = shown.loaded.meta.as_ref().and_then(|m| {
+            m.delivered_to
+                .first()
+                .cloned()
+                .or_else(|| m.to.first().map(|t| t.address.clone()))
+        })
+    {
+        say(
+            &format!("not invited (sent to {to} — add it to [identity] addresses?)"),
+            &mut warnings,
+        );
+    }
     let dismissed = message.tags.iter().any(|t| t == super::DISMISSED_TAG);
     // A reply that the mail server has not accepted yet keeps the item in
     // the list (answerable again, `R` retries), even though the calendar
@@ -382,7 +404,7 @@ pub(crate) fn build(
             terminal_line(&name)
         }),
         organizer_display: organizer.as_ref().map(|o| terminal_line(&o.display())),
-        organizer_address: organizer.as_ref().and_then(|o| o.email.clone()),
+        organizer_address: organizer.as_ref().and_then(|o| o.display_address()),
         organizer_cn: organizer
             .as_ref()
             .and_then(|o| o.cn.as_deref().map(terminal_line)),

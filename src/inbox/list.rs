@@ -681,7 +681,11 @@ pub fn list_all(
             queued: is_queued,
         };
         let item = item::build(&ctx, message, older, shown);
-        if opts.all || (item.pending && !item.past) {
+        // Not invited (sent to an address that is not configured as mine):
+        // listed with the pending ones, so the user can add the address.
+        let not_invited =
+            item.status == crate::domain::classify::Status::NotInvited && !item.dismissed;
+        if opts.all || ((item.pending || not_invited) && !item.past) {
             items.push(item);
         }
     }
