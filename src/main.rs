@@ -462,7 +462,10 @@ fn run(
                 err,
             )
         }
-        Command::Apply { message } => cli::run_apply(&mut inbox, &message, err),
+        Command::Apply {
+            message,
+            force_method,
+        } => cli::run_apply(&mut inbox, &message, force_method, err),
         Command::Outbox { action } => cli::run_outbox(&mut inbox, action, out),
         Command::Render { .. } | Command::Check | Command::Index | Command::Demo | Command::Tui => {
             Ok(exit::OK)

@@ -753,3 +753,27 @@ fn identity_comes_from_the_notmuch_config_when_not_configured() {
             "user.primary_email in your notmuch config",
         ));
 }
+
+/// Issue 7 / R7.2: a message whose MIME method= disagrees with its METHOD
+/// is never applied on its own; `apply --force-method` applies it as the
+/// calendar's METHOD says.
+#[test]
+fn apply_force_method_applies_a_method_mismatch_only_when_asked() {
+    let s = Sandbox::new();
+    let msg = s.root().join("t03.eml");
+    std::fs::write(&msg, fixture("t03-method-mismatch.eml")).unwrap();
+    s.rsvp(&["apply", "--message"])
+        .arg(&msg)
+        .assert()
+        .code(4)
+        .stderr(predicates::str::contains("pass --force-method"));
+    assert!(s.cal_files().is_empty());
+    assert!(!s.data_dir().join("tombstones.json").exists());
+    // METHOD:CANCEL for an event not in the calendar: remembered.
+    s.rsvp(&["apply", "--force-method", "--message"])
+        .arg(&msg)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("the cancellation is remembered"));
+    assert!(s.data_dir().join("tombstones.json").exists());
+}

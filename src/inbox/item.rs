@@ -130,6 +130,9 @@ pub struct Item {
     pub reply_refusal: Option<String>,
     /// Why applying it to the calendar would be refused.
     pub apply_refusal: Option<String>,
+    /// Invalid only because the MIME `method=` disagrees with the calendar's
+    /// METHOD: the user may apply it as the calendar says (R7.2).
+    pub method_mismatch: bool,
     /// My answers in the calendar when some occurrences were answered apart
     /// from the series: "1 occurrence declined · series needs an answer".
     pub answers: Option<String>,
@@ -324,6 +327,12 @@ pub(crate) fn build(
         }
     }
     let past = expansion.last_end.is_some_and(|end| end < ctx.now);
+    if shown.loaded.method_mismatch {
+        say(
+            "not applied automatically: press c (or rsvp apply --force-method) to apply it as its calendar's METHOD says",
+            &mut warnings,
+        );
+    }
     // Issue 7: an invitation to an address I did not configure is most
     // likely mine under another name: say which, and where to add it.
     if class.status == Status::NotInvited
@@ -424,6 +433,7 @@ pub(crate) fn build(
         reply_refusal: class.reply_refusal.as_deref().map(terminal_line),
         apply_refusal: class.apply_refusal.as_deref().map(terminal_line),
         answers: answers.map(|a| terminal_line(&a.text())),
+        method_mismatch: shown.loaded.method_mismatch,
         shown,
     }
 }

@@ -201,6 +201,7 @@ fn digest_of(raw: &[u8]) -> Digest {
                     meta: meta.map(Box::new),
                     reason: reason.clone(),
                     warnings: loaded.warnings.clone(),
+                    method_mismatch: loaded.method_mismatch,
                 },
                 (Ok(_), None) => Digest::NotInvitation("no calendar part".into()),
             }
@@ -216,18 +217,22 @@ fn loaded_of(digest: &Digest) -> Option<Loaded> {
             meta,
             reason,
             warnings,
+            method_mismatch,
         } => Some(Loaded {
             meta: meta.as_deref().map(MessageMeta::from),
             invite: Err(reason.clone()),
             warnings: warnings.clone(),
+            method_mismatch: *method_mismatch,
         }),
         Digest::Invite(p) => {
-            let invite =
-                super::invite_from_part(&p.text, p.method_param.as_deref()).map(|(inv, _)| inv);
+            let invite = super::invite_from_part(&p.text, p.method_param.as_deref(), false)
+                .map(|(inv, _)| inv)
+                .map_err(|e| e.reason);
             Some(Loaded {
                 meta: p.meta.as_ref().map(MessageMeta::from),
                 invite,
                 warnings: p.warnings.clone(),
+                method_mismatch: false,
             })
         }
     }

@@ -7,7 +7,7 @@ use super::cache::{self, State};
 use super::list::{self, ListOptions, Listing, ParseCache};
 use super::{
     APPLIED_TAGS, Applied, DISMISSED_TAG, Delivery, Env, InboxError, Item, Responded,
-    ResponseRequest, Scheduling, answer_tags, apply_message, flush, load, occurrence_tags,
+    ResponseRequest, Scheduling, answer_tags, apply_message_with, flush, load, occurrence_tags,
 };
 use crate::domain::diff::Clock;
 use crate::domain::identity::Identity;
@@ -317,10 +317,16 @@ impl Inbox {
     }
 
     /// Bring the calendar up to date with the item `key` without replying.
-    pub fn apply(&mut self, key: &str) -> Result<(super::Shown, Applied, Vec<String>), InboxError> {
+    /// `own_method`: the user asked to apply a message whose MIME `method=`
+    /// disagrees with its calendar as the calendar's METHOD says (R7.2).
+    pub fn apply(
+        &mut self,
+        key: &str,
+        own_method: bool,
+    ) -> Result<(super::Shown, Applied, Vec<String>), InboxError> {
         let raw = self.raw(key)?;
         self.prime_store()?;
-        let (shown, applied) = apply_message(&self.env(), &raw)?;
+        let (shown, applied) = apply_message_with(&self.env(), &raw, own_method)?;
         let mut warnings = Vec::new();
         let (add, remove) = APPLIED_TAGS;
         if let Err(e) = self.tag(key, add, remove) {

@@ -137,7 +137,10 @@ fn respond(
 }
 
 fn apply(inbox: &mut Inbox, target: &Target) -> Result<String, InboxError> {
-    let (_, applied, warnings) = inbox.apply(&target.key)?;
+    // `c` is the user's explicit request: a message whose MIME method=
+    // disagrees (R7.2) is applied as its calendar's METHOD says; the
+    // detail said so before the key was pressed.
+    let (_, applied, warnings) = inbox.apply(&target.key, true)?;
     let text = match applied {
         Applied::Stored { created: true, .. } => "added to the calendar".to_string(),
         Applied::Stored { created: false, .. } => "calendar updated".to_string(),
