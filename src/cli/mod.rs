@@ -231,8 +231,12 @@ pub fn json_text(v: &Value) -> String {
     out
 }
 
+/// The one writer of command-line text: every byte goes through
+/// [`terminal_safe`](crate::domain::sanitize::terminal_safe), so no field,
+/// present or future, can put a control character on the terminal (R9.5,
+/// T55). Only `reply --dry-run` writes the exact message bytes past it.
 pub(crate) fn write_out(out: Out<'_>, text: &str) -> Result<(), Failure> {
-    out.write_all(text.as_bytes())
+    out.write_all(crate::domain::sanitize::terminal_safe(text).as_bytes())
         .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))
 }
 

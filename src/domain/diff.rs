@@ -59,7 +59,9 @@ impl Clock {
                 if let CalDate::Zoned { tzid, local: wall } = value {
                     let same_zone = tz::resolve_tzid(tzid, cal) == Some(self.local);
                     if !same_zone {
-                        s.push_str(&format!(" ({} {})", wall.format("%Y-%m-%d %H:%M"), tzid));
+                        // The TZID is the sender's text (R9.5).
+                        let tzid = crate::domain::sanitize::terminal_line(tzid);
+                        s.push_str(&format!(" ({} {tzid})", wall.format("%Y-%m-%d %H:%M")));
                     }
                 } else if !is_utc_zone(self.local) {
                     s.push_str(&format!(" ({} UTC)", instant.format("%Y-%m-%d %H:%M")));
