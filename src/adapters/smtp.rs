@@ -17,6 +17,7 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::{Error as SmtpError, SmtpTransport as LettreSmtp};
 
 use crate::domain::ports::{Envelope, Transport, TransportError};
+use crate::domain::sanitize::terminal_excerpt;
 
 /// How the connection to the server is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,7 +231,7 @@ pub fn password_from_command(command: &str) -> Result<String, TransportError> {
         let detail = if first.is_empty() {
             String::new()
         } else {
-            format!(": {}", clean_text(first, 200))
+            format!(": {}", terminal_excerpt(first, 200))
         };
         return Err(TransportError::Config(format!(
             "password command {command:?} {status}{detail}"
@@ -306,7 +307,7 @@ fn tls_parameters(
     builder.build().map_err(|e| {
         TransportError::Config(format!(
             "smtp server {server}: cannot set up TLS: {}",
-            clean_text(&error_chain(&e), 300)
+            terminal_excerpt(&error_chain(&e), 300)
         ))
     })
 }
@@ -415,26 +416,6 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// Server replies and library messages are untrusted text: drop control
-/// characters, fold line breaks and cap the length.
-fn clean_text(text: &str, max_chars: usize) -> String {
-    let mut out = String::new();
-    for (count, c) in text.chars().enumerate() {
-        if count >= max_chars {
-            out.push('…');
-            break;
-        }
-        match c {
-            '\r' => {}
-            '\n' => out.push_str(" / "),
-            '\t' => out.push(' '),
-            c if c.is_control() => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out.trim().to_string()
-}
-
 /// Auth failures: 535 (credentials invalid, enhanced 5.7.8), and the other
 /// AUTH refusals 530 (authentication required: no username configured),
 /// 534 (mechanism too weak) and 538 (encryption required).
@@ -447,7 +428,7 @@ fn map_error(err: &SmtpError, server: &str) -> TransportError {
     if let Some(code) = err.status() {
         let code_num = u16::from(code);
         let text = std::error::Error::source(err)
-            .map(|t| clean_text(&t.to_string(), 300))
+            .map(|t| terminal_excerpt(&t.to_string(), 300))
             .unwrap_or_default();
         let message = if text.is_empty() {
             format!("{code_num}")
@@ -462,7 +443,7 @@ fn map_error(err: &SmtpError, server: &str) -> TransportError {
             TransportError::Permanent { server, message }
         };
     }
-    let text = clean_text(&error_chain(err), 400);
+    let text = terminal_excerpt(&error_chain(err), 400);
     if err.is_tls() {
         return TransportError::Connection {
             server,
@@ -814,9 +795,10 @@ mod tests {
     }
 
     #[test]
-    fn clean_text_strips_controls_and_caps_length() {
-        assert_eq!(clean_text("a\x1b[31mb\r\nc", 100), "a?[31mb / c");
-        assert_eq!(clean_text("abcdef", 3), "abc…");
+    fn server_text_goes_through_the_terminal_sanitiser() {
+        assert_eq!(terminal_excerpt("a\x1b[31mb\r\nc", 100), "a^[[31mb / c");
+        assert_eq!(terminal_excerpt("ab\u{202e}cd", 100), "ab<U+202E>cd");
+        assert_eq!(terminal_excerpt("abcdef", 3), "ab…");
     }
 
     #[test]
