@@ -294,7 +294,9 @@ fn quote_stderr(stderr: &[u8]) -> String {
     }
 }
 
-fn spawn_result<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> mpsc::Receiver<T> {
+pub(crate) fn spawn_result<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> mpsc::Receiver<T> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let _ = tx.send(f());
@@ -305,11 +307,11 @@ fn spawn_result<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> mp
 /// The result of a helper thread. A grandchild that outlives the command may
 /// keep a pipe open; then give up after a short grace period instead of
 /// hanging.
-fn collect<T>(rx: Option<mpsc::Receiver<T>>) -> Option<T> {
+pub(crate) fn collect<T>(rx: Option<mpsc::Receiver<T>>) -> Option<T> {
     rx.and_then(|rx| rx.recv_timeout(Duration::from_secs(2)).ok())
 }
 
-fn read_capped(mut reader: impl Read) -> Vec<u8> {
+pub(crate) fn read_capped(mut reader: impl Read) -> Vec<u8> {
     let mut kept = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
@@ -324,7 +326,10 @@ fn read_capped(mut reader: impl Read) -> Vec<u8> {
     kept
 }
 
-fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Option<ExitStatus>> {
+pub(crate) fn wait_with_timeout(
+    child: &mut Child,
+    timeout: Duration,
+) -> std::io::Result<Option<ExitStatus>> {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
     loop {
@@ -341,7 +346,7 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Op
 }
 
 /// Kill the command's whole process group (sh and whatever it started).
-fn kill_group(child: &mut Child) {
+pub(crate) fn kill_group(child: &mut Child) {
     let pgid = child.id();
     // The shell's `kill` builtin signals a process group given a negative
     // id; std has no API for that and this avoids unsafe libc calls.

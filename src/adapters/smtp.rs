@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::str::FromStr;
@@ -16,6 +17,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::{Error as SmtpError, SmtpTransport as LettreSmtp};
 
+use crate::adapters::sendmail;
 use crate::domain::ports::{Envelope, Transport, TransportError};
 use crate::domain::sanitize::terminal_excerpt;
 
@@ -200,33 +202,76 @@ impl Transport for SmtpTransport {
     }
 }
 
+/// How long `password_from_command` waits for the command (a `pass` or
+/// `gpg` that asks for a passphrase through pinentry needs the user).
+pub const PASSWORD_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Run `sh -c command` and return the first line of its standard output
-/// (the password). A non-zero exit is reported with the first line of the
-/// command's stderr, never its stdout.
+/// (the password), waiting at most [`PASSWORD_COMMAND_TIMEOUT`].
 pub fn password_from_command(command: &str) -> Result<String, TransportError> {
+    password_from_command_within(command, PASSWORD_COMMAND_TIMEOUT)
+}
+
+/// Run `sh -c command` and return the first line of its standard output
+/// (the password). A command still running after `timeout` is killed with
+/// everything it started (its process group) and reported by name. A
+/// non-zero exit is reported with the first line of the command's stderr,
+/// never its stdout.
+pub fn password_from_command_within(
+    command: &str,
+    timeout: Duration,
+) -> Result<String, TransportError> {
     if command.trim().is_empty() {
         return Err(TransportError::Config(
             "the password command is empty".to_string(),
         ));
     }
-    let output = Command::new("/bin/sh")
+    let mut child = Command::new("/bin/sh")
         .arg("-c")
         .arg(command)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .output()
+        // Own process group, so that a timeout kills what the shell started.
+        .process_group(0)
+        .spawn()
         .map_err(|e| {
             TransportError::Config(format!(
                 "cannot run password command {command:?} with sh: {e}"
             ))
         })?;
-    if !output.status.success() {
-        let status = match output.status.code() {
+    let stdout = child
+        .stdout
+        .take()
+        .map(|out| sendmail::spawn_result(move || sendmail::read_capped(out)));
+    let stderr = child
+        .stderr
+        .take()
+        .map(|err| sendmail::spawn_result(move || sendmail::read_capped(err)));
+    let status = match sendmail::wait_with_timeout(&mut child, timeout) {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            sendmail::kill_group(&mut child);
+            return Err(TransportError::Config(format!(
+                "password command {command:?} timed out after {} s and was killed",
+                timeout.as_secs_f32()
+            )));
+        }
+        Err(e) => {
+            sendmail::kill_group(&mut child);
+            return Err(TransportError::Config(format!(
+                "cannot wait for password command {command:?}: {e}"
+            )));
+        }
+    };
+    let stdout = sendmail::collect(stdout).unwrap_or_default();
+    let stderr = sendmail::collect(stderr).unwrap_or_default();
+    if !status.success() {
+        let status = match status.code() {
             Some(code) => format!("exited with status {code}"),
             None => "was killed by a signal".to_string(),
         };
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = String::from_utf8_lossy(&stderr);
         let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         let detail = if first.is_empty() {
             String::new()
@@ -237,7 +282,7 @@ pub fn password_from_command(command: &str) -> Result<String, TransportError> {
             "password command {command:?} {status}{detail}"
         )));
     }
-    let stdout = String::from_utf8(output.stdout).map_err(|_| {
+    let stdout = String::from_utf8(stdout).map_err(|_| {
         TransportError::Config(format!(
             "password command {command:?} printed something that is not UTF-8"
         ))
@@ -826,6 +871,21 @@ mod tests {
         assert!(text.contains("status 2"), "{text}");
         assert!(!text.contains("pqr"), "stdout quoted: {text}");
         assert!(!text.contains("stu"), "second stderr line quoted: {text}");
+    }
+
+    /// Issue 8 item 5: a password command that never ends is killed after
+    /// the timeout, with everything it started, and named in the error.
+    #[test]
+    fn password_command_that_hangs_is_killed_and_named() {
+        let started = std::time::Instant::now();
+        let err = password_from_command_within("sleep 30; echo late", Duration::from_millis(300))
+            .unwrap_err();
+        let elapsed = started.elapsed();
+        let text = err.to_string();
+        assert!(matches!(err, TransportError::Config(_)));
+        assert!(text.contains("\"sleep 30; echo late\""), "{text}");
+        assert!(text.contains("timed out after 0.3 s"), "{text}");
+        assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
     }
 
     #[test]
