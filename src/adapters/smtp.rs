@@ -18,6 +18,8 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::{Error as SmtpError, SmtpTransport as LettreSmtp};
 
 use crate::adapters::sendmail;
+
+mod deadline;
 use crate::domain::ports::{Envelope, Transport, TransportError};
 use crate::domain::sanitize::terminal_excerpt;
 
@@ -61,7 +63,8 @@ pub struct SmtpSettings {
     /// An extra root CA (PEM) to trust besides the system store
     /// (self-hosted servers, tests).
     pub ca_file: Option<PathBuf>,
-    /// Timeout for connecting and for each SMTP command.
+    /// Bound of one whole exchange with the server: connecting, TLS,
+    /// AUTH, the message and QUIT together.
     pub timeout: Duration,
 }
 
@@ -79,9 +82,19 @@ impl fmt::Debug for SmtpSettings {
     }
 }
 
+/// How much longer than the whole exchange lettre's own per-read timeout
+/// is, so that the exchange deadline is the one that fires.
+const LETTRE_TIMEOUT_SLACK: Duration = Duration::from_secs(5);
+
 /// The `Transport` port over SMTP (lettre, rustls with the system trust store).
 pub struct SmtpTransport {
-    inner: LettreSmtp,
+    /// The server's host name or address, as lettre would connect to it.
+    connect_host: String,
+    port: u16,
+    tls: Tls,
+    credentials: Option<Credentials>,
+    /// Bound of one whole exchange (connect, TLS, AUTH, DATA, QUIT).
+    timeout: Duration,
     /// `host:port`, used in every error.
     server: String,
     description: String,
@@ -158,23 +171,23 @@ impl SmtpTransport {
             Security::Tls => Tls::Wrapper(tls_parameters(connect_host, &settings, &server)?),
         };
 
-        let mut builder = LettreSmtp::builder_dangerous(connect_host)
-            .port(settings.port)
-            .tls(tls)
-            .timeout(Some(settings.timeout));
         let mut secrets = Vec::new();
-        if let Some((user, password)) = credentials {
+        let credentials = credentials.map(|(user, password)| {
             if !password.is_empty() {
                 secrets.push(base64(format!("\0{user}\0{password}").as_bytes()));
                 secrets.push(base64(password.as_bytes()));
                 secrets.push(password.clone());
             }
-            builder = builder.credentials(Credentials::new(user, password));
-        }
+            Credentials::new(user, password)
+        });
 
         let description = describe_settings(&settings, connect_host);
         Ok(SmtpTransport {
-            inner: builder.build(),
+            connect_host: connect_host.to_string(),
+            port: settings.port,
+            tls,
+            credentials,
+            timeout: settings.timeout,
             server,
             description,
             secrets,
@@ -187,12 +200,54 @@ impl SmtpTransport {
     }
 }
 
+impl SmtpTransport {
+    /// lettre, talking to the relay at `relay` instead of the server (TLS
+    /// still checks the server's name, from the TLS parameters).
+    fn lettre_via(&self, relay: std::net::SocketAddr) -> LettreSmtp {
+        let mut builder = LettreSmtp::builder_dangerous(relay.ip().to_string())
+            .port(relay.port())
+            .tls(self.tls.clone())
+            .timeout(Some(self.timeout + LETTRE_TIMEOUT_SLACK));
+        if let Some(credentials) = &self.credentials {
+            builder = builder.credentials(credentials.clone());
+        }
+        builder.build()
+    }
+
+    fn timed_out(&self) -> String {
+        format!("timed out after {} s", self.timeout.as_secs_f32())
+    }
+}
+
 impl Transport for SmtpTransport {
+    /// One exchange, bounded as a whole by the timeout (connect included).
     fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), TransportError> {
         let lettre_envelope = to_lettre_envelope(envelope, &self.server)?;
         let data = smtp_data(message);
-        match self.inner.send_raw(&lettre_envelope, &data) {
+        let deadline = std::time::Instant::now() + self.timeout;
+        let upstream = deadline::connect(&self.connect_host, self.port, deadline).map_err(|e| {
+            TransportError::Connection {
+                server: self.server.clone(),
+                message: if e.kind() == std::io::ErrorKind::TimedOut {
+                    self.timed_out()
+                } else {
+                    terminal_excerpt(&e.to_string(), 300)
+                },
+            }
+        })?;
+        let (result, timed_out) = deadline::run(upstream, deadline, |relay| {
+            self.lettre_via(relay).send_raw(&lettre_envelope, &data)
+        })
+        .map_err(|e| TransportError::Temporary {
+            server: self.server.clone(),
+            message: format!("cannot set up the connection: {e}"),
+        })?;
+        match result {
             Ok(_) => Ok(()),
+            Err(_) if timed_out => Err(TransportError::Temporary {
+                server: self.server.clone(),
+                message: self.timed_out(),
+            }),
             Err(err) => Err(self.error(&err)),
         }
     }
