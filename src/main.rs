@@ -309,7 +309,9 @@ fn run(
     }
     let need_transport = match &command {
         Command::Reply { dry_run, .. } => !dry_run,
-        Command::Outbox { action } => matches!(action, cli::OutboxAction::Flush),
+        Command::Outbox { action, .. } => {
+            matches!(action, cli::OutboxAction::Flush | cli::OutboxAction::Drop)
+        }
         _ => false,
     };
     let writes = match &command {
@@ -361,7 +363,7 @@ fn run(
             )
         }
         Command::Apply { message } => cli::run_apply(&env, &message, err),
-        Command::Outbox { action } => cli::run_outbox(&env, action, out),
+        Command::Outbox { action, id } => cli::run_outbox(&env, action, id.as_deref(), out),
         Command::Render { .. } | Command::Check | Command::Index | Command::Demo | Command::Tui => {
             Ok(exit::OK)
         }

@@ -126,10 +126,14 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         message: String,
     },
-    /// Replies not yet accepted by the mail server.
+    /// Replies not yet accepted by the mail server: list them (queued and
+    /// refused for good), flush the queue, or drop one by its id.
     Outbox {
         #[arg(value_enum, default_value = "list")]
         action: OutboxAction,
+        /// The entry to drop (`rsvp outbox drop ID`, ids as `outbox list` shows).
+        #[arg(value_name = "ID", required_if_eq("action", "drop"))]
+        id: Option<String>,
     },
     /// Validate the configuration and probe the calendar and the transport.
     Check,
@@ -157,8 +161,12 @@ impl Answer {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum OutboxAction {
+    /// Queued replies, then those the server refused for good.
     List,
+    /// Send every queued reply.
     Flush,
+    /// Remove one reply, queued or refused, without sending it.
+    Drop,
 }
 
 /// A command's failure: one line on stderr and an exit code.
