@@ -314,6 +314,24 @@ impl Vdir {
         }
     }
 
+    /// Refuse to store a UID with a control character: RFC 5545 §3.1 allows
+    /// none in a value but HTAB, and a UID cannot be escaped or changed
+    /// without becoming another event (R9.10).
+    fn check_uid(&self, uid: Option<&str>) -> Result<(), StoreError> {
+        let Some(uid) = uid else { return Ok(()) };
+        match uid.chars().find(|c| c.is_control()) {
+            Some(c) => Err(StoreError::Io {
+                path: self.dir.display().to_string(),
+                message: format!(
+                    "refusing to store the event with UID {uid:?}: it contains the control \
+                     character U+{:04X}, which iCalendar does not allow (RFC 5545 section 3.1)",
+                    u32::from(c)
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Check that `existing` is still what is on disk: same ETag and same
     /// bytes (the bytes catch edits within one coarse mtime tick, T61).
     fn check_unchanged(&self, existing: &StoredObject) -> Result<(), StoreError> {
@@ -365,6 +383,8 @@ impl CalendarStore for Vdir {
     }
 
     fn create(&self, uid: &str, data: &[u8]) -> Result<StoredObject, StoreError> {
+        self.check_uid(Some(uid))?;
+        self.check_uid(scan_uid(data).as_deref())?;
         // Someone else (another rsvp, vdirsyncer) created it since our lookup:
         // the caller must redo its work from a fresh read.
         if let Some(existing) = self.find_by_uid(uid)? {
@@ -413,6 +433,7 @@ impl CalendarStore for Vdir {
     }
 
     fn update(&self, existing: &StoredObject, data: &[u8]) -> Result<StoredObject, StoreError> {
+        self.check_uid(scan_uid(data).as_deref())?;
         let name = existing.href.as_str();
         if !is_object_name(name) {
             return Err(StoreError::Io {
