@@ -9,6 +9,9 @@ use calcard::icalendar::{ICalendarProperty, ICalendarRecurrenceRule};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+mod instances;
+pub use instances::InstanceIndex;
+
 /// One changed field, old → new (values already formatted for people).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -105,15 +108,15 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
     // Overrides, paired by RECURRENCE-ID instant (R2.4).
     let old_over = old.overrides();
     let new_over = new.overrides();
+    let old_index = InstanceIndex::new(old_over.iter().map(|o| o.recurrence_id()), &old.cal, clock);
     for n in &new_over {
         let Some(rid) = n.recurrence_id() else {
             continue;
         };
         let rid_txt = clock.format(&rid, &new.cal);
-        let matching = old_over.iter().find(|o| {
-            o.recurrence_id()
-                .is_some_and(|r| same_instance(&r, &old.cal, &rid, &new.cal, clock))
-        });
+        let matching = old_index
+            .find(&rid, &new.cal, clock)
+            .and_then(|i| old_over.get(i));
         let mut changes = Vec::new();
         match matching {
             Some(o) => diff_component(
@@ -183,14 +186,13 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
     }
     // Overrides dropped by a full update (R2.8).
     if new.master().is_some() {
+        let new_index =
+            InstanceIndex::new(new_over.iter().map(|n| n.recurrence_id()), &new.cal, clock);
         for o in &old_over {
             let Some(rid) = o.recurrence_id() else {
                 continue;
             };
-            let still = new_over.iter().any(|n| {
-                n.recurrence_id()
-                    .is_some_and(|r| same_instance(&r, &new.cal, &rid, &old.cal, clock))
-            });
+            let still = new_index.find(&rid, &old.cal, clock).is_some();
             if !still {
                 let rid_txt = clock.format(&rid, &old.cal);
                 out.push(Change {
@@ -479,8 +481,11 @@ fn set_change(
     removed_significant: bool,
     out: &mut Vec<Change>,
 ) {
+    // same_instance is symmetric, so either list can be the indexed one.
+    let old_index = InstanceIndex::new(old.iter().cloned().map(Some), oc, clock);
+    let new_index = InstanceIndex::new(new.iter().cloned().map(Some), nc, clock);
     for n in new {
-        if !old.iter().any(|o| same_instance(o, oc, n, nc, clock)) {
+        if old_index.find(n, nc, clock).is_none() {
             out.push(Change::new(
                 field,
                 None,
@@ -490,7 +495,7 @@ fn set_change(
         }
     }
     for o in old {
-        if !new.iter().any(|n| same_instance(o, oc, n, nc, clock)) {
+        if new_index.find(o, oc, clock).is_none() {
             out.push(Change::new(
                 field,
                 Some(clock.format(o, oc)),
