@@ -52,12 +52,23 @@ fn r9_13_permanent_failure_leaves_the_queue_temporary_does_not() {
     outbox.record_failure("r1", &rejected()).unwrap();
     outbox.record_failure("r2", &deferred()).unwrap();
 
-    let pending: Vec<String> = outbox.pending().unwrap().into_iter().map(|e| e.id).collect();
+    let pending: Vec<String> = outbox
+        .pending()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
     assert_eq!(pending, ["r2"]);
     let failed = outbox.failed().unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].id, "r1");
-    assert!(failed[0].last_error.as_deref().unwrap().contains("550 5.1.1"));
+    assert!(
+        failed[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("550 5.1.1")
+    );
     assert_eq!(failed[0].message, entry("r1", "uid-1").message);
     assert!(outbox.find(&entry("r1", "uid-1").key).unwrap().is_none());
 

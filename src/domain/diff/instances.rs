@@ -40,9 +40,9 @@ fn keep_first<K: std::hash::Hash + Eq>(map: &mut HashMap<K, usize>, key: K, i: u
 
 impl InstanceIndex {
     /// Index `values` (None entries are never found) of calendar `cal`.
-    pub fn new<'a>(
+    pub fn new(
         values: impl IntoIterator<Item = Option<CalDate>>,
-        cal: &'a calcard::icalendar::ICalendar,
+        cal: &calcard::icalendar::ICalendar,
         clock: &Clock,
     ) -> InstanceIndex {
         let mut index = InstanceIndex::default();
