@@ -195,6 +195,25 @@ pub trait Outbox {
         Ok(Vec::new())
     }
 
+    /// Store a new entry that must not be sent yet: the calendar write it
+    /// answers for is not recorded (issue 8 item 1). [`Outbox::mark_ready`]
+    /// makes it sendable. Default: sendable at once.
+    fn put_staged(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {
+        self.put(entry)
+    }
+
+    /// The calendar write of a staged entry is done: it may be sent.
+    fn mark_ready(&self, id: &str) -> Result<(), OutboxError> {
+        let _ = id;
+        Ok(())
+    }
+
+    /// Staged entries whose calendar write was never recorded (rsvp stopped
+    /// between the two): never sent by a flush; answering again reuses them.
+    fn staged(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        Ok(Vec::new())
+    }
+
     /// Remove one entry, pending or failed, at the user's request
     /// (`rsvp outbox drop ID`); NotFound when there is none.
     fn drop_entry(&self, id: &str) -> Result<(), OutboxError> {
@@ -448,6 +467,15 @@ impl<T: Outbox + ?Sized> Outbox for std::sync::Arc<T> {
     }
     fn drop_entry(&self, id: &str) -> Result<(), OutboxError> {
         (**self).drop_entry(id)
+    }
+    fn put_staged(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {
+        (**self).put_staged(entry)
+    }
+    fn mark_ready(&self, id: &str) -> Result<(), OutboxError> {
+        (**self).mark_ready(id)
+    }
+    fn staged(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        (**self).staged()
     }
 }
 

@@ -300,7 +300,11 @@ fn respond_once(
         )
     })?;
 
-    // 1. Durable outbox first (R9.13).
+    // 1. Durable outbox first (R9.13), staged: not sendable until the
+    //    calendar write is recorded, so a crash between the two never
+    //    leaves a reply the calendar does not hold (issue 8 item 1). A
+    //    queued or staged entry for the same answer is reused: same
+    //    Message-ID on every retry.
     let (entry, fresh) = match existing {
         Some((entry, false)) => (entry, false),
         _ => {
@@ -311,7 +315,7 @@ fn respond_once(
                 message: message_bytes,
                 last_error: None,
             };
-            env.outbox.put(&entry)?;
+            env.outbox.put_staged(&entry)?;
             (entry, true)
         }
     };
@@ -322,11 +326,15 @@ fn respond_once(
     match written {
         Ok(href) => {
             result.href = Some(href);
+            // 2b. The calendar holds the answer: now it may be sent.
+            env.outbox.mark_ready(&entry.id)?;
             // R9.13: an older answer to the same occurrences that is still
             // queued was never delivered and is superseded by this one; if it
             // stayed, `outbox flush` would send it and override this answer
             // (or, for a reused entry, arrive after it).
-            for old in env.outbox.pending()? {
+            let mut unsent = env.outbox.pending()?;
+            unsent.extend(env.outbox.staged()?);
+            for old in unsent {
                 if old.id != entry.id
                     && old.key.uid == entry.key.uid
                     && old.key.recurrence_ids == entry.key.recurrence_ids

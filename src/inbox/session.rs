@@ -391,6 +391,12 @@ impl Inbox {
         Ok(self.ports.outbox.pending()?)
     }
 
+    /// Replies whose calendar write never happened (rsvp stopped between
+    /// queuing and writing): never sent; answering again finishes them.
+    pub fn unfinished(&self) -> Result<Vec<OutboxEntry>, InboxError> {
+        Ok(self.ports.outbox.staged()?)
+    }
+
     /// The replies the mail server refused for good (never sent again).
     pub fn refused(&self) -> Result<Vec<OutboxEntry>, InboxError> {
         Ok(self.ports.outbox.failed()?)
