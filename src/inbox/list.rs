@@ -294,6 +294,18 @@ fn load_candidates(
                     Err(e) => return Err(e.into()),
                 };
                 cache.reads += 1;
+                if raw.len() > extract::MAX_MESSAGE_BYTES {
+                    // R9.8: refused whole, and said (issue 8 item 9).
+                    unreadable.push(Unreadable {
+                        path: terminal_line(&c.path),
+                        reason: format!(
+                            "larger than {} MB; not read",
+                            extract::MAX_MESSAGE_BYTES / (1024 * 1024)
+                        ),
+                    });
+                    cache.state.messages.remove(&c.path);
+                    continue;
+                }
                 let digest = digest_of(&raw);
                 cache.state.messages.insert(
                     c.path.clone(),
