@@ -81,7 +81,9 @@ fn stored_partstat(sb: &Sandbox, uid: &str) -> Option<String> {
         }
         return text
             .lines()
-            .filter(|l| l.starts_with("ATTENDEE") && l.to_lowercase().contains(&format!("mailto:{ME}")))
+            .filter(|l| {
+                l.starts_with("ATTENDEE") && l.to_lowercase().contains(&format!("mailto:{ME}"))
+            })
             .find_map(|l| {
                 l.split(';')
                     .find_map(|p| p.strip_prefix("PARTSTAT="))
@@ -93,7 +95,9 @@ fn stored_partstat(sb: &Sandbox, uid: &str) -> Option<String> {
 
 /// The UID of a received REPLY.
 fn reply_uid(raw: &[u8]) -> String {
-    let parts = rsvp::domain::extract::extract(raw).expect("a message").parts;
+    let parts = rsvp::domain::extract::extract(raw)
+        .expect("a message")
+        .parts;
     let ics = unfold(&parts.first().expect("a calendar part").text);
     ics.lines()
         .find_map(|l| l.strip_prefix("UID:"))
@@ -112,9 +116,16 @@ fn r9_13_sigkill_at_random_points_never_sends_without_the_calendar_or_twice_diff
     let template = std::fs::read_to_string(fixture("google-request.eml")).unwrap();
     // How long one whole reply takes here: the kill points span it.
     let calibrate = sb.path().join("calibrate.eml");
-    std::fs::write(&calibrate, template.replace(GOOGLE_UID, "calibrate@test.example")).unwrap();
+    std::fs::write(
+        &calibrate,
+        template.replace(GOOGLE_UID, "calibrate@test.example"),
+    )
+    .unwrap();
     let t0 = Instant::now();
-    let code = run(&sb, &["reply", "accept", "--message", &calibrate.to_string_lossy()]);
+    let code = run(
+        &sb,
+        &["reply", "accept", "--message", &calibrate.to_string_lossy()],
+    );
     assert_eq!(code, 0, "a plain reply works");
     let window_ms = (t0.elapsed().as_millis() as u64 * 6 / 5).max(MIN_KILL_WINDOW_MS);
     let seed = 0x5eed_2026_1206_u64;

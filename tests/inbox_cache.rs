@@ -377,7 +377,10 @@ fn an_oversized_invitation_is_listed_as_unreadable() {
     let m = support::memenv::MemEnv::new(&[ME]);
     let src = Arc::new(MemorySource::new());
     src.add("/m/big", big.as_bytes());
-    src.add("/m/small", request("u1", "Alpha", &at(30, "08:00")).as_bytes());
+    src.add(
+        "/m/small",
+        request("u1", "Alpha", &at(30, "08:00")).as_bytes(),
+    );
     let listing = m.inbox(Some(src)).list(true).unwrap();
     assert_eq!(summaries(&listing.items), ["Alpha"]);
     assert_eq!(listing.unreadable.len(), 1);

@@ -139,7 +139,9 @@ impl InviteSource for MaildirSource {
                         Some((m, len, c)) if m == mtime && len == meta.len() => c,
                         // A message over the limit is not read whole: its
                         // first part says whether it carries a calendar.
-                        _ if too_large => head(&path).is_some_and(|raw| looks_like_invitation(&raw)),
+                        _ if too_large => {
+                            head(&path).is_some_and(|raw| looks_like_invitation(&raw))
+                        }
                         _ => std::fs::read(&path).is_ok_and(|raw| looks_like_invitation(&raw)),
                     };
                     scanned.insert(path.clone(), (mtime, meta.len(), is_candidate));

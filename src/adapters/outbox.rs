@@ -351,9 +351,8 @@ impl Outbox for DirOutbox {
     fn mark_ready(&self, id: &str) -> Result<(), OutboxError> {
         self.check_id(id)?;
         let path = self.pending.join(format!("{id}.json"));
-        let mut meta = Self::read_meta(&path).ok_or_else(|| OutboxError::NotFound {
-            id: id.to_string(),
-        })?;
+        let mut meta =
+            Self::read_meta(&path).ok_or_else(|| OutboxError::NotFound { id: id.to_string() })?;
         if meta.ready {
             return Ok(());
         }

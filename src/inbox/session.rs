@@ -309,8 +309,7 @@ impl Inbox {
                 None => answer_tags(req.partstat),
             };
             if let Err(e) = self.tag(key, add, remove) {
-                done.warnings
-                    .push(format!("could not tag the message: {e}"));
+                done.warnings.push(tag_warning(&e));
             }
         }
         Ok(done)
