@@ -349,7 +349,7 @@ fn invitation_ics(i: usize, shape: Shape) -> String {
         _ => ("REQUEST", 0),
     };
     let mut start = start_of(subject_of);
-    if matches!(role, Role::Update(_, true) | Role::Stored) && i % 2 == 0 {
+    if matches!(role, Role::Update(_, true) | Role::Stored) && i.is_multiple_of(2) {
         start += 60;
     }
     let tzid = match shape {
@@ -581,7 +581,7 @@ pub fn plain_message(n: usize) -> String {
         rfc2822(SENT - 600 * 1440 + n as i64 * 5),
         address(who)
     );
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         format!(
             "{head}Content-Type: multipart/alternative; boundary=\"=_p{n}\"\r\n\r\n--=_p{n}\r\n\
              Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n--=_p{n}\r\n\

@@ -85,6 +85,9 @@ struct Row {
     met: String,
 }
 
+/// One timed run of one side of a figure; the argument is the run number.
+type Runner<'a> = &'a mut dyn FnMut(&Bench, usize) -> Outcome;
+
 /// The A and B runs of one figure, interleaved A B A B.
 #[derive(Default)]
 struct Pairs {
@@ -442,8 +445,8 @@ impl Bench {
         &mut self,
         label: &str,
         runs: usize,
-        a: &mut dyn FnMut(&Bench, usize) -> Outcome,
-        mut b: Option<&mut dyn FnMut(&Bench, usize) -> Outcome>,
+        a: Runner<'_>,
+        mut b: Option<Runner<'_>>,
     ) -> Pairs {
         let mut p = Pairs::default();
         let mut limit = runs;
@@ -623,9 +626,7 @@ impl Bench {
                 rm(&s.private_db());
                 s.timed(s.rsvp(&["index"], Some(&cfg)), "index-first", long)
             },
-            nm_first
-                .as_mut()
-                .map(|f| f as &mut dyn FnMut(&Bench, usize) -> Outcome),
+            nm_first.as_mut().map(|f| f as Runner<'_>),
         );
         if let Ok(text) = fs::read_to_string(self.out_file("index-first")) {
             self.note(&format!("rsvp index (first) printed: {}", text.trim()));
@@ -655,9 +656,7 @@ impl Bench {
             "index, nothing new",
             self.opts.runs,
             &mut |s, _| s.timed(s.rsvp(&["index"], Some(&cfg)), "index-none", t),
-            nm_none
-                .as_mut()
-                .map(|f| f as &mut dyn FnMut(&Bench, usize) -> Outcome),
+            nm_none.as_mut().map(|f| f as Runner<'_>),
         );
         self.time_row(
             "index, nothing new (private DB vs user DB)",
@@ -675,9 +674,7 @@ impl Bench {
                 }
                 s.timed(s.rsvp(&["index"], Some(&cfg)), "index-100", t)
             },
-            nm_100
-                .as_mut()
-                .map(|f| f as &mut dyn FnMut(&Bench, usize) -> Outcome),
+            nm_100.as_mut().map(|f| f as Runner<'_>),
         );
         self.time_row(
             "index, 100 new messages (5 invitations) since the last run",
@@ -710,9 +707,7 @@ impl Bench {
                 rm(&s.run.join("cache/rsvp"));
                 s.timed(s.rsvp(&["list", "--json"], Some(&cfg)), &tag, t)
             },
-            floor_b
-                .as_mut()
-                .map(|f| f as &mut dyn FnMut(&Bench, usize) -> Outcome),
+            floor_b.as_mut().map(|f| f as Runner<'_>),
         );
         if let Some(n) = json_len(&self.out_file(&tag)) {
             let floor = fs::metadata(self.out_file("floor"))
@@ -742,9 +737,7 @@ impl Bench {
             &format!("list warm, {events} events"),
             self.opts.runs,
             &mut |s, _| s.timed(s.rsvp(&["list", "--json"], Some(&cfg)), &tag, t),
-            floor_b
-                .as_mut()
-                .map(|f| f as &mut dyn FnMut(&Bench, usize) -> Outcome),
+            floor_b.as_mut().map(|f| f as Runner<'_>),
         );
         self.time_row(
             &format!("list --json, warm cache, {events} events"),
