@@ -306,10 +306,7 @@ fn r4_8_cancel_refuses_answers_and_offers_apply() {
     }
     let (level, text) = status(&s);
     assert_eq!(level, Level::Error);
-    assert!(
-        text.contains("a cancellation needs no answer"),
-        "{text}"
-    );
+    assert!(text.contains("a cancellation needs no answer"), "{text}");
     let effects = keys(&mut s, "c");
     assert!(
         matches!(&effects[..], [Effect::Apply { target }] if target.key == "thunderbird-cancel.eml")

@@ -121,9 +121,7 @@ pub enum ExtractError {
     },
     /// MIME nesting beyond [`MAX_MULTIPART_DEPTH`] or [`MAX_NESTED_MESSAGES`]
     /// (R9.8, T11).
-    #[error(
-        "MIME structure nested too deeply: {what} reach depth {depth}, the limit is {limit}"
-    )]
+    #[error("MIME structure nested too deeply: {what} reach depth {depth}, the limit is {limit}")]
     TooDeep {
         /// "multiparts" or "attached messages".
         what: &'static str,
@@ -308,8 +306,7 @@ fn decode_utf8_or_cp1252(
     match charset_decoder(b"windows-1252") {
         Some(decode) => {
             warnings.push(
-                "no charset declared and the bytes are not UTF-8; decoded as windows-1252"
-                    .into(),
+                "no charset declared and the bytes are not UTF-8; decoded as windows-1252".into(),
             );
             decode(bytes)
         }
