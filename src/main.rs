@@ -635,6 +635,12 @@ fn tui_options(
     let log = paths.map(|p| rsvp::tui::log_file_in(&p.state_dir));
     let mut options = rsvp::tui::Options::from_env(keymap, clock, log);
     options.title = title.to_string();
+    if let Some(ui) = cfg.and_then(|c| c.ui.as_ref()) {
+        options.confirm = ui.confirm;
+        if let Some(cmd) = ui.open_command.as_deref().filter(|c| !c.trim().is_empty()) {
+            options.open_command = cmd.to_string();
+        }
+    }
     Ok(options)
 }
 

@@ -114,6 +114,7 @@ fn error_status_after_a_failed_send() {
         Msg::Answered {
             target,
             result: Ok(Answered {
+                changed_from: None,
                 partstat: rsvp::domain::invite::PartStat::Accepted,
                 delivery: Delivery::Queued {
                     reason: "cannot connect to smtp.example.org:587: Connection refused".into(),

@@ -51,6 +51,7 @@ fn sent(target: Target, partstat: PartStat) -> Msg {
     Msg::Answered {
         target,
         result: Ok(Answered {
+            changed_from: None,
             partstat,
             delivery: Delivery::Sent {
                 to: vec!["priya@example.com".into()],
@@ -235,6 +236,7 @@ fn a_queued_reply_says_so_and_r_retries_the_outbox() {
         Msg::Answered {
             target,
             result: Ok(Answered {
+                changed_from: None,
                 partstat: PartStat::Accepted,
                 delivery: Delivery::Queued {
                     reason: "cannot connect to smtp.example.org: refused".into(),

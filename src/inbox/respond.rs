@@ -39,7 +39,24 @@ pub struct Responded {
     /// The same answer had already been sent earlier; nothing was sent now.
     pub already_sent: bool,
     pub outbox_id: Option<String>,
+    /// The answer this one replaces (the calendar held another answer for
+    /// the whole series): the reply says the answer changed.
+    pub changed_from: Option<PartStat>,
     pub warnings: Vec<String>,
+}
+
+/// My earlier answer to the whole series when it differs from `partstat`.
+fn previous_answer(shown: &Shown, scope: &Scope, partstat: PartStat) -> Option<PartStat> {
+    if !matches!(scope, Scope::All) || shown.stored.is_none() {
+        return None;
+    }
+    shown.class.partstat.filter(|p| {
+        *p != partstat
+            && matches!(
+                p,
+                PartStat::Accepted | PartStat::Declined | PartStat::Tentative
+            )
+    })
 }
 
 /// Parse `--instance` into a RECURRENCE-ID in the form of the event's DTSTART.
@@ -170,6 +187,7 @@ fn respond_once(
         address: from_addr.clone(),
     };
     let summary = invite.summary().unwrap_or_else(|| "(no title)".into());
+    let changed_from = previous_answer(&shown, &scope, req.partstat);
     let rids: Vec<String> = match &scope {
         Scope::All => Vec::new(),
         Scope::Instances(r) => r.iter().map(CalDate::display_key).collect(),
@@ -199,6 +217,7 @@ fn respond_once(
                 &invite,
                 &me.party.display(),
                 req,
+                changed_from,
                 &env.clock,
                 &rids,
                 &summary,
@@ -251,6 +270,7 @@ fn respond_once(
         already_sent: false,
         server_scheduled: false,
         outbox_id: None,
+        changed_from,
         warnings: std::mem::take(&mut warnings),
     };
     if req.dry_run {
@@ -424,11 +444,12 @@ fn bodies(
     invite: &Invite,
     who: &str,
     req: &ResponseRequest<'_>,
+    changed_from: Option<PartStat>,
     clock: &crate::domain::diff::Clock,
     rids: &[String],
     summary: &str,
 ) -> (String, String) {
-    let verb = match req.partstat {
+    let verb = |p: PartStat| match p {
         PartStat::Accepted => "accepted",
         PartStat::Declined => "declined",
         PartStat::Tentative => "tentatively accepted",
@@ -436,7 +457,17 @@ fn bodies(
     };
     let summary = sanitize::terminal_line(summary);
     let who = sanitize::terminal_line(who);
-    let mut text = format!("{who} has {verb} the invitation \"{summary}\"");
+    let mut text = match changed_from {
+        Some(old) => format!(
+            "{who} has changed the answer to the invitation \"{summary}\": now {} (before: {})",
+            verb(req.partstat),
+            verb(old)
+        ),
+        None => format!(
+            "{who} has {} the invitation \"{summary}\"",
+            verb(req.partstat)
+        ),
+    };
     if !rids.is_empty() {
         text.push_str(&format!(" for the occurrence {}", rids.join(", ")));
     }

@@ -328,6 +328,11 @@ impl Inbox {
         self.tag(key, &[DISMISSED_TAG], &["rsvp/pending"])
     }
 
+    /// Take a dismissal back: the item needs the user again if it did.
+    pub fn undismiss(&mut self, key: &str) -> Result<(), InboxError> {
+        self.tag(key, &[], &[DISMISSED_TAG])
+    }
+
     /// Tag every message of the item (the older versions are done too).
     fn tag(&self, key: &str, add: &[&str], remove: &[&str]) -> Result<(), InboxError> {
         let Some(Origin::Source(messages)) = self.known.get(key) else {

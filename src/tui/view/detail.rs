@@ -127,6 +127,19 @@ pub fn lines(row: &Row, state: &State, theme: &Theme) -> Vec<Line<'static>> {
                 theme.error(),
             ));
         }
+        // Enough to find the message in the mail reader.
+        let meta = shown.loaded.meta.as_ref();
+        if let Some(subject) = meta.and_then(|m| m.subject.as_deref()) {
+            out.push(field(theme, "Subject", terminal_line(subject)));
+        }
+        if let Some(from) = meta.and_then(|m| m.from.first()) {
+            let who = match &from.name {
+                Some(n) if !n.trim().is_empty() => format!("{} <{}>", n.trim(), from.address),
+                _ => from.address.clone(),
+            };
+            out.push(field(theme, "From", terminal_line(&who)));
+        }
+        out.push(field(theme, "File", terminal_line(&row.path)));
         warnings(row, theme, &mut out);
         return out;
     };
