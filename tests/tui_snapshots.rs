@@ -251,3 +251,53 @@ fn diff_colours_and_strike_through() {
         assert_eq!(new.fg.unwrap_or(Color::Reset), fg(color, Color::Green));
     }
 }
+
+/// Issue 9: rows say what they are: a reply waiting in the outbox is
+/// QUEUED (not DONE), a dismissed invitation DISMISSED (not NEW).
+#[test]
+fn queued_and_dismissed_rows() {
+    use rsvp::domain::invite::PartStat;
+    use rsvp::domain::ports::TransportError;
+    use rsvp::inbox::ResponseRequest;
+    let m = memenv();
+    let src = source();
+    let mut inbox = inbox(&m, &src);
+    inbox.list(true).unwrap();
+    m.transport.fail_next(
+        TransportError::Connection {
+            server: "smtp.example.org:587".into(),
+            message: "Connection refused".into(),
+        },
+        1,
+    );
+    let done = inbox
+        .respond(
+            "outlook-reschedule.eml",
+            &ResponseRequest {
+                partstat: PartStat::Accepted,
+                comment: None,
+                instance: None,
+                dry_run: false,
+                resend: false,
+            },
+        )
+        .unwrap();
+    assert!(!done.sent, "the reply stays queued");
+    inbox.dismiss("google-new.eml").unwrap();
+    let mut items = inbox.list(true).unwrap().items;
+    items.sort_by_key(|r| MESSAGES.iter().position(|n| *n == r.key));
+    let queued = items
+        .iter()
+        .find(|r| r.key == "outlook-reschedule.eml")
+        .unwrap();
+    assert!(queued.queued);
+    let dismissed = items.iter().find(|r| r.key == "google-new.eml").unwrap();
+    assert!(dismissed.dismissed && !dismissed.pending);
+    let mut s = state_with(items);
+    let _ = keys(&mut s, "p");
+    let t = draw(&s, 120, 40);
+    let text = screen_text(&t);
+    assert!(text.contains("DISMISSED"), "{text}");
+    assert!(text.contains("QUEUED"), "{text}");
+    snap("queued_and_dismissed", &s);
+}

@@ -615,3 +615,115 @@ fn unknown_keys_do_nothing() {
     let _ = update::update(&mut s, Msg::Key(Key::char('Z')));
     assert!(!s.quit);
 }
+
+/// Issue 9: `[ui] confirm` asks before mailing; only `y` (or Enter) sends.
+#[test]
+fn confirm_asks_before_mailing() {
+    let mut s = loaded();
+    s.confirm = true;
+    assert_eq!(keys(&mut s, "a"), []);
+    assert!(
+        matches!(&s.mode, Mode::Confirm { key, partstat: PartStat::Accepted, .. } if key == "google-new.eml")
+    );
+    assert_eq!(keys(&mut s, "n"), []);
+    assert_eq!(s.mode, Mode::Normal);
+    assert_eq!(status(&s).1, "answer cancelled; nothing sent");
+    assert_eq!(keys(&mut s, "a"), []);
+    let target = respond_target(&keys(&mut s, "y"));
+    assert_eq!(target.key, "google-new.eml");
+    assert_eq!(s.mode, Mode::Normal);
+}
+
+/// Issue 9: the filter ignores case and accents and looks at the location,
+/// the organizer's address (so its domain) and the attendees; Esc clears it.
+#[test]
+fn filter_ignores_accents_and_covers_addresses_location_and_attendees() {
+    let mut s = loaded();
+    let _ = keys(&mut s, "/");
+    let _ = type_text(&mut s, "cafe LUMEN");
+    assert_eq!(
+        selected(&s),
+        "thunderbird-cancel.eml",
+        "LOCATION:Café Lumen"
+    );
+    assert_eq!(s.visible().len(), 1);
+    let _ = keys(&mut s, "Esc");
+    assert_eq!(s.filter, "", "Esc clears the filter");
+    assert_eq!(s.visible().len(), 6);
+    let _ = keys(&mut s, "/");
+    let _ = type_text(&mut s, "example.net");
+    let _ = keys(&mut s, "Enter");
+    assert!(s.visible().len() >= 1);
+    assert!(s.visible().iter().all(|&i| {
+        s.rows[i]
+            .organizer_address
+            .as_deref()
+            .unwrap_or("")
+            .ends_with("example.net")
+            || s.rows[i]
+                .sender
+                .as_deref()
+                .unwrap_or("")
+                .ends_with("example.net")
+            || s.rows[i].shown.invite().is_some_and(|inv| {
+                inv.primary().is_some_and(|c| {
+                    c.attendees()
+                        .iter()
+                        .any(|a| a.email.as_deref().unwrap_or("").ends_with("example.net"))
+                })
+            })
+    }),);
+    assert_eq!(keys(&mut s, "Esc"), []);
+    assert_eq!(s.filter, "", "Esc in the list clears a kept filter");
+    let _ = keys(&mut s, "/");
+    let _ = type_text(&mut s, "ana co");
+    assert!(
+        s.visible()
+            .iter()
+            .any(|&i| s.rows[i].key == "google-new.eml"),
+        "an attendee's name matches"
+    );
+}
+
+/// Issue 9: a dismissed row says so in the all view, and `u` on it asks to
+/// take the dismissal back; `u` on a row that is not dismissed refuses.
+#[test]
+fn undo_dismiss_targets_the_selected_dismissed_row() {
+    let mut s = loaded();
+    let _ = keys(&mut s, "u");
+    assert_eq!(status(&s).1, "nothing dismissed to undo");
+    let target = match &keys(&mut s, "x")[..] {
+        [Effect::Dismiss { target }] => target.clone(),
+        other => panic!("{other:?}"),
+    };
+    let _ = update::update(
+        &mut s,
+        Msg::Dismissed {
+            target: target.clone(),
+            result: Ok(()),
+        },
+    );
+    assert!(status(&s).1.ends_with("(u undoes it)"), "{:?}", status(&s));
+    let _ = keys(&mut s, "p");
+    select(&mut s, "google-new.eml");
+    assert!(s.is_dismissed(s.selected_row().unwrap()));
+    assert_eq!(
+        keys(&mut s, "u"),
+        [Effect::Undismiss {
+            target: target.clone()
+        }]
+    );
+    assert_eq!(s.busy.get("google-new.eml"), Some(&Busy::Restoring));
+    let effects = update::update(
+        &mut s,
+        Msg::Undismissed {
+            target,
+            result: Ok(()),
+        },
+    );
+    assert_eq!(effects, [Effect::Refresh { all: true }]);
+    assert!(!s.is_dismissed(s.row("google-new.eml").unwrap()));
+    select(&mut s, "outlook-reschedule.eml");
+    let _ = keys(&mut s, "u");
+    assert_eq!(status(&s).1, "nothing dismissed to undo");
+}

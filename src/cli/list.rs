@@ -63,9 +63,17 @@ pub fn item_line(item: &Item) -> String {
     } else {
         cut(&terminal_line(&item.summary), SUMMARY_CHARS)
     };
+    // What the item is now comes before what the message said.
+    let status = if item.queued {
+        "queued"
+    } else if item.dismissed {
+        "dismissed"
+    } else {
+        item.status.as_str()
+    };
     let mut line = format!(
         "{:<width$} {:<22} {summary}",
-        item.status.as_str(),
+        status,
         when,
         width = STATUS_WIDTH
     );
