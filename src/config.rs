@@ -807,5 +807,7 @@ fn expand_with_home(p: &str, home: Option<&Path>) -> PathBuf {
     PathBuf::from(p)
 }
 
+pub mod khal;
+
 #[cfg(test)]
 mod tests;

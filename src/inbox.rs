@@ -8,7 +8,7 @@ pub mod list;
 mod respond;
 mod session;
 
-pub use item::{Conflict, Flag, Item, Occurrence};
+pub use item::{Agenda, AgendaEntry, Conflict, Flag, Item, Occurrence};
 pub use list::{ListOptions, Listing, ParseCache, Unreadable, list};
 pub use respond::{Responded, ResponseRequest, respond};
 pub use session::{Inbox, Ports, Settings};
@@ -71,6 +71,9 @@ pub fn mails_reply(env: &Env<'_>, stored: Option<&Invite>) -> bool {
 /// Everything the use cases need from outside, as ports and values.
 pub struct Env<'a> {
     pub store: &'a dyn CalendarStore,
+    /// Other calendars, read only: their events count as busy (conflicts,
+    /// the day agenda); never written.
+    pub busy_calendars: &'a [Box<dyn CalendarStore>],
     pub outbox: &'a dyn Outbox,
     pub tombstones: &'a dyn Tombstones,
     /// `None` when no transport is configured (dry runs need none).

@@ -103,6 +103,7 @@ fn load_config(path: &Path) -> Result<Config, Failure> {
 /// The concrete adapters for one run, before they become an [`Inbox`].
 struct Wiring {
     store: Box<dyn CalendarStore>,
+    busy: Vec<Box<dyn CalendarStore>>,
     outbox: Box<dyn Outbox>,
     tombstones: Box<dyn Tombstones>,
     transport: Option<Box<dyn Transport>>,
@@ -138,6 +139,7 @@ impl Wiring {
         Inbox::new(
             Ports {
                 store: self.store,
+                busy: self.busy,
                 outbox: self.outbox,
                 tombstones: self.tombstones,
                 transport: self.transport,
@@ -273,6 +275,41 @@ fn build_source(cfg: &Config, paths: Option<&Paths>) -> Result<Option<Notmuch>, 
         .map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&e.to_string())))
 }
 
+/// The other calendars whose events count as busy: `[calendar] busy`, else
+/// khal's calendars (those that exist), never the calendar rsvp writes.
+fn busy_calendars(calendar: &config::Calendar) -> Result<Vec<Box<dyn CalendarStore>>, Failure> {
+    let same = |p: &Path| {
+        let canon = |q: &Path| std::fs::canonicalize(q).unwrap_or_else(|_| q.to_path_buf());
+        canon(p) == canon(&calendar.path)
+    };
+    let mut out: Vec<Box<dyn CalendarStore>> = Vec::new();
+    match &calendar.busy {
+        Some(paths) => {
+            for p in paths.iter().filter(|p| !same(p)) {
+                let v = Vdir::open_read_only(p).map_err(|e| {
+                    Failure::new(exit::CONFIG, format!("config error: [calendar] busy: {e}"))
+                })?;
+                out.push(Box::new(v));
+            }
+        }
+        None => {
+            let text = config::khal::config_file().and_then(|f| std::fs::read_to_string(f).ok());
+            for p in text
+                .as_deref()
+                .map(config::khal::calendars)
+                .unwrap_or_default()
+            {
+                if !same(&p)
+                    && let Ok(v) = Vdir::open_read_only(&p)
+                {
+                    out.push(Box::new(v));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// `writes`: whether the command may write the outbox (a dry run, `show`
 /// and `render` leave no trace on disk).
 fn wire(
@@ -319,6 +356,7 @@ fn wire(
     };
     Ok(Wiring {
         store: Box::new(store),
+        busy: busy_calendars(calendar)?,
         outbox,
         tombstones,
         transport,
@@ -741,6 +779,7 @@ fn demo(clock: Clock, paths: Option<&Paths>, err: &mut dyn std::io::Write) -> Re
             .collect();
         let wiring = Wiring {
             store: Box::new(store),
+            busy: Vec::new(),
             outbox: Box::new(outbox),
             tombstones: Box::new(tombstones),
             transport: Some(Box::new(drop)),

@@ -825,3 +825,60 @@ fn fixture_directory_through_memory_source() {
         .unwrap();
     assert_eq!(src.tags(&cancel.message.path), vec!["rsvp/applied"]);
 }
+
+/// Issue 9: a second calendar's events are busy times: an overlap with one
+/// is a conflict, and its files are indexed once, then kept by identity.
+#[test]
+fn busy_calendars_give_conflicts_and_are_indexed_once() {
+    let m = me();
+    let other: Box<dyn rsvp::domain::ports::CalendarStore> = Box::new(m.other.clone());
+    let busy = [other];
+    let env = inbox::Env {
+        busy_calendars: &busy,
+        ..m.env()
+    };
+    let src = MemorySource::new();
+    src.add("/m/a", &M::default().bytes());
+    let invite = inbox::list(
+        &env,
+        &src,
+        &mut ParseCache::new(),
+        ListOptions::everything(),
+    )
+    .unwrap()
+    .remove(0);
+    let start = invite.start.expect("a start");
+    let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    m.other.insert(
+        "gym.ics",
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:gym@home\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:{}\r\nDTEND:{}\r\nSUMMARY:Gym\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            at(start),
+            at(start + chrono::Duration::minutes(30))
+        )
+        .as_bytes(),
+    );
+    let mut cache = ParseCache::new();
+    let items = inbox::list(&env, &src, &mut cache, ListOptions::everything()).unwrap();
+    let conflicts: Vec<&str> = items[0]
+        .conflicts
+        .iter()
+        .map(|c| c.summary.as_str())
+        .collect();
+    assert_eq!(conflicts, ["Gym"]);
+    let agenda = items[0].agenda.as_ref().expect("an agenda");
+    assert!(
+        agenda
+            .events
+            .iter()
+            .any(|e| e.summary == "Gym" && e.overlaps)
+    );
+    let reads = cache.calendar_reads();
+    assert_eq!(reads, 1, "the one file of the second calendar");
+    let _ = inbox::list(&env, &src, &mut cache, ListOptions::everything()).unwrap();
+    assert_eq!(
+        cache.calendar_reads(),
+        reads,
+        "unchanged files are not read again"
+    );
+}

@@ -301,3 +301,65 @@ fn queued_and_dismissed_rows() {
     assert!(text.contains("QUEUED"), "{text}");
     snap("queued_and_dismissed", &s);
 }
+
+/// A bare event for the second calendar.
+fn other_event(uid: &str, summary: &str, start: &str, end: &str) -> Vec<u8> {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:{start}\r\nDTEND:{end}\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    .into_bytes()
+}
+
+/// Issue 9: the day agenda beside the invitation holds the events of every
+/// calendar the user keeps, the invitation placed among them and overlaps
+/// marked; an overlap with an event in a second calendar is a conflict.
+#[test]
+fn day_agenda_over_every_calendar() {
+    let m = memenv();
+    m.other.insert(
+        "physio.ics",
+        &other_event(
+            "physio@home",
+            "Physio",
+            "20250108T093000Z",
+            "20250108T103000Z",
+        ),
+    );
+    m.other.insert(
+        "breakfast.ics",
+        &other_event(
+            "breakfast@home",
+            "Breakfast with Lea",
+            "20250108T070000Z",
+            "20250108T080000Z",
+        ),
+    );
+    m.other.insert(
+        "friday.ics",
+        &other_event(
+            "friday@home",
+            "Not that day",
+            "20250110T090000Z",
+            "20250110T100000Z",
+        ),
+    );
+    let row = row_for(&m, "google-new.eml");
+    let summaries: Vec<&str> = row.conflicts.iter().map(|c| c.summary.as_str()).collect();
+    assert_eq!(
+        summaries,
+        ["Physio"],
+        "the second calendar's event is a conflict"
+    );
+    let agenda = row.agenda.as_ref().expect("an agenda");
+    let got: Vec<(&str, bool)> = agenda
+        .events
+        .iter()
+        .map(|e| (e.summary.as_str(), e.overlaps))
+        .collect();
+    assert_eq!(got, [("Breakfast with Lea", false), ("Physio", true)]);
+    let mut s = state_with(rows(&m));
+    select(&mut s, "google-new.eml");
+    let text = screen_text(&draw(&s, 120, 40));
+    assert!(text.contains("Your day: Wed 2025-01-08"), "{text}");
+    snap("day_agenda", &s);
+}

@@ -653,7 +653,7 @@ fn filter_ignores_accents_and_covers_addresses_location_and_attendees() {
     let _ = keys(&mut s, "/");
     let _ = type_text(&mut s, "example.net");
     let _ = keys(&mut s, "Enter");
-    assert!(s.visible().len() >= 1);
+    assert!(!s.visible().is_empty());
     assert!(s.visible().iter().all(|&i| {
         s.rows[i]
             .organizer_address

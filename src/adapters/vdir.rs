@@ -115,6 +115,22 @@ impl Vdir {
         })
     }
 
+    /// Open a collection only to read it (another calendar whose events
+    /// count as busy): nothing in it is changed, not even stale temp files.
+    pub fn open_read_only(dir: &Path) -> Result<Vdir, StoreError> {
+        if !dir.is_dir() {
+            return Err(StoreError::Io {
+                path: dir.display().to_string(),
+                message: "not a calendar directory (a vdir is a directory of .ics files)"
+                    .to_string(),
+            });
+        }
+        Ok(Vdir {
+            dir: dir.to_path_buf(),
+            index: Mutex::new(HashMap::new()),
+        })
+    }
+
     /// The collection directory.
     pub fn path(&self) -> &Path {
         &self.dir

@@ -21,6 +21,9 @@ use std::collections::HashMap;
 /// The adapters one session works with.
 pub struct Ports {
     pub store: Box<dyn CalendarStore>,
+    /// Other calendars the user keeps (`[calendar] busy`, khal's), read
+    /// only, for conflicts and the day agenda.
+    pub busy: Vec<Box<dyn CalendarStore>>,
     pub outbox: Box<dyn Outbox>,
     pub tombstones: Box<dyn Tombstones>,
     /// `None` when no transport is configured (dry runs need none).
@@ -101,6 +104,7 @@ impl Inbox {
     pub fn env(&self) -> Env<'_> {
         Env {
             store: self.ports.store.as_ref(),
+            busy_calendars: &self.ports.busy,
             outbox: self.ports.outbox.as_ref(),
             tombstones: self.ports.tombstones.as_ref(),
             transport: self.ports.transport.as_deref(),

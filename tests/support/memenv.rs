@@ -21,6 +21,8 @@ fn token() -> String {
 #[derive(Clone)]
 pub struct MemEnv {
     pub store: Arc<MemoryStore>,
+    /// Another calendar the user keeps (read only: busy times only).
+    pub other: Arc<MemoryStore>,
     pub outbox: Arc<MemoryOutbox>,
     pub tombstones: Arc<MemoryTombstones>,
     pub transport: Arc<MemoryTransport>,
@@ -37,6 +39,7 @@ impl MemEnv {
     pub fn new(addresses: &[&str]) -> MemEnv {
         MemEnv {
             store: Arc::new(MemoryStore::new()),
+            other: Arc::new(MemoryStore::new()),
             outbox: Arc::new(MemoryOutbox::new()),
             tombstones: Arc::new(MemoryTombstones::default()),
             transport: Arc::new(MemoryTransport::new()),
@@ -58,6 +61,7 @@ impl MemEnv {
         Inbox::new(
             Ports {
                 store: Box::new(self.store.clone()),
+                busy: vec![Box::new(self.other.clone())],
                 outbox: Box::new(self.outbox.clone()),
                 tombstones: Box::new(self.tombstones.clone()),
                 transport: Some(Box::new(self.transport.clone())),
@@ -82,6 +86,7 @@ impl MemEnv {
     pub fn env(&self) -> Env<'_> {
         Env {
             store: &*self.store,
+            busy_calendars: &[],
             outbox: &*self.outbox,
             tombstones: &*self.tombstones,
             transport: Some(&*self.transport),
