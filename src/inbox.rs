@@ -42,6 +42,18 @@ pub enum Scheduling {
     Auto,
 }
 
+/// `[calendar] declined`: what a declined event becomes in the calendar.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Declined {
+    /// Kept, TRANSP:TRANSPARENT (it does not look busy).
+    #[default]
+    Transparent,
+    /// Kept as it is.
+    Keep,
+    /// Not stored (removed when it was).
+    Drop,
+}
+
 /// Whether the stored copy came from a scheduling server (R6.7 (b)).
 pub fn came_from_server(stored: Option<&Invite>) -> bool {
     let Some(stored) = stored else { return false };
@@ -84,6 +96,8 @@ pub struct Env<'a> {
     pub send_from: Option<&'a str>,
     /// Who sends scheduling messages for this calendar (R6.7).
     pub scheduling: Scheduling,
+    /// What a declined event becomes in the calendar.
+    pub declined: Declined,
     pub clock: Clock,
     pub now: DateTime<Utc>,
     /// Fresh random tokens (Message-IDs, outbox ids).
@@ -364,6 +378,7 @@ fn apply_options(env: &Env<'_>) -> apply::Options {
     apply::Options {
         schedule_agent_client: env.scheduling != Scheduling::Server,
         clock: env.clock,
+        declined_transparent: env.declined == Declined::Transparent,
     }
 }
 

@@ -110,6 +110,7 @@ struct Wiring {
     identity: Identity,
     send_from: Option<String>,
     scheduling: rsvp::inbox::Scheduling,
+    declined: rsvp::inbox::Declined,
 }
 
 /// What one session adds to the adapters: the mail, the cache, the clock.
@@ -152,6 +153,7 @@ impl Wiring {
                 groups: Vec::new(),
                 send_from: self.send_from,
                 scheduling: self.scheduling,
+                declined: self.declined,
                 clock,
                 trusted,
                 now: Box::new(move || now.unwrap_or_else(chrono::Utc::now)),
@@ -363,6 +365,11 @@ fn wire(
         identity: Identity::new(cfg.identity.name.clone(), &cfg.identity.addresses),
         send_from: cfg.send.as_ref().and_then(|s| s.from.clone()),
         scheduling,
+        declined: match calendar.declined {
+            config::Declined::Transparent => rsvp::inbox::Declined::Transparent,
+            config::Declined::Keep => rsvp::inbox::Declined::Keep,
+            config::Declined::Drop => rsvp::inbox::Declined::Drop,
+        },
     })
 }
 
@@ -786,6 +793,7 @@ fn demo(clock: Clock, paths: Option<&Paths>, err: &mut dyn std::io::Write) -> Re
             identity: Identity::new(Some(rsvp::demo::NAME.to_string()), &addresses),
             send_from: None,
             scheduling: rsvp::inbox::Scheduling::Client,
+            declined: rsvp::inbox::Declined::default(),
         };
         Ok(wiring.into_inbox(Session {
             source: Some(Box::new(notmuch.clone())),

@@ -594,3 +594,69 @@ fn undo_dismiss_removes_the_tag_and_brings_the_row_back() {
         "the refreshed listing agrees"
     );
 }
+
+/// Issue 9: `[calendar] declined = "drop"`: declining stores nothing (and
+/// removes a stored copy); the message's tag keeps the item answered.
+#[test]
+fn declined_drop_keeps_no_copy_and_the_item_stays_answered() {
+    let mut m = memenv();
+    m.declined = rsvp::inbox::Declined::Drop;
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    let req = |p| rsvp::inbox::ResponseRequest {
+        partstat: p,
+        comment: None,
+        instance: None,
+        dry_run: false,
+        resend: false,
+    };
+    let uid = "5k2l9q8m7n6b5v4c3x2z1a0s9d@google.com";
+    b.respond("google-new.eml", &req(PartStat::Accepted))
+        .unwrap();
+    assert!(
+        m.store.find_by_uid(uid).unwrap().is_some(),
+        "accepted: kept"
+    );
+    let done = b
+        .respond("google-new.eml", &req(PartStat::Declined))
+        .unwrap();
+    assert!(done.sent, "the reply is mailed");
+    assert_eq!(done.changed_from, Some(PartStat::Accepted));
+    assert!(
+        m.store.find_by_uid(uid).unwrap().is_none(),
+        "declined: removed"
+    );
+    let row = b
+        .list(true)
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|r| r.key == "google-new.eml")
+        .unwrap();
+    assert!(!row.pending, "answered, not NEW again");
+    assert_eq!(row.partstat, Some(PartStat::Declined));
+}
+
+/// Issue 9: the default `declined = "transparent"` keeps the declined event
+/// but not busy.
+#[test]
+fn a_declined_event_is_kept_transparent_by_default() {
+    let m = memenv();
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    let req = rsvp::inbox::ResponseRequest {
+        partstat: PartStat::Declined,
+        comment: None,
+        instance: None,
+        dry_run: false,
+        resend: false,
+    };
+    b.respond("google-new.eml", &req).unwrap();
+    let stored = m
+        .store
+        .find_by_uid("5k2l9q8m7n6b5v4c3x2z1a0s9d@google.com")
+        .unwrap()
+        .expect("kept");
+    let text = String::from_utf8_lossy(&stored.data);
+    assert!(text.contains("TRANSP:TRANSPARENT"), "{text}");
+}

@@ -433,6 +433,24 @@ impl CalendarStore for Vdir {
         })
     }
 
+    fn delete(&self, existing: &StoredObject) -> Result<(), StoreError> {
+        let name = existing.href.as_str();
+        if !is_object_name(name) {
+            return Err(StoreError::Io {
+                path: self.dir.display().to_string(),
+                message: format!("refusing to delete calendar object with unsafe name {name:?}"),
+            });
+        }
+        // R9.12: only the version that was read is removed.
+        self.check_unchanged(existing)?;
+        let target = self.dir.join(name);
+        fs::remove_file(&target)
+            .map_err(|e| io_error(&target, "cannot remove the calendar object", &e))?;
+        self.lock_index().remove(name);
+        fsutil::fsync_dir(&self.dir)
+            .map_err(|e| io_error(&self.dir, "cannot sync the directory", &e))
+    }
+
     fn list(&self) -> Result<Vec<StoredObject>, StoreError> {
         let listing = self.refresh()?;
         Ok(listing

@@ -667,7 +667,9 @@ fn ui_and_calendar_busy_and_declined_are_read() {
         c.validate(),
         ["[calendar] busy \"rel/x\" is relative: use an absolute path or one starting with ~/"]
     );
-    let e = err(&format!("{MINIMAL}[calendar]\npath = \"/c\"\ndeclined = \"hide\"\n"));
+    let e = err(&format!(
+        "{MINIMAL}[calendar]\npath = \"/c\"\ndeclined = \"hide\"\n"
+    ));
     assert!(e.message.contains("declined"), "{e}");
     let default = parse(&format!("{MINIMAL}[calendar]\npath = \"/c\"\n")).unwrap();
     assert_eq!(default.calendar.unwrap().declined, Declined::Transparent);

@@ -362,8 +362,14 @@ pub(crate) fn build(
             &mut warnings,
         );
     }
+    // `[calendar] declined = "drop"` keeps no copy: the message's tag is
+    // what remembers the answer.
+    let declined_unkept = class.status == Status::New
+        && shown.stored.is_none()
+        && message.tags.iter().any(|t| t == "rsvp/declined");
     let pending = (is_pending(class.status) || ctx.queued)
         && !dismissed
+        && !declined_unkept
         && (class.reply_refusal.is_none() || class.apply_refusal.is_none());
     let recurring = inv.is_some_and(|i| {
         i.components().iter().any(|c| c.is_recurring()) || !i.overrides().is_empty()
@@ -391,7 +397,11 @@ pub(crate) fn build(
         path: message.path.clone(),
         uid: inv.map(|i| terminal_line(&i.uid)).unwrap_or_default(),
         status: class.status,
-        partstat: class.partstat,
+        partstat: if declined_unkept {
+            Some(PartStat::Declined)
+        } else {
+            class.partstat
+        },
         summary,
         start,
         start_text,

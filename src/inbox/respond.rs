@@ -370,6 +370,16 @@ fn write_answer(
 ) -> Result<String, InboxError> {
     let mut opts = apply_options(env);
     let stored = shown.stored.as_ref();
+    // `[calendar] declined = "drop"`: a series I decline is not kept.
+    if env.declined == super::Declined::Drop
+        && partstat == PartStat::Declined
+        && matches!(scope, Scope::All)
+    {
+        if let Some((obj, _)) = stored {
+            env.store.delete(obj)?;
+        }
+        return Ok("the declined event is not kept".to_string());
+    }
     if !super::mails_reply(env, stored.map(|s| &s.1)) {
         opts.schedule_agent_client = false;
     }

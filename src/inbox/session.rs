@@ -44,6 +44,8 @@ pub struct Settings {
     /// Envelope/From override (`[send] from`); else my attendee address.
     pub send_from: Option<String>,
     pub scheduling: Scheduling,
+    /// `[calendar] declined`.
+    pub declined: super::Declined,
     pub clock: Clock,
     /// Whether a normalised sender address is in the contacts.
     pub trusted: Box<dyn Fn(&str) -> bool>,
@@ -112,6 +114,7 @@ impl Inbox {
             groups: &self.settings.groups,
             send_from: self.settings.send_from.as_deref(),
             scheduling: self.settings.scheduling,
+            declined: self.settings.declined,
             clock: self.settings.clock,
             now: self.now(),
             token: self.settings.token.as_ref(),

@@ -32,6 +32,8 @@ pub struct MemEnv {
     pub groups: Vec<String>,
     pub now: DateTime<Utc>,
     pub local: chrono_tz::Tz,
+    /// `[calendar] declined` (default: transparent).
+    pub declined: rsvp::inbox::Declined,
 }
 
 impl MemEnv {
@@ -51,6 +53,7 @@ impl MemEnv {
             groups: Vec::new(),
             now: Utc.with_ymd_and_hms(2025, 1, 2, 12, 0, 0).unwrap(),
             local: chrono_tz::Europe::Berlin,
+            declined: rsvp::inbox::Declined::default(),
         }
     }
 
@@ -74,6 +77,7 @@ impl MemEnv {
                 groups: self.groups.clone(),
                 send_from: None,
                 scheduling: rsvp::inbox::Scheduling::Client,
+                declined: self.declined,
                 clock: Clock { local: self.local },
                 trusted: Box::new(|_: &str| true),
                 now: Box::new(move || now),
@@ -94,6 +98,7 @@ impl MemEnv {
             groups: &self.groups,
             send_from: None,
             scheduling: rsvp::inbox::Scheduling::Client,
+            declined: self.declined,
             clock: Clock { local: self.local },
             now: self.now,
             token: &token,
