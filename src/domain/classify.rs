@@ -171,14 +171,17 @@ fn my_rsvp(inv: &Invite, me: &MeMatch) -> bool {
         .any(|a| a.email == me.party.email && a.rsvp)
 }
 
+/// The warning for a bare calendar file (no message, so no sender): the
+/// faces may say it as a note instead (R7.9).
+pub const NO_SENDER_WARNING: &str =
+    "no sender to check (bare calendar file): the organizer is not authenticated";
+
 /// Sender check (R7.9, R9.1): the From address must be the organizer or its
 /// SENT-BY. Returns a warning when it is not.
 fn sender_warning(inv: &Invite, sender: Option<&str>) -> Option<String> {
     let org = inv.organizer()?;
     let Some(sender) = sender else {
-        return Some(
-            "no sender to check (bare calendar file): the organizer is not authenticated".into(),
-        );
+        return Some(NO_SENDER_WARNING.into());
     };
     let Some(sender_n) = identity::normalize_address(sender) else {
         return Some(format!(
