@@ -750,7 +750,7 @@ fn invalid_calendar_is_listed_only_with_all() {
     let src = MemorySource::new();
     src.add(
         "/m/bad",
-        b"From: a@x.example\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\nBEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n",
+        b"From: a@x.example\r\nSubject: Broken invite\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\nBEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n",
     );
     assert!(pending(&m, &src).is_empty());
     let all = everything(&m, &src);
@@ -758,6 +758,12 @@ fn invalid_calendar_is_listed_only_with_all() {
     assert_eq!(all[0].status, Status::Invalid);
     assert_eq!(all[0].uid, "");
     assert!(!all[0].warnings.is_empty());
+    // Issue 9: it says what it is: subject, sender and file.
+    assert_eq!(all[0].summary, "Broken invite");
+    assert_eq!(all[0].sender.as_deref(), Some("a@x.example"));
+    let line = rsvp::cli::list::item_line(&all[0]);
+    assert!(line.contains("Broken invite"), "{line}");
+    assert!(line.ends_with("from a@x.example (/m/bad)"), "{line}");
 }
 
 /// A message given on the command line (`Inbox::adhoc`) is the same item

@@ -82,6 +82,14 @@ pub fn item_line(item: &Item) -> String {
             " \u{2014} {}",
             cut(&terminal_line(org), ORGANIZER_CHARS)
         ));
+    } else if item.status == crate::domain::classify::Status::Invalid {
+        // Enough to find the message: who sent it and where it is.
+        let from = item.sender.as_deref().unwrap_or("no sender");
+        line.push_str(&format!(
+            " \u{2014} from {} ({})",
+            cut(&terminal_line(from), ORGANIZER_CHARS),
+            terminal_line(&item.path)
+        ));
     }
     if let Some(p) = item.partstat {
         line.push_str(&format!(" ({})", p.human()));
