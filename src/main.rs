@@ -83,8 +83,16 @@ fn config_path(args: &Args, paths: Option<&Paths>) -> Result<PathBuf, Failure> {
     }
 }
 
+/// `$NOTMUCH_CONFIG`, when set.
+fn notmuch_env() -> Option<PathBuf> {
+    std::env::var_os("NOTMUCH_CONFIG")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
 fn load_config(path: &Path) -> Result<Config, Failure> {
-    let cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    let mut cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    cfg.fill_identity(notmuch_env());
     let problems = cfg.validate();
     if let Some(first) = problems.first() {
         let more = if problems.len() > 1 {
@@ -262,6 +270,7 @@ fn build_source(cfg: &Config, paths: Option<&Paths>) -> Result<Option<Notmuch>, 
             nm::Settings {
                 query: mail.query.clone(),
                 tags: mail.tags,
+                timeout: std::time::Duration::from_secs(mail.lock_timeout_seconds),
                 ..nm::Settings::new(mode)
             }
         }
@@ -427,7 +436,8 @@ fn run(
                 ),
             )
         })?;
-        return cli::run_index(&source, out, err);
+        let wait = source.lock_timeout();
+        return cli::run_index(&source, wait, out, err);
     }
     if let Command::Tui = command {
         return inbox_tui(cfg, paths, clock, err);
@@ -497,7 +507,10 @@ fn run(
                 err,
             )
         }
-        Command::Apply { message } => cli::run_apply(&mut inbox, &message, err),
+        Command::Apply {
+            message,
+            force_method,
+        } => cli::run_apply(&mut inbox, &message, force_method, err),
         Command::Outbox { action } => cli::run_outbox(&mut inbox, action, out),
         Command::Render { .. } | Command::Check | Command::Index | Command::Demo | Command::Tui => {
             Ok(exit::OK)
@@ -576,7 +589,14 @@ fn contacts(cfg: &Config, err: &mut dyn std::io::Write) -> Option<Contacts> {
 /// `rsvp check`: every config problem, then probes.
 fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Result<u8, Failure> {
     let mut lines: Vec<String> = Vec::new();
-    let cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    let mut cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    if let Some(from) = cfg.fill_identity(notmuch_env()) {
+        lines.push(format!(
+            "identity: {} (from {})",
+            cfg.identity.addresses.join(", "),
+            from.display()
+        ));
+    }
     let problems = cfg.validate();
     for p in &problems {
         lines.push(format!("config: {p}"));
@@ -629,6 +649,10 @@ fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Re
                 "mail: {} ({} candidate messages)",
                 source.name(),
                 found.len()
+            )),
+            Err(rsvp::domain::ports::SourceError::NotIndexed(name)) => lines.push(format!(
+                "mail: {} (not indexed yet: run `rsvp index`)",
+                terminal_line(&name)
             )),
             Err(e) => {
                 failed = true;

@@ -76,6 +76,34 @@ impl Clock {
     ) -> Option<DateTime<Utc>> {
         tz::to_instant(value, cal, self.local)
     }
+
+    /// `value` (read in `value_cal`) as the same instant written in the form
+    /// of `template` (read in `template_cal`): its TZID, UTC, floating or
+    /// DATE (R1.10, R2.4, bug 2 of issue 7: `--instance 20270209T083000Z`
+    /// on a Europe/Berlin series is `TZID=Europe/Berlin:20270209T093000`).
+    /// Floating and DATE values keep their wall-clock digits.
+    pub fn in_form_of(
+        &self,
+        value: &CalDate,
+        value_cal: &calcard::icalendar::ICalendar,
+        template: &CalDate,
+        template_cal: &calcard::icalendar::ICalendar,
+    ) -> CalDate {
+        let floating_in = matches!(value, CalDate::Floating(_) | CalDate::Date(_));
+        let local = match (template, self.instant(value, value_cal)) {
+            _ if floating_in => value.naive(),
+            (CalDate::Date(_) | CalDate::Floating(_), Some(t)) => {
+                t.with_timezone(&self.local).naive_local()
+            }
+            (CalDate::Utc(_), Some(t)) => t.naive_utc(),
+            (CalDate::Zoned { tzid, .. }, Some(t)) => match tz::resolve_tzid(tzid, template_cal) {
+                Some(zone) => t.with_timezone(&zone).naive_local(),
+                None => value.naive(),
+            },
+            (_, None) => value.naive(),
+        };
+        CalDate::with_form_of(local, template)
+    }
 }
 
 fn is_utc_zone(tz: Tz) -> bool {
@@ -140,8 +168,10 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
                             true,
                         )
                     });
-                } else if old.master().is_some() && new.master().is_none() {
-                    // Instance-only update without a time change: show its fields.
+                } else if old.master().is_some() {
+                    // A new override without a time change (instance-only
+                    // update, or one carried by a full update): show the
+                    // fields it changes against the series.
                     if let Some(om) = old.master() {
                         diff_component(
                             old,
@@ -179,12 +209,18 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
             out.push(c);
         }
     }
-    // Overrides dropped by a full update (R2.8).
+    // Overrides dropped by a full update (R2.8). One rsvp made to hold my
+    // answer to an occurrence was never the organizer's to drop.
     if new.master().is_some() {
         for o in &old_over {
             let Some(rid) = o.recurrence_id() else {
                 continue;
             };
+            if o.text(&ical::other_prop(super::classify::X_ANSWERED_APART))
+                .is_some()
+            {
+                continue;
+            }
             let still = new_over.iter().any(|n| {
                 n.recurrence_id()
                     .is_some_and(|r| same_instance(&r, &new.cal, &rid, &old.cal, clock))

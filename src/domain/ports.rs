@@ -261,6 +261,9 @@ pub enum SourceError {
     Locked(String),
     #[error("mail index {path}: {message}")]
     Index { path: String, message: String },
+    /// rsvp's private index has not been created yet.
+    #[error("mail index {0}: the private index does not exist yet: run `rsvp index`")]
+    NotIndexed(String),
     #[error("message {path}: {message}")]
     Message { path: String, message: String },
 }

@@ -65,6 +65,8 @@ pub enum Digest {
         meta: Option<Box<Meta>>,
         reason: String,
         warnings: Vec<String>,
+        /// Only the MIME `method=` disagrees (R7.2).
+        method_mismatch: bool,
     },
     /// Not an invitation at all (no calendar part); not listed.
     NotInvitation(String),

@@ -7,7 +7,7 @@ use super::cache::{self, State};
 use super::list::{self, ListOptions, Listing, ParseCache};
 use super::{
     APPLIED_TAGS, Applied, DISMISSED_TAG, Delivery, Env, InboxError, Item, Responded,
-    ResponseRequest, Scheduling, answer_tags, apply_message, flush, load,
+    ResponseRequest, Scheduling, answer_tags, apply_message_with, flush, load, occurrence_tags,
 };
 use crate::domain::diff::Clock;
 use crate::domain::identity::Identity;
@@ -308,7 +308,13 @@ impl Inbox {
         // The calendar holds the answer once `href` is set (R9.13): record
         // it even if sending failed, since the reply is queued.
         if !req.dry_run && (done.href.is_some() || done.already_sent) {
-            let (add, remove) = answer_tags(req.partstat);
+            // One occurrence answered leaves the series open (issue 7
+            // item 4): the tag says what was answered, the message stays
+            // pending.
+            let (add, remove) = match req.instance {
+                Some(_) => occurrence_tags(req.partstat),
+                None => answer_tags(req.partstat),
+            };
             if let Err(e) = self.tag(key, add, remove) {
                 done.warnings
                     .push(format!("could not tag the message: {e}"));
@@ -318,14 +324,20 @@ impl Inbox {
     }
 
     /// Bring the calendar up to date with the item `key` without replying.
-    pub fn apply(&mut self, key: &str) -> Result<(super::Shown, Applied, Vec<String>), InboxError> {
+    /// `own_method`: the user asked to apply a message whose MIME `method=`
+    /// disagrees with its calendar as the calendar's METHOD says (R7.2).
+    pub fn apply(
+        &mut self,
+        key: &str,
+        own_method: bool,
+    ) -> Result<(super::Shown, Applied, Vec<String>), InboxError> {
         let raw = self.raw(key)?;
         self.prime_store()?;
-        let (shown, applied) = apply_message(&self.env(), &raw)?;
+        let (shown, applied) = apply_message_with(&self.env(), &raw, own_method)?;
         let mut warnings = Vec::new();
         let (add, remove) = APPLIED_TAGS;
         if let Err(e) = self.tag(key, add, remove) {
-            warnings.push(format!("could not tag the message: {e}"));
+            warnings.push(tag_warning(&e));
         }
         Ok((shown, applied, warnings))
     }
@@ -389,6 +401,18 @@ impl Inbox {
     /// The replies not yet accepted by the mail server, oldest first.
     pub fn queued(&self) -> Result<Vec<OutboxEntry>, InboxError> {
         Ok(self.ports.outbox.pending()?)
+    }
+}
+
+/// What a failed tag means for the user.
+fn tag_warning(e: &InboxError) -> String {
+    match e {
+        // The request stays queued in the mail index (notmuch applies it
+        // once the other writer is done).
+        InboxError::Source(SourceError::Locked(_)) => {
+            "the notmuch database is busy; the tags are recorded once it is free".to_string()
+        }
+        other => format!("could not tag the message: {other}"),
     }
 }
 
