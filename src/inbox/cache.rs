@@ -23,7 +23,7 @@ use std::collections::HashMap;
 /// The cache file's name.
 pub const FILE: &str = "inbox-v1.bin";
 /// Bumped whenever the format or what is derived into it changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// A [`FileStamp`] as saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
