@@ -444,7 +444,9 @@ fn run(
     }
     let need_transport = match &command {
         Command::Reply { dry_run, .. } => !dry_run,
-        Command::Outbox { action } => matches!(action, cli::OutboxAction::Flush),
+        Command::Outbox { action, .. } => {
+            matches!(action, cli::OutboxAction::Flush | cli::OutboxAction::Drop)
+        }
         _ => false,
     };
     let writes = match &command {
@@ -511,7 +513,7 @@ fn run(
             message,
             force_method,
         } => cli::run_apply(&mut inbox, &message, force_method, err),
-        Command::Outbox { action } => cli::run_outbox(&mut inbox, action, out),
+        Command::Outbox { action, id } => cli::run_outbox(&mut inbox, action, id.as_deref(), out),
         Command::Render { .. } | Command::Check | Command::Index | Command::Demo | Command::Tui => {
             Ok(exit::OK)
         }

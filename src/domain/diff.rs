@@ -9,6 +9,9 @@ use calcard::icalendar::{ICalendarProperty, ICalendarRecurrenceRule};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+mod instances;
+pub use instances::InstanceIndex;
+
 /// One changed field, old → new (values already formatted for people).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -59,7 +62,9 @@ impl Clock {
                 if let CalDate::Zoned { tzid, local: wall } = value {
                     let same_zone = tz::resolve_tzid(tzid, cal) == Some(self.local);
                     if !same_zone {
-                        s.push_str(&format!(" ({} {})", wall.format("%Y-%m-%d %H:%M"), tzid));
+                        // The TZID is the sender's text (R9.5).
+                        let tzid = crate::domain::sanitize::terminal_line(tzid);
+                        s.push_str(&format!(" ({} {tzid})", wall.format("%Y-%m-%d %H:%M")));
                     }
                 } else if !is_utc_zone(self.local) {
                     s.push_str(&format!(" ({} UTC)", instant.format("%Y-%m-%d %H:%M")));
@@ -131,15 +136,15 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
     // Overrides, paired by RECURRENCE-ID instant (R2.4).
     let old_over = old.overrides();
     let new_over = new.overrides();
+    let old_index = InstanceIndex::new(old_over.iter().map(|o| o.recurrence_id()), &old.cal, clock);
     for n in &new_over {
         let Some(rid) = n.recurrence_id() else {
             continue;
         };
         let rid_txt = clock.format(&rid, &new.cal);
-        let matching = old_over.iter().find(|o| {
-            o.recurrence_id()
-                .is_some_and(|r| same_instance(&r, &old.cal, &rid, &new.cal, clock))
-        });
+        let matching = old_index
+            .find(&rid, &new.cal, clock)
+            .and_then(|i| old_over.get(i));
         let mut changes = Vec::new();
         match matching {
             Some(o) => diff_component(
@@ -212,6 +217,8 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
     // Overrides dropped by a full update (R2.8). One rsvp made to hold my
     // answer to an occurrence was never the organizer's to drop.
     if new.master().is_some() {
+        let new_index =
+            InstanceIndex::new(new_over.iter().map(|n| n.recurrence_id()), &new.cal, clock);
         for o in &old_over {
             let Some(rid) = o.recurrence_id() else {
                 continue;
@@ -221,10 +228,7 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
             {
                 continue;
             }
-            let still = new_over.iter().any(|n| {
-                n.recurrence_id()
-                    .is_some_and(|r| same_instance(&r, &new.cal, &rid, &old.cal, clock))
-            });
+            let still = new_index.find(&rid, &old.cal, clock).is_some();
             if !still {
                 let rid_txt = clock.format(&rid, &old.cal);
                 out.push(Change {
@@ -519,8 +523,11 @@ fn set_change(
     removed_significant: bool,
     out: &mut Vec<Change>,
 ) {
+    // same_instance is symmetric, so either list can be the indexed one.
+    let old_index = InstanceIndex::new(old.iter().cloned().map(Some), oc, clock);
+    let new_index = InstanceIndex::new(new.iter().cloned().map(Some), nc, clock);
     for n in new {
-        if !old.iter().any(|o| same_instance(o, oc, n, nc, clock)) {
+        if old_index.find(n, nc, clock).is_none() {
             out.push(Change::new(
                 field,
                 None,
@@ -530,7 +537,7 @@ fn set_change(
         }
     }
     for o in old {
-        if !new.iter().any(|n| same_instance(o, oc, n, nc, clock)) {
+        if new_index.find(o, oc, clock).is_none() {
             out.push(Change::new(
                 field,
                 Some(clock.format(o, oc)),

@@ -402,6 +402,16 @@ impl Inbox {
     pub fn queued(&self) -> Result<Vec<OutboxEntry>, InboxError> {
         Ok(self.ports.outbox.pending()?)
     }
+
+    /// The replies the mail server refused for good (never sent again).
+    pub fn refused(&self) -> Result<Vec<OutboxEntry>, InboxError> {
+        Ok(self.ports.outbox.failed()?)
+    }
+
+    /// Remove one queued or refused reply from the outbox.
+    pub fn drop_queued(&mut self, id: &str) -> Result<(), InboxError> {
+        Ok(self.ports.outbox.drop_entry(id)?)
+    }
 }
 
 /// What a failed tag means for the user.
