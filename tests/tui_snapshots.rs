@@ -363,3 +363,15 @@ fn day_agenda_over_every_calendar() {
     assert!(text.contains("Your day: Wed 2025-01-08"), "{text}");
     snap("day_agenda", &s);
 }
+
+/// Issue 9: `[ui] confirm` asks before mailing, naming the organizer.
+#[test]
+fn confirm_before_mailing() {
+    let mut s = loaded();
+    s.confirm = true;
+    assert!(keys(&mut s, "a").is_empty(), "nothing is sent yet");
+    let text = screen_text(&draw(&s, 80, 24));
+    assert!(text.contains("Send the reply?"), "{text}");
+    assert!(text.contains("priya@example.com"), "{text}");
+    snap("confirm_prompt", &s);
+}

@@ -747,3 +747,26 @@ fn unreadable_invitations_are_said_on_the_status_line() {
     assert_eq!(st.level, Level::Warning);
     assert_eq!(st.text, "1 invitation could not be read: run notmuch new");
 }
+
+/// Issue 9: `o` asks the terminal loop to show the original message: its
+/// file and Message-ID; the worker refuses it (it needs the terminal).
+#[test]
+fn o_opens_the_original_message() {
+    let mut s = loaded();
+    let effects = keys(&mut s, "o");
+    match &effects[..] {
+        [Effect::OpenMessage { path, message_id }] => {
+            assert_eq!(path, "google-new.eml");
+            assert_eq!(message_id.as_deref(), Some("calendar-5k2l9q8m@google.com"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let _ = update::update(&mut s, Msg::Opened(Err("less: not found".into())));
+    assert_eq!(
+        status(&s),
+        (
+            Level::Error,
+            "cannot open the message: less: not found".into()
+        )
+    );
+}

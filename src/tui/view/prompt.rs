@@ -3,6 +3,7 @@
 
 use super::{Theme, centered};
 use crate::domain::invite::PartStat;
+use crate::domain::sanitize::terminal_line;
 use crate::tui::state::{LineInput, Mode, State};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -89,7 +90,7 @@ pub fn render_confirm(state: &State, theme: &Theme, frame: &mut Frame<'_>, area:
     let summary = row.map(|r| r.summary.as_str()).unwrap_or("");
     let to = row
         .and_then(|r| r.organizer_address.as_deref())
-        .unwrap_or("the organizer");
+        .map_or_else(|| "the organizer".to_string(), terminal_line);
     let scope = row
         .and_then(|r| state.scope_of(r))
         .map(|o| format!(" (only {})", o.label))
