@@ -14,7 +14,7 @@ pub mod list;
 mod respond;
 mod session;
 
-pub use item::{Conflict, Flag, Item, Occurrence};
+pub use item::{Agenda, AgendaEntry, Conflict, Flag, Item, Occurrence};
 pub use list::{ListOptions, Listing, ParseCache, Unreadable, list};
 pub use respond::{Responded, ResponseRequest, respond};
 pub use session::{Inbox, Ports, Settings};
@@ -48,6 +48,18 @@ pub enum Scheduling {
     Auto,
 }
 
+/// `[calendar] declined`: what a declined event becomes in the calendar.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Declined {
+    /// Kept, TRANSP:TRANSPARENT (it does not look busy).
+    #[default]
+    Transparent,
+    /// Kept as it is.
+    Keep,
+    /// Not stored (removed when it was).
+    Drop,
+}
+
 /// Whether the stored copy came from a scheduling server (R6.7 (b)).
 pub fn came_from_server(stored: Option<&Invite>) -> bool {
     let Some(stored) = stored else { return false };
@@ -77,6 +89,9 @@ pub fn mails_reply(env: &Env<'_>, stored: Option<&Invite>) -> bool {
 /// Everything the use cases need from outside, as ports and values.
 pub struct Env<'a> {
     pub store: &'a dyn CalendarStore,
+    /// Other calendars, read only: their events count as busy (conflicts,
+    /// the day agenda); never written.
+    pub busy_calendars: &'a [Box<dyn CalendarStore>],
     pub outbox: &'a dyn Outbox,
     pub tombstones: &'a dyn Tombstones,
     /// `None` when no transport is configured (dry runs need none).
@@ -87,6 +102,8 @@ pub struct Env<'a> {
     pub send_from: Option<&'a str>,
     /// Who sends scheduling messages for this calendar (R6.7).
     pub scheduling: Scheduling,
+    /// What a declined event becomes in the calendar.
+    pub declined: Declined,
     pub clock: Clock,
     pub now: DateTime<Utc>,
     /// Fresh random tokens (Message-IDs, outbox ids).
@@ -410,6 +427,7 @@ fn apply_options(env: &Env<'_>) -> apply::Options {
     apply::Options {
         schedule_agent_client: env.scheduling != Scheduling::Server,
         clock: env.clock,
+        declined_transparent: env.declined == Declined::Transparent,
     }
 }
 

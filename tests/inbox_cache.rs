@@ -91,6 +91,7 @@ impl World {
         Inbox::new(
             Ports {
                 store: Box::new(Vdir::open(&self.root.join("calendar")).unwrap()),
+                busy: Vec::new(),
                 outbox: Box::new(MemoryOutbox::new()),
                 tombstones: Box::new(MemoryTombstones::default()),
                 transport: Some(Box::new(MemoryTransport::new())),
@@ -105,6 +106,7 @@ impl World {
                 groups: Vec::new(),
                 send_from: None,
                 scheduling: rsvp::inbox::Scheduling::Client,
+                declined: rsvp::inbox::Declined::default(),
                 clock: Clock {
                     local: chrono_tz::UTC,
                 },

@@ -173,6 +173,22 @@ impl CalendarStore for MemoryStore {
     fn list(&self) -> Result<Vec<StoredObject>, StoreError> {
         Ok(self.lock()?.objects.values().cloned().collect())
     }
+
+    fn delete(&self, existing: &StoredObject) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        match state.objects.get(&existing.href) {
+            None => Err(StoreError::Gone {
+                href: existing.href.clone(),
+            }),
+            Some(current) if current.etag != existing.etag => Err(StoreError::Conflict {
+                href: existing.href.clone(),
+            }),
+            Some(_) => {
+                state.objects.remove(&existing.href);
+                Ok(())
+            }
+        }
+    }
 }
 
 /// An outbox in memory.

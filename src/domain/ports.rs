@@ -63,6 +63,14 @@ pub trait CalendarStore {
     fn get(&self, href: &str) -> Result<Option<StoredObject>, StoreError> {
         Ok(self.list()?.into_iter().find(|o| o.href == href))
     }
+    /// Remove an object if its ETag still matches (`[calendar] declined =
+    /// "drop"`); a store that cannot delete says so.
+    fn delete(&self, existing: &StoredObject) -> Result<(), StoreError> {
+        Err(StoreError::Io {
+            path: existing.href.clone(),
+            message: "this calendar cannot delete events".into(),
+        })
+    }
 }
 
 /// A cheap content hash, the identity of an object in stores that have no
@@ -437,6 +445,9 @@ impl<T: CalendarStore + ?Sized> CalendarStore for std::sync::Arc<T> {
     }
     fn get(&self, href: &str) -> Result<Option<StoredObject>, StoreError> {
         (**self).get(href)
+    }
+    fn delete(&self, existing: &StoredObject) -> Result<(), StoreError> {
+        (**self).delete(existing)
     }
 }
 

@@ -39,7 +39,24 @@ pub struct Responded {
     /// The same answer had already been sent earlier; nothing was sent now.
     pub already_sent: bool,
     pub outbox_id: Option<String>,
+    /// The answer this one replaces (the calendar held another answer for
+    /// the whole series): the reply says the answer changed.
+    pub changed_from: Option<PartStat>,
     pub warnings: Vec<String>,
+}
+
+/// My earlier answer to the whole series when it differs from `partstat`.
+fn previous_answer(shown: &Shown, scope: &Scope, partstat: PartStat) -> Option<PartStat> {
+    if !matches!(scope, Scope::All) || shown.stored.is_none() {
+        return None;
+    }
+    shown.class.partstat.filter(|p| {
+        *p != partstat
+            && matches!(
+                p,
+                PartStat::Accepted | PartStat::Declined | PartStat::Tentative
+            )
+    })
 }
 
 /// Parse `--instance` into a RECURRENCE-ID in the form of the event's DTSTART.
@@ -185,6 +202,7 @@ fn respond_once(
         address: from_addr.clone(),
     };
     let summary = invite.summary().unwrap_or_else(|| "(no title)".into());
+    let changed_from = previous_answer(&shown, &scope, req.partstat);
     let rids: Vec<String> = match &scope {
         Scope::All => Vec::new(),
         Scope::Instances(r) => r.iter().map(CalDate::display_key).collect(),
@@ -214,6 +232,7 @@ fn respond_once(
                 &invite,
                 &me.party.display(),
                 req.partstat,
+                changed_from,
                 req.comment,
                 &scope,
                 &env.clock,
@@ -266,6 +285,7 @@ fn respond_once(
         already_sent: false,
         server_scheduled: false,
         outbox_id: None,
+        changed_from,
         warnings: std::mem::take(&mut warnings),
     };
     if req.dry_run {
@@ -373,6 +393,16 @@ fn write_answer(
 ) -> Result<String, InboxError> {
     let mut opts = apply_options(env);
     let stored = shown.stored.as_ref();
+    // `[calendar] declined = "drop"`: a series I decline is not kept.
+    if env.declined == super::Declined::Drop
+        && partstat == PartStat::Declined
+        && matches!(scope, Scope::All)
+    {
+        if let Some((obj, _)) = stored {
+            env.store.delete(obj)?;
+        }
+        return Ok("the declined event is not kept".to_string());
+    }
     if !super::mails_reply(env, stored.map(|s| &s.1)) {
         opts.schedule_agent_client = false;
     }

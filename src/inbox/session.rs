@@ -21,6 +21,9 @@ use std::collections::HashMap;
 /// The adapters one session works with.
 pub struct Ports {
     pub store: Box<dyn CalendarStore>,
+    /// Other calendars the user keeps (`[calendar] busy`, khal's), read
+    /// only, for conflicts and the day agenda.
+    pub busy: Vec<Box<dyn CalendarStore>>,
     pub outbox: Box<dyn Outbox>,
     pub tombstones: Box<dyn Tombstones>,
     /// `None` when no transport is configured (dry runs need none).
@@ -41,6 +44,8 @@ pub struct Settings {
     /// Envelope/From override (`[send] from`); else my attendee address.
     pub send_from: Option<String>,
     pub scheduling: Scheduling,
+    /// `[calendar] declined`.
+    pub declined: super::Declined,
     pub clock: Clock,
     /// Whether a normalised sender address is in the contacts.
     pub trusted: Box<dyn Fn(&str) -> bool>,
@@ -101,6 +106,7 @@ impl Inbox {
     pub fn env(&self) -> Env<'_> {
         Env {
             store: self.ports.store.as_ref(),
+            busy_calendars: &self.ports.busy,
             outbox: self.ports.outbox.as_ref(),
             tombstones: self.ports.tombstones.as_ref(),
             transport: self.ports.transport.as_deref(),
@@ -108,6 +114,7 @@ impl Inbox {
             groups: &self.settings.groups,
             send_from: self.settings.send_from.as_deref(),
             scheduling: self.settings.scheduling,
+            declined: self.settings.declined,
             clock: self.settings.clock,
             now: self.now(),
             token: self.settings.token.as_ref(),
@@ -337,6 +344,11 @@ impl Inbox {
     /// Mark the item `key` as needing nothing more (tag `rsvp/dismissed`).
     pub fn dismiss(&mut self, key: &str) -> Result<(), InboxError> {
         self.tag(key, &[DISMISSED_TAG], &["rsvp/pending"])
+    }
+
+    /// Take a dismissal back: the item needs the user again if it did.
+    pub fn undismiss(&mut self, key: &str) -> Result<(), InboxError> {
+        self.tag(key, &[], &[DISMISSED_TAG])
     }
 
     /// Tag every message of the item (the older versions are done too).
