@@ -7,6 +7,10 @@
 //! See `benches/README.md` for what each row measures, the environment
 //! variables and the recorded numbers.
 
+// wait4(2) for a child's peak RSS and kill(2) of its process group have no
+// safe std API; the crate itself denies unsafe code (Cargo.toml [lints]).
+#![allow(unsafe_code)]
+
 mod corpus;
 mod measure;
 mod tui;
