@@ -3,6 +3,7 @@
 //! adapters.
 
 use clap::Parser;
+use rsvp::adapters::cache::{FileCache, MemoryCache};
 use rsvp::adapters::contacts::Contacts;
 use rsvp::adapters::maildir::MaildirSource;
 use rsvp::adapters::memory::MemoryOutbox;
@@ -16,11 +17,12 @@ use rsvp::cli::{self, Args, Command, Failure, exit};
 use rsvp::config::{self, Config, Paths};
 use rsvp::domain::diff::Clock;
 use rsvp::domain::identity::Identity;
+use rsvp::domain::ports::{CacheStore, MailIndex};
 use rsvp::domain::ports::{
     CalendarStore, InviteSource, Outbox, Tombstones, Transport, TransportError,
 };
 use rsvp::domain::sanitize::terminal_line;
-use rsvp::inbox::Env;
+use rsvp::inbox::{Inbox, Ports, Settings};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -81,8 +83,16 @@ fn config_path(args: &Args, paths: Option<&Paths>) -> Result<PathBuf, Failure> {
     }
 }
 
+/// `$NOTMUCH_CONFIG`, when set.
+fn notmuch_env() -> Option<PathBuf> {
+    std::env::var_os("NOTMUCH_CONFIG")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
 fn load_config(path: &Path) -> Result<Config, Failure> {
-    let cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    let mut cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    cfg.fill_identity(notmuch_env());
     let problems = cfg.validate();
     if let Some(first) = problems.first() {
         let more = if problems.len() > 1 {
@@ -98,15 +108,86 @@ fn load_config(path: &Path) -> Result<Config, Failure> {
     Ok(cfg)
 }
 
-/// The concrete adapters for one run.
+/// The concrete adapters for one run, before they become an [`Inbox`].
 struct Wiring {
     store: Box<dyn CalendarStore>,
+    busy: Vec<Box<dyn CalendarStore>>,
     outbox: Box<dyn Outbox>,
     tombstones: Box<dyn Tombstones>,
     transport: Option<Box<dyn Transport>>,
     identity: Identity,
     send_from: Option<String>,
     scheduling: rsvp::inbox::Scheduling,
+    declined: rsvp::inbox::Declined,
+}
+
+/// What one session adds to the adapters: the mail, the cache, the clock.
+struct Session {
+    source: Option<Box<dyn InviteSource>>,
+    index: Option<Box<dyn MailIndex>>,
+    cache: Box<dyn CacheStore>,
+    clock: Clock,
+    trusted: Box<dyn Fn(&str) -> bool>,
+    /// Fixed for the demo (its data is written for that moment).
+    now: Option<chrono::DateTime<chrono::Utc>>,
+    log: Box<dyn Fn(&str)>,
+}
+
+impl Wiring {
+    /// The inbox session over these adapters.
+    fn into_inbox(self, session: Session) -> Inbox {
+        let Session {
+            source,
+            index,
+            cache,
+            clock,
+            trusted,
+            now,
+            log,
+        } = session;
+        Inbox::new(
+            Ports {
+                store: self.store,
+                busy: self.busy,
+                outbox: self.outbox,
+                tombstones: self.tombstones,
+                transport: self.transport,
+                source,
+                index,
+                cache,
+            },
+            Settings {
+                identity: self.identity,
+                groups: Vec::new(),
+                send_from: self.send_from,
+                scheduling: self.scheduling,
+                declined: self.declined,
+                clock,
+                trusted,
+                now: Box::new(move || now.unwrap_or_else(chrono::Utc::now)),
+                token: Box::new(token),
+                log,
+            },
+        )
+    }
+}
+
+/// The cache of parsed messages and of the calendar index.
+fn cache_store(paths: Option<&Paths>) -> Box<dyn CacheStore> {
+    match paths {
+        Some(p) => Box::new(FileCache::new(&p.cache_dir)),
+        None => Box::new(MemoryCache::new()),
+    }
+}
+
+/// Diagnostics of a command-line run go to stderr.
+fn stderr_log() -> Box<dyn Fn(&str)> {
+    Box::new(|line: &str| eprintln!("rsvp: note: {}", terminal_line(line)))
+}
+
+/// The `[trust] contacts` check as a closure.
+fn trust_of(contacts: Option<Contacts>) -> Box<dyn Fn(&str) -> bool> {
+    Box::new(move |a: &str| contacts.as_ref().is_none_or(|c| c.contains(a)))
 }
 
 fn build_transport(cfg: &Config) -> Result<Option<Box<dyn Transport>>, TransportError> {
@@ -189,6 +270,7 @@ fn build_source(cfg: &Config, paths: Option<&Paths>) -> Result<Option<Notmuch>, 
             nm::Settings {
                 query: mail.query.clone(),
                 tags: mail.tags,
+                timeout: std::time::Duration::from_secs(mail.lock_timeout_seconds),
                 ..nm::Settings::new(mode)
             }
         }
@@ -202,6 +284,41 @@ fn build_source(cfg: &Config, paths: Option<&Paths>) -> Result<Option<Notmuch>, 
     Notmuch::open(settings)
         .map(Some)
         .map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&e.to_string())))
+}
+
+/// The other calendars whose events count as busy: `[calendar] busy`, else
+/// khal's calendars (those that exist), never the calendar rsvp writes.
+fn busy_calendars(calendar: &config::Calendar) -> Result<Vec<Box<dyn CalendarStore>>, Failure> {
+    let same = |p: &Path| {
+        let canon = |q: &Path| std::fs::canonicalize(q).unwrap_or_else(|_| q.to_path_buf());
+        canon(p) == canon(&calendar.path)
+    };
+    let mut out: Vec<Box<dyn CalendarStore>> = Vec::new();
+    match &calendar.busy {
+        Some(paths) => {
+            for p in paths.iter().filter(|p| !same(p)) {
+                let v = Vdir::open_read_only(p).map_err(|e| {
+                    Failure::new(exit::CONFIG, format!("config error: [calendar] busy: {e}"))
+                })?;
+                out.push(Box::new(v));
+            }
+        }
+        None => {
+            let text = config::khal::config_file().and_then(|f| std::fs::read_to_string(f).ok());
+            for p in text
+                .as_deref()
+                .map(config::khal::calendars)
+                .unwrap_or_default()
+            {
+                if !same(&p)
+                    && let Ok(v) = Vdir::open_read_only(&p)
+                {
+                    out.push(Box::new(v));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// `writes`: whether the command may write the outbox (a dry run, `show`
@@ -250,12 +367,18 @@ fn wire(
     };
     Ok(Wiring {
         store: Box::new(store),
+        busy: busy_calendars(calendar)?,
         outbox,
         tombstones,
         transport,
         identity: Identity::new(cfg.identity.name.clone(), &cfg.identity.addresses),
         send_from: cfg.send.as_ref().and_then(|s| s.from.clone()),
         scheduling,
+        declined: match calendar.declined {
+            config::Declined::Transparent => rsvp::inbox::Declined::Transparent,
+            config::Declined::Keep => rsvp::inbox::Declined::Keep,
+            config::Declined::Drop => rsvp::inbox::Declined::Drop,
+        },
     })
 }
 
@@ -268,8 +391,6 @@ fn run(
     let clock = Clock {
         local: local_zone(),
     };
-    let now = chrono::Utc::now();
-    let token_fn = token;
     let path = config_path(&args, paths.as_ref());
     let command = args.command.unwrap_or(Command::Tui);
     if let Command::Demo = command {
@@ -278,13 +399,26 @@ fn run(
 
     // `render` is a display filter: it works without any configuration.
     if let Command::Render { path: input } = &command {
-        let wiring = path
+        let inbox = path
             .ok()
             .filter(|p| p.exists())
             .and_then(|p| load_config(&p).ok())
-            .and_then(|cfg| wire(&cfg, paths.as_ref(), false, false).ok());
-        let env = wiring.as_ref().map(|w| env_of(w, &clock, now, &token_fn));
-        return cli::run_render(env.as_ref(), input.as_deref(), &clock, out);
+            .and_then(|cfg| wire(&cfg, paths.as_ref(), false, false).ok())
+            .map(|w| {
+                w.into_inbox(Session {
+                    source: None,
+                    index: None,
+                    cache: cache_store(paths.as_ref()),
+                    clock,
+                    trusted: trust_of(None),
+                    now: None,
+                    log: stderr_log(),
+                })
+            });
+        return match inbox {
+            Some(mut inbox) => cli::run_render(Some(&mut inbox), input.as_deref(), &clock, out),
+            None => cli::run_render(None, input.as_deref(), &clock, out),
+        };
     }
     let path = path?;
     if let Command::Check = &command {
@@ -302,7 +436,8 @@ fn run(
                 ),
             )
         })?;
-        return cli::run_index(&source, out, err);
+        let wait = source.lock_timeout();
+        return cli::run_index(&source, wait, out, err);
     }
     if let Command::Tui = command {
         return inbox_tui(cfg, paths, clock, err);
@@ -319,39 +454,51 @@ fn run(
         Command::Show { .. } | Command::Render { .. } | Command::List { .. } => false,
         _ => true,
     };
-    let wiring = wire(&cfg, paths.as_ref(), need_transport, writes)?;
-    let env = env_of(&wiring, &clock, now, &token_fn);
-    match command {
-        Command::List { all, json, maildir } => {
-            let source = mail_source(&cfg, paths.as_ref(), maildir.as_deref())?;
-            let contacts = contacts(&cfg, err);
-            let trusted = |a: &str| contacts.as_ref().is_none_or(|c| c.contains(a));
-            cli::list::run_list(&env, source.as_ref(), all, json, &trusted, out, err)
+    let source = match &command {
+        Command::List { maildir, .. } => {
+            Some(mail_source(&cfg, paths.as_ref(), maildir.as_deref())?)
         }
+        Command::Show { id, maildir, .. } | Command::Reply { id, maildir, .. } => {
+            id_source(&cfg, paths.as_ref(), id.is_some(), maildir.as_deref())?
+        }
+        _ => None,
+    };
+    let trusted = match &command {
+        Command::List { .. } | Command::Show { .. } | Command::Reply { .. } => {
+            trust_of(contacts(&cfg, err))
+        }
+        _ => trust_of(None),
+    };
+    let mut inbox = wire(&cfg, paths.as_ref(), need_transport, writes)?.into_inbox(Session {
+        source,
+        index: None,
+        cache: cache_store(paths.as_ref()),
+        clock,
+        trusted,
+        now: None,
+        log: stderr_log(),
+    });
+    match command {
+        Command::List { all, json, .. } => cli::list::run_list(&mut inbox, all, json, out, err),
         Command::Show {
-            message,
-            id,
-            json,
-            maildir,
+            message, id, json, ..
         } => {
-            let source = id_source(&cfg, paths.as_ref(), id.is_some(), maildir.as_deref())?;
-            let input = input_of(message.as_deref(), id.as_deref(), source.as_deref());
-            cli::run_show(&env, &input, json, out)
+            let input = input_of(message.as_deref(), id.as_deref());
+            cli::run_show(&mut inbox, &input, json, out)
         }
         Command::Reply {
             answer,
             message,
             id,
-            maildir,
             comment,
             instance,
             dry_run,
             resend,
+            ..
         } => {
-            let source = id_source(&cfg, paths.as_ref(), id.is_some(), maildir.as_deref())?;
-            let input = input_of(message.as_deref(), id.as_deref(), source.as_deref());
+            let input = input_of(message.as_deref(), id.as_deref());
             cli::run_reply(
-                &env,
+                &mut inbox,
                 answer,
                 &input,
                 comment.as_deref(),
@@ -362,8 +509,11 @@ fn run(
                 err,
             )
         }
-        Command::Apply { message } => cli::run_apply(&env, &message, err),
-        Command::Outbox { action, id } => cli::run_outbox(&env, action, id.as_deref(), out),
+        Command::Apply {
+            message,
+            force_method,
+        } => cli::run_apply(&mut inbox, &message, force_method, err),
+        Command::Outbox { action, id } => cli::run_outbox(&mut inbox, action, id.as_deref(), out),
         Command::Render { .. } | Command::Check | Command::Index | Command::Demo | Command::Tui => {
             Ok(exit::OK)
         }
@@ -414,14 +564,10 @@ fn optional_source(maildir: Option<&Path>) -> Result<Option<Box<dyn InviteSource
 }
 
 /// `--message` or `--id` (clap makes exactly one of them present).
-fn input_of<'a>(
-    message: Option<&'a str>,
-    id: Option<&'a str>,
-    source: Option<&'a dyn InviteSource>,
-) -> cli::Input<'a> {
+fn input_of<'a>(message: Option<&'a str>, id: Option<&'a str>) -> cli::Input<'a> {
     match (message, id) {
         (Some(m), _) => cli::Input::Message(m),
-        (None, Some(uid)) => cli::Input::Id { uid, source },
+        (None, Some(uid)) => cli::Input::Id(uid),
         (None, None) => cli::Input::Message("-"),
     }
 }
@@ -442,31 +588,17 @@ fn contacts(cfg: &Config, err: &mut dyn std::io::Write) -> Option<Contacts> {
     }
 }
 
-fn env_of<'a>(
-    w: &'a Wiring,
-    clock: &Clock,
-    now: chrono::DateTime<chrono::Utc>,
-    token: &'a dyn Fn() -> String,
-) -> Env<'a> {
-    Env {
-        store: w.store.as_ref(),
-        outbox: w.outbox.as_ref(),
-        tombstones: w.tombstones.as_ref(),
-        transport: w.transport.as_deref(),
-        identity: &w.identity,
-        groups: &[],
-        send_from: w.send_from.as_deref(),
-        scheduling: w.scheduling,
-        clock: *clock,
-        now,
-        token,
-    }
-}
-
 /// `rsvp check`: every config problem, then probes.
 fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Result<u8, Failure> {
     let mut lines: Vec<String> = Vec::new();
-    let cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    let mut cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    if let Some(from) = cfg.fill_identity(notmuch_env()) {
+        lines.push(format!(
+            "identity: {} (from {})",
+            cfg.identity.addresses.join(", "),
+            from.display()
+        ));
+    }
     let problems = cfg.validate();
     for p in &problems {
         lines.push(format!("config: {p}"));
@@ -520,6 +652,10 @@ fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Re
                 source.name(),
                 found.len()
             )),
+            Err(rsvp::domain::ports::SourceError::NotIndexed(name)) => lines.push(format!(
+                "mail: {} (not indexed yet: run `rsvp index`)",
+                terminal_line(&name)
+            )),
             Err(e) => {
                 failed = true;
                 lines.push(format!("mail: {}", terminal_line(&e.to_string())));
@@ -552,21 +688,6 @@ fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Re
     Ok(exit::OK)
 }
 
-/// The adapters of one TUI session, owned by the worker thread.
-struct Live {
-    wiring: Wiring,
-    clock: Clock,
-    /// Fixed for the demo (its data is written for that moment).
-    now: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl rsvp::tui::worker::Ports for Live {
-    fn env(&self) -> Env<'_> {
-        let now = self.now.unwrap_or_else(chrono::Utc::now);
-        env_of(&self.wiring, &self.clock, now, &token)
-    }
-}
-
 fn tui_options(
     cfg: Option<&Config>,
     clock: Clock,
@@ -585,6 +706,12 @@ fn tui_options(
     let log = paths.map(|p| rsvp::tui::log_file_in(&p.state_dir));
     let mut options = rsvp::tui::Options::from_env(keymap, clock, log);
     options.title = title.to_string();
+    if let Some(ui) = cfg.and_then(|c| c.ui.as_ref()) {
+        options.confirm = ui.confirm;
+        if let Some(cmd) = ui.open_command.as_deref().filter(|c| !c.trim().is_empty()) {
+            options.open_command = cmd.to_string();
+        }
+    }
     Ok(options)
 }
 
@@ -616,24 +743,20 @@ fn inbox_tui(
     wire(&cfg, paths.as_ref(), false, true)?;
     let contacts = contacts(&cfg, err);
     let notmuch = std::sync::Arc::new(notmuch);
+    let log_file = options.log_file.clone();
     let factory: rsvp::tui::worker::Factory = Box::new(move || {
         let mut wiring = wire(&cfg, paths.as_ref(), false, true).map_err(|f| f.message)?;
         wiring.transport = build_transport_with(&cfg, password).map_err(|e| e.to_string())?;
-        let trusted: Box<dyn Fn(&str) -> bool> =
-            Box::new(move |a: &str| contacts.as_ref().is_none_or(|c| c.contains(a)));
-        let listing = rsvp::tui::source::Listing::new(
-            Box::new(notmuch.clone()),
-            Some(Box::new(notmuch)),
-            trusted,
-        );
-        Ok(rsvp::tui::worker::Backend::new(
-            Live {
-                wiring,
-                clock,
-                now: None,
-            },
-            listing,
-        ))
+        let log = rsvp::tui::log::Log::open(log_file.as_deref());
+        Ok(wiring.into_inbox(Session {
+            source: Some(Box::new(notmuch.clone())),
+            index: Some(Box::new(notmuch)),
+            cache: cache_store(paths.as_ref()),
+            clock,
+            trusted: trust_of(contacts),
+            now: None,
+            log: Box::new(move |line: &str| log.line(&format!("info {line}"))),
+        }))
     });
     run_tui(options, factory)
 }
@@ -689,22 +812,24 @@ fn demo(clock: Clock, paths: Option<&Paths>, err: &mut dyn std::io::Write) -> Re
             .collect();
         let wiring = Wiring {
             store: Box::new(store),
+            busy: Vec::new(),
             outbox: Box::new(outbox),
             tombstones: Box::new(tombstones),
             transport: Some(Box::new(drop)),
             identity: Identity::new(Some(rsvp::demo::NAME.to_string()), &addresses),
             send_from: None,
             scheduling: rsvp::inbox::Scheduling::Client,
+            declined: rsvp::inbox::Declined::default(),
         };
-        let listing = rsvp::tui::source::Listing::new(
-            Box::new(notmuch.clone()),
-            Some(Box::new(notmuch)),
-            Box::new(|_| true),
-        );
-        Ok(rsvp::tui::worker::Backend::new(
-            Live { wiring, clock, now },
-            listing,
-        ))
+        Ok(wiring.into_inbox(Session {
+            source: Some(Box::new(notmuch.clone())),
+            index: Some(Box::new(notmuch)),
+            cache: Box::new(FileCache::new(&sandbox.join("cache"))),
+            clock,
+            trusted: trust_of(None),
+            now,
+            log: Box::new(|_: &str| {}),
+        }))
     });
     let code = run_tui(options, factory)?;
     let _ = writeln!(

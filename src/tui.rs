@@ -2,16 +2,14 @@
 //! path and on panic), reads key presses, feeds `update`, draws `view`, and
 //! hands effects to the worker. The layers:
 //!
-//! - `state` — UI state only; `row` builds its rows from the engine's output
+//! - `state` — UI state only; its rows are the inbox's read model (`inbox::Item`)
 //! - `update` — `update(&mut State, Msg) -> Vec<Effect>`, no I/O
-//! - `worker` — runs effects on a thread through the inbox use cases
+//! - `worker` — runs effects on a thread through the `inbox::Inbox`
 //! - `view` — pure rendering
 //!
 //! Logs go to a file (under the XDG state dir), never to the terminal.
 
 pub mod log;
-pub mod row;
-pub mod source;
 pub mod state;
 pub mod update;
 pub mod view;
@@ -49,6 +47,11 @@ pub struct Options {
     pub log_file: Option<PathBuf>,
     /// The heading ("rsvp", "rsvp demo").
     pub title: String,
+    /// `[ui] confirm`: ask before mailing an answer.
+    pub confirm: bool,
+    /// `[ui] open_command`, else `$PAGER`, else `less`: shows the original
+    /// message; the file path is `$1` and the Message-ID `$2`.
+    pub open_command: String,
 }
 
 impl Options {
@@ -66,6 +69,12 @@ impl Options {
                 .find(|e| !e.is_empty()),
             log_file,
             title: "rsvp".to_string(),
+            confirm: false,
+            open_command: std::env::var("PAGER")
+                .ok()
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .map_or_else(|| "less \"$1\"".to_string(), |p| format!("{p} \"$1\"")),
         }
     }
 }
@@ -86,6 +95,7 @@ pub fn initial_state(options: &Options) -> State {
     state.color = options.color;
     state.editor = options.editor.is_some();
     state.title = options.title.clone();
+    state.confirm = options.confirm;
     state
 }
 
@@ -120,11 +130,10 @@ pub fn key_of(event: &KeyEvent) -> Option<Key> {
 
 /// Open the TUI until the user quits.
 ///
-/// `factory` runs once on the worker thread and builds the [`worker::Backend`]:
-/// the ports (calendar, outbox, transport …) and the data source (a closure
-/// `|env, all| -> Result<Vec<Row>, String>` or a [`worker::DataSource`] with
-/// re-indexing and tags). The terminal is restored on every exit path and on
-/// panic (ratatui's hook, chained after ours that logs the panic).
+/// `factory` runs once on the worker thread and builds the
+/// [`crate::inbox::Inbox`] the worker answers through. The terminal is
+/// restored on every exit path and on panic (ratatui's hook, chained after
+/// ours that logs the panic).
 pub fn run(options: Options, factory: Factory) -> anyhow::Result<()> {
     let log = Arc::new(Log::open(options.log_file.as_deref()));
     log.line("info tui starting");
@@ -229,6 +238,12 @@ fn dispatch(
             Some(editor) => edit_in_editor(terminal, editor, &text),
             None => Err("no $EDITOR or $VISUAL set".to_string()),
         })),
+        Effect::OpenMessage { path, message_id } => Some(Msg::Opened(open_message(
+            terminal,
+            &options.open_command,
+            &path,
+            message_id.as_deref().unwrap_or(""),
+        ))),
         other => worker.send(other).err().map(Msg::WorkerGone),
     }
 }
@@ -264,6 +279,34 @@ fn edit_in_editor(
         ));
     }
     std::fs::read_to_string(file.path()).map_err(|e| format!("{}: {e}", file.path().display()))
+}
+
+/// Leave the TUI, run the open command (`$1` the message file, `$2` its
+/// Message-ID, never interpolated into the command), come back.
+fn open_message(
+    terminal: &mut ratatui::DefaultTerminal,
+    command: &str,
+    path: &str,
+    message_id: &str,
+) -> Result<(), String> {
+    if path.is_empty() || path.starts_with("given:") {
+        return Err("this message has no file".to_string());
+    }
+    ratatui::restore();
+    let status = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(command)
+        .arg("sh")
+        .arg(path)
+        .arg(message_id)
+        .status();
+    let back = reenter(terminal);
+    let status = status.map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    back?;
+    if !status.success() {
+        return Err(format!("{command:?} exited with {status}"));
+    }
+    Ok(())
 }
 
 fn reenter(terminal: &mut ratatui::DefaultTerminal) -> Result<(), String> {

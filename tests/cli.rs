@@ -6,6 +6,10 @@
 //! 2 usage, 3 configuration, 4 refused by the iTIP rules or not an
 //! invitation — with exactly one line on stderr saying why.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 mod support;
 
 use std::collections::BTreeMap;
@@ -55,11 +59,16 @@ fn put(s: &Sandbox, name: &str, bytes: &[u8]) -> PathBuf {
     p
 }
 
-/// Every file under the sandbox (relative path → bytes).
+/// Every file under the sandbox (relative path → bytes), except the cache
+/// (`$XDG_CACHE_HOME/rsvp`: parsed messages and the calendar index, which
+/// only save time; ARCHITECTURE.md "State that survives restarts").
 fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         for e in std::fs::read_dir(dir).unwrap().flatten() {
             let p = e.path();
+            if p.ends_with("xdg/cache") {
+                continue;
+            }
             if p.is_dir() {
                 walk(root, &p, out);
             } else {
@@ -683,4 +692,133 @@ fn config_example_passes_check() {
         !text.contains("not-a-real-password"),
         "no secret in the output"
     );
+}
+
+/// Issue 9: `rsvp render` of a bare calendar part (mailcap, aerc) says once,
+/// as a note, that there was no sender to check; a whole message from
+/// someone else still gets the full sender warning (R7.9).
+#[test]
+fn render_of_a_bare_calendar_file_notes_the_missing_sender_once() {
+    let s = Sandbox::new();
+    let whole = invite("bare-1", 0, "20250102T100000Z", "20250113T090000", "");
+    let text = String::from_utf8(whole.clone()).unwrap();
+    let ics = &text[text.find("BEGIN:VCALENDAR").unwrap()..];
+    let out = s
+        .rsvp(&["render", "-"])
+        .write_stdin(ics.to_string())
+        .assert()
+        .success();
+    let shown = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(!shown.contains("! no sender"), "{shown}");
+    assert_eq!(
+        shown.matches("the sender was not checked").count(),
+        1,
+        "{shown}"
+    );
+    assert!(
+        shown.trim_end().ends_with("the sender was not checked."),
+        "{shown}"
+    );
+    let spoofed = String::from_utf8(invite(
+        "bare-2",
+        0,
+        "20250102T100000Z",
+        "20250113T090000",
+        "",
+    ))
+    .unwrap()
+    .replacen(&format!("From: <{ORG}>"), "From: <mallory@evil.example>", 1);
+    let out = s
+        .rsvp(&["render", "-"])
+        .write_stdin(spoofed)
+        .assert()
+        .success();
+    let shown = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(shown.contains("Warnings:"), "{shown}");
+    assert!(shown.contains("mallory@evil.example"), "{shown}");
+    assert!(!shown.contains("the sender was not checked"), "{shown}");
+}
+
+/// Issue 7: without `[identity] addresses`, my addresses come from the
+/// notmuch config (user.primary_email, user.other_email), as a notmuch
+/// user has already said them once; `rsvp check` says where from.
+#[test]
+fn identity_comes_from_the_notmuch_config_when_not_configured() {
+    let s = Sandbox::new();
+    let text = std::fs::read_to_string(s.config_path()).unwrap();
+    let without = text
+        .lines()
+        .filter(|l| !l.starts_with("addresses") && !l.starts_with("name"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(s.config_path(), format!("{without}\n")).unwrap();
+    let nm = s.root().join("notmuch-config");
+    std::fs::write(
+        &nm,
+        format!("[database]\npath=/nowhere\n\n[user]\nname=Dana From Notmuch\nprimary_email=someone@else.example\nother_email={ME};\n"),
+    )
+    .unwrap();
+    let msg = s.root().join("inv.eml");
+    std::fs::write(&msg, fixture("t01-thunderbird-request.eml")).unwrap();
+    let out = s
+        .rsvp(&["show", "--json", "--message"])
+        .arg(&msg)
+        .env("NOTMUCH_CONFIG", &nm)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        v["me"]["address"].as_str().map(str::to_lowercase),
+        Some(ME.to_lowercase()),
+        "{v}"
+    );
+    let out = s
+        .rsvp(&["check"])
+        .env("NOTMUCH_CONFIG", &nm)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "identity: someone@else.example, {ME} (from {})",
+            nm.display()
+        )),
+        "{stdout}"
+    );
+    // Without either, the error says both ways.
+    s.rsvp(&["show", "--message"])
+        .arg(&msg)
+        .env("NOTMUCH_CONFIG", s.root().join("missing"))
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains(
+            "user.primary_email in your notmuch config",
+        ));
+}
+
+/// Issue 7 / R7.2: a message whose MIME method= disagrees with its METHOD
+/// is never applied on its own; `apply --force-method` applies it as the
+/// calendar's METHOD says.
+#[test]
+fn apply_force_method_applies_a_method_mismatch_only_when_asked() {
+    let s = Sandbox::new();
+    let msg = s.root().join("t03.eml");
+    std::fs::write(&msg, fixture("t03-method-mismatch.eml")).unwrap();
+    s.rsvp(&["apply", "--message"])
+        .arg(&msg)
+        .assert()
+        .code(4)
+        .stderr(predicates::str::contains("pass --force-method"));
+    assert!(s.cal_files().is_empty());
+    assert!(!s.data_dir().join("tombstones.json").exists());
+    // METHOD:CANCEL for an event not in the calendar: remembered.
+    s.rsvp(&["apply", "--force-method", "--message"])
+        .arg(&msg)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("the cancellation is remembered"));
+    assert!(s.data_dir().join("tombstones.json").exists());
 }

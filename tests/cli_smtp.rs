@@ -10,6 +10,10 @@
 //! missing a test prints `SKIP: <reason>` and returns, or fails if env CI is
 //! set.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 #[path = "support/sandbox.rs"]
 mod sandbox;
 mod support;

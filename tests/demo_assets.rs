@@ -2,6 +2,10 @@
 //! seeded calendar, and what every message is to the engine on the demo's
 //! "today" (2026-11-24 09:00 UTC) for Dana's two addresses.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 mod support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};

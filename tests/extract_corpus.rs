@@ -2,6 +2,10 @@
 //! (`../shared/corpus`, skipped with a message when absent): every message
 //! and bare `.ics` file must extract without error or panic.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 /// Counts go straight to stderr, past the test harness's capture, so the
 /// CI log shows them.
 macro_rules! report {

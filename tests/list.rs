@@ -2,6 +2,10 @@
 //! pending vs all, past events, trust (R9.2, T59), sender checks (R9.1),
 //! conflicts with recurrence expansion capped (R9.7, T58), and the parse cache.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 mod support;
 
 use rsvp::adapters::memory::MemorySource;
@@ -144,10 +148,11 @@ fn grouping_shows_newest_and_counts_superseded() {
     assert!(u1.pending);
     assert_eq!(items[1].superseded, 0);
     // The same through newest_for_uid (used by --id).
-    let found = inbox::list::newest_for_uid(&src, &mut ParseCache::new(), "u1").unwrap();
+    let found = inbox::list::newest_for_uid(&src, &mut ParseCache::new(), "u1", chrono::Utc::now())
+        .unwrap();
     assert_eq!(found.map(|c| c.path), Some("/m/c".to_string()));
     assert!(
-        inbox::list::newest_for_uid(&src, &mut ParseCache::new(), "nope")
+        inbox::list::newest_for_uid(&src, &mut ParseCache::new(), "nope", chrono::Utc::now())
             .unwrap()
             .is_none()
     );
@@ -185,7 +190,15 @@ fn pending_hides_answered_and_all_shows_them() {
     inbox::respond(&env, &answered.bytes(), &req).unwrap();
 
     let items = pending(&m, &src);
-    assert_eq!(uids(&items), vec!["u1"]);
+    // Issue 7: not invited is listed with the pending ones, saying where
+    // it was sent, so the user can add that address.
+    assert_eq!(uids(&items), vec!["u1", "notme"]);
+    let hint = &items[1].warnings;
+    assert!(
+        hint.iter()
+            .any(|w| w == "not invited (sent to me@x.example — add it to [identity] addresses?)"),
+        "{hint:?}"
+    );
     let all = everything(&m, &src);
     assert_eq!(all.len(), 3);
     // Pending first.
@@ -413,7 +426,10 @@ fn sender_not_organizer_and_organizer_changed_are_flagged() {
     assert_eq!(h.status, Status::OrganizerChanged);
     assert!(h.flags.contains(&Flag::OrganizerChanged), "{:?}", h.flags);
     assert!(!h.pending, "an organizer change is refused, not pending");
-    assert_eq!(h.organizer.as_deref(), Some("Org <new@evil.example>"));
+    assert_eq!(
+        h.organizer_display.as_deref(),
+        Some("Org <new@evil.example>")
+    );
 }
 
 /// T55 (R9.5): item text is terminal-safe.
@@ -742,7 +758,7 @@ fn invalid_calendar_is_listed_only_with_all() {
     let src = MemorySource::new();
     src.add(
         "/m/bad",
-        b"From: a@x.example\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\nBEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n",
+        b"From: a@x.example\r\nSubject: Broken invite\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\nBEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n",
     );
     assert!(pending(&m, &src).is_empty());
     let all = everything(&m, &src);
@@ -750,28 +766,34 @@ fn invalid_calendar_is_listed_only_with_all() {
     assert_eq!(all[0].status, Status::Invalid);
     assert_eq!(all[0].uid, "");
     assert!(!all[0].warnings.is_empty());
+    // Issue 9: it says what it is: subject, sender and file.
+    assert_eq!(all[0].summary, "Broken invite");
+    assert_eq!(all[0].sender.as_deref(), Some("a@x.example"));
+    let line = rsvp::cli::list::item_line(&all[0]);
+    assert!(line.contains("Broken invite"), "{line}");
+    assert!(line.ends_with("from a@x.example (/m/bad)"), "{line}");
 }
 
-/// The TUI builds items for fixture messages through `item_from_shown`.
+/// A message given on the command line (`Inbox::adhoc`) is the same item
+/// as the listing makes of it: one read model.
 #[test]
-fn item_from_shown_matches_the_listing() {
+fn a_given_message_is_the_same_item_as_the_listed_one() {
     let m = me();
-    let env = m.env();
     let src = MemorySource::new();
     let msg = M {
         from: "x@y.example",
         ..M::default()
     };
-    let cand = src.add("/m/x", &msg.bytes());
-    let shown = inbox::show(&env, &msg.bytes()).unwrap();
-    let trust_none = |_: &str| false;
-    let item = inbox::list::item_from_shown(&env, cand, Vec::new(), shown, &trust_none).unwrap();
+    src.add("/m/x", &msg.bytes());
+    let mut session = m.inbox(None);
+    let item = session.adhoc(msg.bytes(), "/m/x").unwrap();
     let listed = everything(&m, &src);
     assert_eq!(item.uid, listed[0].uid);
     assert_eq!(item.status, listed[0].status);
     assert_eq!(item.start, listed[0].start);
     assert!(item.flags.contains(&Flag::SenderNotOrganizer));
-    assert!(item.flags.contains(&Flag::Untrusted));
+    assert_eq!(item.flags, listed[0].flags);
+    assert_eq!(item.warnings, listed[0].warnings);
 }
 
 /// Realistic fixtures (Google, Outlook with a Windows zone and an update,
@@ -816,4 +838,116 @@ fn fixture_directory_through_memory_source() {
     src.tag(&cancel.message, &["rsvp/applied"], &["rsvp/pending"])
         .unwrap();
     assert_eq!(src.tags(&cancel.message.path), vec!["rsvp/applied"]);
+}
+
+/// Issue 9: a second calendar's events are busy times: an overlap with one
+/// is a conflict, and its files are indexed once, then kept by identity.
+#[test]
+fn busy_calendars_give_conflicts_and_are_indexed_once() {
+    let m = me();
+    let other: Box<dyn rsvp::domain::ports::CalendarStore> = Box::new(m.other.clone());
+    let busy = [other];
+    let env = inbox::Env {
+        busy_calendars: &busy,
+        ..m.env()
+    };
+    let src = MemorySource::new();
+    src.add("/m/a", &M::default().bytes());
+    let invite = inbox::list(
+        &env,
+        &src,
+        &mut ParseCache::new(),
+        ListOptions::everything(),
+    )
+    .unwrap()
+    .remove(0);
+    let start = invite.start.expect("a start");
+    let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    m.other.insert(
+        "gym.ics",
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:gym@home\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:{}\r\nDTEND:{}\r\nSUMMARY:Gym\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            at(start),
+            at(start + chrono::Duration::minutes(30))
+        )
+        .as_bytes(),
+    );
+    let mut cache = ParseCache::new();
+    let items = inbox::list(&env, &src, &mut cache, ListOptions::everything()).unwrap();
+    let conflicts: Vec<&str> = items[0]
+        .conflicts
+        .iter()
+        .map(|c| c.summary.as_str())
+        .collect();
+    assert_eq!(conflicts, ["Gym"]);
+    let agenda = items[0].agenda.as_ref().expect("an agenda");
+    assert!(
+        agenda
+            .events
+            .iter()
+            .any(|e| e.summary == "Gym" && e.overlaps)
+    );
+    let reads = cache.calendar_reads();
+    assert_eq!(reads, 1, "the one file of the second calendar");
+    let _ = inbox::list(&env, &src, &mut cache, ListOptions::everything()).unwrap();
+    assert_eq!(
+        cache.calendar_reads(),
+        reads,
+        "unchanged files are not read again"
+    );
+}
+
+/// Issue 7: iCloud sends from noreply@email.apple.com with
+/// `ORGANIZER;EMAIL=person@icloud.com:mailto:2_…@imip.me.com`. The EMAIL=
+/// address is shown and counts for the contacts check; the reply still
+/// goes to the ORGANIZER value, in its own case.
+#[test]
+fn icloud_organizer_email_param_is_shown_and_trusted_and_replies_go_to_the_relay() {
+    let m = me();
+    let env = m.env();
+    let src = MemorySource::new();
+    let msg = String::from_utf8(
+        M {
+            from: "noreply@email.apple.com",
+            uid: "icloud-1",
+            ..M::default()
+        }
+        .bytes(),
+    )
+    .unwrap()
+    .replace(
+        "ORGANIZER;CN=Org:mailto:org@x.example",
+        "ORGANIZER;CN=Org;EMAIL=person@icloud.example:mailto:2_GEZDGMBXGI2TC@imip.me.com",
+    );
+    src.add("/m/icloud", msg.as_bytes());
+    let contacts = |a: &str| a == "person@icloud.example";
+    let items = inbox::list(
+        &env,
+        &src,
+        &mut ParseCache::new(),
+        ListOptions {
+            all: true,
+            trusted: &contacts,
+        },
+    )
+    .unwrap();
+    let item = &items[0];
+    assert!(!item.flags.contains(&Flag::Untrusted), "{:?}", item.flags);
+    assert_eq!(
+        item.organizer_display.as_deref(),
+        Some("Org <person@icloud.example>")
+    );
+    assert_eq!(
+        item.organizer_address.as_deref(),
+        Some("person@icloud.example")
+    );
+    let req = ResponseRequest {
+        partstat: PartStat::Accepted,
+        comment: None,
+        instance: None,
+        dry_run: true,
+        resend: false,
+    };
+    let done = inbox::respond(&env, msg.as_bytes(), &req).unwrap();
+    assert_eq!(done.envelope.to, ["2_GEZDGMBXGI2TC@imip.me.com"]);
 }

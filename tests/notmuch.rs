@@ -9,6 +9,10 @@
 //! second program on the database. When it is missing those tests print
 //! `SKIP: <reason>` and return, or fail if env CI is set.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 mod support;
 use support::notmuch_lock::LockHolder;
 
@@ -283,7 +287,7 @@ fn private_index_creates_the_database_and_finds_exactly_the_invitations() {
         assert!(Path::new(&c.path).is_absolute(), "{c:?}");
         assert!(c.id.contains('@'), "notmuch message id: {c:?}");
         let meta = fs::metadata(&c.path).expect("stat");
-        assert_eq!(c.mtime, meta.mtime(), "{c:?}");
+        assert_eq!(c.stamp.mtime(), meta.mtime(), "{c:?}");
         assert_eq!(nm.read(c).expect("read"), fs::read(&c.path).expect("raw"));
     }
     let google = candidate_for(&candidates, &mb.path_of("google_request.eml"));
@@ -295,15 +299,26 @@ fn private_index_creates_the_database_and_finds_exactly_the_invitations() {
 }
 
 #[test]
-fn before_the_first_index_candidates_are_empty_and_nothing_is_created() {
+fn before_the_first_index_candidates_say_so_and_nothing_is_created() {
     let mb = Mailbox::new();
     let nm = mb.open();
-    assert_eq!(nm.candidates().expect("candidates"), Vec::new());
+    // Issue 8 item 8: not "nothing needs you", but what to run.
+    match nm.candidates() {
+        Err(e @ SourceError::NotIndexed(_)) => {
+            assert!(
+                e.to_string()
+                    .ends_with("the private index does not exist yet: run `rsvp index`"),
+                "{e}"
+            );
+        }
+        other => panic!("expected the missing index to be said, got {other:?}"),
+    }
     let stranger = Candidate {
         id: "x@example.org".into(),
         path: text(&mb.path_of("google_request.eml")),
-        mtime: 0,
+        stamp: Default::default(),
         tags: Vec::new(),
+        missing: None,
     };
     match nm.tag(&stranger, &["rsvp/accepted"], &[]) {
         Err(SourceError::Message { path, message }) => {
@@ -926,6 +941,147 @@ fn dropping_the_adapter_while_it_waits_for_the_lock_does_not_block() {
     }
 }
 
+/// Issue 8 item 7: in the TUI an answer never waits behind an index run
+/// that another writer blocks: the reply goes out while the index waits,
+/// and the tag is recorded once the database is free.
+#[test]
+fn an_answer_goes_out_while_indexing_waits_for_a_locked_database() {
+    use rsvp::adapters::cache::MemoryCache;
+    use rsvp::adapters::memory::{MemoryOutbox, MemoryStore, MemoryTransport};
+    use rsvp::adapters::tombstones::MemoryTombstones;
+    use rsvp::domain::invite::PartStat;
+    use rsvp::inbox::{Inbox, Ports};
+    use rsvp::tui::update::{Delivery, Effect, Msg, Target};
+    use std::sync::Arc;
+
+    if notmuch_cli().is_none() {
+        return;
+    }
+    let mb = Mailbox::new();
+    let nm = Arc::new(mb.open());
+    index(&nm);
+    let transport = Arc::new(MemoryTransport::new());
+    let for_worker = (nm.clone(), transport.clone());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = rsvp::tui::worker::Worker::spawn(
+        Box::new(move || {
+            let (nm, transport) = for_worker;
+            Ok(Inbox::new(
+                Ports {
+                    store: Box::new(MemoryStore::new()),
+                    outbox: Box::new(MemoryOutbox::new()),
+                    tombstones: Box::new(MemoryTombstones::default()),
+                    transport: Some(Box::new(transport)),
+                    source: Some(Box::new(nm.clone())),
+                    index: Some(Box::new(nm)),
+                    cache: Box::new(MemoryCache::new()),
+                },
+                rsvp::inbox::Settings {
+                    identity: rsvp::domain::identity::Identity::new(
+                        None,
+                        &["dana@example.org".to_string()],
+                    ),
+                    groups: Vec::new(),
+                    send_from: None,
+                    scheduling: rsvp::inbox::Scheduling::Client,
+                    clock: rsvp::domain::diff::Clock {
+                        local: chrono_tz::UTC,
+                    },
+                    trusted: Box::new(|_: &str| true),
+                    now: Box::new(chrono::Utc::now),
+                    token: Box::new(|| "t".to_string()),
+                    log: Box::new(|_: &str| {}),
+                },
+            ))
+        }),
+        move |m| {
+            let _ = tx.send(m);
+        },
+        Arc::new(rsvp::tui::log::Log::off()),
+    )
+    .expect("worker");
+    let next = |want: &dyn Fn(&Msg) -> bool| -> Msg {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(m) if want(&m) => return m,
+                Ok(_) => continue,
+                Err(e) => panic!("no message from the worker: {e}"),
+            }
+        }
+    };
+    worker.send(Effect::Refresh { all: true }).expect("send");
+    let items = match next(&|m| matches!(m, Msg::Rows(_))) {
+        Msg::Rows(Ok(listing)) => listing.items,
+        other => panic!("{other:?}"),
+    };
+    let google = items
+        .iter()
+        .find(|i| i.uid == "7kukuqrfedlm2f9t0vr42q5gmc@google.com")
+        .expect("the google invitation is listed")
+        .clone();
+
+    mb.put("new", "1736241171.M8P100.test", "zoom_single_part.eml");
+    let holder = LockHolder::start(&mb.database);
+    worker.send(Effect::Reindex).expect("send");
+    match next(&|m| matches!(m, Msg::Progress(_))) {
+        Msg::Progress(rsvp::tui::state::Progress::Waiting(_)) => {}
+        other => panic!("expected the index to wait for the lock, got {other:?}"),
+    }
+    let asked = Instant::now();
+    worker
+        .send(Effect::Respond {
+            target: Target {
+                key: google.key.clone(),
+                path: google.path.clone(),
+                summary: google.summary.clone(),
+            },
+            partstat: PartStat::Accepted,
+            comment: None,
+            instance: None,
+        })
+        .expect("send");
+    let answered = next(&|m| matches!(m, Msg::Answered { .. } | Msg::Indexed(_)));
+    let took = asked.elapsed();
+    match answered {
+        Msg::Answered { result: Ok(a), .. } => {
+            assert!(matches!(a.delivery, Delivery::Sent { .. }), "{a:?}");
+            assert!(
+                a.warnings
+                    .iter()
+                    .any(|w| w.contains("the tags are recorded once it is free")),
+                "{:?}",
+                a.warnings
+            );
+        }
+        other => panic!("the answer must come before indexing ends: {other:?}"),
+    }
+    assert!(took < Duration::from_secs(10), "the answer waited {took:?}");
+    assert_eq!(transport.sent().len(), 1, "the reply went out");
+    holder.release();
+    match next(&|m| matches!(m, Msg::Indexed(_))) {
+        Msg::Indexed(Ok(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(worker.shutdown(WAIT));
+    // The queued tag was recorded once the lock was free.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let c = nm.candidates().expect("candidates");
+        let g = candidate_for(&c, &mb.path_of("google_request.eml"));
+        if g.tags.iter().any(|t| t == "rsvp/accepted") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "tag never recorded: {:?}",
+            g.tags
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 mod cli {
     use super::*;
     use assert_cmd::Command as Cmd;
@@ -1050,6 +1206,179 @@ mod cli {
         assert_eq!(out.status.code(), Some(0), "{out:?}");
         let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
         assert_eq!(shown["summary"], "Quarterly planning");
+    }
+
+    const APPLE_UID: &str = "5F3C2B1A-9E8D-4C7B-A6F5-0E1D2C3B4A59";
+
+    /// A calendar directory and the config text that adds it to `mail`.
+    fn with_calendar(mb: &Mailbox, mail: &str) -> String {
+        let calendar = mb.tmp.path().join("calendar");
+        fs::create_dir_all(&calendar).expect("mkdir");
+        format!("{mail}[calendar]\npath = \"{}\"\n", calendar.display())
+    }
+
+    /// What a mail client does on reading: new/NAME -> cur/NAME:2,S.
+    fn mark_read(mb: &Mailbox) -> PathBuf {
+        let old = mb.path_of("apple_attachment.eml");
+        let name = old.file_name().expect("name").to_string_lossy().to_string();
+        let moved = mb.maildir.join("cur").join(format!("{name}:2,S"));
+        fs::rename(&old, &moved).expect("rename");
+        moved
+    }
+
+    /// Listed at its new path and answerable with `--id`, without a new
+    /// index run (issue 6: stale paths).
+    fn assert_found_after_move(mb: &Mailbox, config: &str, moved: &Path) {
+        let run = |args: &[&str]| rsvp_args(mb, config, args).output().expect("run");
+        let out = run(&["list", "--all", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let items: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let apple = items
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|i| i["uid"] == APPLE_UID)
+            .unwrap_or_else(|| panic!("the moved invitation is listed: {items}"));
+        assert_eq!(apple["message"], text(moved).as_str());
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("could not be read"),
+            "{out:?}"
+        );
+        let out = run(&["reply", "accept", "--id", APPLE_UID, "--dry-run"]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let parts = rsvp::domain::extract::extract(&out.stdout)
+            .expect("a message")
+            .parts;
+        let reply = &parts.first().expect("a calendar part").text;
+        assert!(reply.contains("METHOD:REPLY"), "{reply}");
+        assert!(reply.contains(APPLE_UID), "{reply}");
+    }
+
+    #[test]
+    fn private_mode_finds_a_message_moved_from_new_to_cur_since_indexing() {
+        let mb = Mailbox::new();
+        let config = with_calendar(&mb, &private_config(&mb.maildir));
+        let out = rsvp(&mb, &config).output().expect("index");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let moved = mark_read(&mb);
+        assert_found_after_move(&mb, &config, &moved);
+    }
+
+    #[test]
+    fn user_mode_finds_a_message_moved_from_new_to_cur_before_notmuch_new() {
+        if notmuch_cli().is_none() {
+            return;
+        }
+        let mb = Mailbox::new();
+        let nm_config = user_config(&mb);
+        let config = with_calendar(
+            &mb,
+            &format!(
+                "[identity]\naddresses = [\"dana@example.org\"]\n[mail]\nnotmuch_config = \"{}\"\n",
+                nm_config.display()
+            ),
+        );
+        let moved = mark_read(&mb);
+        assert_found_after_move(&mb, &config, &moved);
+    }
+
+    /// A candidate whose file is gone (not moved) is shown as unreadable
+    /// with what to run, never silently dropped.
+    #[test]
+    fn a_vanished_message_is_reported_as_unreadable() {
+        let mb = Mailbox::new();
+        let config = with_calendar(&mb, &private_config(&mb.maildir));
+        let out = rsvp(&mb, &config).output().expect("index");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        fs::remove_file(mb.path_of("apple_attachment.eml")).expect("rm");
+        let out = rsvp_args(&mb, &config, &["list", "--all"])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("rsvp: 1 invitation could not be read: run notmuch new"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&text(&mb.path_of("apple_attachment.eml"))),
+            "names the file: {stderr}"
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("Team offsite"));
+    }
+
+    /// Issue 8 item 7: `rsvp index` behind another writer waits at most
+    /// `[mail] lock_timeout_seconds`, then says so and exits 1.
+    #[test]
+    fn rsvp_index_behind_a_held_lock_gives_up_after_the_configured_wait() {
+        if notmuch_cli().is_none() {
+            return;
+        }
+        let mb = Mailbox::new();
+        let config = format!("{}lock_timeout_seconds = 1\n", private_config(&mb.maildir));
+        let out = rsvp(&mb, &config).output().expect("index");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        mb.put("new", "1736241171.M8P100.test", "zoom_single_part.eml");
+        let holder = LockHolder::start(&mb.database);
+        let started = Instant::now();
+        let out = rsvp(&mb, &config).output().expect("index");
+        let took = started.elapsed();
+        holder.release();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("waiting for the notmuch database"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("stayed locked by another program for 1 s; nothing was indexed"),
+            "{stderr}"
+        );
+        assert!(took < Duration::from_secs(15), "bounded: took {took:?}");
+        // Once the lock is free, the next run indexes the new message.
+        let out = rsvp(&mb, &config).output().expect("index");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert!(stdout_of(&out).starts_with("indexed 1 new"), "{out:?}");
+    }
+
+    /// Issue 8 item 8: a missing private index is not "nothing needs you",
+    /// and a damaged one says what to do, once.
+    #[test]
+    fn rsvp_list_says_what_is_wrong_with_a_missing_or_damaged_index() {
+        let mb = Mailbox::new();
+        let config = with_calendar(&mb, &private_config(&mb.maildir));
+        let list = || rsvp_args(&mb, &config, &["list"]).output().expect("run");
+        let out = list();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("the private index does not exist yet: run `rsvp index`"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("no invitation needs you"), "{stderr}");
+
+        let out = rsvp(&mb, &config).output().expect("index");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        for entry in fs::read_dir(mb.database.join(".notmuch/xapian")).expect("ls") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "glass") {
+                fs::write(&path, b"not a xapian table").expect("damage");
+            }
+        }
+        let out = list();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert_eq!(
+            stderr.matches("Xapian exception occurred").count(),
+            1,
+            "said once: {stderr}"
+        );
+        assert!(
+            stderr.contains("private index is damaged: delete it and run `rsvp index`"),
+            "{stderr}"
+        );
+        assert!(stderr.contains(&text(&mb.database)), "names it: {stderr}");
     }
 
     #[test]

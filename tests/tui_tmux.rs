@@ -19,6 +19,10 @@
 //! A missing tmux, notmuch, aiosmtpd or khal is a failure when env CI is
 //! set, otherwise the test prints `SKIP: <reason>` and returns.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 mod support;
 use support::notmuch_lock::LockHolder;
 

@@ -2,29 +2,37 @@
 //! synchronously with `execute` (no threads), and once on its own thread to
 //! show the factory builds the backend there and messages come back.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 mod support;
 mod tui_support;
 
+use rsvp::adapters::memory::MemorySource;
 use rsvp::domain::invite::PartStat;
 use rsvp::domain::ports::{CalendarStore, Outbox, TransportError};
+use rsvp::inbox::Inbox;
 use rsvp::tui::log::Log;
 use rsvp::tui::state::{Level, State};
-use rsvp::tui::update::{self, Delivery, Effect, Msg};
-use rsvp::tui::worker::{self, Backend, Mark, Worker};
+use rsvp::tui::update::{self, Delivery, Effect, Msg, Target};
+use rsvp::tui::worker::{self, Queue, Worker};
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use support::memenv::MemEnv;
 use tui_support::*;
 
-fn backend(shared: &Shared, source: &Fixtures) -> Backend {
-    Backend {
-        ports: Box::new(shared.clone()),
-        source: Box::new(source.clone()),
-    }
+/// The worker's inbox over `m` and `src`, after a first listing (as the
+/// TUI's first refresh does) so it knows every row.
+fn worker_inbox(m: &MemEnv, src: &Arc<MemorySource>) -> Inbox {
+    let mut inbox = inbox(m, src);
+    inbox.list(true).unwrap();
+    inbox
 }
 
 /// Run `effect` and return every message it posts.
-fn run(b: &mut Backend, effect: Effect) -> Vec<Msg> {
+fn run(b: &mut Inbox, effect: Effect) -> Vec<Msg> {
     let mut out = Vec::new();
     worker::execute(b, effect, &mut |m| out.push(m));
     out
@@ -32,7 +40,7 @@ fn run(b: &mut Backend, effect: Effect) -> Vec<Msg> {
 
 /// Drive the loop without threads: effects from `update` go to `execute`,
 /// messages back to `update`, until nothing is left.
-fn settle(state: &mut State, b: &mut Backend, mut effects: Vec<Effect>) {
+fn settle(state: &mut State, b: &mut Inbox, mut effects: Vec<Effect>) {
     for _ in 0..20 {
         if effects.is_empty() {
             return;
@@ -48,18 +56,26 @@ fn settle(state: &mut State, b: &mut Backend, mut effects: Vec<Effect>) {
     panic!("effects did not settle");
 }
 
+fn target_of(row: &rsvp::tui::state::Row) -> Target {
+    Target {
+        key: row.key.clone(),
+        path: row.path.clone(),
+        summary: row.summary.clone(),
+    }
+}
+
 /// R9.13 through the TUI: `a` sends the REPLY, the calendar holds the answer,
 /// the message is marked, and the refreshed list no longer shows it pending.
 #[test]
 fn r9_13_accept_sends_stores_marks_and_refreshes() {
-    let shared = Shared(Arc::new(memenv()));
-    let source = Fixtures::default();
-    let mut b = backend(&shared, &source);
-    let mut s = state_with(rows(&shared.0));
+    let m = memenv();
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    let mut s = state_with(rows(&m));
     let effects = keys(&mut s, "a");
     settle(&mut s, &mut b, effects);
 
-    let sent = shared.0.transport.sent();
+    let sent = m.transport.sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0.to, ["priya@example.com"]);
     let parts = rsvp::domain::extract::extract(&sent[0].1).unwrap().parts;
@@ -69,20 +85,14 @@ fn r9_13_accept_sends_stores_marks_and_refreshes() {
         ics.contains("PARTSTAT=ACCEPTED:mailto:dana@example.org"),
         "{ics}"
     );
-    let stored = shared
-        .0
+    let stored = m
         .store
         .find_by_uid("5k2l9q8m7n6b5v4c3x2z1a0s9d@google.com")
         .unwrap()
         .expect("the event is in the calendar");
     assert!(String::from_utf8_lossy(&stored.data).contains("PARTSTAT=ACCEPTED"));
-    assert_eq!(
-        *source.marks.lock().unwrap(),
-        [(
-            "google-new.eml".to_string(),
-            Mark::Answered(PartStat::Accepted)
-        )]
-    );
+    let tags = src.tags("google-new.eml");
+    assert!(tags.contains(&"rsvp/accepted".to_string()), "{tags:?}");
     assert!(s.busy.is_empty());
     let st = s.status.clone().unwrap();
     assert_eq!(st.level, Level::Info);
@@ -107,17 +117,17 @@ fn r9_13_accept_sends_stores_marks_and_refreshes() {
 /// it once the server is back.
 #[test]
 fn r9_13_failed_send_is_queued_and_r_delivers_it() {
-    let shared = Shared(Arc::new(memenv()));
-    let source = Fixtures::default();
-    let mut b = backend(&shared, &source);
-    shared.0.transport.fail_next(
+    let m = memenv();
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    m.transport.fail_next(
         TransportError::Connection {
             server: "smtp.example.org:587".into(),
             message: "Connection refused".into(),
         },
         1,
     );
-    let mut s = state_with(rows(&shared.0));
+    let mut s = state_with(rows(&m));
     let effects = keys(&mut s, "j a");
     let target = match &effects[..] {
         [Effect::Respond { target, .. }] => target.clone(),
@@ -140,35 +150,31 @@ fn r9_13_failed_send_is_queued_and_r_delivers_it() {
     assert_eq!(st.level, Level::Error);
     assert!(st.text.contains("Connection refused"), "{}", st.text);
     assert_eq!(
-        shared.0.outbox.pending().unwrap().len(),
+        m.outbox.pending().unwrap().len(),
         1,
         "the reply stays queued"
     );
-    assert!(shared.0.transport.sent().is_empty());
+    assert!(m.transport.sent().is_empty());
     assert_eq!(target.key, "outlook-reschedule.eml");
 
     let effects = keys(&mut s, "R");
     settle(&mut s, &mut b, effects);
-    assert_eq!(shared.0.transport.sent().len(), 1);
-    assert!(shared.0.outbox.pending().unwrap().is_empty());
+    assert_eq!(m.transport.sent().len(), 1);
+    assert!(m.outbox.pending().unwrap().is_empty());
     assert_eq!(s.status.clone().unwrap().text, "sent 1 queued reply");
 }
 
 /// R4.8: the engine's refusal comes back as an error, nothing is sent.
 #[test]
 fn r4_8_refused_answer_is_an_error_and_sends_nothing() {
-    let shared = Shared(Arc::new(memenv()));
-    let source = Fixtures::default();
-    let mut b = backend(&shared, &source);
-    let row = row_for(&shared.0, "thunderbird-cancel.eml");
+    let m = memenv();
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    let row = row_for(&m, "thunderbird-cancel.eml");
     let msgs = run(
         &mut b,
         Effect::Respond {
-            target: rsvp::tui::update::Target {
-                key: row.key.clone(),
-                path: row.path.clone(),
-                summary: row.summary.clone(),
-            },
+            target: target_of(&row),
             partstat: PartStat::Accepted,
             comment: None,
             instance: None,
@@ -176,84 +182,157 @@ fn r4_8_refused_answer_is_an_error_and_sends_nothing() {
     );
     assert!(matches!(
         &msgs[..],
-        [Msg::Answered { result: Err(e), .. }] if e == "a cancellation needs no answer (R4.8)"
+        [Msg::Answered { result: Err(e), .. }] if e.to_string() == "a cancellation needs no answer"
     ));
-    assert!(shared.0.transport.sent().is_empty());
-    assert!(source.marks.lock().unwrap().is_empty());
+    assert!(m.transport.sent().is_empty());
+    assert!(src.tags("thunderbird-cancel.eml").is_empty());
 }
 
 /// `c` on a cancellation marks the stored event cancelled (R4.2).
 #[test]
 fn apply_cancellation_updates_the_calendar() {
-    let shared = Shared(Arc::new(memenv()));
-    let source = Fixtures::default();
-    let mut b = backend(&shared, &source);
-    let mut s = state_with(rows(&shared.0));
+    let m = memenv();
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    let mut s = state_with(rows(&m));
     let _ = keys(&mut s, "G k");
     assert_eq!(s.selected_row().unwrap().key, "thunderbird-cancel.eml");
     let effects = keys(&mut s, "c");
     settle(&mut s, &mut b, effects);
-    let stored = shared.0.store.get("book-club.ics").unwrap();
+    let stored = m.store.as_ref().get("book-club.ics").unwrap();
     assert!(String::from_utf8_lossy(&stored.data).contains("STATUS:CANCELLED"));
     assert_eq!(
         s.status.clone().unwrap().text,
         "\"Book club: The Left Hand of Darkness\": calendar updated"
     );
-    assert_eq!(
-        *source.marks.lock().unwrap(),
-        [("thunderbird-cancel.eml".to_string(), Mark::Applied)]
-    );
     assert!(
-        shared.0.transport.sent().is_empty(),
-        "applying sends nothing"
+        src.tags("thunderbird-cancel.eml")
+            .contains(&"rsvp/applied".to_string())
     );
+    assert!(m.transport.sent().is_empty(), "applying sends nothing");
 }
 
+/// With no mail index to update, a reindex says so with no summary.
 #[test]
-fn a_closure_is_a_data_source() {
-    let shared = Shared(Arc::new(memenv()));
-    let mut b = Backend {
-        ports: Box::new(shared.clone()),
-        source: Box::new(|env: &rsvp::inbox::Env<'_>, all: bool| {
-            Ok(if all {
-                vec![row_in(env, "google-new.eml")]
-            } else {
-                Vec::new()
-            })
-        }),
-    };
-    match &run(&mut b, Effect::Refresh { all: true })[..] {
-        [Msg::Rows(Ok(rows))] => assert_eq!(rows.len(), 1),
-        other => panic!("{other:?}"),
-    }
-    // The default reindex has nothing to do and says so with no summary.
+fn reindex_without_an_index_reports_nothing_new() {
+    let m = memenv();
+    let mut b = worker_inbox(&m, &source());
     assert!(matches!(
         &run(&mut b, Effect::Reindex)[..],
         [Msg::Indexed(Ok(None))]
     ));
 }
 
+/// A row the inbox never listed is an error naming it; a listed message
+/// whose file vanished is an error naming the file.
 #[test]
-fn unreadable_message_is_an_error_naming_the_file() {
-    let shared = Shared(Arc::new(memenv()));
-    let mut b = backend(&shared, &Fixtures::default());
+fn an_unknown_or_vanished_message_is_an_error_naming_it() {
+    let m = memenv();
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    let gone = Target {
+        key: "gone".into(),
+        path: "/nonexistent/rsvp/gone.eml".into(),
+        summary: "Gone".into(),
+    };
+    let msgs = run(&mut b, Effect::Apply { target: gone });
+    assert!(
+        matches!(
+            &msgs[..],
+            [Msg::Applied { result: Err(e), .. }] if e.to_string().contains("\"gone\" is not in the last listing")
+                || e.to_string().contains("gone is not in the last listing")
+        ),
+        "{msgs:?}"
+    );
+    assert!(src.remove("google-new.eml"));
+    let row = row_for(&m, "google-conflict.eml");
+    assert!(src.remove("google-conflict.eml"));
     let msgs = run(
         &mut b,
         Effect::Apply {
-            target: rsvp::tui::update::Target {
-                key: "gone".into(),
-                path: "/nonexistent/rsvp/gone.eml".into(),
-                summary: "Gone".into(),
-            },
+            target: target_of(&row),
         },
     );
     assert!(
         matches!(
             &msgs[..],
-            [Msg::Applied { result: Err(e), .. }] if e.starts_with("cannot read message /nonexistent/rsvp/gone.eml")
+            [Msg::Applied { result: Err(e), .. }] if e.to_string().contains("google-conflict.eml")
         ),
         "{msgs:?}"
     );
+}
+
+/// Answers run before a refresh queued earlier, and refreshes coalesce:
+/// the worker never makes an answer wait behind a listing.
+#[test]
+fn answers_run_before_queued_refreshes_which_coalesce() {
+    let row = Target {
+        key: "k".into(),
+        path: "p".into(),
+        summary: "s".into(),
+    };
+    let respond = Effect::Respond {
+        target: row.clone(),
+        partstat: PartStat::Accepted,
+        comment: None,
+        instance: None,
+    };
+    let mut q = Queue::default();
+    q.push(Effect::Refresh { all: false });
+    q.push(Effect::Reindex);
+    q.push(Effect::Refresh { all: true });
+    q.push(respond.clone());
+    q.push(Effect::Dismiss {
+        target: row.clone(),
+    });
+    assert_eq!(q.pop(), Some(respond));
+    assert_eq!(q.pop(), Some(Effect::Dismiss { target: row }));
+    assert_eq!(
+        q.pop(),
+        Some(Effect::Refresh { all: true }),
+        "one refresh, the latest, before indexing"
+    );
+    assert_eq!(q.pop(), Some(Effect::Reindex));
+    assert_eq!(q.pop(), None);
+    assert!(q.is_empty());
+}
+
+/// Through the real worker loop: jobs that arrived together are taken
+/// together; the answer runs before the refreshes sent before it, which
+/// run once.
+#[test]
+fn the_worker_posts_the_answer_before_a_refresh_sent_first() {
+    let m = memenv();
+    let src = source();
+    let row = row_for(&m, "google-new.eml");
+    let (jobs, rx_jobs) = mpsc::channel();
+    jobs.send(Effect::Refresh { all: true }).unwrap();
+    jobs.send(Effect::Refresh { all: false }).unwrap();
+    jobs.send(Effect::Respond {
+        target: target_of(&row),
+        partstat: PartStat::Accepted,
+        comment: None,
+        instance: None,
+    })
+    .unwrap();
+    drop(jobs);
+    let mut b = worker_inbox(&m, &src);
+    let mut seen = Vec::new();
+    worker::run_jobs(&mut b, &rx_jobs, &Log::off(), &mut |msg| seen.push(msg));
+    let kinds: Vec<&str> = seen
+        .iter()
+        .map(|msg| match msg {
+            Msg::Answered { .. } => "answered",
+            Msg::Rows(_) => "rows",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["answered", "rows"],
+        "the answer first, then the two refreshes as one"
+    );
+    assert_eq!(m.transport.sent().len(), 1);
 }
 
 fn recv_until(rx: &mpsc::Receiver<Msg>, want: impl Fn(&Msg) -> bool) -> Msg {
@@ -272,8 +351,9 @@ fn recv_until(rx: &mpsc::Receiver<Msg>, want: impl Fn(&Msg) -> bool) -> Msg {
 /// and shutdown waits for the thread.
 #[test]
 fn worker_thread_builds_its_backend_and_posts_messages() {
-    let shared = Shared(Arc::new(memenv()));
-    let for_thread = shared.clone();
+    let m = memenv();
+    let src = source();
+    let for_thread = (m.clone(), src.clone());
     let main_thread = std::thread::current().id();
     let (tx, rx) = mpsc::channel();
     let dir = tempfile::tempdir().unwrap();
@@ -281,10 +361,8 @@ fn worker_thread_builds_its_backend_and_posts_messages() {
     let worker = Worker::spawn(
         Box::new(move || {
             assert_ne!(std::thread::current().id(), main_thread);
-            Ok(Backend {
-                ports: Box::new(for_thread),
-                source: Box::new(Fixtures::default()),
-            })
+            let (env, src) = for_thread;
+            Ok(inbox(&env, &src))
         }),
         move |m| {
             let _ = tx.send(m);
@@ -294,17 +372,13 @@ fn worker_thread_builds_its_backend_and_posts_messages() {
     .unwrap();
     worker.send(Effect::Refresh { all: false }).unwrap();
     match recv_until(&rx, |m| matches!(m, Msg::Rows(_))) {
-        Msg::Rows(Ok(rows)) => assert_eq!(rows.len(), 6),
+        Msg::Rows(Ok(listing)) => assert_eq!(listing.items.len(), 6),
         other => panic!("{other:?}"),
     }
-    let row = row_for(&shared.0, "google-new.eml");
+    let row = row_for(&m, "google-new.eml");
     worker
         .send(Effect::Respond {
-            target: rsvp::tui::update::Target {
-                key: row.key,
-                path: row.path,
-                summary: row.summary,
-            },
+            target: target_of(&row),
             partstat: PartStat::Tentative,
             comment: Some("might be late".into()),
             instance: None,
@@ -348,10 +422,10 @@ fn a_failing_factory_reports_worker_gone() {
 /// the REPLY carries that RECURRENCE-ID (R5.3 style per-instance answer).
 #[test]
 fn answering_one_occurrence_replies_for_that_recurrence_id() {
-    let shared = Shared(Arc::new(memenv()));
-    let source = Fixtures::default();
-    let mut b = backend(&shared, &source);
-    let mut s = state_with(rows(&shared.0));
+    let m = memenv();
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    let mut s = state_with(rows(&m));
     let _ = keys(&mut s, "j j");
     assert_eq!(s.selected_row().unwrap().key, "apple-recurring.eml");
     let _ = keys(&mut s, "i j j j Enter");
@@ -364,7 +438,7 @@ fn answering_one_occurrence_replies_for_that_recurrence_id() {
         "{effects:?}"
     );
     settle(&mut s, &mut b, effects);
-    let sent = shared.0.transport.sent();
+    let sent = m.transport.sent();
     assert_eq!(sent.len(), 1, "{:?}", s.status);
     let parts = rsvp::domain::extract::extract(&sent[0].1).unwrap().parts;
     let ics = &parts[0].text;
@@ -375,60 +449,23 @@ fn answering_one_occurrence_replies_for_that_recurrence_id() {
     assert!(ics.contains("PARTSTAT=DECLINED"), "{ics}");
 }
 
-/// The fixture messages as a mail source shared with the test.
-struct SharedSource(Arc<rsvp::adapters::memory::MemorySource>);
-
-impl rsvp::domain::ports::InviteSource for SharedSource {
-    fn candidates(
-        &self,
-    ) -> Result<Vec<rsvp::domain::ports::Candidate>, rsvp::domain::ports::SourceError> {
-        self.0.candidates()
-    }
-    fn read(
-        &self,
-        c: &rsvp::domain::ports::Candidate,
-    ) -> Result<Vec<u8>, rsvp::domain::ports::SourceError> {
-        self.0.read(c)
-    }
-    fn tag(
-        &self,
-        c: &rsvp::domain::ports::Candidate,
-        add: &[&str],
-        remove: &[&str],
-    ) -> Result<(), rsvp::domain::ports::SourceError> {
-        self.0.tag(c, add, remove)
-    }
-}
-
-/// The real listing behind the TUI: `inbox::list` computes the overlap with
+/// The real listing behind the TUI: the inbox computes the overlap with
 /// the dentist, and answering tags the message (+rsvp/accepted -rsvp/pending).
 #[test]
-fn listing_source_lists_with_conflicts_and_tags_what_was_done() {
+fn listing_lists_with_conflicts_and_tags_what_was_done() {
     use rsvp::domain::ports::InviteSource;
-    let shared = Shared(Arc::new(memenv()));
-    let mail = Arc::new(rsvp::adapters::memory::MemorySource::from_dir(&fixture("")).unwrap());
-    let path_of = |name: &str| fixture(name).display().to_string();
-    mail.tag(
-        &mail
-            .candidates()
-            .unwrap()
-            .into_iter()
-            .find(|c| c.path == path_of("google-new.eml"))
-            .unwrap(),
-        &["rsvp/pending"],
-        &[],
-    )
-    .unwrap();
-    let mut b = Backend::new(
-        shared.clone(),
-        rsvp::tui::source::Listing::new(
-            Box::new(SharedSource(mail.clone())),
-            None,
-            Box::new(|_| true),
-        ),
-    );
+    let m = memenv();
+    let src = source();
+    let c = src
+        .candidates()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.path == "google-new.eml")
+        .unwrap();
+    src.tag(&c, &["rsvp/pending"], &[]).unwrap();
+    let mut b = inbox(&m, &src);
     let rows = match &run(&mut b, Effect::Refresh { all: false })[..] {
-        [Msg::Rows(Ok(rows))] => rows.clone(),
+        [Msg::Rows(Ok(listing))] => listing.items.clone(),
         other => panic!("{other:?}"),
     };
     let titles: Vec<&str> = rows.iter().map(|r| r.summary.as_str()).collect();
@@ -440,7 +477,7 @@ fn listing_source_lists_with_conflicts_and_tags_what_was_done() {
     let design = rows.iter().find(|r| r.summary == "Design review").unwrap();
     assert_eq!(design.conflicts.len(), 1, "{:?}", design.conflicts);
     assert_eq!(design.conflicts[0].summary, "Dentist");
-    assert_eq!(design.key, path_of("google-conflict.eml"));
+    assert_eq!(design.key, "google-conflict.eml");
 
     let order: Vec<String> = rows.iter().map(|r| r.summary.clone()).collect();
     let mut s = state_with(rows);
@@ -457,8 +494,8 @@ fn listing_source_lists_with_conflicts_and_tags_what_was_done() {
     );
     let effects = keys(&mut s, "a");
     settle(&mut s, &mut b, effects);
-    assert_eq!(shared.0.transport.sent().len(), 1);
-    let tags = mail.tags(&path_of("google-new.eml"));
+    assert_eq!(m.transport.sent().len(), 1);
+    let tags = src.tags("google-new.eml");
     assert!(tags.contains(&"rsvp/accepted".to_string()), "{tags:?}");
     assert!(!tags.contains(&"rsvp/pending".to_string()), "{tags:?}");
 
@@ -466,29 +503,160 @@ fn listing_source_lists_with_conflicts_and_tags_what_was_done() {
     let effects = keys(&mut s, "x");
     settle(&mut s, &mut b, effects);
     let dismissed = s.dismissed.iter().next().expect("a dismissed row").clone();
-    assert!(
-        mail.tags(&dismissed)
-            .contains(&"rsvp/dismissed".to_string())
-    );
-    assert_eq!(shared.0.transport.sent().len(), 1, "dismiss sends nothing");
+    assert!(src.tags(&dismissed).contains(&"rsvp/dismissed".to_string()));
+    assert_eq!(m.transport.sent().len(), 1, "dismiss sends nothing");
 }
 
+/// Issue 9: an answered invitation is answered again from the all view; the
+/// status line and the reply both say the answer changed.
 #[test]
-fn tags_for_each_mark() {
-    use rsvp::tui::source::tags_for;
+fn changing_an_answer_from_the_all_view_says_so_in_the_reply() {
+    let m = memenv();
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    let mut s = state_with(rows(&m));
+    let effects = keys(&mut s, "a");
+    settle(&mut s, &mut b, effects);
+    let effects = keys(&mut s, "p");
+    settle(&mut s, &mut b, effects);
+    let _ = keys(&mut s, "g");
+    while s.selected_row().map(|r| r.key.as_str()) != Some("google-new.eml") {
+        let before = s.selected;
+        let _ = keys(&mut s, "j");
+        assert_ne!(before, s.selected, "google-new.eml is listed");
+    }
+    let effects = keys(&mut s, "d");
+    assert!(
+        matches!(
+            &effects[..],
+            [Effect::Respond {
+                partstat: PartStat::Declined,
+                ..
+            }]
+        ),
+        "{effects:?}"
+    );
+    settle(&mut s, &mut b, effects);
+    let st = s.status.clone().unwrap();
     assert_eq!(
-        tags_for(Mark::Answered(PartStat::Declined)),
-        (
-            &["rsvp/declined"][..],
-            &["rsvp/pending", "rsvp/accepted", "rsvp/tentative"][..]
-        )
+        st.text,
+        "changed your answer to \"Quarterly planning\" from accepted to declined: reply sent to priya@example.com"
+    );
+    let sent = m.transport.sent();
+    assert_eq!(sent.len(), 2);
+    // The text part is quoted-printable: join its soft line breaks.
+    let body = String::from_utf8_lossy(&sent[1].1)
+        .replace("=\r\n", "")
+        .replace("=\n", "");
+    assert!(
+        body.contains("has changed the answer to the invitation \"Quarterly planning\": now declined (before: accepted)"),
+        "{body}"
     );
     assert_eq!(
-        tags_for(Mark::Applied),
-        (&["rsvp/applied"][..], &["rsvp/pending"][..])
+        s.row("google-new.eml").unwrap().partstat,
+        Some(PartStat::Declined)
     );
+}
+
+/// Issue 9: `x` then `u` takes the dismissal back: the tag goes, the row
+/// comes back to the pending list.
+#[test]
+fn undo_dismiss_removes_the_tag_and_brings_the_row_back() {
+    let m = memenv();
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    let mut s = state_with(rows(&m));
+    let effects = keys(&mut s, "x");
+    settle(&mut s, &mut b, effects);
+    assert!(
+        src.tags("google-new.eml")
+            .contains(&"rsvp/dismissed".to_string())
+    );
+    assert_eq!(s.visible().len(), 5);
+    let effects = keys(&mut s, "u");
+    assert!(
+        matches!(&effects[..], [Effect::Undismiss { target }] if target.key == "google-new.eml"),
+        "{effects:?}"
+    );
+    settle(&mut s, &mut b, effects);
+    assert!(
+        !src.tags("google-new.eml")
+            .contains(&"rsvp/dismissed".to_string())
+    );
+    assert_eq!(s.visible().len(), 6);
     assert_eq!(
-        tags_for(Mark::Dismissed),
-        (&["rsvp/dismissed"][..], &["rsvp/pending"][..])
+        s.status.clone().unwrap().text,
+        "\"Quarterly planning\" is back in the inbox"
     );
+    let row = s.row("google-new.eml").unwrap();
+    assert!(
+        row.pending && !row.dismissed,
+        "the refreshed listing agrees"
+    );
+}
+
+/// Issue 9: `[calendar] declined = "drop"`: declining stores nothing (and
+/// removes a stored copy); the message's tag keeps the item answered.
+#[test]
+fn declined_drop_keeps_no_copy_and_the_item_stays_answered() {
+    let mut m = memenv();
+    m.declined = rsvp::inbox::Declined::Drop;
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    let req = |p| rsvp::inbox::ResponseRequest {
+        partstat: p,
+        comment: None,
+        instance: None,
+        dry_run: false,
+        resend: false,
+    };
+    let uid = "5k2l9q8m7n6b5v4c3x2z1a0s9d@google.com";
+    b.respond("google-new.eml", &req(PartStat::Accepted))
+        .unwrap();
+    assert!(
+        m.store.find_by_uid(uid).unwrap().is_some(),
+        "accepted: kept"
+    );
+    let done = b
+        .respond("google-new.eml", &req(PartStat::Declined))
+        .unwrap();
+    assert!(done.sent, "the reply is mailed");
+    assert_eq!(done.changed_from, Some(PartStat::Accepted));
+    assert!(
+        m.store.find_by_uid(uid).unwrap().is_none(),
+        "declined: removed"
+    );
+    let row = b
+        .list(true)
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|r| r.key == "google-new.eml")
+        .unwrap();
+    assert!(!row.pending, "answered, not NEW again");
+    assert_eq!(row.partstat, Some(PartStat::Declined));
+}
+
+/// Issue 9: the default `declined = "transparent"` keeps the declined event
+/// but not busy.
+#[test]
+fn a_declined_event_is_kept_transparent_by_default() {
+    let m = memenv();
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    let req = rsvp::inbox::ResponseRequest {
+        partstat: PartStat::Declined,
+        comment: None,
+        instance: None,
+        dry_run: false,
+        resend: false,
+    };
+    b.respond("google-new.eml", &req).unwrap();
+    let stored = m
+        .store
+        .find_by_uid("5k2l9q8m7n6b5v4c3x2z1a0s9d@google.com")
+        .unwrap()
+        .expect("kept");
+    let text = String::from_utf8_lossy(&stored.data);
+    assert!(text.contains("TRANSP:TRANSPARENT"), "{text}");
 }

@@ -139,6 +139,17 @@ pub(crate) fn remove_stale_temps(dir: &Path) -> io::Result<usize> {
 }
 
 /// vdirsyncer-style ETag of a file: `<mtime_ns>;<inode>` (R9.12).
+/// The identity of a file for caches (size, mtime, ctime, inode).
+pub(crate) fn stamp(meta: &Metadata) -> crate::domain::ports::FileStamp {
+    let ns = |secs: i64, nsec: i64| secs.saturating_mul(1_000_000_000).saturating_add(nsec);
+    crate::domain::ports::FileStamp {
+        size: meta.len(),
+        mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
+        ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
+        ino: meta.ino(),
+    }
+}
+
 pub(crate) fn etag(meta: &Metadata) -> String {
     let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
     format!("{mtime_ns};{}", meta.ino())

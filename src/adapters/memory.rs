@@ -173,6 +173,22 @@ impl CalendarStore for MemoryStore {
     fn list(&self) -> Result<Vec<StoredObject>, StoreError> {
         Ok(self.lock()?.objects.values().cloned().collect())
     }
+
+    fn delete(&self, existing: &StoredObject) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        match state.objects.get(&existing.href) {
+            None => Err(StoreError::Gone {
+                href: existing.href.clone(),
+            }),
+            Some(current) if current.etag != existing.etag => Err(StoreError::Conflict {
+                href: existing.href.clone(),
+            }),
+            Some(_) => {
+                state.objects.remove(&existing.href);
+                Ok(())
+            }
+        }
+    }
 }
 
 /// An outbox in memory.
@@ -185,6 +201,8 @@ pub struct MemoryOutbox {
 struct OutboxState {
     /// In the order they were put; `true` once sent.
     entries: Vec<(OutboxEntry, bool)>,
+    /// Ids put staged and not yet marked ready (not sendable).
+    staged: std::collections::HashSet<String>,
     fail_next_put: Option<OutboxError>,
 }
 
@@ -243,11 +261,32 @@ impl Outbox for MemoryOutbox {
     }
 
     fn pending(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
-        Ok(self
-            .lock()?
+        let state = self.lock()?;
+        Ok(state
             .entries
             .iter()
-            .filter(|(_, sent)| !*sent)
+            .filter(|(e, sent)| !*sent && !state.staged.contains(&e.id))
+            .map(|(e, _)| e.clone())
+            .collect())
+    }
+
+    fn put_staged(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {
+        self.put(entry)?;
+        self.lock()?.staged.insert(entry.id.clone());
+        Ok(())
+    }
+
+    fn mark_ready(&self, id: &str) -> Result<(), OutboxError> {
+        self.lock()?.staged.remove(id);
+        Ok(())
+    }
+
+    fn staged(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        let state = self.lock()?;
+        Ok(state
+            .entries
+            .iter()
+            .filter(|(e, sent)| !*sent && state.staged.contains(&e.id))
             .map(|(e, _)| e.clone())
             .collect())
     }
@@ -435,8 +474,9 @@ impl MemorySource {
         Candidate {
             id: path.to_string(),
             path: path.to_string(),
-            mtime,
+            stamp: memory_stamp(mtime, data.len()),
             tags,
+            missing: None,
         }
     }
 
@@ -460,6 +500,17 @@ impl MemorySource {
     }
 }
 
+/// A memory message's identity: its change counter stands in for the mtime
+/// (in whole seconds, so it is never "racy").
+fn memory_stamp(counter: i64, len: usize) -> crate::domain::ports::FileStamp {
+    crate::domain::ports::FileStamp {
+        size: len as u64,
+        mtime_ns: counter.saturating_mul(1_000_000_000),
+        ctime_ns: 0,
+        ino: 0,
+    }
+}
+
 impl InviteSource for MemorySource {
     fn candidates(&self) -> Result<Vec<Candidate>, SourceError> {
         Ok(relock(&self.state)
@@ -468,8 +519,9 @@ impl InviteSource for MemorySource {
             .map(|(path, m)| Candidate {
                 id: path.clone(),
                 path: path.clone(),
-                mtime: m.mtime,
+                stamp: memory_stamp(m.mtime, m.data.len()),
                 tags: m.tags.clone(),
+                missing: None,
             })
             .collect())
     }

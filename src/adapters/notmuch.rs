@@ -28,7 +28,7 @@
 //! they reach it, non-UTF-8 file names are never indexed, and each request
 //! runs under `catch_unwind` as a last guard.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read};
@@ -60,6 +60,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A read-write open that has not returned after this long is waiting for
 /// another program's write lock (an uncontended open takes about 1 ms).
 const LOCK_GRACE: Duration = Duration::from_millis(250);
+/// Longest a tag waits for a locked database before the caller moves on.
+const TAG_WAIT: Duration = Duration::from_secs(2);
 /// Files indexed between two looks at the request queue.
 const BATCH: u64 = 64;
 /// Least time between two `Scanning` events.
@@ -287,6 +289,12 @@ impl Notmuch {
 
     /// [`InviteSource::candidates`] with an explicit wait: `Locked` when the
     /// notmuch thread is stuck behind another program's write lock.
+    /// How long a caller waits for the database while another program
+    /// writes to it (`[mail] lock_timeout_seconds`).
+    pub fn lock_timeout(&self) -> Duration {
+        self.timeout
+    }
+
     pub fn candidates_timeout(&self, wait: Duration) -> Result<Vec<Candidate>, SourceError> {
         let (reply, answer) = mpsc::channel();
         self.send(Request::Candidates(reply))?;
@@ -381,6 +389,9 @@ impl InviteSource for Notmuch {
             path: candidate.path.clone(),
             message,
         };
+        if let Some(why) = &candidate.missing {
+            return Err(fail(why.clone()));
+        }
         let limit = u64::try_from(MAX_MESSAGE_BYTES).unwrap_or(u64::MAX);
         let mut data = Vec::new();
         File::open(&candidate.path)
@@ -394,7 +405,9 @@ impl InviteSource for Notmuch {
     }
 
     fn tag(&self, candidate: &Candidate, add: &[&str], remove: &[&str]) -> Result<(), SourceError> {
-        self.tag_timeout(candidate, add, remove, self.timeout)
+        // An answer never waits long behind another writer: a tag that
+        // times out stays queued and is recorded once the lock is free.
+        self.tag_timeout(candidate, add, remove, self.timeout.min(TAG_WAIT))
     }
 }
 
@@ -669,9 +682,21 @@ impl Target {
     }
 
     fn error(&self, e: notmuch::Error) -> SourceError {
+        let mut message = one_line(&e.to_string());
+        // A damaged database: say what to do about it.
+        if message.contains("Xapian") {
+            message.push_str(match &self.mode {
+                Mode::Private { .. } => {
+                    "; rsvp's private index is damaged: delete it and run `rsvp index` (your mail is not touched)"
+                }
+                Mode::User { .. } => {
+                    "; your notmuch database is damaged or unreadable: check it with `notmuch count`, rebuild it with `notmuch new`"
+                }
+            });
+        }
         SourceError::Index {
             path: self.name.clone(),
-            message: one_line(&e.to_string()),
+            message,
         }
     }
 
@@ -733,17 +758,19 @@ impl Target {
 
     fn candidates(&self) -> Result<Vec<Candidate>, SourceError> {
         let Some(db) = self.open_ro()? else {
-            return Ok(Vec::new());
+            // Saying "nothing needs you" here would be a lie.
+            return Err(SourceError::NotIndexed(self.name.clone()));
         };
         let query = db.create_query(&self.query).map_err(|e| self.error(e))?;
         query.set_sort(Sort::NewestFirst);
         let messages = query.search_messages().map_err(|e| self.error(e))?;
         let mut found = Vec::new();
+        let mut moved = scan::Moved::default();
         for message in messages {
             // A file name that is not UTF-8 panics inside the crate: skip
             // that message rather than lose the whole list.
             if let Ok(Some(candidate)) =
-                panic::catch_unwind(AssertUnwindSafe(|| candidate_of(&message)))
+                panic::catch_unwind(AssertUnwindSafe(|| candidate_of(&message, &mut moved)))
             {
                 found.push(candidate);
             }
@@ -841,18 +868,42 @@ fn open_private_rw(database: &Path, maildir: &Path) -> Result<Database, PrivateE
     Ok(db)
 }
 
-fn candidate_of(message: &Message) -> Option<Candidate> {
+/// The candidate for one message: its first file that exists. When none
+/// does (a mail client moved it since the last `notmuch new`), the file is
+/// found again by its Maildir unique name in `new/` and `cur/`; failing
+/// that, the candidate says it is missing, so the listing can show it as
+/// unreadable instead of dropping it.
+fn candidate_of(message: &Message, moved: &mut scan::Moved) -> Option<Candidate> {
     let id = message.id().into_owned();
     let tags: Vec<String> = message.tags().collect();
-    message.filenames().find_map(|file| {
-        let meta = fs::metadata(&file).ok().filter(|m| m.is_file())?;
-        Some(Candidate {
-            id: id.clone(),
-            path: file.to_str()?.to_string(),
-            mtime: meta.mtime(),
-            tags: tags.clone(),
+    let files: Vec<PathBuf> = message.filenames().collect();
+    let found = files.iter().find_map(|file| {
+        let meta = fs::metadata(file).ok().filter(|m| m.is_file())?;
+        Some((file.to_str()?.to_string(), meta))
+    });
+    let found = found.or_else(|| {
+        files.iter().find_map(|file| {
+            let now = moved.find(file)?;
+            let meta = fs::metadata(&now).ok().filter(|m| m.is_file())?;
+            Some((now.to_str()?.to_string(), meta))
         })
-    })
+    });
+    match found {
+        Some((path, meta)) => Some(Candidate {
+            id,
+            path,
+            stamp: fsutil::stamp(&meta),
+            tags,
+            missing: None,
+        }),
+        None => Some(Candidate {
+            id,
+            path: files.first()?.to_str()?.to_string(),
+            stamp: Default::default(),
+            tags,
+            missing: Some("the message file is gone; run notmuch new".to_string()),
+        }),
+    }
 }
 
 enum TagError {
@@ -1052,5 +1103,13 @@ mod tests {
     #[test]
     fn one_line_collapses_libnotmuch_messages() {
         assert_eq!(one_line("Error: a\n  b\tc\n"), "Error: a b c");
+        assert_eq!(
+            one_line(
+                "A Xapian exception occurred A Xapian exception occurred opening database: EOF"
+            ),
+            "A Xapian exception occurred opening database: EOF"
+        );
+        assert_eq!(one_line("a a"), "a");
+        assert_eq!(one_line("no repeat here"), "no repeat here");
     }
 }

@@ -45,6 +45,10 @@ impl Tombstones for FileTombstones {
         Ok(self.read()?.get(uid).copied())
     }
 
+    fn all(&self) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        Ok(self.read()?.into_iter().collect())
+    }
+
     fn record(&self, uid: &str, sequence: i64) -> Result<(), StoreError> {
         let mut map = self.read()?;
         let entry = map.entry(uid.to_string()).or_insert(sequence);
@@ -86,6 +90,14 @@ impl Tombstones for MemoryTombstones {
             message: "lock poisoned".into(),
         })?;
         Ok(map.get(uid).copied())
+    }
+
+    fn all(&self) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        let map = self.map.lock().map_err(|_| StoreError::Io {
+            path: "memory".into(),
+            message: "lock poisoned".into(),
+        })?;
+        Ok(map.iter().map(|(k, v)| (k.clone(), *v)).collect())
     }
 
     fn record(&self, uid: &str, sequence: i64) -> Result<(), StoreError> {

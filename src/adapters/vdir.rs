@@ -115,6 +115,22 @@ impl Vdir {
         })
     }
 
+    /// Open a collection only to read it (another calendar whose events
+    /// count as busy): nothing in it is changed, not even stale temp files.
+    pub fn open_read_only(dir: &Path) -> Result<Vdir, StoreError> {
+        if !dir.is_dir() {
+            return Err(StoreError::Io {
+                path: dir.display().to_string(),
+                message: "not a calendar directory (a vdir is a directory of .ics files)"
+                    .to_string(),
+            });
+        }
+        Ok(Vdir {
+            dir: dir.to_path_buf(),
+            index: Mutex::new(HashMap::new()),
+        })
+    }
+
     /// The collection directory.
     pub fn path(&self) -> &Path {
         &self.dir
@@ -355,6 +371,69 @@ impl Vdir {
 }
 
 impl CalendarStore for Vdir {
+    fn scan(&self) -> Result<Vec<(String, crate::domain::ports::FileStamp)>, StoreError> {
+        let entries = fs::read_dir(&self.dir)
+            .map_err(|e| io_error(&self.dir, "cannot read the calendar directory", &e))?;
+        let mut out = Vec::new();
+        for entry in entries {
+            let Ok(entry) = entry else { continue };
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if !is_object_name(name) {
+                continue;
+            }
+            // Follows symlinks, as vdirsyncer does.
+            let Ok(meta) = fs::metadata(entry.path()) else {
+                continue;
+            };
+            if meta.is_file() {
+                out.push((name.to_string(), fsutil::stamp(&meta)));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    fn prime(&self, known: &[(String, crate::domain::ports::FileStamp, Vec<String>)]) {
+        let now_ns = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(i64::MAX, |d| {
+                i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+            });
+        let mut index = self.lock_index();
+        for (href, stamp, uids) in known {
+            if index.contains_key(href) || stamp.is_racy(now_ns) || uids.len() != 1 {
+                continue;
+            }
+            index.insert(
+                href.clone(),
+                IndexEntry {
+                    mtime_ns: i128::from(stamp.mtime_ns),
+                    ctime_ns: i128::from(stamp.ctime_ns),
+                    ino: stamp.ino,
+                    size: stamp.size,
+                    racy: false,
+                    uid: uids.first().cloned(),
+                },
+            );
+        }
+    }
+
+    fn get(&self, href: &str) -> Result<Option<StoredObject>, StoreError> {
+        if !is_object_name(href) {
+            return Ok(None);
+        }
+        match self.read_object(href) {
+            Ok(obj) => Ok(Some(obj)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error(
+                &self.dir.join(href),
+                "cannot read the calendar object",
+                &e,
+            )),
+        }
+    }
+
     fn find_by_uid(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
         if uid.is_empty() {
             return Ok(None);
@@ -469,6 +548,24 @@ impl CalendarStore for Vdir {
             etag: fsutil::etag(&meta),
             data: data.to_vec(),
         })
+    }
+
+    fn delete(&self, existing: &StoredObject) -> Result<(), StoreError> {
+        let name = existing.href.as_str();
+        if !is_object_name(name) {
+            return Err(StoreError::Io {
+                path: self.dir.display().to_string(),
+                message: format!("refusing to delete calendar object with unsafe name {name:?}"),
+            });
+        }
+        // R9.12: only the version that was read is removed.
+        self.check_unchanged(existing)?;
+        let target = self.dir.join(name);
+        fs::remove_file(&target)
+            .map_err(|e| io_error(&target, "cannot remove the calendar object", &e))?;
+        self.lock_index().remove(name);
+        fsutil::fsync_dir(&self.dir)
+            .map_err(|e| io_error(&self.dir, "cannot sync the directory", &e))
     }
 
     fn list(&self) -> Result<Vec<StoredObject>, StoreError> {

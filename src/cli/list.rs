@@ -1,10 +1,9 @@
-//! `rsvp list`, and `--id UID` as the input of `show` and `reply`: both read
-//! the mail source through the listing use case.
+//! `rsvp list`, and the input of `show` and `reply` (`--message` or
+//! `--id UID`): all through the one [`Inbox`].
 
 use super::{Failure, Out, exit, read_input, write_out};
-use crate::domain::ports::InviteSource;
 use crate::domain::sanitize::terminal_line;
-use crate::inbox::{self, Env, Item, ListOptions, ParseCache};
+use crate::inbox::{Inbox, Item};
 use serde_json::{Value, json};
 
 /// Where `show` and `reply` take the message from.
@@ -13,47 +12,25 @@ pub enum Input<'a> {
     /// `--message PATH|-`.
     Message(&'a str),
     /// `--id UID`: the newest message for that UID in the mail source.
-    Id {
-        uid: &'a str,
-        source: Option<&'a dyn InviteSource>,
-    },
+    Id(&'a str),
 }
 
 impl Input<'_> {
-    /// The raw message bytes.
-    pub fn read(&self) -> Result<Vec<u8>, Failure> {
-        self.read_with_candidate().map(|(raw, _)| raw)
-    }
-
-    /// The raw bytes and, for `--id`, the index entry they came from (to
-    /// tag it with what was done).
-    pub fn read_with_candidate(
-        &self,
-    ) -> Result<(Vec<u8>, Option<crate::domain::ports::Candidate>), Failure> {
+    /// The item of the session for this input.
+    pub fn item(&self, inbox: &mut Inbox) -> Result<Item, Failure> {
         match *self {
-            Input::Message(path) => read_input(path).map(|raw| (raw, None)),
-            Input::Id { uid, source } => {
-                let Some(source) = source else {
+            Input::Message(path) => {
+                let raw = read_input(path)?;
+                Ok(inbox.adhoc(raw, path)?)
+            }
+            Input::Id(uid) => {
+                if !inbox.has_source() {
                     return Err(Failure::new(
                         exit::USAGE,
-                        "--id needs a mail source: pass --maildir PATH",
+                        "--id needs a mail source: add [mail] or pass --maildir PATH",
                     ));
-                };
-                let mut cache = ParseCache::new();
-                let found = inbox::list::newest_for_uid(source, &mut cache, uid)?;
-                let Some(candidate) = found else {
-                    return Err(Failure::new(
-                        exit::REFUSED,
-                        format!(
-                            "no invitation with UID {:?} in the mail source",
-                            terminal_line(uid)
-                        ),
-                    ));
-                };
-                let raw = source
-                    .read(&candidate)
-                    .map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&e.to_string())))?;
-                Ok((raw, Some(candidate)))
+                }
+                Ok(inbox.find_uid(uid)?)
             }
         }
     }
@@ -86,20 +63,38 @@ pub fn item_line(item: &Item) -> String {
     } else {
         cut(&terminal_line(&item.summary), SUMMARY_CHARS)
     };
+    // What the item is now comes before what the message said.
+    let status = if item.queued {
+        "queued"
+    } else if item.dismissed {
+        "dismissed"
+    } else {
+        item.status.as_str()
+    };
     let mut line = format!(
         "{:<width$} {:<22} {summary}",
-        item.status.as_str(),
+        status,
         when,
         width = STATUS_WIDTH
     );
-    if let Some(org) = &item.organizer {
+    if let Some(org) = &item.organizer_display {
         line.push_str(&format!(
             " \u{2014} {}",
             cut(&terminal_line(org), ORGANIZER_CHARS)
         ));
+    } else if item.status == crate::domain::classify::Status::Invalid {
+        // Enough to find the message: who sent it and where it is.
+        let from = item.sender.as_deref().unwrap_or("no sender");
+        line.push_str(&format!(
+            " \u{2014} from {} ({})",
+            cut(&terminal_line(from), ORGANIZER_CHARS),
+            terminal_line(&item.path)
+        ));
     }
-    if let Some(p) = item.partstat {
-        line.push_str(&format!(" ({})", p.human()));
+    match (&item.answers, item.partstat) {
+        (Some(answers), _) => line.push_str(&format!(" ({answers})")),
+        (None, Some(p)) => line.push_str(&format!(" ({})", p.human())),
+        (None, None) => {}
     }
     for f in &item.flags {
         line.push_str(&format!(" !{}", f.as_str()));
@@ -115,8 +110,6 @@ pub fn item_line(item: &Item) -> String {
 
 /// The JSON object of one item (README contract of `list --json`).
 pub fn item_json(item: &Item) -> Value {
-    let class = &item.shown.class;
-    let organizer = item.shown.invite().and_then(|i| i.organizer());
     json!({
         "uid": (!item.uid.is_empty()).then(|| item.uid.clone()),
         "status": item.status.as_str(),
@@ -127,9 +120,9 @@ pub fn item_json(item: &Item) -> Value {
         "start_text": item.start_text,
         "all_day": item.all_day,
         "recurring": item.recurring,
-        "organizer": organizer.map(|o| json!({
-            "address": o.email,
-            "name": o.cn.map(|n| terminal_line(&n)),
+        "organizer": (item.organizer_display.is_some()).then(|| json!({
+            "address": item.organizer_address,
+            "name": item.organizer_cn,
         })),
         "sender": item.sender,
         "flags": item.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
@@ -145,23 +138,30 @@ pub fn item_json(item: &Item) -> Value {
             "start": c.start.to_rfc3339(),
             "end": c.end.to_rfc3339(),
         })).collect::<Vec<_>>(),
-        "can_reply": class.reply_refusal.is_none(),
-        "can_apply": class.apply_refusal.is_none(),
+        "can_reply": item.reply_refusal.is_none(),
+        "can_apply": item.apply_refusal.is_none(),
+        "queued": item.queued,
+        "answers": item.answers,
+        "dismissed": item.dismissed,
     })
 }
 
 /// `rsvp list [--all] [--json]`.
 pub fn run_list(
-    env: &Env<'_>,
-    source: &dyn InviteSource,
+    inbox: &mut Inbox,
     all: bool,
     as_json: bool,
-    trusted: &dyn Fn(&str) -> bool,
     out: Out<'_>,
     err: Out<'_>,
 ) -> Result<u8, Failure> {
-    let mut cache = ParseCache::new();
-    let items = inbox::list(env, source, &mut cache, ListOptions { all, trusted })?;
+    let listing = inbox.list(all)?;
+    if let Some(note) = listing.unreadable_note() {
+        write_out(err, &format!("rsvp: {note}\n"))?;
+        for u in &listing.unreadable {
+            write_out(err, &format!("rsvp:   {}: {}\n", u.path, u.reason))?;
+        }
+    }
+    let items = listing.items;
     if as_json {
         let v = Value::Array(items.iter().map(item_json).collect());
         write_out(out, &format!("{}\n", super::json_text(&v)))?;

@@ -4,19 +4,32 @@
 
 use super::{Failure, Out, OutboxAction, exit, write_out};
 use crate::domain::sanitize::terminal_line;
-use crate::inbox::{self, Env, InboxError};
+use crate::inbox::Inbox;
 
 pub fn run_outbox(
-    env: &Env<'_>,
+    inbox: &mut Inbox,
     action: OutboxAction,
     id: Option<&str>,
     out: Out<'_>,
 ) -> Result<u8, Failure> {
     match action {
         OutboxAction::List => {
-            let pending = env.outbox.pending().map_err(InboxError::from)?;
-            let failed = env.outbox.failed().map_err(InboxError::from)?;
-            if pending.is_empty() && failed.is_empty() {
+            let pending = inbox.queued()?;
+            let failed = inbox.refused()?;
+            let unfinished = inbox.unfinished()?;
+            for e in &unfinished {
+                write_out(
+                    out,
+                    &format!(
+                        "{}  {}  {} {}  UNFINISHED: rsvp stopped before the calendar was written; answer again to send it\n",
+                        e.id,
+                        e.envelope.to.join(","),
+                        e.key.partstat,
+                        terminal_line(&e.key.uid),
+                    ),
+                )?;
+            }
+            if pending.is_empty() && failed.is_empty() && unfinished.is_empty() {
                 write_out(out, "outbox is empty\n")?;
             }
             if !failed.is_empty() {
@@ -63,12 +76,12 @@ pub fn run_outbox(
         }
         OutboxAction::Drop => {
             let id = id.unwrap_or_default();
-            env.outbox.drop_entry(id).map_err(InboxError::from)?;
+            inbox.drop_queued(id)?;
             write_out(out, &format!("dropped {}\n", terminal_line(id)))?;
             Ok(exit::OK)
         }
         OutboxAction::Flush => {
-            let results = inbox::flush(env)?;
+            let results = inbox.flush()?;
             let mut failed = 0;
             for d in &results {
                 match &d.result {

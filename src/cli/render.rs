@@ -2,17 +2,20 @@
 
 use super::{Failure, Out, exit, present, read_input, write_out};
 use crate::domain::sanitize::terminal_line;
-use crate::inbox::{self, Env};
+use crate::inbox::{self, Inbox};
 
 pub fn run_render(
-    env: Option<&Env<'_>>,
+    inbox: Option<&mut Inbox>,
     path: Option<&str>,
     clock: &crate::domain::diff::Clock,
     out: Out<'_>,
 ) -> Result<u8, Failure> {
     let raw = read_input(path.unwrap_or("-"))?;
-    let text = match env {
-        Some(env) => present::describe_shown(&inbox::show(env, &raw)?, clock),
+    let text = match inbox {
+        Some(inbox) => {
+            let item = inbox.adhoc(raw, path.unwrap_or("-"))?;
+            present::describe_shown(&item.shown, clock)
+        }
         None => {
             let loaded = inbox::load(&raw)?;
             match &loaded.invite {

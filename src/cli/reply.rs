@@ -2,11 +2,11 @@
 
 use super::{Answer, Failure, Input, Out, exit, write_out};
 use crate::domain::sanitize::terminal_line;
-use crate::inbox::{self, Env};
+use crate::inbox::{self, Inbox};
 
 #[allow(clippy::too_many_arguments)]
 pub fn run_reply(
-    env: &Env<'_>,
+    inbox: &mut Inbox,
     answer: Answer,
     input: &Input<'_>,
     comment: Option<&str>,
@@ -16,7 +16,7 @@ pub fn run_reply(
     out: Out<'_>,
     err: Out<'_>,
 ) -> Result<u8, Failure> {
-    let (raw, candidate) = input.read_with_candidate()?;
+    let item = input.item(inbox)?;
     let req = inbox::ResponseRequest {
         partstat: answer.partstat(),
         comment,
@@ -24,29 +24,7 @@ pub fn run_reply(
         dry_run,
         resend,
     };
-    let done = inbox::respond(env, &raw, &req)?;
-    if !dry_run {
-        // Record the answer on the message in the mail index (`--id`).
-        if let (
-            Some(c),
-            super::list::Input::Id {
-                source: Some(source),
-                ..
-            },
-        ) = (&candidate, input)
-        {
-            let (add, remove) = inbox::answer_tags(answer.partstat());
-            if let Err(e) = source.tag(c, add, remove) {
-                write_out(
-                    err,
-                    &format!(
-                        "rsvp: warning: could not tag the message: {}\n",
-                        terminal_line(&e.to_string())
-                    ),
-                )?;
-            }
-        }
-    }
+    let done = inbox.respond(&item.key, &req)?;
     if dry_run {
         out.write_all(&done.message)
             .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))?;

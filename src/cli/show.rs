@@ -2,24 +2,25 @@
 
 use super::{Failure, Input, Out, exit, json_text, present, write_out};
 use crate::domain::classify::Classification;
-use crate::inbox::{self, Env};
+use crate::domain::diff::Clock;
+use crate::inbox::{self, Inbox};
 use serde_json::{Value, json};
 
 /// The JSON object of `show --json` (README contract).
-pub fn show_json(shown: &inbox::Shown, env: &Env<'_>) -> Value {
+pub fn show_json(shown: &inbox::Shown, clock: &Clock) -> Value {
     let class: &Classification = &shown.class;
     let inv = shown.invite();
     let primary = inv.and_then(|i| i.primary());
     let fmt_date = |d: Option<crate::domain::ical::CalDate>| -> Value {
         match (d, inv) {
             (Some(d), Some(i)) => {
-                let instant = env.clock.instant(&d, &i.cal);
+                let instant = clock.instant(&d, &i.cal);
                 json!({
                     "value": d.display_key(),
                     "all_day": d.is_date(),
                     "utc": instant.map(|t| t.to_rfc3339()),
-                    "local": instant.map(|t| t.with_timezone(&env.clock.local).to_rfc3339()),
-                    "text": env.clock.format(&d, &i.cal),
+                    "local": instant.map(|t| t.with_timezone(&clock.local).to_rfc3339()),
+                    "text": clock.format(&d, &i.cal),
                 })
             }
             _ => Value::Null,
@@ -58,18 +59,18 @@ pub fn show_json(shown: &inbox::Shown, env: &Env<'_>) -> Value {
 }
 
 pub fn run_show(
-    env: &Env<'_>,
+    inbox: &mut Inbox,
     input: &Input<'_>,
     as_json: bool,
     out: Out<'_>,
 ) -> Result<u8, Failure> {
-    let raw = input.read()?;
-    let shown = inbox::show(env, &raw)?;
+    let item = input.item(inbox)?;
+    let clock = inbox.clock();
     if as_json {
-        let v = show_json(&shown, env);
+        let v = show_json(&item.shown, &clock);
         write_out(out, &format!("{}\n", json_text(&v)))?;
     } else {
-        write_out(out, &present::describe_shown(&shown, &env.clock))?;
+        write_out(out, &present::describe_shown(&item.shown, &clock))?;
     }
     Ok(exit::OK)
 }

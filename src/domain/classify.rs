@@ -11,6 +11,10 @@ use calcard::icalendar::{ICalendarParameterName, ICalendarProperty};
 pub const X_RECEIVED_SEQUENCE: &str = "X-RSVP-RECEIVED-SEQUENCE";
 pub const X_RECEIVED_DTSTAMP: &str = "X-RSVP-RECEIVED-DTSTAMP";
 pub const X_PREVIOUS_PARTSTAT: &str = "X-RSVP-PREVIOUS-PARTSTAT";
+/// Marks an override rsvp made from the master to hold my answer to one
+/// occurrence (R2.2): the organizer never sent it, so an update without it
+/// neither drops it nor counts as a change (issue 7 item 4).
+pub const X_ANSWERED_APART: &str = "X-RSVP-ANSWERED-APART";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelScope {
@@ -118,6 +122,18 @@ pub fn received_revision(c: Comp<'_>) -> (i64, Option<CalDate>) {
     (seq, stamp)
 }
 
+/// How the revision of `incoming` compares with `stored` (SEQUENCE, then
+/// DTSTAMP, of the master or first component; stored values as received,
+/// R3.10): `Greater` means newer.
+pub fn revision_cmp(incoming: &Invite, stored: &Invite) -> std::cmp::Ordering {
+    let inc = incoming
+        .primary()
+        .map(received_revision)
+        .unwrap_or((0, None));
+    let sto = stored.primary().map(received_revision).unwrap_or((0, None));
+    cmp_revision(&inc, &sto)
+}
+
 /// Compare revisions: SEQUENCE, then DTSTAMP (RFC 5546 §2.1.5).
 fn cmp_revision(a: &(i64, Option<CalDate>), b: &(i64, Option<CalDate>)) -> std::cmp::Ordering {
     a.0.cmp(&b.0).then_with(|| match (&a.1, &b.1) {
@@ -208,14 +224,17 @@ fn my_rsvp(inv: &Invite, me: &MeMatch) -> bool {
         .any(|a| a.email == me.party.email && a.rsvp)
 }
 
+/// The warning for a bare calendar file (no message, so no sender): the
+/// faces may say it as a note instead (R7.9).
+pub const NO_SENDER_WARNING: &str =
+    "no sender to check (bare calendar file): the organizer is not authenticated";
+
 /// Sender check (R7.9, R9.1): the From address must be the organizer or its
 /// SENT-BY. Returns a warning when it is not.
 fn sender_warning(inv: &Invite, sender: Option<&str>) -> Option<String> {
     let org = inv.organizer()?;
     let Some(sender) = sender else {
-        return Some(
-            "no sender to check (bare calendar file): the organizer is not authenticated".into(),
-        );
+        return Some(NO_SENDER_WARNING.into());
     };
     let Some(sender_n) = identity::normalize_address(sender) else {
         return Some(format!(
@@ -275,6 +294,15 @@ pub fn classify(incoming: &Invite, stored: Option<&Invite>, ctx: &Context<'_>) -
             warnings.push("no METHOD: not a scheduling message; it can only be imported".into());
             out.status = Status::Publish;
             out.reply_refusal = Some(not_invitation("a calendar file without METHOD"));
+            // Issue 7 (CalendarServer sequenceComparison): a METHOD-less copy
+            // never overwrites the same or a newer stored event.
+            if let Some(stored) = stored
+                && revision_order(incoming, stored, ctx) != std::cmp::Ordering::Greater
+            {
+                out.status = Status::Outdated;
+                out.apply_refusal =
+                    Some("the calendar already holds this or a newer version".into());
+            }
         }
         Some(Method::Publish) => {
             out.status = Status::Publish;
@@ -440,7 +468,7 @@ fn classify_request(
     }
     if incoming.components().iter().all(|c| c.is_cancelled()) {
         out.status = Status::Cancelled;
-        out.reply_refusal = Some("the invitation itself is marked cancelled (R1.14)".into());
+        out.reply_refusal = Some("the invitation itself is marked cancelled".into());
         return;
     }
 
@@ -500,18 +528,28 @@ fn classify_request(
         }
         // R2.9 / T33: an override for an instance the stored series does
         // not have, at the same SEQUENCE: out of sync.
-        if let Some(rid) = c.recurrence_id() {
+        // A stored object without a master (naked instances, T32) has no
+        // series to be out of sync with: a new instance is simply added.
+        if let Some(rid) = c.recurrence_id().filter(|_| stored.master().is_some()) {
             let known = stored_overrides
                 .find(&rid, &incoming.cal, &ctx.clock)
                 .is_some()
-                || is_instance_of(stored, &rid, &incoming.cal, &ctx.clock);
+                || is_instance_of(stored, &rid, &incoming.cal, &ctx.clock)
+                // An occurrence the stored copy excludes (EXDATE) is still
+                // one of the series: the organizer brings it back
+                // (CalendarServer processRequest_overrideOfEXDATE).
+                || stored.master().is_some_and(|m| {
+                    m.exdates().iter().any(|x| {
+                        diff::same_instance(x, &stored.cal, &rid, &incoming.cal, &ctx.clock)
+                    })
+                });
             if !known && inc.0 == sto.0 {
                 warnings.push(format!(
                     "the occurrence {} is not part of the stored series at the same SEQUENCE: the calendars are out of sync; ask the organizer to resend (REFRESH)",
                     ctx.clock.format(&rid, &incoming.cal)
                 ));
                 out.apply_refusal =
-                    Some("the update does not match the stored series (R2.9); not merged".into());
+                    Some("the update does not match the stored series; not merged".into());
             } else if !known {
                 warnings.push(
                     "updates were missed: this occurrence was not in the stored series".into(),
@@ -529,11 +567,28 @@ fn classify_request(
     }
     if stored_cancelled && !any_newer {
         out.status = Status::Cancelled;
-        out.reply_refusal = Some("the event is cancelled in your calendar (R1.14)".into());
+        out.reply_refusal = Some("the event is cancelled in your calendar".into());
         out.apply_refusal = Some("the event was cancelled by a later message".into());
         return;
     }
-    let significant = diff::needs_new_answer(&out.changes, any_seq_up) || stored_cancelled;
+    // Issue 7 (CalendarServer attendee_needs_action): a REQUEST that raises
+    // SEQUENCE and sets me back to NEEDS-ACTION with RSVP=TRUE asks again.
+    // A raised SEQUENCE with no change at all keeps the answer (T26).
+    let reasked = any_seq_up
+        && !out.changes.is_empty()
+        && asks_me_again(incoming, &me)
+        && out.partstat.is_some_and(|p| p != PartStat::NeedsAction);
+    let significant =
+        diff::needs_new_answer(&out.changes, any_seq_up) || stored_cancelled || reasked;
+    // Issue 7: same SEQUENCE and DTSTAMP but different content is not a
+    // duplicate: shown with a warning, applied only when the user says so.
+    let same_revision_changed = all_equal && !out.changes.is_empty();
+    if same_revision_changed {
+        warnings.push(
+            "this message has the same SEQUENCE and DTSTAMP as your copy but different content; check the changes before applying".into(),
+        );
+    }
+    let all_equal = all_equal && !same_revision_changed;
     let rsvp_added = my_rsvp(incoming, &me) && !stored_rsvp(stored, &me);
     out.status = if all_equal {
         if rsvp_added {
@@ -568,6 +623,24 @@ fn classify_request(
     }
 }
 
+/// My ATTENDEE in the incoming master (or first component) says
+/// PARTSTAT=NEEDS-ACTION (written, not the default) with RSVP=TRUE: the
+/// organizer asks for an answer.
+pub fn asks_me_again(incoming: &Invite, me: &MeMatch) -> bool {
+    incoming
+        .master()
+        .or_else(|| incoming.primary())
+        .is_some_and(|c| {
+            c.attendees().into_iter().any(|a| {
+                a.email.is_some()
+                    && a.email == me.party.email
+                    && a.partstat == PartStat::NeedsAction
+                    && c.has_explicit_partstat(&a)
+                    && a.rsvp
+            })
+        })
+}
+
 fn stored_rsvp(stored: &Invite, me: &MeMatch) -> bool {
     stored
         .components()
@@ -586,6 +659,15 @@ pub fn is_instance_of(
     let Some(master) = stored.master() else {
         return false;
     };
+    // Bug 3 of issue 7: an EXDATE removes an occurrence, the first one
+    // (DTSTART) included (RFC 5545 §3.8.5.1).
+    if master
+        .exdates()
+        .iter()
+        .any(|x| diff::same_instance(x, &stored.cal, rid, rid_cal, clock))
+    {
+        return false;
+    }
     if master
         .dtstart()
         .is_some_and(|s| diff::same_instance(&s, &stored.cal, rid, rid_cal, clock))
@@ -621,6 +703,43 @@ pub fn expand_starts(inv: &Invite) -> Vec<(u32, chrono::DateTime<chrono::Utc>)> 
         .collect()
 }
 
+/// The occurrence starts of the master, in its DTSTART's form (TZID, UTC,
+/// floating or DATE), EXDATEs removed, sorted; capped (R9.7). A
+/// non-recurring master gives its DTSTART.
+pub fn master_occurrences(inv: &Invite, clock: &Clock) -> Vec<CalDate> {
+    let Some(master) = inv.master() else {
+        return Vec::new();
+    };
+    let Some(start) = master.dtstart() else {
+        return Vec::new();
+    };
+    let exdates = master.exdates();
+    let floating = matches!(start, CalDate::Floating(_) | CalDate::Date(_));
+    let mut v: Vec<CalDate> = if master.is_recurring() {
+        expand_starts(inv)
+            .into_iter()
+            .filter(|(id, _)| *id == master.id)
+            .map(|(_, t)| {
+                if floating {
+                    CalDate::with_form_of(t.naive_utc(), &start)
+                } else {
+                    clock.in_form_of(&CalDate::Utc(t.naive_utc()), &inv.cal, &start, &inv.cal)
+                }
+            })
+            .collect()
+    } else {
+        vec![start.clone()]
+    };
+    v.retain(|d| {
+        !exdates
+            .iter()
+            .any(|x| diff::same_instance(x, &inv.cal, d, &inv.cal, clock))
+    });
+    v.sort_by_key(|d| d.naive());
+    v.dedup();
+    v
+}
+
 /// R9.7, T58: rules that would flood a calendar are flagged; expansion is
 /// capped at [`MAX_EXPANSION`] whatever the rule says.
 pub fn recurrence_warnings(inv: &Invite) -> Vec<String> {
@@ -643,12 +762,12 @@ pub fn recurrence_warnings(inv: &Invite) -> Vec<String> {
             };
             if let Some(unit) = unit {
                 out.push(format!(
-                    "suspicious recurrence (R9.7): the event repeats every {unit}; only the first {MAX_EXPANSION} occurrences are considered"
+                    "suspicious recurrence: the event repeats every {unit}; only the first {MAX_EXPANSION} occurrences are considered"
                 ));
             }
             if let Some(n) = r.count.filter(|n| *n as usize > MAX_EXPANSION) {
                 out.push(format!(
-                    "suspicious recurrence (R9.7): COUNT={n}; only the first {MAX_EXPANSION} occurrences are considered"
+                    "suspicious recurrence: COUNT={n}; only the first {MAX_EXPANSION} occurrences are considered"
                 ));
             }
         }
@@ -667,14 +786,14 @@ fn classify_cancel(
     out: &mut Classification,
     warnings: &mut Vec<String>,
 ) {
-    out.reply_refusal = Some("a cancellation needs no answer (R4.8)".into());
+    out.reply_refusal = Some("a cancellation needs no answer".into());
     let comps = incoming.components();
     let scope = if comps.iter().any(|c| {
         c.range_param()
             .is_some_and(|r| r.eq_ignore_ascii_case("THISANDPRIOR"))
     }) {
         out.status = Status::Invalid;
-        warnings.push("RANGE=THISANDPRIOR is deprecated and not supported (R4.6)".into());
+        warnings.push("RANGE=THISANDPRIOR is deprecated and not supported".into());
         out.apply_refusal = Some("RANGE=THISANDPRIOR is not supported".into());
         return;
     } else if comps.iter().any(|c| c.this_and_future()) {

@@ -36,6 +36,53 @@ pub trait CalendarStore {
     fn update(&self, existing: &StoredObject, data: &[u8]) -> Result<StoredObject, StoreError>;
     /// Every object in the collection (for overlaps and listings).
     fn list(&self) -> Result<Vec<StoredObject>, StoreError>;
+    /// Every object's name and identity, without reading any content (one
+    /// directory scan): what the inbox's calendar index is kept by.
+    fn scan(&self) -> Result<Vec<(String, FileStamp)>, StoreError> {
+        Ok(self
+            .list()?
+            .into_iter()
+            .map(|o| {
+                let stamp = FileStamp {
+                    size: o.data.len() as u64,
+                    mtime_ns: 0,
+                    ctime_ns: 0,
+                    ino: content_hash(&o.data),
+                };
+                (o.href, stamp)
+            })
+            .collect())
+    }
+    /// What the caller already knows about the collection (name, identity,
+    /// the UIDs inside), so a store that indexes files by UID need not read
+    /// them again: entries whose identity no longer matches are ignored.
+    fn prime(&self, known: &[(String, FileStamp, Vec<String>)]) {
+        let _ = known;
+    }
+    /// One object by name; `None` when it does not exist.
+    fn get(&self, href: &str) -> Result<Option<StoredObject>, StoreError> {
+        Ok(self.list()?.into_iter().find(|o| o.href == href))
+    }
+    /// Remove an object if its ETag still matches (`[calendar] declined =
+    /// "drop"`); a store that cannot delete says so.
+    fn delete(&self, existing: &StoredObject) -> Result<(), StoreError> {
+        Err(StoreError::Io {
+            path: existing.href.clone(),
+            message: "this calendar cannot delete events".into(),
+        })
+    }
+}
+
+/// A cheap content hash, the identity of an object in stores that have no
+/// file system stamps (memory).
+fn content_hash(data: &[u8]) -> u64 {
+    // FNV-1a, 64 bits.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in data {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 /// Who a message goes to and comes from at the SMTP level.
@@ -156,6 +203,25 @@ pub trait Outbox {
         Ok(Vec::new())
     }
 
+    /// Store a new entry that must not be sent yet: the calendar write it
+    /// answers for is not recorded (issue 8 item 1). [`Outbox::mark_ready`]
+    /// makes it sendable. Default: sendable at once.
+    fn put_staged(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {
+        self.put(entry)
+    }
+
+    /// The calendar write of a staged entry is done: it may be sent.
+    fn mark_ready(&self, id: &str) -> Result<(), OutboxError> {
+        let _ = id;
+        Ok(())
+    }
+
+    /// Staged entries whose calendar write was never recorded (rsvp stopped
+    /// between the two): never sent by a flush; answering again reuses them.
+    fn staged(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        Ok(Vec::new())
+    }
+
     /// Remove one entry, pending or failed, at the user's request
     /// (`rsvp outbox drop ID`); NotFound when there is none.
     fn drop_entry(&self, id: &str) -> Result<(), OutboxError> {
@@ -172,7 +238,57 @@ pub trait Outbox {
 pub trait Tombstones {
     fn get(&self, uid: &str) -> Result<Option<i64>, StoreError>;
     fn record(&self, uid: &str, sequence: i64) -> Result<(), StoreError>;
+    /// Every tombstone at once (a listing reads them once, not per item).
+    fn all(&self) -> Result<std::collections::HashMap<String, i64>, StoreError>;
 }
+
+/// Where the inbox keeps state that only saves time (parsed messages, the
+/// calendar index) between runs, e.g. `$XDG_CACHE_HOME/rsvp`. Losing it
+/// costs time, never data.
+pub trait CacheStore {
+    /// The bytes saved under `name`; `Ok(None)` when there are none.
+    fn load(&self, name: &str) -> Result<Option<Vec<u8>>, String>;
+    /// Replace what is saved under `name` (atomically: a reader sees the
+    /// old or the new bytes, never a mix).
+    fn save(&self, name: &str, data: &[u8]) -> Result<(), String>;
+    /// One line naming where (for log lines).
+    fn describe(&self) -> String;
+}
+
+/// The identity of a file's content as the file system tells it, for
+/// caches: a file whose stamp is unchanged is not read again. The ctime is
+/// part of it because user space cannot set it (a tool that restores the
+/// mtime after an edit still changes the ctime).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct FileStamp {
+    pub size: u64,
+    /// Modification time in nanoseconds since the epoch.
+    pub mtime_ns: i64,
+    /// Status change time in nanoseconds since the epoch.
+    pub ctime_ns: i64,
+    pub ino: u64,
+}
+
+impl FileStamp {
+    /// The modification time in whole seconds.
+    pub fn mtime(&self) -> i64 {
+        self.mtime_ns.div_euclid(1_000_000_000)
+    }
+
+    /// Whether the file changed so shortly before `now_ns` that another
+    /// change within the file system's timestamp granularity could leave
+    /// the stamp unchanged ("racy", as git calls it): such an entry is
+    /// read again next time instead of trusted.
+    pub fn is_racy(&self, now_ns: i64) -> bool {
+        self.mtime_ns
+            .max(self.ctime_ns)
+            .saturating_add(RACY_WINDOW_NS)
+            > now_ns
+    }
+}
+
+/// See [`FileStamp::is_racy`].
+pub const RACY_WINDOW_NS: i64 = 3_000_000_000;
 
 /// One message that may carry an invitation, as the mail index sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,10 +297,14 @@ pub struct Candidate {
     pub id: String,
     /// The message file (absolute path as text).
     pub path: String,
-    /// Modification time of the file (unix seconds), for caches.
-    pub mtime: i64,
+    /// The file's identity, for caches.
+    pub stamp: FileStamp,
     /// Tags the index holds for it (e.g. `rsvp/accepted`).
     pub tags: Vec<String>,
+    /// Why the file cannot be read, when the index knows the message but
+    /// none of its files exists any more (moved since the last `notmuch
+    /// new`): shown as unreadable, never silently dropped.
+    pub missing: Option<String>,
 }
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -194,6 +314,9 @@ pub enum SourceError {
     Locked(String),
     #[error("mail index {path}: {message}")]
     Index { path: String, message: String },
+    /// rsvp's private index has not been created yet.
+    #[error("mail index {0}: the private index does not exist yet: run `rsvp index`")]
+    NotIndexed(String),
     #[error("message {path}: {message}")]
     Message { path: String, message: String },
 }
@@ -293,6 +416,107 @@ impl<T: InviteSource + ?Sized> InviteSource for std::sync::Arc<T> {
 impl<T: MailIndex + ?Sized> MailIndex for std::sync::Arc<T> {
     fn start_index(&self) -> std::sync::mpsc::Receiver<IndexProgress> {
         (**self).start_index()
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+}
+
+/// A shared store is still a store (a test or the demo keeps a handle on
+/// what the inbox session owns).
+impl<T: CalendarStore + ?Sized> CalendarStore for std::sync::Arc<T> {
+    fn find_by_uid(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
+        (**self).find_by_uid(uid)
+    }
+    fn create(&self, uid: &str, data: &[u8]) -> Result<StoredObject, StoreError> {
+        (**self).create(uid, data)
+    }
+    fn update(&self, existing: &StoredObject, data: &[u8]) -> Result<StoredObject, StoreError> {
+        (**self).update(existing, data)
+    }
+    fn list(&self) -> Result<Vec<StoredObject>, StoreError> {
+        (**self).list()
+    }
+    fn scan(&self) -> Result<Vec<(String, FileStamp)>, StoreError> {
+        (**self).scan()
+    }
+    fn prime(&self, known: &[(String, FileStamp, Vec<String>)]) {
+        (**self).prime(known)
+    }
+    fn get(&self, href: &str) -> Result<Option<StoredObject>, StoreError> {
+        (**self).get(href)
+    }
+    fn delete(&self, existing: &StoredObject) -> Result<(), StoreError> {
+        (**self).delete(existing)
+    }
+}
+
+impl<T: Outbox + ?Sized> Outbox for std::sync::Arc<T> {
+    fn put(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {
+        (**self).put(entry)
+    }
+    fn pending(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        (**self).pending()
+    }
+    fn record_error(&self, id: &str, error: &str) -> Result<(), OutboxError> {
+        (**self).record_error(id, error)
+    }
+    fn mark_sent(&self, id: &str) -> Result<(), OutboxError> {
+        (**self).mark_sent(id)
+    }
+    fn discard(&self, id: &str) -> Result<(), OutboxError> {
+        (**self).discard(id)
+    }
+    fn find(&self, key: &ReplyKey) -> Result<Option<(OutboxEntry, bool)>, OutboxError> {
+        (**self).find(key)
+    }
+    fn record_failure(&self, id: &str, error: &TransportError) -> Result<(), OutboxError> {
+        (**self).record_failure(id, error)
+    }
+    fn failed(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        (**self).failed()
+    }
+    fn drop_entry(&self, id: &str) -> Result<(), OutboxError> {
+        (**self).drop_entry(id)
+    }
+    fn put_staged(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {
+        (**self).put_staged(entry)
+    }
+    fn mark_ready(&self, id: &str) -> Result<(), OutboxError> {
+        (**self).mark_ready(id)
+    }
+    fn staged(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        (**self).staged()
+    }
+}
+
+impl<T: Tombstones + ?Sized> Tombstones for std::sync::Arc<T> {
+    fn get(&self, uid: &str) -> Result<Option<i64>, StoreError> {
+        (**self).get(uid)
+    }
+    fn record(&self, uid: &str, sequence: i64) -> Result<(), StoreError> {
+        (**self).record(uid, sequence)
+    }
+    fn all(&self) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        (**self).all()
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
+    fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), TransportError> {
+        (**self).send(envelope, message)
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+}
+
+impl<T: CacheStore + ?Sized> CacheStore for std::sync::Arc<T> {
+    fn load(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
+        (**self).load(name)
+    }
+    fn save(&self, name: &str, data: &[u8]) -> Result<(), String> {
+        (**self).save(name, data)
     }
     fn describe(&self) -> String {
         (**self).describe()

@@ -1,31 +1,41 @@
-//! The inbox listing, shared by `rsvp list` and the TUI: every candidate
-//! message from the mail index, grouped by UID (the newest version by
-//! SEQUENCE, then DTSTAMP, is shown; older ones are counted as superseded),
-//! classified against the calendar, with warnings and overlaps.
+//! The inbox listing: every candidate message from the mail index, grouped
+//! by UID (the newest version by SEQUENCE, then DTSTAMP, is shown; older
+//! ones are counted as superseded), classified against the calendar, with
+//! warnings and overlaps.
 //!
-//! Parsed messages are kept in a [`ParseCache`] keyed by (path, mtime), so a
-//! refresh reads only new and changed files; the calendar's busy times are
-//! cached by (href, ETag).
+//! Cost: one query of the mail index, one stat per candidate, one scan of
+//! the calendar directory; only messages and calendar files whose identity
+//! changed are read and parsed (the [`ParseCache`], saved between runs by
+//! the [`super::Inbox`]); tombstones and the outbox are read once. Each
+//! invitation's stored copy is found through the calendar index, never by
+//! scanning the calendar again.
 
-use super::{Env, InboxError, Loaded, Shown, invalid_class, load, show_loaded};
-use crate::domain::classify::Status;
-use crate::domain::extract;
-use crate::domain::ical::{self, CalDate};
-use crate::domain::identity::normalize_address;
-use crate::domain::invite::{Invite, Method, PartStat};
-use crate::domain::overlap::{self, Expansion, Occurrence};
-use crate::domain::ports::{Candidate, InviteSource, SourceError, StoredObject};
+use super::cache::{self, Busy, CalendarEntry, Digest, MessageEntry, Parsed, State};
+use super::item::{self, Item};
+use super::{Env, InboxError, Loaded, Shown, invalid_class, load_part, show_loaded};
+use crate::domain::extract::{self, MessageMeta};
+use crate::domain::ical;
+use crate::domain::identity::Identity;
+use crate::domain::invite::{Invite, Method};
+use crate::domain::overlap::{self, Occurrence};
+use crate::domain::ports::{
+    CalendarStore, Candidate, FileStamp, InviteSource, SourceError, StoreError, StoredObject,
+    Tombstones,
+};
 use crate::domain::sanitize::terminal_line;
-use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, Utc};
-use std::collections::HashMap;
-use std::sync::Arc;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
+use std::collections::{HashMap, HashSet};
 
-/// Most conflicts reported for one item.
-pub const MAX_CONFLICTS: usize = 50;
+pub use super::item::{Conflict, Flag, MAX_CONFLICTS, is_pending};
+
 /// The overlap window: from the start of the day before `now` ...
 pub const WINDOW_PAST_DAYS: i64 = 1;
 /// ... to this many days after it (R9.7: expand within a window).
 pub const WINDOW_FUTURE_DAYS: i64 = 366;
+/// Busy times are expanded for whole months from the month of the window's
+/// start, this many days long, so the calendar index stays valid for a
+/// month instead of a day.
+const BUSY_SPAN_DAYS: i64 = WINDOW_FUTURE_DAYS + WINDOW_PAST_DAYS + 40;
 
 /// What to list.
 #[derive(Clone, Copy)]
@@ -60,122 +70,72 @@ impl ListOptions<'static> {
     }
 }
 
-/// A warning mark on an item (the text is in [`Item::warnings`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Flag {
-    /// The From address is neither the organizer nor its SENT-BY (R7.9, R9.1).
-    SenderNotOrganizer,
-    /// The organizer differs from the stored one (R3.2, T28).
-    OrganizerChanged,
-    /// The sender is not in the contacts and the UID is not in the calendar
-    /// (R9.2, T59).
-    Untrusted,
-    /// Recurrence expansion was cut or refused (R9.7, T58).
-    RecurrenceCapped,
+/// A candidate that could not be read (moved since the index saw it,
+/// unreadable, too large): shown as such, never silently dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub path: String,
+    /// Terminal-safe, one line.
+    pub reason: String,
 }
 
-impl Flag {
-    /// The word of the JSON output (`flags`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Flag::SenderNotOrganizer => "sender-not-organizer",
-            Flag::OrganizerChanged => "organizer-changed",
-            Flag::Untrusted => "untrusted",
-            Flag::RecurrenceCapped => "recurrence-capped",
-        }
+/// One listing: the items, and the candidates that could not be read.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub items: Vec<Item>,
+    pub unreadable: Vec<Unreadable>,
+}
+
+impl Listing {
+    /// "1 invitation could not be read: run notmuch new", when any.
+    pub fn unreadable_note(&self) -> Option<String> {
+        let n = self.unreadable.len();
+        (n > 0).then(|| {
+            let what = if n == 1 {
+                "1 invitation could not be read".to_string()
+            } else {
+                format!("{n} invitations could not be read")
+            };
+            let hint = if self
+                .unreadable
+                .iter()
+                .any(|u| u.reason.contains("notmuch new"))
+            {
+                ": run notmuch new"
+            } else {
+                ""
+            };
+            format!("{what}{hint}")
+        })
     }
 }
 
-/// Another event of the calendar that overlaps one of the item's occurrences.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conflict {
-    pub uid: String,
-    /// Terminal-safe, one line.
-    pub summary: String,
-    /// That event's occurrence.
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-}
-
-/// One row of the inbox: the newest message for one UID.
-///
-/// Text fields (`summary`, `organizer`, `warnings`, conflict summaries) are
-/// already terminal-safe single lines (R9.5); the raw data is in `shown`.
-#[derive(Debug, Clone)]
-pub struct Item {
-    /// Empty for a message whose calendar data is invalid.
-    pub uid: String,
-    pub status: Status,
-    /// My current answer (the stored one when the event is in the calendar).
-    pub partstat: Option<PartStat>,
-    pub summary: String,
-    /// The first start (DTSTART of the series or of the instance).
-    pub start: Option<DateTime<Utc>>,
-    /// `start` in the user's zone: `Mon 2025-01-06 09:00`, or
-    /// `Mon 2025-01-06 all day`; empty when there is no start.
-    pub start_text: String,
-    pub all_day: bool,
-    /// `Name <address>` of the ORGANIZER.
-    pub organizer: Option<String>,
-    /// The From address, normalised.
-    pub sender: Option<String>,
-    pub flags: Vec<Flag>,
-    /// Everything worth saying: classification warnings, then the listing's.
-    pub warnings: Vec<String>,
-    /// The message shown.
-    pub message: Candidate,
-    /// Older versions of the same UID, newest first (for tagging).
-    pub older: Vec<Candidate>,
-    /// `older.len()`.
-    pub superseded: usize,
-    /// Needs an answer (new, reschedule, poll) or applying (update, cancel,
-    /// uninvited), and something is allowed.
-    pub pending: bool,
-    /// The last occurrence ended before `now` (unknown for endless series).
-    pub past: bool,
-    /// Overlapping busy events within the window, at most [`MAX_CONFLICTS`].
-    pub conflicts: Vec<Conflict>,
-    pub recurring: bool,
-    pub shown: Shown,
-}
-
-/// A status that needs the user: an answer or applying to the calendar.
-pub fn is_pending(status: Status) -> bool {
-    matches!(
-        status,
-        Status::New
-            | Status::Reschedule
-            | Status::Poll
-            | Status::Update
-            | Status::Cancel(_)
-            | Status::Uninvited
-    )
-}
-
-type Parsed = Arc<Result<Loaded, String>>;
-
-/// A busy occurrence of another event of the calendar.
-#[derive(Debug, Clone)]
-struct Busy {
-    uid: String,
-    summary: String,
-    occ: Occurrence,
-}
-
-/// Busy times of one stored object, for the window starting at the date.
-type CachedBusy = (DateTime<Utc>, Arc<Vec<Busy>>);
-
-/// Parsed messages by (path, mtime) and busy times by (href, ETag).
-#[derive(Debug, Default)]
+/// Parsed messages and the calendar index, kept between listings (and,
+/// through the [`super::Inbox`], between runs).
+#[derive(Debug)]
 pub struct ParseCache {
-    messages: HashMap<(String, i64), Parsed>,
-    busy: HashMap<(String, String), CachedBusy>,
+    pub(crate) state: State,
     reads: usize,
+    calendar_reads: usize,
+}
+
+impl Default for ParseCache {
+    fn default() -> Self {
+        ParseCache::new()
+    }
 }
 
 impl ParseCache {
     pub fn new() -> ParseCache {
-        ParseCache::default()
+        ParseCache::with_state(State::empty(""))
+    }
+
+    pub(crate) fn with_state(state: State) -> ParseCache {
+        ParseCache {
+            state,
+            reads: 0,
+            calendar_reads: 0,
+        }
     }
 
     /// How many message files were read from the source so far.
@@ -183,123 +143,243 @@ impl ParseCache {
         self.reads
     }
 
+    /// How many calendar files were read to index them so far.
+    pub fn calendar_reads(&self) -> usize {
+        self.calendar_reads
+    }
+
     /// How many messages are cached.
     pub fn len(&self) -> usize {
-        self.messages.len()
+        self.state.messages.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.messages.is_empty()
+        self.state.messages.is_empty()
     }
 
     /// Forget everything (the next listing reads every file again).
     pub fn clear(&mut self) {
-        *self = ParseCache::default();
+        self.state.messages.clear();
+        self.state.calendar.clear();
+        self.state.others.clear();
+        self.state.dirty = true;
     }
 }
 
-/// Every candidate that holds calendar data, read through the cache.
-fn load_candidates(
-    source: &dyn InviteSource,
-    cache: &mut ParseCache,
-) -> Result<Vec<(Candidate, Parsed)>, InboxError> {
-    let candidates = source.candidates()?;
-    let mut fresh: HashMap<(String, i64), Parsed> = HashMap::new();
-    let mut out = Vec::new();
-    for c in candidates {
-        let key = (c.path.clone(), c.mtime);
-        let parsed = match cache.messages.get(&key) {
-            Some(p) => p.clone(),
-            None => {
-                let raw = match source.read(&c) {
-                    Ok(raw) => raw,
-                    // Gone or unreadable since the index saw it: not listed;
-                    // tried again on the next refresh.
-                    Err(SourceError::Message { .. }) => continue,
-                    Err(e) => return Err(e.into()),
-                };
-                cache.reads += 1;
-                Arc::new(load(&raw).map_err(|e| e.to_string()))
+fn now_ns(now: DateTime<Utc>) -> i64 {
+    now.timestamp_nanos_opt().unwrap_or(i64::MAX)
+}
+
+/// The digest of one message read from `raw`.
+fn digest_of(raw: &[u8]) -> Digest {
+    match load_part(raw) {
+        Err(e) => Digest::NotInvitation(e.to_string()),
+        Ok((loaded, part)) => {
+            let meta = loaded.meta.as_ref().map(cache::Meta::from);
+            match (&loaded.invite, part) {
+                (Ok(inv), Some((text, method_param))) => {
+                    let reply_from = (inv.method == Some(Method::Reply)).then(|| {
+                        loaded
+                            .meta
+                            .as_ref()
+                            .and_then(|m| m.from.first())
+                            .map(|f| f.address.to_lowercase())
+                            .unwrap_or_default()
+                    });
+                    let (sequence, dtstamp) = revision(inv);
+                    Digest::Invite(Box::new(Parsed {
+                        meta,
+                        text,
+                        method_param,
+                        warnings: loaded.warnings.clone(),
+                        uid: inv.uid.clone(),
+                        reply_from,
+                        sequence,
+                        dtstamp,
+                    }))
+                }
+                (Err(reason), _) => Digest::Invalid {
+                    meta: meta.map(Box::new),
+                    reason: reason.clone(),
+                    warnings: loaded.warnings.clone(),
+                    method_mismatch: loaded.method_mismatch,
+                },
+                (Ok(_), None) => Digest::NotInvitation("no calendar part".into()),
             }
-        };
-        fresh.insert(key, parsed.clone());
-        if parsed.is_ok() {
-            out.push((c, parsed));
         }
     }
-    cache.messages = fresh;
-    Ok(out)
+}
+
+/// The message again from its digest (the calendar part parsed anew).
+fn loaded_of(digest: &Digest) -> Option<Loaded> {
+    match digest {
+        Digest::NotInvitation(_) => None,
+        Digest::Invalid {
+            meta,
+            reason,
+            warnings,
+            method_mismatch,
+        } => Some(Loaded {
+            meta: meta.as_deref().map(MessageMeta::from),
+            invite: Err(reason.clone()),
+            warnings: warnings.clone(),
+            method_mismatch: *method_mismatch,
+        }),
+        Digest::Invite(p) => {
+            let invite = super::invite_from_part(&p.text, p.method_param.as_deref(), false)
+                .map(|(inv, _)| inv)
+                .map_err(|e| e.reason);
+            Some(Loaded {
+                meta: p.meta.as_ref().map(MessageMeta::from),
+                invite,
+                warnings: p.warnings.clone(),
+                method_mismatch: false,
+            })
+        }
+    }
 }
 
 /// SEQUENCE, then the latest DTSTAMP (RFC 5546 §2.1.5).
-fn revision(inv: &Invite) -> (i64, Option<NaiveDateTime>) {
+fn revision(inv: &Invite) -> (i64, Option<i64>) {
     let stamp = inv
         .components()
         .iter()
         .filter_map(|c| c.dtstamp())
-        .map(|d| d.naive())
+        .map(|d| d.naive().and_utc().timestamp())
         .max();
     (inv.sequence(), stamp)
 }
 
-/// One UID's messages, newest first.
-struct Group {
-    versions: Vec<(Candidate, Parsed)>,
+/// Candidates with their digests, and those that could not be read.
+type Read = (Vec<(Candidate, Digest)>, Vec<Unreadable>);
+
+/// Every candidate's digest, read through the cache; unreadable ones apart.
+fn load_candidates(
+    source: &dyn InviteSource,
+    cache: &mut ParseCache,
+    now: DateTime<Utc>,
+) -> Result<Read, InboxError> {
+    let candidates = source.candidates()?;
+    let now_ns = now_ns(now);
+    let mut seen: HashSet<String> = HashSet::with_capacity(candidates.len());
+    let mut out = Vec::with_capacity(candidates.len());
+    let mut unreadable = Vec::new();
+    for c in candidates {
+        if let Some(why) = &c.missing {
+            unreadable.push(Unreadable {
+                path: terminal_line(&c.path),
+                reason: terminal_line(why),
+            });
+            continue;
+        }
+        seen.insert(c.path.clone());
+        let cached = cache
+            .state
+            .messages
+            .get(&c.path)
+            .filter(|e| cache::fresh(e.stamp, e.racy, c.stamp))
+            .map(|e| e.digest.clone());
+        let digest = match cached {
+            Some(d) => d,
+            None => {
+                let raw = match source.read(&c) {
+                    Ok(raw) => raw,
+                    Err(SourceError::Message { message, .. }) => {
+                        unreadable.push(Unreadable {
+                            path: terminal_line(&c.path),
+                            reason: terminal_line(&message),
+                        });
+                        cache.state.messages.remove(&c.path);
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                cache.reads += 1;
+                if raw.len() > extract::MAX_MESSAGE_BYTES {
+                    // R9.8: refused whole, and said (issue 8 item 9).
+                    unreadable.push(Unreadable {
+                        path: terminal_line(&c.path),
+                        reason: format!(
+                            "larger than {} MB; not read",
+                            extract::MAX_MESSAGE_BYTES / (1024 * 1024)
+                        ),
+                    });
+                    cache.state.messages.remove(&c.path);
+                    continue;
+                }
+                let digest = digest_of(&raw);
+                cache.state.messages.insert(
+                    c.path.clone(),
+                    MessageEntry {
+                        stamp: c.stamp.into(),
+                        racy: c.stamp.is_racy(now_ns),
+                        digest: digest.clone(),
+                    },
+                );
+                cache.state.dirty = true;
+                digest
+            }
+        };
+        out.push((c, digest));
+    }
+    let before = cache.state.messages.len();
+    cache.state.messages.retain(|path, _| seen.contains(path));
+    if cache.state.messages.len() != before {
+        cache.state.dirty = true;
+    }
+    Ok((out, unreadable))
 }
 
-fn group_key(c: &Candidate, loaded: &Loaded) -> String {
-    match &loaded.invite {
-        // Replies from different attendees are different items.
-        Ok(inv) if inv.method == Some(Method::Reply) => {
-            let from = loaded
-                .meta
-                .as_ref()
-                .and_then(|m| m.from.first())
-                .map(|f| f.address.to_lowercase())
-                .unwrap_or_default();
-            format!("r\n{}\n{from}", inv.uid)
-        }
-        Ok(inv) => format!("u\n{}", inv.uid),
-        Err(_) => format!("x\n{}", c.id),
+/// One UID's messages, newest first.
+struct Group {
+    versions: Vec<(Candidate, Digest)>,
+}
+
+fn group_key(c: &Candidate, d: &Digest) -> Option<String> {
+    match d {
+        Digest::Invite(p) => Some(match &p.reply_from {
+            // Replies from different attendees are different items.
+            Some(from) => format!("r\n{}\n{from}", p.uid),
+            None => format!("u\n{}", p.uid),
+        }),
+        Digest::Invalid { .. } => Some(format!("x\n{}", c.id)),
+        Digest::NotInvitation(_) => None,
     }
 }
 
-fn group(loaded: Vec<(Candidate, Parsed)>) -> Vec<Group> {
+fn rank(d: &Digest) -> Option<(i64, Option<i64>)> {
+    match d {
+        Digest::Invite(p) => Some((p.sequence, p.dtstamp)),
+        _ => None,
+    }
+}
+
+fn group(loaded: Vec<(Candidate, Digest)>) -> Vec<Group> {
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
-    for (c, p) in loaded {
-        let Ok(l) = p.as_ref() else { continue };
-        let key = group_key(&c, l);
+    for (c, d) in loaded {
+        let Some(key) = group_key(&c, &d) else {
+            continue;
+        };
         match index.get(&key) {
             Some(&i) => {
                 if let Some(g) = groups.get_mut(i) {
-                    g.versions.push((c, p));
+                    g.versions.push((c, d));
                 }
             }
             None => {
                 index.insert(key, groups.len());
                 groups.push(Group {
-                    versions: vec![(c, p)],
+                    versions: vec![(c, d)],
                 });
             }
         }
     }
     for g in &mut groups {
-        g.versions.sort_by(|(ca, pa), (cb, pb)| {
-            let ra = pa
-                .as_ref()
-                .as_ref()
-                .ok()
-                .and_then(|l| l.invite.as_ref().ok());
-            let rb = pb
-                .as_ref()
-                .as_ref()
-                .ok()
-                .and_then(|l| l.invite.as_ref().ok());
-            let ra = ra.map(revision);
-            let rb = rb.map(revision);
-            rb.cmp(&ra)
-                .then_with(|| cb.mtime.cmp(&ca.mtime))
+        g.versions.sort_by(|(ca, da), (cb, db)| {
+            rank(db)
+                .cmp(&rank(da))
+                .then_with(|| cb.stamp.mtime_ns.cmp(&ca.stamp.mtime_ns))
                 .then_with(|| ca.path.cmp(&cb.path))
         });
     }
@@ -311,25 +391,18 @@ pub fn newest_for_uid(
     source: &dyn InviteSource,
     cache: &mut ParseCache,
     uid: &str,
+    now: DateTime<Utc>,
 ) -> Result<Option<Candidate>, InboxError> {
-    let groups = group(load_candidates(source, cache)?);
+    let (loaded, _) = load_candidates(source, cache, now)?;
     let mut best: Option<(bool, Candidate)> = None;
-    for g in groups {
-        let Some((c, p)) = g.versions.into_iter().next() else {
+    for g in group(loaded) {
+        let Some((c, Digest::Invite(p))) = g.versions.into_iter().next() else {
             continue;
         };
-        let Some(inv) = p
-            .as_ref()
-            .as_ref()
-            .ok()
-            .and_then(|l| l.invite.as_ref().ok())
-        else {
-            continue;
-        };
-        if inv.uid != uid {
+        if p.uid != uid {
             continue;
         }
-        let is_reply = inv.method == Some(Method::Reply);
+        let is_reply = p.reply_from.is_some();
         if best.as_ref().is_none_or(|(r, _)| *r && !is_reply) {
             best = Some((is_reply, c));
         }
@@ -337,8 +410,7 @@ pub fn newest_for_uid(
     Ok(best.map(|(_, c)| c))
 }
 
-/// `[from, to)` for overlaps: whole UTC days, so cached expansions stay
-/// valid for a day.
+/// `[from, to)` for overlaps: whole UTC days.
 pub fn window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     let day = (now - Duration::days(WINDOW_PAST_DAYS)).date_naive();
     let from = day.and_time(NaiveTime::MIN).and_utc();
@@ -346,6 +418,276 @@ pub fn window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
         from,
         from + Duration::days(WINDOW_FUTURE_DAYS + WINDOW_PAST_DAYS + 1),
     )
+}
+
+/// The busy-time window of the calendar index: from the first of the month
+/// of the overlap window's start, [`BUSY_SPAN_DAYS`] long.
+fn busy_window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let (from, _) = window(now);
+    let first = NaiveDate::from_ymd_opt(from.year(), from.month(), 1)
+        .unwrap_or(from.date_naive())
+        .and_time(NaiveTime::MIN)
+        .and_utc();
+    (first, first + Duration::days(BUSY_SPAN_DAYS))
+}
+
+/// The calendar's text from a stored object (a bare .ics, or a message).
+pub(crate) fn calendar_text(obj: &StoredObject) -> String {
+    extract::extract(&obj.data)
+        .ok()
+        .and_then(|e| e.parts.into_iter().next())
+        .map(|p| p.text)
+        .unwrap_or_else(|| String::from_utf8_lossy(&obj.data).into_owned())
+}
+
+/// The UIDs and busy occurrences of one stored object; unreadable objects
+/// hold nothing and count as free.
+fn index_object(
+    obj: &StoredObject,
+    me: &Identity,
+    local: chrono_tz::Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> (Vec<String>, Vec<Busy>) {
+    let Ok(parsed) = ical::parse(&calendar_text(obj)) else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut uids = Vec::new();
+    let mut busy = Vec::new();
+    for cal in parsed.calendars {
+        let Ok(invites) = Invite::from_calendar(cal, None) else {
+            continue;
+        };
+        for inv in invites {
+            if !uids.contains(&inv.uid) {
+                uids.push(inv.uid.clone());
+            }
+            let x = overlap::expand(&inv, local, from, to, &|c| overlap::is_busy(c, me));
+            let fallback = inv.summary().unwrap_or_default();
+            for occ in x.occurrences {
+                let summary = ical::component(&inv.cal, occ.comp_id)
+                    .and_then(|c| ical::text(c, &calcard::icalendar::ICalendarProperty::Summary))
+                    .unwrap_or_else(|| fallback.clone());
+                busy.push(Busy {
+                    uid: inv.uid.clone(),
+                    summary: terminal_line(&summary),
+                    start: occ.start.timestamp(),
+                    end: occ.end.timestamp(),
+                });
+            }
+        }
+    }
+    (uids, busy)
+}
+
+/// Bring the calendar index up to date with one scan of each collection
+/// (the calendar written to, then the read-only busy calendars): only
+/// files whose identity changed (or whose busy window moved) are read.
+pub(crate) fn refresh_calendar(
+    env: &Env<'_>,
+    cache: &mut ParseCache,
+) -> Result<CalendarIndex, InboxError> {
+    let mut entries = std::mem::take(&mut cache.state.calendar);
+    let scanned = refresh_store(env, env.store, &mut entries, cache);
+    cache.state.calendar = entries;
+    let scanned = scanned?;
+    let mut index = CalendarIndex::of(&cache.state.calendar, scanned, window(env.now));
+    let mut others = std::mem::take(&mut cache.state.others);
+    if others.len() != env.busy_calendars.len() {
+        others.resize_with(env.busy_calendars.len(), HashMap::new);
+        cache.state.dirty = true;
+    }
+    for (store, entries) in env.busy_calendars.iter().zip(others.iter_mut()) {
+        // A busy calendar that cannot be read costs its busy times only.
+        if let Ok(scanned) = refresh_store(env, store.as_ref(), entries, cache) {
+            index.add_busy(entries, scanned, window(env.now));
+        }
+    }
+    cache.state.others = others;
+    index.sort_busy();
+    Ok(index)
+}
+
+/// Bring `entries` (one collection's part of the index) up to date with one
+/// scan of `store`; returns the scan.
+fn refresh_store(
+    env: &Env<'_>,
+    store: &dyn CalendarStore,
+    entries: &mut HashMap<String, CalendarEntry>,
+    cache: &mut ParseCache,
+) -> Result<Vec<(String, FileStamp)>, InboxError> {
+    let (from, to) = busy_window(env.now);
+    let now_ns = now_ns(env.now);
+    let scanned = store.scan()?;
+    let mut seen: HashSet<&str> = HashSet::with_capacity(scanned.len());
+    for (href, stamp) in &scanned {
+        seen.insert(href.as_str());
+        let usable = entries.get(href).is_some_and(|e| {
+            cache::fresh(e.stamp, e.racy, *stamp) && e.window_from == from.timestamp()
+        });
+        if usable {
+            continue;
+        }
+        let Some(obj) = store.get(href)? else {
+            entries.remove(href);
+            continue;
+        };
+        cache.calendar_reads += 1;
+        let (uids, busy) = index_object(&obj, env.identity, env.clock.local, from, to);
+        entries.insert(
+            href.clone(),
+            CalendarEntry {
+                stamp: (*stamp).into(),
+                racy: stamp.is_racy(now_ns),
+                uids,
+                window_from: from.timestamp(),
+                busy,
+            },
+        );
+        cache.state.dirty = true;
+    }
+    let before = entries.len();
+    entries.retain(|href, _| seen.contains(href.as_str()));
+    if entries.len() != before {
+        cache.state.dirty = true;
+    }
+    Ok(scanned)
+}
+
+/// The calendar as one listing sees it: UID → file, and busy times.
+pub(crate) struct CalendarIndex {
+    by_uid: HashMap<String, (String, FileStamp)>,
+    busy: Vec<Busy>,
+    occurrences: Vec<Occurrence>,
+}
+
+impl CalendarIndex {
+    fn of(
+        entries: &HashMap<String, CalendarEntry>,
+        scanned: Vec<(String, FileStamp)>,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+    ) -> CalendarIndex {
+        let mut by_uid = HashMap::new();
+        let mut busy = Vec::new();
+        // Sorted by name: several files with one UID break the vdir
+        // contract; the first by name wins so the choice is stable.
+        for (href, stamp) in scanned {
+            let Some(e) = entries.get(&href) else {
+                continue;
+            };
+            for uid in &e.uids {
+                by_uid
+                    .entry(uid.clone())
+                    .or_insert_with(|| (href.clone(), stamp));
+            }
+            busy.extend(
+                e.busy
+                    .iter()
+                    .filter(|b| b.end > from.timestamp() && b.start < to.timestamp())
+                    .cloned(),
+            );
+        }
+        let mut index = CalendarIndex {
+            by_uid,
+            busy,
+            occurrences: Vec::new(),
+        };
+        index.sort_busy();
+        index
+    }
+
+    /// Add the busy times of a read-only calendar (its UIDs are not looked
+    /// up: answers are written to the main calendar only).
+    fn add_busy(
+        &mut self,
+        entries: &HashMap<String, CalendarEntry>,
+        scanned: Vec<(String, FileStamp)>,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+    ) {
+        for (href, _) in scanned {
+            let Some(e) = entries.get(&href) else {
+                continue;
+            };
+            self.busy.extend(
+                e.busy
+                    .iter()
+                    .filter(|b| b.end > from.timestamp() && b.start < to.timestamp())
+                    .cloned(),
+            );
+        }
+    }
+
+    /// Sort the busy times by start and derive the overlap occurrences.
+    fn sort_busy(&mut self) {
+        self.busy.sort_by_key(|b| (b.start, b.end));
+        self.occurrences = self
+            .busy
+            .iter()
+            .filter_map(|b| {
+                Some(Occurrence {
+                    comp_id: 0,
+                    start: DateTime::from_timestamp(b.start, 0)?,
+                    end: DateTime::from_timestamp(b.end, 0)?,
+                })
+            })
+            .collect();
+    }
+}
+
+/// The calendar store seen through the index of one listing: a lookup by
+/// UID reads only the file the index names (never a scan per invitation).
+/// Read-only: the listing never writes.
+struct Indexed<'a> {
+    inner: &'a dyn CalendarStore,
+    index: &'a CalendarIndex,
+}
+
+impl CalendarStore for Indexed<'_> {
+    fn find_by_uid(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
+        let Some((href, _)) = self.index.by_uid.get(uid) else {
+            return Ok(None);
+        };
+        self.inner.get(href)
+    }
+    fn create(&self, uid: &str, _: &[u8]) -> Result<StoredObject, StoreError> {
+        Err(StoreError::Io {
+            path: uid.to_string(),
+            message: "the listing does not write the calendar".into(),
+        })
+    }
+    fn update(&self, existing: &StoredObject, _: &[u8]) -> Result<StoredObject, StoreError> {
+        Err(StoreError::Io {
+            path: existing.href.clone(),
+            message: "the listing does not write the calendar".into(),
+        })
+    }
+    fn list(&self) -> Result<Vec<StoredObject>, StoreError> {
+        self.inner.list()
+    }
+    fn scan(&self) -> Result<Vec<(String, FileStamp)>, StoreError> {
+        self.inner.scan()
+    }
+    fn get(&self, href: &str) -> Result<Option<StoredObject>, StoreError> {
+        self.inner.get(href)
+    }
+}
+
+/// Tombstones read once for the whole listing.
+struct Snapshot(HashMap<String, i64>);
+
+impl Tombstones for Snapshot {
+    fn get(&self, uid: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.0.get(uid).copied())
+    }
+    fn record(&self, uid: &str, _: i64) -> Result<(), StoreError> {
+        Err(StoreError::Io {
+            path: uid.to_string(),
+            message: "the listing does not record tombstones".into(),
+        })
+    }
+    fn all(&self) -> Result<HashMap<String, i64>, StoreError> {
+        Ok(self.0.clone())
+    }
 }
 
 /// Every invitation that needs the user (or everything with `opts.all`),
@@ -356,25 +698,72 @@ pub fn list(
     cache: &mut ParseCache,
     opts: ListOptions<'_>,
 ) -> Result<Vec<Item>, InboxError> {
-    let groups = group(load_candidates(source, cache)?);
-    let (from, to) = window(env.now);
-    let busy = busy_times(env, cache, from, to)?;
+    list_all(env, source, cache, opts).map(|l| l.items)
+}
+
+/// [`list`], with the candidates that could not be read.
+pub fn list_all(
+    env: &Env<'_>,
+    source: &dyn InviteSource,
+    cache: &mut ParseCache,
+    opts: ListOptions<'_>,
+) -> Result<Listing, InboxError> {
+    let (loaded, unreadable) = load_candidates(source, cache, env.now)?;
+    let groups = group(loaded);
+    let index = refresh_calendar(env, cache)?;
+    let tombstones = Snapshot(env.tombstones.all()?);
+    let queued: HashSet<String> = env
+        .outbox
+        .pending()?
+        .into_iter()
+        .map(|e| e.key.uid)
+        .collect();
+    let indexed = Indexed {
+        inner: env.store,
+        index: &index,
+    };
+    let listing_env = Env {
+        store: &indexed,
+        tombstones: &tombstones,
+        ..*env
+    };
     let mut items = Vec::new();
     for g in groups {
         let mut versions = g.versions.into_iter();
-        let Some((message, parsed)) = versions.next() else {
+        let Some((message, digest)) = versions.next() else {
             continue;
         };
-        let Ok(loaded) = parsed.as_ref() else {
+        let Some(loaded) = loaded_of(&digest) else {
             continue;
         };
         let older: Vec<Candidate> = versions.map(|(c, _)| c).collect();
-        let shown = classify_loaded(env, loaded.clone())?;
-        let item = build_item(env, message, older, shown, &busy, opts.trusted);
-        if opts.all || (item.pending && !item.past) {
+        let shown = classify_loaded(&listing_env, loaded)?;
+        let is_queued = shown.invite().is_some_and(|i| queued.contains(&i.uid));
+        let ctx = item::Context {
+            identity: env.identity,
+            clock: env.clock,
+            now: env.now,
+            window: window(env.now),
+            busy: &index.busy,
+            busy_occurrences: &index.occurrences,
+            trusted: opts.trusted,
+            queued: is_queued,
+        };
+        let item = item::build(&ctx, message, older, shown);
+        // Not invited (sent to an address that is not configured as mine):
+        // listed with the pending ones, so the user can add the address.
+        let not_invited =
+            item.status == crate::domain::classify::Status::NotInvited && !item.dismissed;
+        if opts.all || ((item.pending || not_invited) && !item.past) {
             items.push(item);
         }
     }
+    sort(&mut items);
+    Ok(Listing { items, unreadable })
+}
+
+/// Pending first, then by start.
+fn sort(items: &mut [Item]) {
     items.sort_by(|a, b| {
         b.pending
             .cmp(&a.pending)
@@ -387,7 +776,35 @@ pub fn list(
             .then_with(|| a.uid.cmp(&b.uid))
             .then_with(|| a.message.path.cmp(&b.message.path))
     });
-    Ok(items)
+}
+
+/// The item for one message given on its own (`--message`, standard
+/// input): classified against the calendar with the calendar's busy times.
+pub(crate) fn adhoc_item(
+    env: &Env<'_>,
+    cache: &mut ParseCache,
+    message: Candidate,
+    loaded: Loaded,
+    trusted: &dyn Fn(&str) -> bool,
+) -> Result<Item, InboxError> {
+    let index = refresh_calendar(env, cache)?;
+    let shown = classify_loaded(env, loaded)?;
+    let queued = shown.invite().is_some_and(|i| {
+        env.outbox
+            .pending()
+            .is_ok_and(|p| p.iter().any(|e| e.key.uid == i.uid))
+    });
+    let ctx = item::Context {
+        identity: env.identity,
+        clock: env.clock,
+        now: env.now,
+        window: window(env.now),
+        busy: &index.busy,
+        busy_occurrences: &index.occurrences,
+        trusted,
+        queued,
+    };
+    Ok(item::build(&ctx, message, Vec::new(), shown))
 }
 
 /// `show_loaded`, but a broken stored copy makes this one item invalid
@@ -401,274 +818,5 @@ fn classify_loaded(env: &Env<'_>, loaded: Loaded) -> Result<Shown, InboxError> {
             stored: None,
         }),
         Err(e) => Err(e),
-    }
-}
-
-/// Build the item for one classified message (the TUI builds items for
-/// fixture messages with this; `list` does the same with cached busy times).
-pub fn item_from_shown(
-    env: &Env<'_>,
-    message: Candidate,
-    older: Vec<Candidate>,
-    shown: Shown,
-    trusted: &dyn Fn(&str) -> bool,
-) -> Result<Item, InboxError> {
-    let (from, to) = window(env.now);
-    let mut scratch = ParseCache::new();
-    let busy = busy_times(env, &mut scratch, from, to)?;
-    Ok(build_item(env, message, older, shown, &busy, trusted))
-}
-
-struct BusyTimes {
-    entries: Vec<Busy>,
-    occurrences: Vec<Occurrence>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-}
-
-fn busy_times(
-    env: &Env<'_>,
-    cache: &mut ParseCache,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<BusyTimes, InboxError> {
-    let objects = env.store.list()?;
-    let mut fresh = HashMap::new();
-    let mut entries: Vec<Busy> = Vec::new();
-    for obj in objects {
-        let key = (obj.href.clone(), obj.etag.clone());
-        let busy = match cache.busy.get(&key) {
-            Some((f, b)) if *f == from => b.clone(),
-            _ => Arc::new(busy_of(env, &obj, from, to)),
-        };
-        entries.extend(busy.iter().cloned());
-        fresh.insert(key, (from, busy));
-    }
-    cache.busy = fresh;
-    entries.sort_by_key(|b| (b.occ.start, b.occ.end));
-    let occurrences = entries.iter().map(|b| b.occ).collect();
-    Ok(BusyTimes {
-        entries,
-        occurrences,
-        from,
-        to,
-    })
-}
-
-/// The busy occurrences of one stored object; unreadable objects count as free.
-fn busy_of(env: &Env<'_>, obj: &StoredObject, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Busy> {
-    let text = extract::extract(&obj.data)
-        .ok()
-        .and_then(|e| e.parts.into_iter().next())
-        .map(|p| p.text)
-        .unwrap_or_else(|| String::from_utf8_lossy(&obj.data).into_owned());
-    let Ok(parsed) = ical::parse(&text) else {
-        return Vec::new();
-    };
-    let me = env.identity;
-    let mut out = Vec::new();
-    for cal in parsed.calendars {
-        let Ok(invites) = Invite::from_calendar(cal, None) else {
-            continue;
-        };
-        for inv in invites {
-            let x = overlap::expand(&inv, env.clock.local, from, to, &|c| {
-                overlap::is_busy(c, me)
-            });
-            let fallback = inv.summary().unwrap_or_default();
-            for occ in x.occurrences {
-                let summary = ical::component(&inv.cal, occ.comp_id)
-                    .and_then(|c| ical::text(c, &calcard::icalendar::ICalendarProperty::Summary))
-                    .unwrap_or_else(|| fallback.clone());
-                out.push(Busy {
-                    uid: inv.uid.clone(),
-                    summary: terminal_line(&summary),
-                    occ,
-                });
-            }
-        }
-    }
-    out
-}
-
-/// `Mon 2025-01-06 09:00` in the user's zone, `Mon 2025-01-06 all day`.
-fn local_text(value: &CalDate, instant: Option<DateTime<Utc>>, env: &Env<'_>) -> String {
-    match (value, instant) {
-        (CalDate::Date(d), _) => format!("{} all day", d.format("%a %Y-%m-%d")),
-        (_, Some(t)) => t
-            .with_timezone(&env.clock.local)
-            .format("%a %Y-%m-%d %H:%M")
-            .to_string(),
-        (_, None) => terminal_line(&value.display_key()),
-    }
-}
-
-/// Whether `sender` is the organizer or its SENT-BY (R7.9, R9.1).
-fn sender_is_organizer(inv: &Invite, sender: &str) -> bool {
-    let Some(org) = inv.organizer() else {
-        return true;
-    };
-    org.email.as_deref() == Some(sender)
-        || org
-            .sent_by
-            .as_deref()
-            .and_then(normalize_address)
-            .is_some_and(|s| s == sender)
-}
-
-fn build_item(
-    env: &Env<'_>,
-    message: Candidate,
-    older: Vec<Candidate>,
-    shown: Shown,
-    busy: &BusyTimes,
-    trusted: &dyn Fn(&str) -> bool,
-) -> Item {
-    let class = &shown.class;
-    let inv = shown.invite();
-    let sender = shown
-        .loaded
-        .meta
-        .as_ref()
-        .and_then(|m| m.from.first())
-        .and_then(|f| normalize_address(&f.address));
-    let mut flags = Vec::new();
-    let mut warnings: Vec<String> = class.warnings.iter().map(|w| terminal_line(w)).collect();
-    let say = |w: String, warnings: &mut Vec<String>| {
-        let w = terminal_line(&w);
-        if !warnings.contains(&w) {
-            warnings.push(w);
-        }
-    };
-
-    let primary = inv.and_then(|i| i.primary());
-    let start_value = primary.and_then(|c| c.dtstart().or_else(|| c.recurrence_id()));
-    let start = match (&start_value, inv) {
-        (Some(v), Some(i)) => env.clock.instant(v, &i.cal),
-        _ => None,
-    };
-    let start_text = start_value
-        .as_ref()
-        .map(|v| local_text(v, start, env))
-        .unwrap_or_default();
-
-    let mut expansion = Expansion::default();
-    let mut conflicts = Vec::new();
-    if let Some(inv) = inv {
-        // Sender checks (R7.9, R9.1): a CANCEL answers to the stored organizer.
-        let authority = match (&inv.method, &shown.stored) {
-            (Some(Method::Cancel), Some((_, stored))) => stored,
-            _ => inv,
-        };
-        if inv.method != Some(Method::Reply)
-            && sender
-                .as_deref()
-                .is_some_and(|s| !sender_is_organizer(authority, s))
-        {
-            flags.push(Flag::SenderNotOrganizer);
-        }
-        if class.status == Status::OrganizerChanged {
-            flags.push(Flag::OrganizerChanged);
-        }
-        // R9.2, T59: unknown sender and unknown UID.
-        if shown.stored.is_none() && !sender.as_deref().is_some_and(trusted) {
-            flags.push(Flag::Untrusted);
-            say(
-                match &sender {
-                    Some(s) => format!(
-                        "untrusted: {s} is not in your contacts and this event is not in your calendar"
-                    ),
-                    None => "untrusted: the message has no sender and this event is not in your calendar".into(),
-                },
-                &mut warnings,
-            );
-        }
-        expansion = overlap::expand(inv, env.clock.local, busy.from, busy.to, &|c| {
-            !c.is_cancelled()
-        });
-        if expansion.capped || expansion.suspicious.is_some() {
-            flags.push(Flag::RecurrenceCapped);
-            if let Some(why) = &expansion.suspicious {
-                say(why.clone(), &mut warnings);
-            } else {
-                say(
-                    format!(
-                        "the recurrence was cut after {} occurrences (R9.7)",
-                        crate::domain::classify::MAX_EXPANSION
-                    ),
-                    &mut warnings,
-                );
-            }
-        }
-        let wants_conflicts = matches!(
-            inv.method,
-            None | Some(Method::Request) | Some(Method::Publish) | Some(Method::Add)
-        ) && !matches!(class.status, Status::Cancelled | Status::Invalid);
-        if wants_conflicts {
-            let own = inv.uid.as_str();
-            let skip = |i: usize| busy.entries.get(i).is_none_or(|b| b.uid == own);
-            conflicts = overlap::overlapping(
-                &expansion.occurrences,
-                &busy.occurrences,
-                &skip,
-                MAX_CONFLICTS,
-            )
-            .into_iter()
-            .filter_map(|i| busy.entries.get(i))
-            .map(|b| Conflict {
-                uid: b.uid.clone(),
-                summary: b.summary.clone(),
-                start: b.occ.start,
-                end: b.occ.end,
-            })
-            .collect();
-        }
-    }
-    let past = expansion.last_end.is_some_and(|end| end < env.now);
-    // A message the user dismissed (`x`, tag rsvp/dismissed) no longer
-    // needs them, in this session or the next.
-    let dismissed = message.tags.iter().any(|t| t == "rsvp/dismissed");
-    // A reply that the mail server has not accepted yet keeps the item in
-    // the list (answerable again, `R` retries), even though the calendar
-    // already holds the answer (R9.13).
-    let queued = inv.is_some_and(|i| {
-        env.outbox
-            .pending()
-            .is_ok_and(|p| p.iter().any(|e| e.key.uid == i.uid))
-    });
-    if queued {
-        warnings.push("your reply is queued: the mail server has not accepted it yet".to_string());
-    }
-    let pending = (is_pending(class.status) || queued)
-        && !dismissed
-        && (class.reply_refusal.is_none() || class.apply_refusal.is_none());
-    let recurring = inv.is_some_and(|i| {
-        i.components().iter().any(|c| c.is_recurring()) || !i.overrides().is_empty()
-    });
-    Item {
-        uid: inv.map(|i| i.uid.clone()).unwrap_or_default(),
-        status: class.status,
-        partstat: class.partstat,
-        summary: inv
-            .and_then(|i| i.summary())
-            .map(|s| terminal_line(&s))
-            .unwrap_or_default(),
-        start,
-        start_text,
-        all_day: start_value.as_ref().is_some_and(|v| v.is_date()),
-        organizer: inv
-            .and_then(|i| i.organizer())
-            .map(|o| terminal_line(&o.display())),
-        sender,
-        flags,
-        warnings,
-        superseded: older.len(),
-        older,
-        message,
-        pending,
-        past,
-        conflicts,
-        recurring,
-        shown,
     }
 }

@@ -39,7 +39,24 @@ pub struct Responded {
     /// The same answer had already been sent earlier; nothing was sent now.
     pub already_sent: bool,
     pub outbox_id: Option<String>,
+    /// The answer this one replaces (the calendar held another answer for
+    /// the whole series): the reply says the answer changed.
+    pub changed_from: Option<PartStat>,
     pub warnings: Vec<String>,
+}
+
+/// My earlier answer to the whole series when it differs from `partstat`.
+fn previous_answer(shown: &Shown, scope: &Scope, partstat: PartStat) -> Option<PartStat> {
+    if !matches!(scope, Scope::All) || shown.stored.is_none() {
+        return None;
+    }
+    shown.class.partstat.filter(|p| {
+        *p != partstat
+            && matches!(
+                p,
+                PartStat::Accepted | PartStat::Declined | PartStat::Tentative
+            )
+    })
 }
 
 /// Parse `--instance` into a RECURRENCE-ID in the form of the event's DTSTART.
@@ -120,16 +137,29 @@ fn respond_once(
         shown.class.me().cloned().ok_or_else(|| {
             InboxError::Refused("you are not an attendee of this invitation".into())
         })?;
+    let is_instance = is_instance_fn(&invite, env);
+    // The occurrence as an instant, written as the organizer writes it;
+    // refused when it does not exist or does not list me (issue 7, bugs 1-3).
     let scope = match req.instance {
-        Some(text) => Scope::Instances(vec![parse_instance(text, &invite)?]),
+        Some(text) => Scope::Instances(vec![
+            reply::resolve_instance(
+                &invite,
+                &me,
+                &parse_instance(text, &invite)?,
+                &env.clock,
+                &is_instance,
+            )
+            .map_err(|e| InboxError::Refused(e.to_string()))?,
+        ]),
         None => Scope::All,
     };
-    let from_addr = env
-        .send_from
-        .map(str::to_string)
-        .unwrap_or_else(|| me.address.clone());
-    let sent_by = (from_addr != me.address).then_some(from_addr.as_str());
-    let is_instance = is_instance_fn(&invite, env);
+    // Addresses compare case-insensitively and are written as the
+    // invitation has them (issue 7 bug 6).
+    let from_addr = match env.send_from {
+        Some(s) if !s.eq_ignore_ascii_case(&me.address) => s.to_string(),
+        _ => me.address.clone(),
+    };
+    let sent_by = (!from_addr.eq_ignore_ascii_case(&me.address)).then_some(from_addr.as_str());
     let (cal, mut warnings) = reply::build_reply(
         &ReplyRequest {
             invite: &invite,
@@ -139,6 +169,8 @@ fn respond_once(
             comment: req.comment,
             now: env.now,
             sent_by,
+            stored: shown.stored.as_ref().map(|s| &s.1),
+            clock: env.clock,
         },
         &is_instance,
     )
@@ -150,7 +182,7 @@ fn respond_once(
     let organizer = invite
         .organizer()
         .ok_or_else(|| InboxError::Refused("the invitation has no ORGANIZER".into()))?;
-    let to_addr = organizer.email.clone().ok_or_else(|| {
+    let to_addr = organizer.address.clone().ok_or_else(|| {
         InboxError::Refused(format!(
             "the organizer {:?} has no e-mail address",
             organizer.value
@@ -170,6 +202,7 @@ fn respond_once(
         address: from_addr.clone(),
     };
     let summary = invite.summary().unwrap_or_else(|| "(no title)".into());
+    let changed_from = previous_answer(&shown, &scope, req.partstat);
     let rids: Vec<String> = match &scope {
         Scope::All => Vec::new(),
         Scope::Instances(r) => r.iter().map(CalDate::display_key).collect(),
@@ -195,13 +228,14 @@ fn respond_once(
         _ => {
             let id = format!("{}-{}", env.now.format("%Y%m%dT%H%M%S"), (env.token)());
             let message_id = format!("{}@{}", id, domain);
-            let (text, html) = bodies(
+            let (text, html) = reply::text_parts(
                 &invite,
                 &me.party.display(),
-                req,
+                req.partstat,
+                changed_from,
+                req.comment,
+                &scope,
                 &env.clock,
-                &rids,
-                &summary,
             );
             let mut references: Vec<String> = shown
                 .loaded
@@ -251,6 +285,7 @@ fn respond_once(
         already_sent: false,
         server_scheduled: false,
         outbox_id: None,
+        changed_from,
         warnings: std::mem::take(&mut warnings),
     };
     if req.dry_run {
@@ -285,7 +320,11 @@ fn respond_once(
         )
     })?;
 
-    // 1. Durable outbox first (R9.13).
+    // 1. Durable outbox first (R9.13), staged: not sendable until the
+    //    calendar write is recorded, so a crash between the two never
+    //    leaves a reply the calendar does not hold (issue 8 item 1). A
+    //    queued or staged entry for the same answer is reused: same
+    //    Message-ID on every retry.
     let (entry, fresh) = match existing {
         Some((entry, false)) => (entry, false),
         _ => {
@@ -296,7 +335,7 @@ fn respond_once(
                 message: message_bytes,
                 last_error: None,
             };
-            env.outbox.put(&entry)?;
+            env.outbox.put_staged(&entry)?;
             (entry, true)
         }
     };
@@ -307,11 +346,15 @@ fn respond_once(
     match written {
         Ok(href) => {
             result.href = Some(href);
+            // 2b. The calendar holds the answer: now it may be sent.
+            env.outbox.mark_ready(&entry.id)?;
             // R9.13: an older answer to the same occurrences that is still
             // queued was never delivered and is superseded by this one; if it
             // stayed, `outbox flush` would send it and override this answer
             // (or, for a reused entry, arrive after it).
-            for old in env.outbox.pending()? {
+            let mut unsent = env.outbox.pending()?;
+            unsent.extend(env.outbox.staged()?);
+            for old in unsent {
                 if old.id != entry.id
                     && old.key.uid == entry.key.uid
                     && old.key.recurrence_ids == entry.key.recurrence_ids
@@ -350,6 +393,16 @@ fn write_answer(
 ) -> Result<String, InboxError> {
     let mut opts = apply_options(env);
     let stored = shown.stored.as_ref();
+    // `[calendar] declined = "drop"`: a series I decline is not kept.
+    if env.declined == super::Declined::Drop
+        && partstat == PartStat::Declined
+        && matches!(scope, Scope::All)
+    {
+        if let Some((obj, _)) = stored {
+            env.store.delete(obj)?;
+        }
+        return Ok("the declined event is not kept".to_string());
+    }
     if !super::mails_reply(env, stored.map(|s| &s.1)) {
         opts.schedule_agent_client = false;
     }
@@ -417,47 +470,4 @@ fn stored_answer_is(
                 == Some(partstat)
         }),
     }
-}
-
-/// The human parts of the reply (R7.6): what was answered.
-fn bodies(
-    invite: &Invite,
-    who: &str,
-    req: &ResponseRequest<'_>,
-    clock: &crate::domain::diff::Clock,
-    rids: &[String],
-    summary: &str,
-) -> (String, String) {
-    let verb = match req.partstat {
-        PartStat::Accepted => "accepted",
-        PartStat::Declined => "declined",
-        PartStat::Tentative => "tentatively accepted",
-        _ => "answered",
-    };
-    let summary = sanitize::terminal_line(summary);
-    let who = sanitize::terminal_line(who);
-    let mut text = format!("{who} has {verb} the invitation \"{summary}\"");
-    if !rids.is_empty() {
-        text.push_str(&format!(" for the occurrence {}", rids.join(", ")));
-    }
-    text.push_str(".\n");
-    if let Some(start) = invite.primary().and_then(|c| c.dtstart()) {
-        text.push_str(&format!("\nWhen: {}\n", clock.format(&start, &invite.cal)));
-    }
-    if let Some(c) = req.comment.map(str::trim).filter(|c| !c.is_empty()) {
-        text.push_str(&format!("\nComment: {}\n", sanitize::terminal_safe(c)));
-    }
-    text.push_str("\n-- \nSent by rsvp\n");
-    let html = format!(
-        "<!DOCTYPE html>\n<html><body><pre>{}</pre></body></html>\n",
-        html_escape(&text)
-    );
-    (text, html)
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

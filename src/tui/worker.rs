@@ -1,104 +1,49 @@
-//! Runs effects off the UI thread through the inbox use cases and posts the
+//! Runs effects off the UI thread through the [`Inbox`] and posts the
 //! outcome back as a [`Msg`]. Never touches the terminal or the state.
 //!
-//! Ownership: the use cases take an `Env<'_>` that *borrows* the ports, and
-//! some ports are not `Send` (notmuch handles). So the worker does not
-//! receive ports; it receives a [`Factory`], a `Send` closure that runs once
-//! on the worker's own thread and builds a [`Backend`] there. The backend
-//! owns the ports ([`Ports`] lends them as a fresh `Env` per job, with the
-//! current time) and the [`DataSource`] (the mail index + listing). Nothing
-//! built by the factory ever crosses a thread; only `Effect`s go in and
-//! `Msg`s come out.
+//! Ownership: some ports are not `Send` (notmuch handles), so the worker
+//! does not receive an Inbox; it receives a [`Factory`], a `Send` closure
+//! that runs once on the worker's own thread and builds the Inbox there.
+//! Nothing built by the factory ever crosses a thread; only `Effect`s go in
+//! and `Msg`s come out.
+//!
+//! Scheduling: answers, applies, dismissals and outbox retries run first,
+//! in the order they came; refreshes coalesce (at most one waits, listing
+//! what the latest asked for). Indexing new mail runs in the background (the
+//! mail index works on its own thread) while the worker keeps taking jobs,
+//! so an answer never waits behind indexing or a listing queued before it.
 
 use super::log::Log;
-use super::state::{Progress, Row};
+use super::state::Progress;
 use super::update::{Answered, Delivery, Effect, Flushed, Msg, Target};
 use crate::domain::invite::PartStat;
-use crate::inbox::{self, Applied, Env, ResponseRequest};
+use crate::domain::ports::IndexProgress;
+use crate::inbox::{Applied, Inbox, InboxError, ResponseRequest};
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Owns the adapters and lends them to the use cases.
-pub trait Ports {
-    /// The use-case environment for one job (fresh `now`).
-    fn env(&self) -> Env<'_>;
-}
+/// Builds the Inbox on the worker thread (see the module comment).
+pub type Factory = Box<dyn FnOnce() -> Result<Inbox, String> + Send>;
 
-/// What was done with a message, for the mail index to record (tags).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mark {
-    Answered(PartStat),
-    Applied,
-    Dismissed,
-}
-
-/// Where the rows come from: the mail index and the listing use case (or
-/// fixtures in tests and the demo). Runs on the worker thread only.
-pub trait DataSource {
-    /// The invitations as rows: pending ones, or everything when `all`.
-    fn rows(&mut self, env: &Env<'_>, all: bool) -> Result<Vec<Row>, String>;
-
-    /// The raw message of `target`. Default: read its file.
-    fn read(&mut self, target: &Target) -> Result<Vec<u8>, String> {
-        std::fs::read(&target.path).map_err(|e| format!("cannot read message {}: {e}", target.path))
-    }
-
-    /// Index new mail, reporting progress; returns a summary for the status
-    /// line. Default: there is no index to update.
-    fn reindex(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<Option<String>, String> {
-        let _ = progress;
-        Ok(None)
-    }
-
-    /// Record what was done with a message (notmuch tags). Default: nothing.
-    fn mark(&mut self, target: &Target, mark: Mark) -> Result<(), String> {
-        let _ = (target, mark);
-        Ok(())
-    }
-}
-
-/// A closure listing the rows is a data source with no index and no tags.
-impl<F> DataSource for F
-where
-    F: FnMut(&Env<'_>, bool) -> Result<Vec<Row>, String>,
-{
-    fn rows(&mut self, env: &Env<'_>, all: bool) -> Result<Vec<Row>, String> {
-        self(env, all)
-    }
-}
-
-/// Everything the worker works with; built on the worker thread.
-pub struct Backend {
-    pub ports: Box<dyn Ports>,
-    pub source: Box<dyn DataSource>,
-}
-
-impl Backend {
-    /// A backend from owned ports and a data source (a closure
-    /// `|env, all| -> Result<Vec<Row>, String>` will do).
-    pub fn new(ports: impl Ports + 'static, source: impl DataSource + 'static) -> Backend {
-        Backend {
-            ports: Box::new(ports),
-            source: Box::new(source),
-        }
-    }
-}
-
-/// Builds the backend on the worker thread (see the module comment).
-pub type Factory = Box<dyn FnOnce() -> Result<Backend, String> + Send>;
+/// How often the worker looks at a running index while it waits for jobs.
+const INDEX_POLL: Duration = Duration::from_millis(20);
 
 /// Run one effect to completion. Progress and the outcome go to `post`.
-/// Synchronous, so tests call it directly without threads.
-pub fn execute(backend: &mut Backend, effect: Effect, post: &mut dyn FnMut(Msg)) {
-    let env = backend.ports.env();
-    let source = &mut backend.source;
+/// Synchronous, so tests call it directly without threads. `Reindex` runs
+/// to its end here; the worker thread runs it in the background instead.
+pub fn execute(inbox: &mut Inbox, effect: Effect, post: &mut dyn FnMut(Msg)) {
     match effect {
-        Effect::Refresh { all } => post(Msg::Rows(source.rows(&env, all))),
+        Effect::Refresh { all } => post(Msg::Rows(inbox.list(all))),
         Effect::Reindex => {
-            let result = source.reindex(&mut |p| post(Msg::Progress(p)));
-            post(Msg::Indexed(result));
+            let result = inbox.reindex(&mut |event| {
+                if let Some(p) = progress_of(event) {
+                    post(Msg::Progress(p));
+                }
+            });
+            post(Msg::Indexed(result.map(|c| c.and_then(summary))));
         }
         Effect::Respond {
             target,
@@ -107,8 +52,7 @@ pub fn execute(backend: &mut Backend, effect: Effect, post: &mut dyn FnMut(Msg))
             instance,
         } => {
             let result = respond(
-                &env,
-                source.as_mut(),
+                inbox,
                 &target,
                 partstat,
                 comment.as_deref(),
@@ -117,14 +61,21 @@ pub fn execute(backend: &mut Backend, effect: Effect, post: &mut dyn FnMut(Msg))
             post(Msg::Answered { target, result });
         }
         Effect::Apply { target } => {
-            let result = apply(&env, source.as_mut(), &target);
+            let result = apply(inbox, &target);
             post(Msg::Applied { target, result });
         }
         Effect::Dismiss { target } => {
-            let result = source.mark(&target, Mark::Dismissed);
+            let result = inbox.dismiss(&target.key);
             post(Msg::Dismissed { target, result });
         }
-        Effect::RetryOutbox => post(Msg::Flushed(flush(&env))),
+        Effect::Undismiss { target } => {
+            let result = inbox.undismiss(&target.key);
+            post(Msg::Undismissed { target, result });
+        }
+        Effect::RetryOutbox => post(Msg::Flushed(flush(inbox))),
+        Effect::OpenMessage { .. } => post(Msg::Opened(Err(
+            "the pager runs on the terminal, not in the background".to_string(),
+        ))),
         // The terminal loop runs the editor; a worker that gets it says so.
         Effect::EditComment { .. } => post(Msg::Edited(Err(
             "the editor runs on the terminal, not in the background".to_string(),
@@ -132,15 +83,35 @@ pub fn execute(backend: &mut Backend, effect: Effect, post: &mut dyn FnMut(Msg))
     }
 }
 
+/// The progress line for an indexing event.
+fn progress_of(event: &IndexProgress) -> Option<Progress> {
+    match event {
+        IndexProgress::Waiting => Some(Progress::Waiting("the notmuch database".into())),
+        IndexProgress::Scanning(c) => Some(Progress::Indexing {
+            done: usize::try_from(c.scanned).unwrap_or(usize::MAX),
+            total: None,
+        }),
+        IndexProgress::Indexed(_) | IndexProgress::Failed(_) => None,
+    }
+}
+
+/// What the status line says after indexing, when anything changed.
+fn summary(counts: crate::domain::ports::IndexCounts) -> Option<String> {
+    (counts.added > 0 || counts.removed > 0).then(|| {
+        format!(
+            "new mail indexed: {} added, {} removed",
+            counts.added, counts.removed
+        )
+    })
+}
+
 fn respond(
-    env: &Env<'_>,
-    source: &mut dyn DataSource,
+    inbox: &mut Inbox,
     target: &Target,
     partstat: PartStat,
     comment: Option<&str>,
     instance: Option<&str>,
-) -> Result<Answered, String> {
-    let raw = source.read(target)?;
+) -> Result<Answered, InboxError> {
     let req = ResponseRequest {
         partstat,
         comment,
@@ -148,15 +119,7 @@ fn respond(
         dry_run: false,
         resend: false,
     };
-    let done = inbox::respond(env, &raw, &req).map_err(|e| e.to_string())?;
-    let mut warnings = done.warnings.clone();
-    // The calendar holds the answer once `href` is set (R9.13): record it
-    // even if sending failed, since the reply is queued and will go out.
-    if (done.href.is_some() || done.already_sent)
-        && let Err(e) = source.mark(target, Mark::Answered(partstat))
-    {
-        warnings.push(format!("could not tag the message: {e}"));
-    }
+    let done = inbox.respond(&target.key, &req)?;
     let delivery = if done.server_scheduled {
         Delivery::ServerScheduled
     } else if done.already_sent {
@@ -175,14 +138,17 @@ fn respond(
     };
     Ok(Answered {
         partstat,
+        changed_from: done.changed_from,
         delivery,
-        warnings,
+        warnings: done.warnings,
     })
 }
 
-fn apply(env: &Env<'_>, source: &mut dyn DataSource, target: &Target) -> Result<String, String> {
-    let raw = source.read(target)?;
-    let (_, applied) = inbox::apply_message(env, &raw).map_err(|e| e.to_string())?;
+fn apply(inbox: &mut Inbox, target: &Target) -> Result<String, InboxError> {
+    // `c` is the user's explicit request: a message whose MIME method=
+    // disagrees (R7.2) is applied as its calendar's METHOD says; the
+    // detail said so before the key was pressed.
+    let (_, applied, warnings) = inbox.apply(&target.key, true)?;
     let text = match applied {
         Applied::Stored { created: true, .. } => "added to the calendar".to_string(),
         Applied::Stored { created: false, .. } => "calendar updated".to_string(),
@@ -190,14 +156,14 @@ fn apply(env: &Env<'_>, source: &mut dyn DataSource, target: &Target) -> Result<
         Applied::NothingToDo(why) if why.is_empty() => "nothing to do".to_string(),
         Applied::NothingToDo(why) => format!("nothing to do: {why}"),
     };
-    match source.mark(target, Mark::Applied) {
-        Ok(()) => Ok(text),
-        Err(e) => Ok(format!("{text} (could not tag the message: {e})")),
-    }
+    Ok(match warnings.first() {
+        Some(w) => format!("{text} ({w})"),
+        None => text,
+    })
 }
 
-fn flush(env: &Env<'_>) -> Result<Flushed, String> {
-    let deliveries = inbox::flush(env).map_err(|e| e.to_string())?;
+fn flush(inbox: &mut Inbox) -> Result<Flushed, InboxError> {
+    let deliveries = inbox.flush()?;
     let mut out = Flushed {
         sent: 0,
         failed: Vec::new(),
@@ -214,7 +180,11 @@ fn flush(env: &Env<'_>) -> Result<Flushed, String> {
 /// A one-line description of a message for the log (no message bodies).
 fn describe(msg: &Msg) -> Option<String> {
     Some(match msg {
-        Msg::Rows(Ok(rows)) => format!("info listed {} invitations", rows.len()),
+        Msg::Rows(Ok(l)) => format!(
+            "info listed {} invitations ({} unreadable)",
+            l.items.len(),
+            l.unreadable.len()
+        ),
         Msg::Rows(Err(e)) => format!("error listing failed: {e}"),
         Msg::Indexed(Ok(s)) => format!("info indexed: {}", s.as_deref().unwrap_or("no changes")),
         Msg::Indexed(Err(e)) => format!("error indexing failed: {e}"),
@@ -241,19 +211,60 @@ fn describe(msg: &Msg) -> Option<String> {
             f.failed.len()
         ),
         Msg::Flushed(Err(e)) => format!("error outbox flush failed: {e}"),
+        Msg::Undismissed { target, result } => match result {
+            Ok(()) => format!("info dismissal undone {}", target.path),
+            Err(e) => format!("error undoing the dismissal of {} failed: {e}", target.path),
+        },
         _ => return None,
     })
 }
 
-/// The worker thread and the queue of effects it runs, one at a time.
+/// The jobs waiting for the worker: answers and other actions in order,
+/// then at most one refresh and one reindex.
+#[derive(Debug, Default)]
+pub struct Queue {
+    actions: VecDeque<Effect>,
+    /// A refresh is wanted (listing everything when `Some(true)`).
+    refresh: Option<bool>,
+    reindex: bool,
+}
+
+impl Queue {
+    /// Add a job; refreshes and reindexes coalesce.
+    pub fn push(&mut self, effect: Effect) {
+        match effect {
+            Effect::Refresh { all } => self.refresh = Some(all),
+            Effect::Reindex => self.reindex = true,
+            other => self.actions.push_back(other),
+        }
+    }
+
+    /// The next job: an action first, then the refresh (the screen paints
+    /// from the cache before anything else), then the reindex.
+    pub fn pop(&mut self) -> Option<Effect> {
+        if let Some(a) = self.actions.pop_front() {
+            return Some(a);
+        }
+        if let Some(all) = self.refresh.take() {
+            return Some(Effect::Refresh { all });
+        }
+        std::mem::take(&mut self.reindex).then_some(Effect::Reindex)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty() && self.refresh.is_none() && !self.reindex
+    }
+}
+
+/// The worker thread and the queue of effects it runs.
 pub struct Worker {
     jobs: Option<Sender<Effect>>,
     handle: Option<JoinHandle<()>>,
 }
 
 impl Worker {
-    /// Start the thread: it builds the backend with `factory`, then runs
-    /// effects in order and gives every message to `post`.
+    /// Start the thread: it builds the Inbox with `factory`, then runs
+    /// effects (see the module comment) and gives every message to `post`.
     pub fn spawn<P>(factory: Factory, mut post: P, log: Arc<Log>) -> std::io::Result<Worker>
     where
         P: FnMut(Msg) + Send + 'static,
@@ -262,7 +273,7 @@ impl Worker {
         let handle = std::thread::Builder::new()
             .name("rsvp-worker".to_string())
             .spawn(move || {
-                let mut backend = match factory() {
+                let mut inbox = match factory() {
                     Ok(b) => b,
                     Err(e) => {
                         log.line(&format!("error worker could not start: {e}"));
@@ -270,15 +281,13 @@ impl Worker {
                         return;
                     }
                 };
-                for effect in rx {
-                    log.line(&format!("debug effect {}", effect_name(&effect)));
-                    execute(&mut backend, effect, &mut |msg| {
-                        if let Some(line) = describe(&msg) {
-                            log.line(&line);
-                        }
-                        post(msg);
-                    });
-                }
+                let mut post = |msg: Msg| {
+                    if let Some(line) = describe(&msg) {
+                        log.line(&line);
+                    }
+                    post(msg);
+                };
+                run_jobs(&mut inbox, &rx, &log, &mut post);
             })?;
         Ok(Worker {
             jobs: Some(tx),
@@ -313,6 +322,100 @@ impl Worker {
     }
 }
 
+/// The worker's loop: take every job that arrived, run the most urgent,
+/// and follow a background index run, until the job channel closes.
+pub fn run_jobs(inbox: &mut Inbox, rx: &Receiver<Effect>, log: &Log, post: &mut dyn FnMut(Msg)) {
+    let mut queue = Queue::default();
+    let mut indexing: Option<Receiver<IndexProgress>> = None;
+    let mut open = true;
+    loop {
+        // Everything that is already waiting, without blocking.
+        loop {
+            match rx.try_recv() {
+                Ok(e) => queue.push(e),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    open = false;
+                    break;
+                }
+            }
+        }
+        if let Some(events) = &indexing {
+            let mut finished = false;
+            loop {
+                match events.try_recv() {
+                    Ok(IndexProgress::Indexed(counts)) => {
+                        post(Msg::Indexed(Ok(summary(counts))));
+                        finished = true;
+                    }
+                    Ok(IndexProgress::Failed(e)) => {
+                        post(Msg::Indexed(Err(e.into())));
+                        finished = true;
+                    }
+                    Ok(other) => {
+                        if let Some(p) = progress_of(&other) {
+                            post(Msg::Progress(p));
+                        }
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        if !finished {
+                            post(Msg::Indexed(Err(InboxError::Other(
+                                "indexing stopped without a result".into(),
+                            ))));
+                        }
+                        finished = true;
+                        break;
+                    }
+                }
+            }
+            if finished {
+                indexing = None;
+            }
+        }
+        if !open && (queue.is_empty() || indexing.is_some()) {
+            // Quitting: the actions still queued are run; a running index
+            // finishes on its own thread.
+            while let Some(effect) = queue.pop() {
+                if matches!(effect, Effect::Refresh { .. } | Effect::Reindex) {
+                    continue;
+                }
+                execute(inbox, effect, post);
+            }
+            return;
+        }
+        match queue.pop() {
+            Some(Effect::Reindex) if indexing.is_some() => {
+                // One run at a time; the running one sees the new mail too
+                // or the next refresh after it does.
+            }
+            Some(Effect::Reindex) => match inbox.start_reindex() {
+                Some(events) => {
+                    log.line("debug effect reindex (background)");
+                    indexing = Some(events);
+                }
+                None => post(Msg::Indexed(Ok(None))),
+            },
+            Some(effect) => {
+                log.line(&format!("debug effect {}", effect_name(&effect)));
+                execute(inbox, effect, post);
+            }
+            None => {
+                let wait = if indexing.is_some() {
+                    INDEX_POLL
+                } else {
+                    Duration::from_secs(3600)
+                };
+                match rx.recv_timeout(wait) {
+                    Ok(e) => queue.push(e),
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => open = false,
+                }
+            }
+        }
+    }
+}
+
 fn effect_name(e: &Effect) -> String {
     match e {
         Effect::Refresh { all } => format!("refresh all={all}"),
@@ -324,5 +427,7 @@ fn effect_name(e: &Effect) -> String {
         Effect::Dismiss { target } => format!("dismiss {}", target.path),
         Effect::RetryOutbox => "retry outbox".to_string(),
         Effect::EditComment { .. } => "edit comment".to_string(),
+        Effect::Undismiss { target } => format!("undismiss {}", target.path),
+        Effect::OpenMessage { path, .. } => format!("open {path}"),
     }
 }

@@ -1,21 +1,20 @@
-//! Shared by the TUI tests: rows built from `tests/fixtures/tui/*.eml`
-//! through `inbox::show` on memory adapters (fixed now 2025-01-02T12:00Z,
-//! zone Europe/Berlin), with the stored copies those messages refer to.
+//! Shared by the TUI tests: rows are production [`Item`]s, listed by an
+//! [`Inbox`] over memory adapters from `tests/fixtures/tui/*.eml` (fixed now
+//! 2025-01-02T12:00Z, zone Europe/Berlin), with the stored copies those
+//! messages refer to in the calendar.
 //!
 //! Use with `mod support; mod tui_support;`.
 #![allow(dead_code)]
 
 use crate::support::memenv::MemEnv;
-use chrono::{TimeZone, Utc};
+use rsvp::adapters::memory::MemorySource;
 use rsvp::domain::diff::Clock;
-use rsvp::inbox::{self, Env};
+use rsvp::inbox::{Inbox, Listing};
 use rsvp::keymap::{Key, Keymap};
-use rsvp::tui::row;
-use rsvp::tui::state::{Conflict, Row, State};
+use rsvp::tui::state::{Row, State};
 use rsvp::tui::update::{self, Effect, Msg};
-use rsvp::tui::worker::{DataSource, Mark, Ports};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// My address in every fixture.
 pub const ME: &str = "dana@example.org";
@@ -61,32 +60,37 @@ pub fn clock() -> Clock {
     }
 }
 
+/// The fixture messages as a mail source, each under its file name (the
+/// name is the row's key).
+pub fn source() -> Arc<MemorySource> {
+    let src = MemorySource::new();
+    for name in MESSAGES {
+        let data = std::fs::read(fixture(name)).unwrap();
+        src.add(name, &data);
+    }
+    Arc::new(src)
+}
+
+/// An inbox session over `m` and the fixture messages of `src`.
+pub fn inbox(m: &MemEnv, src: &Arc<MemorySource>) -> Inbox {
+    m.inbox(Some(src.clone()))
+}
+
+/// Every fixture as the listing makes rows of it (`--all`), in the order
+/// of [`MESSAGES`] (which the key sequences of the tests are written for).
+pub fn rows(m: &MemEnv) -> Vec<Row> {
+    let mut items = inbox(m, &source()).list(true).unwrap().items;
+    assert_eq!(items.len(), MESSAGES.len(), "every fixture is listed");
+    items.sort_by_key(|r| MESSAGES.iter().position(|n| *n == r.key));
+    items
+}
+
 /// The row for one fixture message, keyed by its file name.
 pub fn row_for(m: &MemEnv, name: &str) -> Row {
-    row_in(&m.env(), name)
-}
-
-/// The row for one fixture message as the use cases in `env` see it.
-pub fn row_in(env: &Env<'_>, name: &str) -> Row {
-    let path = fixture(name);
-    let raw = std::fs::read(&path).unwrap();
-    let shown = inbox::show(env, &raw).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let mut row = row::from_shown(name, &path.to_string_lossy(), shown, &env.clock, env.now);
-    if name == "google-conflict.eml" {
-        // What the listing computes from the calendar: the dentist at 10:30.
-        row.conflicts = vec![Conflict {
-            uid: "dentist-2025-01-06@khal".into(),
-            summary: "Dentist".into(),
-            start: Utc.with_ymd_and_hms(2025, 1, 6, 9, 30, 0).unwrap(),
-            end: Utc.with_ymd_and_hms(2025, 1, 6, 10, 30, 0).unwrap(),
-        }];
-    }
-    row
-}
-
-/// Every fixture as rows.
-pub fn rows(m: &MemEnv) -> Vec<Row> {
-    MESSAGES.iter().map(|n| row_for(m, n)).collect()
+    rows(m)
+        .into_iter()
+        .find(|r| r.key == name)
+        .unwrap_or_else(|| panic!("{name} is not listed"))
 }
 
 /// A loaded state (colours off, as under NO_COLOR) showing `rows`.
@@ -94,7 +98,13 @@ pub fn state_with(rows: Vec<Row>) -> State {
     let mut s = State::new(Keymap::defaults(), clock());
     s.color = false;
     let _ = update::init(&mut s);
-    let _ = update::update(&mut s, Msg::Rows(Ok(rows)));
+    let _ = update::update(
+        &mut s,
+        Msg::Rows(Ok(Listing {
+            items: rows,
+            unreadable: Vec::new(),
+        })),
+    );
     let _ = update::update(&mut s, Msg::Indexed(Ok(None)));
     s
 }
@@ -119,34 +129,15 @@ pub fn type_text(state: &mut State, text: &str) -> Vec<Effect> {
     out
 }
 
-/// The memory environment shared between a test and the worker's backend.
-#[derive(Clone)]
-pub struct Shared(pub Arc<MemEnv>);
-
-impl Ports for Shared {
-    fn env(&self) -> Env<'_> {
-        self.0.env()
+/// A listing of `rows` with nothing unreadable.
+pub fn listing(rows: Vec<Row>) -> Listing {
+    Listing {
+        items: rows,
+        unreadable: Vec::new(),
     }
 }
 
-/// A data source over the fixture messages that records the marks (what
-/// notmuch tags would record).
-#[derive(Clone, Default)]
-pub struct Fixtures {
-    pub marks: Arc<Mutex<Vec<(String, Mark)>>>,
-}
-
-impl DataSource for Fixtures {
-    fn rows(&mut self, env: &Env<'_>, all: bool) -> Result<Vec<Row>, String> {
-        Ok(MESSAGES
-            .iter()
-            .map(|n| row_in(env, n))
-            .filter(|r| all || r.pending)
-            .collect())
-    }
-
-    fn mark(&mut self, target: &rsvp::tui::update::Target, mark: Mark) -> Result<(), String> {
-        self.marks.lock().unwrap().push((target.key.clone(), mark));
-        Ok(())
-    }
+/// An error as the inbox reports it.
+pub fn failure(text: &str) -> rsvp::inbox::InboxError {
+    rsvp::inbox::InboxError::Other(text.to_string())
 }

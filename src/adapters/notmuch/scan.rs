@@ -169,6 +169,59 @@ pub(super) fn now_ns() -> i128 {
 }
 
 /// libnotmuch messages may span lines; error messages are one line.
+/// libnotmuch's message on one line, a sentence it repeats at the start
+/// said once ("A Xapian exception occurred A Xapian exception occurred
+/// opening database: …").
 pub(super) fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for n in (1..=words.len() / 2).rev() {
+        if words.get(..n) == words.get(n..2 * n) {
+            return words.get(n..).unwrap_or_default().join(" ");
+        }
+    }
+    words.join(" ")
+}
+
+/// Finds message files that a mail client moved between `new/` and `cur/`
+/// (or renamed by changing their flags) since they were indexed: a Maildir
+/// message keeps its unique name, the part of the file name before `:2,`.
+/// Each directory is listed at most once per listing, and only when some
+/// file is missing.
+#[derive(Debug, Default)]
+pub(super) struct Moved {
+    /// Maildir directory -> unique name -> current path.
+    dirs: HashMap<PathBuf, HashMap<String, PathBuf>>,
+}
+
+/// The unique part of a Maildir file name (before the `:2,` info).
+pub(super) fn unique_name(file_name: &str) -> &str {
+    file_name.split_once(':').map_or(file_name, |(u, _)| u)
+}
+
+impl Moved {
+    /// Where the message once at `old` is now, if it moved inside its Maildir.
+    pub(super) fn find(&mut self, old: &Path) -> Option<PathBuf> {
+        let name = old.file_name()?.to_str()?;
+        let sub = old.parent()?;
+        if !matches!(sub.file_name()?.to_str()?, "cur" | "new") {
+            return None;
+        }
+        let maildir = sub.parent()?.to_path_buf();
+        let unique = unique_name(name).to_string();
+        let names = self.dirs.entry(maildir.clone()).or_insert_with(|| {
+            let mut names = HashMap::new();
+            for sub in ["new", "cur"] {
+                let Ok(entries) = fs::read_dir(maildir.join(sub)) else {
+                    continue;
+                };
+                for e in entries.flatten() {
+                    if let Some(n) = e.file_name().to_str() {
+                        names.insert(unique_name(n).to_string(), e.path());
+                    }
+                }
+            }
+            names
+        });
+        names.get(&unique).cloned()
+    }
 }

@@ -8,6 +8,7 @@ fn opts() -> Options {
         clock: Clock {
             local: chrono_tz::Europe::Berlin,
         },
+        declined_transparent: true,
     }
 }
 
@@ -408,4 +409,139 @@ fn t45_uninvite_marks_cancelled() {
     let cancel = inv("CANCEL", &ev(2, T1, "ATTENDEE:mailto:me@x.example\r\n"));
     let out = stored_of(apply_cancel(&stored, &cancel, CancelScope::Whole, true, &opts()).unwrap());
     assert!(out.components().iter().all(|c| c.is_cancelled()));
+}
+
+/// Issue 9: a declined event is TRANSP:TRANSPARENT (it does not look busy);
+/// a later accept takes that back, but never the organizer's TRANSPARENT.
+#[test]
+fn declined_events_are_transparent_until_accepted_again() {
+    let stored = stored_of(merge_request(
+        &inv("REQUEST", &ev(1, T0, ME)),
+        None,
+        &me(),
+        &opts(),
+    ));
+    let answer = |s: &Invite, p: PartStat, o: &Options| {
+        stored_of(apply_answer(s, &me_match(s), &me(), p, &[None], o).unwrap())
+    };
+    let declined = answer(&stored, PartStat::Declined, &opts());
+    let t = text(&declined.cal);
+    assert!(t.contains("TRANSP:TRANSPARENT"), "{t}");
+    assert!(t.contains("X-RSVP-DECLINED-TRANSP:TRUE"), "{t}");
+    let accepted = answer(&declined, PartStat::Accepted, &opts());
+    let t = text(&accepted.cal);
+    assert!(!t.contains("TRANSP:"), "{t}");
+    assert!(!t.contains("X-RSVP-DECLINED-TRANSP"), "{t}");
+    let keep = Options {
+        declined_transparent: false,
+        ..opts()
+    };
+    assert!(!text(&answer(&stored, PartStat::Declined, &keep).cal).contains("TRANSP"));
+    let organizers = stored_of(merge_request(
+        &inv(
+            "REQUEST",
+            &ev(1, T0, &format!("{ME}TRANSP:TRANSPARENT\r\n")),
+        ),
+        None,
+        &me(),
+        &opts(),
+    ));
+    let declined = answer(&organizers, PartStat::Declined, &opts());
+    let accepted = answer(&declined, PartStat::Accepted, &opts());
+    assert!(
+        text(&accepted.cal).contains("TRANSP:TRANSPARENT"),
+        "the organizer's TRANSP stays"
+    );
+}
+
+/// Issue 9: an applied cancellation drops the event's alarms (khal showed
+/// "CANCELLED … ⏰").
+#[test]
+fn a_cancelled_event_loses_its_alarms() {
+    let mut first = merge_request(&inv("REQUEST", &ev(1, T0, ME)), None, &me(), &opts());
+    let ev_id = ical::scheduling_ids(&first)[0];
+    let alarm_cal = ical::parse(&format!("BEGIN:VCALENDAR\r\n{ALARM}END:VCALENDAR\r\n"))
+        .unwrap()
+        .calendars
+        .remove(0);
+    let new_id = first.components.len() as u32;
+    first.components.push(alarm_cal.components[1].clone());
+    first.components[ev_id as usize].component_ids.push(new_id);
+    let stored = stored_of(first);
+    assert!(text(&stored.cal).contains("BEGIN:VALARM"));
+    let cancel = inv("CANCEL", &ev(2, T1, "STATUS:CANCELLED\r\n"));
+    let out =
+        stored_of(apply_cancel(&stored, &cancel, CancelScope::Whole, false, &opts()).unwrap());
+    let t = text(&out.cal);
+    assert!(out.components().iter().all(|c| c.is_cancelled()), "{t}");
+    assert!(!t.contains("VALARM"), "{t}");
+}
+
+fn series_ev(seq: i64, rid: Option<&str>, extra: &str) -> String {
+    let head = match rid {
+        Some(r) => format!("RECURRENCE-ID:{r}\r\nDTSTART:{r}\r\nDURATION:PT1H\r\n"),
+        None => "DTSTART:20250106T080000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=5\r\n".into(),
+    };
+    format!(
+        "BEGIN:VEVENT\r\nUID:s7\r\nSEQUENCE:{seq}\r\nDTSTAMP:2025010{seq}T000000Z\r\n{head}SUMMARY:Series\r\nORGANIZER:mailto:org@x.example\r\n{extra}END:VEVENT\r\n"
+    )
+}
+
+/// Issue 7: a full update keeps every override it carries and the
+/// attendee-owned data (VALARM, TRANSP) of the overrides already stored.
+#[test]
+fn issue7_full_update_keeps_overrides_and_their_local_data() {
+    let r1 = "20250107T080000Z";
+    let r2 = "20250108T080000Z";
+    let stored = stored_of(merge_request(
+        &inv(
+            "REQUEST",
+            &format!(
+                "{}{}{}",
+                series_ev(1, None, ME),
+                series_ev(1, Some(r1), ME),
+                series_ev(1, Some(r2), ME)
+            ),
+        ),
+        None,
+        &me(),
+        &opts(),
+    ));
+    // The user's own data on both overrides.
+    let mut text0 = ical::write(&stored.cal);
+    for r in [r1, r2] {
+        text0 = text0.replace(
+            &format!("RECURRENCE-ID:{r}\r\n"),
+            &format!("RECURRENCE-ID:{r}\r\nTRANSP:TRANSPARENT\r\n"),
+        );
+    }
+    let with_alarms = text0.replace("END:VEVENT\r\n", &format!("{ALARM}END:VEVENT\r\n"));
+    let stored = stored_of(ical::parse(&with_alarms).unwrap().calendars.remove(0));
+    assert_eq!(stored.overrides().len(), 2);
+
+    let incoming = inv(
+        "REQUEST",
+        &format!(
+            "{}{}{}",
+            series_ev(2, None, &format!("{ME}DESCRIPTION:agenda\r\n")),
+            series_ev(2, Some(r1), &format!("{ME}DESCRIPTION:agenda\r\n")),
+            series_ev(2, Some(r2), &format!("{ME}DESCRIPTION:agenda\r\n"))
+        ),
+    );
+    let out = stored_of(merge_request(&incoming, Some(&stored), &me(), &opts()));
+    let written = text(&out.cal);
+    assert_eq!(out.overrides().len(), 2, "{written}");
+    for o in out.overrides() {
+        assert_eq!(
+            o.text(&ICalendarProperty::Transp).as_deref(),
+            Some("TRANSPARENT"),
+            "{written}"
+        );
+        assert_eq!(
+            ical::children(&out.cal, o.id).len(),
+            1,
+            "the override keeps its alarm: {written}"
+        );
+    }
+    assert_eq!(written.matches("BEGIN:VALARM").count(), 3, "{written}");
 }

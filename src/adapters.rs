@@ -1,5 +1,6 @@
 //! Adapters: the outside world behind the ports of `domain::ports`.
 
+pub mod cache;
 pub mod contacts;
 mod fsutil;
 pub mod maildir;

@@ -125,6 +125,10 @@ pub enum Command {
     Apply {
         #[arg(long, value_name = "PATH")]
         message: String,
+        /// Apply a message whose MIME method= disagrees with its calendar's
+        /// METHOD as the calendar says (never done without this flag).
+        #[arg(long)]
+        force_method: bool,
     },
     /// Replies not yet accepted by the mail server: list them (queued and
     /// refused for good), flush the queue, or drop one by its id.

@@ -1,0 +1,439 @@
+//! The [`Inbox`] session: the one way the command line and the TUI reach
+//! the use cases. It owns the ports, the mail source and the caches, and
+//! keeps what each listed item is made of (its messages, for reading and
+//! tagging), so the faces name items by key and never touch an adapter.
+
+use super::cache::{self, State};
+use super::list::{self, ListOptions, Listing, ParseCache};
+use super::{
+    APPLIED_TAGS, Applied, DISMISSED_TAG, Delivery, Env, InboxError, Item, Responded,
+    ResponseRequest, Scheduling, answer_tags, apply_message_with, flush, load, occurrence_tags,
+};
+use crate::domain::diff::Clock;
+use crate::domain::identity::Identity;
+use crate::domain::ports::{
+    CacheStore, CalendarStore, Candidate, FileStamp, IndexCounts, IndexProgress, InviteSource,
+    MailIndex, Outbox, OutboxEntry, SourceError, Tombstones, Transport,
+};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// The adapters one session works with.
+pub struct Ports {
+    pub store: Box<dyn CalendarStore>,
+    /// Other calendars the user keeps (`[calendar] busy`, khal's), read
+    /// only, for conflicts and the day agenda.
+    pub busy: Vec<Box<dyn CalendarStore>>,
+    pub outbox: Box<dyn Outbox>,
+    pub tombstones: Box<dyn Tombstones>,
+    /// `None` when no transport is configured (dry runs need none).
+    pub transport: Option<Box<dyn Transport>>,
+    /// Where invitations come from (notmuch, a Maildir); `None` when only
+    /// messages given on the command line are handled.
+    pub source: Option<Box<dyn InviteSource>>,
+    /// The mail index to bring up to date (`reindex`), when rsvp keeps one.
+    pub index: Option<Box<dyn MailIndex>>,
+    /// Where the parsed messages and the calendar index are kept between runs.
+    pub cache: Box<dyn CacheStore>,
+}
+
+/// The user's settings and the session's clock, ids and log.
+pub struct Settings {
+    pub identity: Identity,
+    pub groups: Vec<String>,
+    /// Envelope/From override (`[send] from`); else my attendee address.
+    pub send_from: Option<String>,
+    pub scheduling: Scheduling,
+    /// `[calendar] declined`.
+    pub declined: super::Declined,
+    pub clock: Clock,
+    /// Whether a normalised sender address is in the contacts.
+    pub trusted: Box<dyn Fn(&str) -> bool>,
+    /// The current time (fixed in the demo and in tests).
+    pub now: Box<dyn Fn() -> DateTime<Utc>>,
+    /// Fresh random tokens (Message-IDs, outbox ids).
+    pub token: Box<dyn Fn() -> String>,
+    /// Where diagnostics go (stderr for the CLI, the log file for the TUI).
+    pub log: Box<dyn Fn(&str)>,
+}
+
+/// What an item is made of.
+#[derive(Debug, Clone)]
+enum Origin {
+    /// Messages of the mail source: the one shown, then older versions.
+    Source(Vec<Candidate>),
+    /// A message given on the command line.
+    Given(Vec<u8>),
+}
+
+/// One inbox session.
+pub struct Inbox {
+    ports: Ports,
+    settings: Settings,
+    /// Loaded from the cache store on first use.
+    cache: Option<ParseCache>,
+    known: HashMap<String, Origin>,
+    given: usize,
+}
+
+impl Inbox {
+    pub fn new(ports: Ports, settings: Settings) -> Inbox {
+        Inbox {
+            ports,
+            settings,
+            cache: None,
+            known: HashMap::new(),
+            given: 0,
+        }
+    }
+
+    /// The user's time zone.
+    pub fn clock(&self) -> Clock {
+        self.settings.clock
+    }
+
+    /// The current time of the session.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.settings.now)()
+    }
+
+    /// Whether there is a mail source to list.
+    pub fn has_source(&self) -> bool {
+        self.ports.source.is_some()
+    }
+
+    /// The use-case environment, with the current time.
+    pub fn env(&self) -> Env<'_> {
+        Env {
+            store: self.ports.store.as_ref(),
+            busy_calendars: &self.ports.busy,
+            outbox: self.ports.outbox.as_ref(),
+            tombstones: self.ports.tombstones.as_ref(),
+            transport: self.ports.transport.as_deref(),
+            identity: &self.settings.identity,
+            groups: &self.settings.groups,
+            send_from: self.settings.send_from.as_deref(),
+            scheduling: self.settings.scheduling,
+            declined: self.settings.declined,
+            clock: self.settings.clock,
+            now: self.now(),
+            token: self.settings.token.as_ref(),
+        }
+    }
+
+    /// What the cached data depends on besides the files themselves.
+    fn fingerprint(&self) -> String {
+        let mut addresses: Vec<String> = self.settings.identity.addresses.clone();
+        addresses.sort();
+        format!(
+            "{} {} {}",
+            env!("CARGO_PKG_VERSION"),
+            self.settings.clock.local.name(),
+            addresses.join(",")
+        )
+    }
+
+    fn take_cache(&mut self) -> ParseCache {
+        match self.cache.take() {
+            Some(c) => c,
+            None => {
+                let fingerprint = self.fingerprint();
+                let log = &self.settings.log;
+                ParseCache::with_state(State::load(self.ports.cache.as_ref(), &fingerprint, &|l| {
+                    log(l)
+                }))
+            }
+        }
+    }
+
+    fn put_cache(&mut self, mut cache: ParseCache) {
+        let log = &self.settings.log;
+        cache.state.save(self.ports.cache.as_ref(), &|l| log(l));
+        self.cache = Some(cache);
+    }
+
+    /// Every invitation that needs the user (or everything with `all`).
+    pub fn list(&mut self, all: bool) -> Result<Listing, InboxError> {
+        let mut cache = self.take_cache();
+        let result = match &self.ports.source {
+            None => Err(InboxError::Config(
+                "no mail source: add [mail] with maildir = \"~/Mail\" or notmuch_config = \"~/.notmuch-config\"".into(),
+            )),
+            Some(source) => list::list_all(
+                &self.env(),
+                source.as_ref(),
+                &mut cache,
+                ListOptions {
+                    all,
+                    trusted: self.settings.trusted.as_ref(),
+                },
+            ),
+        };
+        self.put_cache(cache);
+        let listing = result?;
+        for item in &listing.items {
+            let mut messages = vec![item.message.clone()];
+            messages.extend(item.older.iter().cloned());
+            self.known
+                .insert(item.key.clone(), Origin::Source(messages));
+        }
+        Ok(listing)
+    }
+
+    /// The item `key` as it is now (from a fresh listing, or the message
+    /// given on the command line).
+    pub fn item(&mut self, key: &str) -> Result<Item, InboxError> {
+        if let Some(Origin::Given(raw)) = self.known.get(key).cloned() {
+            return self.given_item(key, raw);
+        }
+        self.list(true)?
+            .items
+            .into_iter()
+            .find(|i| i.key == key)
+            .ok_or_else(|| InboxError::Refused(format!("no invitation {key:?} in the mail source")))
+    }
+
+    /// The newest invitation for `uid` in the mail source (`--id`): a
+    /// REQUEST, CANCEL or PUBLISH before replies.
+    pub fn find_uid(&mut self, uid: &str) -> Result<Item, InboxError> {
+        let items = self.list(true)?.items;
+        let mut best: Option<Item> = None;
+        for item in items {
+            let Some(inv) = item.shown.invite() else {
+                continue;
+            };
+            if inv.uid != uid {
+                continue;
+            }
+            let is_reply = inv.method == Some(crate::domain::invite::Method::Reply);
+            let better = match &best {
+                None => true,
+                Some(b) => {
+                    b.shown.invite().map(|i| i.method)
+                        == Some(Some(crate::domain::invite::Method::Reply))
+                        && !is_reply
+                }
+            };
+            if better {
+                best = Some(item);
+            }
+        }
+        best.ok_or_else(|| {
+            InboxError::Refused(format!(
+                "no invitation with UID {:?} in the mail source",
+                crate::domain::sanitize::terminal_line(uid)
+            ))
+        })
+    }
+
+    /// A message given on the command line (`--message PATH`, standard
+    /// input), as an item of this session; `path` names it (`-` for stdin).
+    pub fn adhoc(&mut self, raw: Vec<u8>, path: &str) -> Result<Item, InboxError> {
+        self.given += 1;
+        let key = format!("given:{}", self.given);
+        let item = self.given_item_at(&key, path, &raw)?;
+        self.known.insert(key, Origin::Given(raw));
+        Ok(item)
+    }
+
+    fn given_item(&mut self, key: &str, raw: Vec<u8>) -> Result<Item, InboxError> {
+        let path = key.to_string();
+        self.given_item_at(key, &path, &raw)
+    }
+
+    fn given_item_at(&mut self, key: &str, path: &str, raw: &[u8]) -> Result<Item, InboxError> {
+        let loaded = load(raw)?;
+        let message = Candidate {
+            id: key.to_string(),
+            path: path.to_string(),
+            stamp: FileStamp::default(),
+            tags: Vec::new(),
+            missing: None,
+        };
+        let mut cache = self.take_cache();
+        let result = list::adhoc_item(
+            &self.env(),
+            &mut cache,
+            message,
+            loaded,
+            self.settings.trusted.as_ref(),
+        );
+        self.put_cache(cache);
+        result
+    }
+
+    /// The raw message of an item.
+    pub fn raw(&self, key: &str) -> Result<Vec<u8>, InboxError> {
+        match self.known.get(key) {
+            Some(Origin::Given(raw)) => Ok(raw.clone()),
+            Some(Origin::Source(messages)) => {
+                let (Some(source), Some(first)) = (&self.ports.source, messages.first()) else {
+                    return Err(unknown(key));
+                };
+                Ok(source.read(first)?)
+            }
+            None => Err(unknown(key)),
+        }
+    }
+
+    /// Tell the calendar store what the index knows, so finding a UID
+    /// before a write reads no file that has not changed.
+    fn prime_store(&mut self) -> Result<(), InboxError> {
+        let mut cache = self.take_cache();
+        let result = list::refresh_calendar(&self.env(), &mut cache).map(|_| {
+            let known: Vec<(String, FileStamp, Vec<String>)> = cache
+                .state
+                .calendar
+                .iter()
+                .map(|(href, e)| (href.clone(), cache::stamp_of(e.stamp), e.uids.clone()))
+                .collect();
+            self.ports.store.prime(&known);
+        });
+        self.put_cache(cache);
+        result
+    }
+
+    /// Answer the item `key` (outbox → calendar → send, R9.13) and record
+    /// the answer on its messages (tags).
+    pub fn respond(
+        &mut self,
+        key: &str,
+        req: &ResponseRequest<'_>,
+    ) -> Result<Responded, InboxError> {
+        let raw = self.raw(key)?;
+        if !req.dry_run {
+            self.prime_store()?;
+        }
+        let mut done = super::respond(&self.env(), &raw, req)?;
+        // The calendar holds the answer once `href` is set (R9.13): record
+        // it even if sending failed, since the reply is queued.
+        if !req.dry_run && (done.href.is_some() || done.already_sent) {
+            // One occurrence answered leaves the series open (issue 7
+            // item 4): the tag says what was answered, the message stays
+            // pending.
+            let (add, remove) = match req.instance {
+                Some(_) => occurrence_tags(req.partstat),
+                None => answer_tags(req.partstat),
+            };
+            if let Err(e) = self.tag(key, add, remove) {
+                done.warnings.push(tag_warning(&e));
+            }
+        }
+        Ok(done)
+    }
+
+    /// Bring the calendar up to date with the item `key` without replying.
+    /// `own_method`: the user asked to apply a message whose MIME `method=`
+    /// disagrees with its calendar as the calendar's METHOD says (R7.2).
+    pub fn apply(
+        &mut self,
+        key: &str,
+        own_method: bool,
+    ) -> Result<(super::Shown, Applied, Vec<String>), InboxError> {
+        let raw = self.raw(key)?;
+        self.prime_store()?;
+        let (shown, applied) = apply_message_with(&self.env(), &raw, own_method)?;
+        let mut warnings = Vec::new();
+        let (add, remove) = APPLIED_TAGS;
+        if let Err(e) = self.tag(key, add, remove) {
+            warnings.push(tag_warning(&e));
+        }
+        Ok((shown, applied, warnings))
+    }
+
+    /// Mark the item `key` as needing nothing more (tag `rsvp/dismissed`).
+    pub fn dismiss(&mut self, key: &str) -> Result<(), InboxError> {
+        self.tag(key, &[DISMISSED_TAG], &["rsvp/pending"])
+    }
+
+    /// Take a dismissal back: the item needs the user again if it did.
+    pub fn undismiss(&mut self, key: &str) -> Result<(), InboxError> {
+        self.tag(key, &[], &[DISMISSED_TAG])
+    }
+
+    /// Tag every message of the item (the older versions are done too).
+    fn tag(&self, key: &str, add: &[&str], remove: &[&str]) -> Result<(), InboxError> {
+        let Some(Origin::Source(messages)) = self.known.get(key) else {
+            // A message given on the command line has no tags.
+            return Ok(());
+        };
+        let Some(source) = &self.ports.source else {
+            return Ok(());
+        };
+        let mut first_error: Option<SourceError> = None;
+        for c in messages {
+            if let Err(e) = source.tag(c, add, remove) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), |e| Err(e.into()))
+    }
+
+    /// Index new mail (when rsvp keeps the index), reporting progress;
+    /// `None` when there is no index to update.
+    pub fn reindex(
+        &mut self,
+        progress: &mut dyn FnMut(&IndexProgress),
+    ) -> Result<Option<IndexCounts>, InboxError> {
+        match &self.ports.index {
+            None => Ok(None),
+            Some(index) => Ok(Some(index.index(progress)?)),
+        }
+    }
+
+    /// Start indexing new mail in the background: the events arrive on the
+    /// returned channel; `None` when there is no index.
+    pub fn start_reindex(&self) -> Option<std::sync::mpsc::Receiver<IndexProgress>> {
+        self.ports.index.as_ref().map(|i| i.start_index())
+    }
+
+    /// One line naming the mail index, when there is one.
+    pub fn index_name(&self) -> Option<String> {
+        self.ports.index.as_ref().map(|i| i.describe())
+    }
+
+    /// Send every queued reply; each leaves the outbox only when accepted.
+    pub fn flush(&mut self) -> Result<Vec<Delivery>, InboxError> {
+        flush(&self.env())
+    }
+
+    /// The replies not yet accepted by the mail server, oldest first.
+    pub fn queued(&self) -> Result<Vec<OutboxEntry>, InboxError> {
+        Ok(self.ports.outbox.pending()?)
+    }
+
+    /// Replies whose calendar write never happened (rsvp stopped between
+    /// queuing and writing): never sent; answering again finishes them.
+    pub fn unfinished(&self) -> Result<Vec<OutboxEntry>, InboxError> {
+        Ok(self.ports.outbox.staged()?)
+    }
+
+    /// The replies the mail server refused for good (never sent again).
+    pub fn refused(&self) -> Result<Vec<OutboxEntry>, InboxError> {
+        Ok(self.ports.outbox.failed()?)
+    }
+
+    /// Remove one queued or refused reply from the outbox.
+    pub fn drop_queued(&mut self, id: &str) -> Result<(), InboxError> {
+        Ok(self.ports.outbox.drop_entry(id)?)
+    }
+}
+
+/// What a failed tag means for the user.
+fn tag_warning(e: &InboxError) -> String {
+    match e {
+        // The request stays queued in the mail index (notmuch applies it
+        // once the other writer is done).
+        InboxError::Source(SourceError::Locked(_)) => {
+            "the notmuch database is busy; the tags are recorded once it is free".to_string()
+        }
+        other => format!("could not tag the message: {other}"),
+    }
+}
+
+fn unknown(key: &str) -> InboxError {
+    InboxError::Refused(format!(
+        "message {} is not in the last listing",
+        crate::domain::sanitize::terminal_line(key)
+    ))
+}
