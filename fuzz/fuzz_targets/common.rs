@@ -7,7 +7,8 @@ use rsvp::adapters::memory::{MemoryOutbox, MemoryStore, MemoryTransport};
 use rsvp::adapters::tombstones::MemoryTombstones;
 use rsvp::domain::diff::Clock;
 use rsvp::domain::identity::Identity;
-use rsvp::inbox::{Env, Scheduling};
+use rsvp::domain::ports::CalendarStore;
+use rsvp::inbox::{Declined, Env, Scheduling};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static COUNTER: AtomicU64 = AtomicU64::new(1);
@@ -24,6 +25,7 @@ pub struct MemEnv {
     pub transport: MemoryTransport,
     pub identity: Identity,
     pub groups: Vec<String>,
+    pub busy: Vec<Box<dyn CalendarStore>>,
     pub now: DateTime<Utc>,
 }
 
@@ -36,6 +38,7 @@ impl MemEnv {
             transport: MemoryTransport::new(),
             identity: Identity::new(Some("Fuzz User".into()), addresses),
             groups: Vec::new(),
+            busy: vec![Box::new(MemoryStore::new())],
             now: Utc
                 .with_ymd_and_hms(2025, 1, 2, 12, 0, 0)
                 .single()
@@ -46,6 +49,7 @@ impl MemEnv {
     pub fn env(&self) -> Env<'_> {
         Env {
             store: &self.store,
+            busy_calendars: &self.busy,
             outbox: &self.outbox,
             tombstones: &self.tombstones,
             transport: Some(&self.transport),
@@ -53,6 +57,7 @@ impl MemEnv {
             groups: &self.groups,
             send_from: None,
             scheduling: Scheduling::Client,
+            declined: Declined::default(),
             clock: Clock {
                 local: chrono_tz::Europe::Berlin,
             },

@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(shown) = inbox::show(&env, data) {
         let text = present::describe_shown(&shown, &env.clock);
         common::assert_terminal_safe("show", &text);
-        let json = json_text(&show_json(&shown, &env));
+        let json = json_text(&show_json(&shown, &env.clock));
         common::assert_terminal_safe("show --json", &json);
     }
 });
