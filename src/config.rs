@@ -218,11 +218,13 @@ pub struct Smtp {
     pub security: Security,
     /// Login name; needs `password_command`.
     pub username: Option<String>,
-    /// Shell command whose first output line is the password (never stored).
+    /// Shell command whose first output line is the password (never
+    /// stored); killed after `smtp::PASSWORD_COMMAND_TIMEOUT` (60 s).
     pub password_command: Option<String>,
     /// Extra trusted CA certificate (PEM), added to the system store.
     pub ca_file: Option<PathBuf>,
-    /// Connect and command timeout in seconds.
+    /// Bound of one whole exchange with the server (connect, TLS, AUTH,
+    /// the message), in seconds; not of each read.
     #[serde(default = "default_timeout")]
     pub timeout_seconds: u64,
 }

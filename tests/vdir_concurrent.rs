@@ -103,7 +103,7 @@ fn r9_12_concurrent_writer_loses_no_write() {
 
     start.wait();
     let began = Instant::now();
-    let (mut ok, mut conflicts) = (0u32, 0u32);
+    let (mut ok, mut conflicts, mut kept) = (0u32, 0u32, 0u32);
     while ok + conflicts < RSVP_WRITES && began.elapsed() < RACE {
         let Some(existing) = vdir.find_by_uid(UID).unwrap() else {
             panic!("the object vanished from the vdir");
@@ -113,14 +113,17 @@ fn r9_12_concurrent_writer_loses_no_write() {
         match vdir.update(&existing, &object(writer_seq, rsvp_seq + 1)) {
             Ok(_) => ok += 1,
             Err(StoreError::Conflict { .. }) => conflicts += 1,
+            // A third write landed inside the swap: the newest stays, the
+            // displaced one is kept beside it and the error says where.
+            Err(StoreError::Io { message, .. }) if message.contains("was kept as") => kept += 1,
             Err(e) => panic!("unexpected error: {e}"),
         }
     }
     stop.store(true, Ordering::Relaxed);
     let (writes, lost) = writer.join().unwrap();
     eprintln!(
-        "concurrent vdir writers: rsvp {ok} written, {conflicts} conflicts; \
-         other program {writes} written, {lost} lost"
+        "concurrent vdir writers: rsvp {ok} written, {conflicts} conflicts, {kept} kept \
+         as conflict copies; other program {writes} written, {lost} lost"
     );
     assert!(ok > 0, "rsvp never managed to write");
     assert!(writes > 0, "the other program never managed to write");
@@ -134,4 +137,12 @@ fn r9_12_concurrent_writer_loses_no_write() {
         .filter(|n| n.starts_with(".") && n != ".other-writer.tmp")
         .collect();
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+    let copies = fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name().into_string().unwrap();
+            name.starts_with(&format!("{NAME}.conflict-"))
+        })
+        .count();
+    assert_eq!(copies, kept as usize, "one conflict copy per report");
 }

@@ -330,12 +330,14 @@ impl Vdir {
         }
     }
 
-    /// Refuse to store a UID with a control character: RFC 5545 §3.1 allows
-    /// none in a value but HTAB, and a UID cannot be escaped or changed
-    /// without becoming another event (R9.10).
+    /// Refuse to store a UID with an ASCII control character (CTL): RFC 5545
+    /// §3.1 and §3.3.11 allow none in a TEXT value but HTAB and the escaped
+    /// newline `\n`, and a UID cannot be changed without becoming another
+    /// event (R9.10).
     fn check_uid(&self, uid: Option<&str>) -> Result<(), StoreError> {
         let Some(uid) = uid else { return Ok(()) };
-        match uid.chars().find(|c| c.is_control()) {
+        let is_ctl = |c: &char| c.is_ascii_control() && !matches!(c, '\t' | '\n');
+        match uid.chars().find(is_ctl) {
             Some(c) => Err(StoreError::Io {
                 path: self.dir.display().to_string(),
                 message: format!(

@@ -158,7 +158,8 @@ pub fn counterpart<'s>(
 /// The stored overrides indexed by RECURRENCE-ID, so that pairing every
 /// incoming component costs one lookup each, not a scan (R2.4).
 pub struct StoredOverrides<'s> {
-    stored: &'s Invite,
+    /// The stored master, looked up once (`Invite::master` scans).
+    master: Option<Comp<'s>>,
     overrides: Vec<Comp<'s>>,
     index: diff::InstanceIndex,
 }
@@ -173,10 +174,15 @@ impl<'s> StoredOverrides<'s> {
             clock,
         );
         StoredOverrides {
-            stored,
+            master: stored.master(),
             overrides,
             index,
         }
+    }
+
+    /// The stored master, if any.
+    pub fn master(&self) -> Option<Comp<'s>> {
+        self.master
     }
 
     /// The stored override for the instance `rid` of `rid_cal`, if any.
@@ -195,10 +201,8 @@ impl<'s> StoredOverrides<'s> {
     /// RECURRENCE-ID, else the master.
     pub fn counterpart(&self, c: Comp<'_>, incoming: &Invite, clock: &Clock) -> Option<Comp<'s>> {
         match c.recurrence_id() {
-            None => self.stored.master(),
-            Some(rid) => self
-                .find(&rid, &incoming.cal, clock)
-                .or_else(|| self.stored.master()),
+            None => self.master,
+            Some(rid) => self.find(&rid, &incoming.cal, clock).or(self.master),
         }
     }
 }
@@ -530,7 +534,10 @@ fn classify_request(
         // not have, at the same SEQUENCE: out of sync.
         // A stored object without a master (naked instances, T32) has no
         // series to be out of sync with: a new instance is simply added.
-        if let Some(rid) = c.recurrence_id().filter(|_| stored.master().is_some()) {
+        if let Some(rid) = c
+            .recurrence_id()
+            .filter(|_| stored_overrides.master().is_some())
+        {
             let known = stored_overrides
                 .find(&rid, &incoming.cal, &ctx.clock)
                 .is_some()
@@ -538,7 +545,7 @@ fn classify_request(
                 // An occurrence the stored copy excludes (EXDATE) is still
                 // one of the series: the organizer brings it back
                 // (CalendarServer processRequest_overrideOfEXDATE).
-                || stored.master().is_some_and(|m| {
+                || stored_overrides.master().is_some_and(|m| {
                     m.exdates().iter().any(|x| {
                         diff::same_instance(x, &stored.cal, &rid, &incoming.cal, &ctx.clock)
                     })
