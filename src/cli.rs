@@ -112,6 +112,10 @@ pub enum Command {
         /// Print the exact message; send nothing, write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Record the answer in the calendar (and the tags) but mail
+        /// nothing to the organizer, who will not hear back.
+        #[arg(long, conflicts_with_all = ["dry_run", "resend"])]
+        no_send: bool,
         /// Send again even if the same answer was already sent.
         #[arg(long)]
         resend: bool,

@@ -100,10 +100,9 @@ pub struct Calendar {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ServerScheduling {
-    /// Decide per event: if the stored copy came from the server (no
-    /// SCHEDULE-AGENT and already in the vdir before the mail arrived), only
-    /// change PARTSTAT in the store; otherwise send the REPLY by mail and
-    /// mark ORGANIZER with SCHEDULE-AGENT=CLIENT.
+    /// Mail the REPLY and mark the stored ORGANIZER with
+    /// SCHEDULE-AGENT=CLIENT, so that a CalDAV server syncing the vdir (if
+    /// any) does not send a second one. Never leaves an answer unsent.
     #[default]
     Auto,
     /// The server always schedules: change the store, never send iMIP.

@@ -388,7 +388,9 @@ fn run(
         return inbox_tui(cfg, paths, clock, err);
     }
     let need_transport = match &command {
-        Command::Reply { dry_run, .. } => !dry_run,
+        Command::Reply {
+            dry_run, no_send, ..
+        } => !dry_run && !no_send,
         Command::Outbox { action } => matches!(action, cli::OutboxAction::Flush),
         _ => false,
     };
@@ -437,6 +439,7 @@ fn run(
             instance,
             dry_run,
             resend,
+            no_send,
             ..
         } => {
             let input = input_of(message.as_deref(), id.as_deref());
@@ -448,6 +451,7 @@ fn run(
                 instance.as_deref(),
                 dry_run,
                 resend,
+                no_send,
                 out,
                 err,
             )

@@ -291,6 +291,7 @@ fn accept(dry_run: bool, instance: Option<&str>) -> ResponseRequest<'_> {
         instance,
         dry_run,
         resend: false,
+        no_send: false,
     }
 }
 

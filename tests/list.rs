@@ -186,6 +186,7 @@ fn pending_hides_answered_and_all_shows_them() {
         instance: None,
         dry_run: false,
         resend: false,
+        no_send: false,
     };
     inbox::respond(&env, &answered.bytes(), &req).unwrap();
 

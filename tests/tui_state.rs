@@ -167,6 +167,7 @@ fn accept_emits_respond_and_marks_the_row_sending() {
             partstat: PartStat::Accepted,
             comment: None,
             instance: None,
+            send: true,
         }]
     );
     assert_eq!(
@@ -615,4 +616,60 @@ fn unknown_keys_do_nothing() {
     assert_eq!((s.selected, s.mode.clone(), s.busy.clone()), before);
     let _ = update::update(&mut s, Msg::Key(Key::char('Z')));
     assert!(!s.quit);
+}
+
+/// Issue 9: answering without mail is an explicit choice: `n` then an
+/// answer key emits a Respond that does not mail; the outcome says so.
+#[test]
+fn n_then_accept_answers_without_mailing_and_says_so() {
+    let mut s = loaded();
+    select(&mut s, "google-new.eml");
+    let effects = keys(&mut s, "n");
+    assert!(effects.is_empty());
+    assert!(s.no_send);
+    assert!(status(&s).1.contains("not mailing"), "{:?}", status(&s));
+    let effects = keys(&mut s, "a");
+    let target = match &effects[..] {
+        [
+            Effect::Respond {
+                target,
+                partstat: PartStat::Accepted,
+                send: false,
+                ..
+            },
+        ] => target.clone(),
+        other => panic!("expected one Respond without mail, got {other:?}"),
+    };
+    assert!(!s.no_send, "the choice holds for one answer");
+    assert!(status(&s).1.contains("without mailing"), "{:?}", status(&s));
+    let _ = update::update(
+        &mut s,
+        Msg::Answered {
+            target,
+            result: Ok(Answered {
+                partstat: PartStat::Accepted,
+                delivery: Delivery::NotMailed,
+                warnings: Vec::new(),
+            }),
+        },
+    );
+    let (level, text) = status(&s);
+    assert_eq!(level, Level::Info);
+    assert!(text.contains("not mailed"), "{text}");
+}
+
+/// Any other key after `n` lets the choice go: the next answer is mailed.
+#[test]
+fn n_is_forgotten_after_another_key() {
+    let mut s = loaded();
+    select(&mut s, "google-new.eml");
+    let _ = keys(&mut s, "n");
+    let _ = keys(&mut s, "j");
+    let _ = keys(&mut s, "k");
+    assert!(!s.no_send);
+    let effects = keys(&mut s, "a");
+    assert!(
+        matches!(&effects[..], [Effect::Respond { send: true, .. }]),
+        "{effects:?}"
+    );
 }

@@ -598,14 +598,14 @@ fn paths_follow_xdg() {
 #[test]
 fn keys_section_overrides_defaults() {
     let config = parse(&format!(
-        "{MINIMAL}[keys]\naccept = \"y\"\ndown = [\"n\", \"Down\"]\ndismiss = []\n"
+        "{MINIMAL}[keys]\naccept = \"y\"\ndown = [\"J\", \"Down\"]\ndismiss = []\n"
     ))
     .expect("parses");
     assert_eq!(config.validate(), Vec::<String>::new());
     let map = config.keymap().expect("valid keymap");
     use crate::keymap::{Action, Key};
     assert_eq!(map.action(Key::char('y')), Some(Action::Accept));
-    assert_eq!(map.action(Key::char('n')), Some(Action::Down));
+    assert_eq!(map.action(Key::char('J')), Some(Action::Down));
     assert_eq!(map.action(Key::char('j')), None);
     assert!(map.keys(Action::Dismiss).is_empty());
     assert_eq!(

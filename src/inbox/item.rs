@@ -129,6 +129,9 @@ pub struct Item {
     pub reply_refusal: Option<String>,
     /// Why applying it to the calendar would be refused.
     pub apply_refusal: Option<String>,
+    /// A scheduling server sends the reply (`server_scheduling = "on"`);
+    /// otherwise an answer is mailed to the organizer.
+    pub server_sends_reply: bool,
     pub shown: Shown,
 }
 
@@ -157,6 +160,8 @@ pub(crate) struct Context<'a> {
     pub trusted: &'a dyn Fn(&str) -> bool,
     /// Whether a reply to this UID is still in the outbox.
     pub queued: bool,
+    /// `server_scheduling = "on"`: the server, not rsvp, sends replies.
+    pub server_sends_reply: bool,
 }
 
 /// Whether `sender` is the organizer or its SENT-BY (R7.9, R9.1).
@@ -386,6 +391,7 @@ pub(crate) fn build(
         conflicts,
         reply_refusal: class.reply_refusal.as_deref().map(terminal_line),
         apply_refusal: class.apply_refusal.as_deref().map(terminal_line),
+        server_sends_reply: ctx.server_sends_reply,
         shown,
     }
 }

@@ -678,6 +678,7 @@ pub fn list_all(
             busy_occurrences: &index.occurrences,
             trusted: opts.trusted,
             queued: is_queued,
+            server_sends_reply: !super::mails_reply(env),
         };
         let item = item::build(&ctx, message, older, shown);
         if opts.all || (item.pending && !item.past) {
@@ -728,6 +729,7 @@ pub(crate) fn adhoc_item(
         busy_occurrences: &index.occurrences,
         trusted,
         queued,
+        server_sends_reply: !super::mails_reply(env),
     };
     Ok(item::build(&ctx, message, Vec::new(), shown))
 }
