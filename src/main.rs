@@ -27,6 +27,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 
+#[path = "main/check.rs"]
+mod check;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let mut stdout = std::io::stdout().lock();
@@ -209,20 +212,9 @@ fn build_transport_with(
                     "[send] method = \"smtp\" needs an [smtp] section".into(),
                 ));
             };
-            let settings = SmtpSettings {
-                host: s.host.clone(),
-                port: s.effective_port(),
-                security: match s.security {
-                    config::Security::Starttls => smtp::Security::StartTls,
-                    config::Security::Tls => smtp::Security::Tls,
-                    config::Security::None => smtp::Security::None,
-                },
-                username: s.username.clone(),
-                password,
-                ca_file: s.ca_file.clone(),
-                timeout: std::time::Duration::from_secs(s.timeout_seconds.max(1)),
-            };
-            Ok(Some(Box::new(SmtpTransport::new(settings)?)))
+            Ok(Some(Box::new(SmtpTransport::new(smtp_settings(
+                s, password,
+            ))?)))
         }
         config::SendMethod::Sendmail => {
             let Some(s) = &cfg.sendmail else {
@@ -232,6 +224,23 @@ fn build_transport_with(
             };
             Ok(Some(Box::new(SendmailTransport::new(&s.command)?)))
         }
+    }
+}
+
+/// The adapter's settings for `[smtp]`.
+fn smtp_settings(s: &config::Smtp, password: Option<String>) -> SmtpSettings {
+    SmtpSettings {
+        host: s.host.clone(),
+        port: s.effective_port(),
+        security: match s.security {
+            config::Security::Starttls => smtp::Security::StartTls,
+            config::Security::Tls => smtp::Security::Tls,
+            config::Security::None => smtp::Security::None,
+        },
+        username: s.username.clone(),
+        password,
+        ca_file: s.ca_file.clone(),
+        timeout: std::time::Duration::from_secs(s.timeout_seconds.max(1)),
     }
 }
 
@@ -368,7 +377,7 @@ fn run(
     }
     let path = path?;
     if let Command::Check = &command {
-        return check(&path, paths.as_ref(), out);
+        return check::check(&path, paths.as_ref(), out);
     }
     let cfg = load_config(&path)?;
     if let Command::Index = &command {
@@ -530,95 +539,6 @@ fn contacts(cfg: &Config, err: &mut dyn std::io::Write) -> Option<Contacts> {
             Some(Contacts::default())
         }
     }
-}
-
-/// `rsvp check`: every config problem, then probes.
-fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Result<u8, Failure> {
-    let mut lines: Vec<String> = Vec::new();
-    let cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
-    let problems = cfg.validate();
-    for p in &problems {
-        lines.push(format!("config: {p}"));
-    }
-    let mut failed = !problems.is_empty();
-    match &cfg.calendar {
-        Some(c) => match Vdir::open(&c.path) {
-            Ok(v) => match v.list() {
-                Ok(objs) => lines.push(format!(
-                    "calendar: {} ({} objects)",
-                    c.path.display(),
-                    objs.len()
-                )),
-                Err(e) => {
-                    failed = true;
-                    lines.push(format!("calendar: {e}"));
-                }
-            },
-            Err(e) => {
-                failed = true;
-                lines.push(format!("calendar: {e}"));
-            }
-        },
-        None => lines.push("calendar: not configured".into()),
-    }
-    match build_transport(&cfg) {
-        Ok(Some(t)) => lines.push(format!("transport: {}", t.describe())),
-        Ok(None) => lines.push("transport: not configured (only --dry-run replies)".into()),
-        Err(e) => {
-            failed = true;
-            lines.push(format!("transport: {e}"));
-        }
-    }
-    if let Some(dir) = cfg.trust.as_ref().and_then(|t| t.contacts.as_ref()) {
-        match Contacts::load(dir) {
-            Ok(c) => lines.push(format!(
-                "contacts: {} ({} addresses)",
-                dir.display(),
-                c.len()
-            )),
-            Err(e) => {
-                failed = true;
-                lines.push(format!("contacts: {e}"));
-            }
-        }
-    }
-    match build_source(&cfg, paths) {
-        Ok(Some(source)) => match source.candidates_timeout(std::time::Duration::from_secs(10)) {
-            Ok(found) => lines.push(format!(
-                "mail: {} ({} candidate messages)",
-                source.name(),
-                found.len()
-            )),
-            Err(e) => {
-                failed = true;
-                lines.push(format!("mail: {}", terminal_line(&e.to_string())));
-            }
-        },
-        Ok(None) => {
-            lines.push("mail: not configured (no [mail] section, NOTMUCH_CONFIG unset)".into())
-        }
-        Err(f) => {
-            failed = true;
-            lines.push(format!("mail: {}", f.message));
-        }
-    }
-    if let Some(p) = paths {
-        lines.push(format!("outbox: {}", p.data_dir.join("outbox").display()));
-    }
-    for l in &lines {
-        let _ = writeln!(out, "{l}");
-    }
-    if failed {
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "{}: the configuration has problems (listed above)",
-                path.display()
-            ),
-        ));
-    }
-    let _ = writeln!(out, "ok");
-    Ok(exit::OK)
 }
 
 fn tui_options(

@@ -581,6 +581,40 @@ fn base64(input: &[u8]) -> String {
     out
 }
 
+/// Probe the server as a send would, but send no mail (`rsvp check`):
+/// resolve the host, connect, then greeting, EHLO, STARTTLS or TLS, AUTH
+/// when credentials are set, NOOP and QUIT. Returns the description.
+pub fn probe(settings: SmtpSettings) -> Result<String, super::probe::ProbeFailure> {
+    use super::probe::{ProbeFailure, ProbeStep, connect};
+    let transport = SmtpTransport::new(settings.clone())
+        .map_err(|e| ProbeFailure::new(ProbeStep::Session, e))?;
+    let host = settings.host.trim();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    connect(host, settings.port, settings.timeout)?;
+    match transport.inner.test_connection() {
+        Ok(true) => Ok(transport.describe()),
+        Ok(false) => Err(ProbeFailure::new(
+            ProbeStep::Session,
+            TransportError::Connection {
+                server: transport.server.clone(),
+                message: "the server closed the session after login".to_string(),
+            },
+        )),
+        Err(e) => {
+            let error = transport.error(&e);
+            let step = if matches!(error, TransportError::Auth { .. }) {
+                ProbeStep::Auth
+            } else {
+                ProbeStep::Session
+            };
+            Err(ProbeFailure::new(step, error))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
