@@ -246,7 +246,8 @@ impl Config {
             path: path.to_path_buf(),
             line: None,
             message: if e.kind() == std::io::ErrorKind::NotFound {
-                "no such file; copy config.example.toml there and edit it, or pass --config"
+                "no such file: run `rsvp init` to write one from your notmuch, khal and \
+                 msmtp settings, `rsvp demo` to try rsvp on sample data, or pass --config PATH"
                     .to_string()
             } else {
                 format!("cannot read: {e}")

@@ -29,6 +29,8 @@ use std::str::FromStr;
 
 #[path = "main/check.rs"]
 mod check;
+#[path = "main/init.rs"]
+mod init;
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -348,8 +350,12 @@ fn run(
     };
     let path = config_path(&args, paths.as_ref());
     let command = args.command.unwrap_or(Command::Tui);
-    if let Command::Demo = command {
-        return demo(clock, paths.as_ref(), err);
+    match &command {
+        Command::Demo => return demo(clock, paths.as_ref(), err),
+        Command::Completions { shell } => return completions(*shell, out),
+        Command::Man => return man(out),
+        Command::Init => return init::init(&path?, out),
+        _ => {}
     }
 
     // `render` is a display filter: it works without any configuration.
@@ -467,10 +473,46 @@ fn run(
         }
         Command::Apply { message } => cli::run_apply(&mut inbox, &message, err),
         Command::Outbox { action } => cli::run_outbox(&mut inbox, action, out),
-        Command::Render { .. } | Command::Check | Command::Index | Command::Demo | Command::Tui => {
-            Ok(exit::OK)
-        }
+        Command::Render { .. }
+        | Command::Check
+        | Command::Index
+        | Command::Demo
+        | Command::Tui
+        | Command::Init
+        | Command::Completions { .. }
+        | Command::Man => Ok(exit::OK),
     }
+}
+
+/// `rsvp completions SHELL`: the script, from the clap definitions.
+fn completions(shell: cli::Shell, out: &mut dyn std::io::Write) -> Result<u8, Failure> {
+    use clap::CommandFactory;
+    use clap_complete::Shell as S;
+    let shell = match shell {
+        cli::Shell::Bash => S::Bash,
+        cli::Shell::Zsh => S::Zsh,
+        cli::Shell::Fish => S::Fish,
+        cli::Shell::Elvish => S::Elvish,
+        cli::Shell::PowerShell => S::PowerShell,
+    };
+    let mut cmd = Args::command();
+    let mut buf: Vec<u8> = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "rsvp", &mut buf);
+    out.write_all(&buf)
+        .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))?;
+    Ok(exit::OK)
+}
+
+/// `rsvp man`: the manual page (roff), from the clap definitions.
+fn man(out: &mut dyn std::io::Write) -> Result<u8, Failure> {
+    use clap::CommandFactory;
+    let mut buf: Vec<u8> = Vec::new();
+    clap_mangen::Man::new(Args::command())
+        .render(&mut buf)
+        .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot render the manual: {e}")))?;
+    out.write_all(&buf)
+        .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))?;
+    Ok(exit::OK)
 }
 
 /// The mail source for `list`: `--maildir PATH`, else the notmuch
