@@ -662,15 +662,21 @@ fn demo(clock: Clock, paths: Option<&Paths>, err: &mut dyn std::io::Write) -> Re
             )
         })?
         .keep();
-    rsvp::demo::unpack(&dir).map_err(|e| {
+    // The data is written for NOW_RFC3339; move it (and the demo's clock)
+    // by whole weeks to today, so its invitations are current and every
+    // weekday and weekly rule stays as written.
+    let base = chrono::DateTime::parse_from_rfc3339(rsvp::demo::NOW_RFC3339)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| Failure::new(exit::RUNTIME, format!("demo clock: {e}")))?;
+    let days = (chrono::Utc::now() - base).num_days();
+    let weeks = (days + 3).div_euclid(7);
+    let now = Some(base + chrono::Duration::weeks(weeks));
+    rsvp::demo::unpack_shifted(&dir, weeks).map_err(|e| {
         Failure::new(
             exit::RUNTIME,
             format!("demo sandbox {}: {e}", dir.display()),
         )
     })?;
-    let now = chrono::DateTime::parse_from_rfc3339(rsvp::demo::NOW_RFC3339)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .ok();
     let settings = nm::Settings::new(nm::Mode::Private {
         database: dir.join("notmuch"),
         maildir: dir.join("Mail"),

@@ -550,6 +550,19 @@ fn demo_opens_and_answers() {
         "{cal}"
     );
     let uid = property(&cal, "UID");
+    // Issue 9: the demo is dated around the day it runs (moved by whole
+    // weeks), so the invitation answered is not one from the past.
+    let stamp = property(&cal, "DTSTAMP");
+    let year: i32 = stamp.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+    let month: u32 = stamp.get(4..6).and_then(|m| m.parse().ok()).unwrap_or(0);
+    let day: u32 = stamp.get(6..8).and_then(|d| d.parse().ok()).unwrap_or(0);
+    let sent_on = chrono::NaiveDate::from_ymd_opt(year, month, day)
+        .unwrap_or_else(|| panic!("DTSTAMP {stamp:?}"));
+    let today = chrono::Utc::now().date_naive();
+    assert!(
+        (sent_on - today).num_days().abs() <= 4,
+        "the demo's clock is moved to today ({today}); the reply says {stamp}"
+    );
 
     // The calendar of the sandbox now holds the event, accepted.
     let calendar = sent_dir.with_file_name("calendar");
