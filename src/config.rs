@@ -194,6 +194,10 @@ pub struct Mail {
     /// Record what was done as notmuch tags (`rsvp/accepted` ...).
     #[serde(default = "default_tags")]
     pub tags: bool,
+    /// More tag changes once an answer is recorded, e.g. `["-inbox",
+    /// "-unread"]` to file answered invitations away.
+    #[serde(default)]
+    pub after_answer: Vec<String>,
 }
 
 fn default_tags() -> bool {
@@ -433,6 +437,22 @@ impl Config {
 
 /// The problems of a `[mail]` section.
 fn mail_problems(mail: &Mail, problems: &mut Vec<String>) {
+    for change in &mail.after_answer {
+        let tag = change
+            .strip_prefix('+')
+            .or_else(|| change.strip_prefix('-'))
+            .unwrap_or("");
+        if tag.is_empty()
+            || tag
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '(' || c == ')')
+        {
+            problems.push(format!(
+                "[mail] after_answer: {change:?} is not a tag change: write \"+tag\" to add \
+                 or \"-tag\" to remove a tag, e.g. [\"-inbox\", \"-unread\"]"
+            ));
+        }
+    }
     match (&mail.notmuch_config, &mail.maildir) {
         (Some(_), Some(_)) => problems.push(
             "[mail] notmuch_config and maildir are both set: use notmuch_config for your own \

@@ -455,7 +455,8 @@ fn scope_of(status: Status, invite: &Invite) -> classify::CancelScope {
     }
 }
 
-/// The notmuch tags that record an answer (README "tags").
+/// The notmuch tags that record an answer (README "Tags"). rsvp never adds
+/// `rsvp/pending`; a user's own hook may, and an answer removes it.
 pub fn answer_tags(
     partstat: crate::domain::invite::PartStat,
 ) -> (&'static [&'static str], &'static [&'static str]) {

@@ -114,6 +114,8 @@ struct Wiring {
     identity: Identity,
     send_from: Option<String>,
     scheduling: rsvp::inbox::Scheduling,
+    /// `[mail] after_answer`: more tag changes once an answer is recorded.
+    after_answer: Vec<String>,
 }
 
 /// What one session adds to the adapters: the mail, the cache, the clock.
@@ -140,7 +142,8 @@ impl Wiring {
             now,
             log,
         } = session;
-        Inbox::new(
+        let after_answer = self.after_answer;
+        let mut inbox = Inbox::new(
             Ports {
                 store: self.store,
                 outbox: self.outbox,
@@ -161,7 +164,9 @@ impl Wiring {
                 token: Box::new(token),
                 log,
             },
-        )
+        );
+        inbox.set_after_answer(&after_answer);
+        inbox
     }
 }
 
@@ -336,6 +341,11 @@ fn wire(
         identity: Identity::new(cfg.identity.name.clone(), &cfg.identity.addresses),
         send_from: cfg.send.as_ref().and_then(|s| s.from.clone()),
         scheduling,
+        after_answer: cfg
+            .mail
+            .as_ref()
+            .map(|m| m.after_answer.clone())
+            .unwrap_or_default(),
     })
 }
 
@@ -421,6 +431,14 @@ fn run(
         Command::Show { id, maildir, .. } | Command::Reply { id, maildir, .. } => {
             id_source(&cfg, paths.as_ref(), id.is_some(), maildir.as_deref())?
         }
+        // A reply delivered by `outbox flush` is recorded on its invitation
+        // (tags); without a reachable mail index the flush still sends.
+        Command::Outbox {
+            action: cli::OutboxAction::Flush,
+        } => build_source(&cfg, paths.as_ref())
+            .ok()
+            .flatten()
+            .map(|n| Box::new(n) as Box<dyn InviteSource>),
         _ => None,
     };
     let trusted = match &command {
@@ -713,6 +731,7 @@ fn demo(clock: Clock, paths: Option<&Paths>, err: &mut dyn std::io::Write) -> Re
             identity: Identity::new(Some(rsvp::demo::NAME.to_string()), &addresses),
             send_from: None,
             scheduling: rsvp::inbox::Scheduling::Client,
+            after_answer: Vec::new(),
         };
         Ok(wiring.into_inbox(Session {
             source: Some(Box::new(notmuch.clone())),
