@@ -85,6 +85,7 @@ fn example_documents_every_key() {
         "maildir",
         "query",
         "tags",
+        "after_answer",
         "[trust]",
         "contacts",
         "[keys]",
