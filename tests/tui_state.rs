@@ -581,7 +581,7 @@ fn quit_asks_again_while_a_reply_is_in_flight() {
 fn user_keymap_drives_update() {
     let overrides = [
         ("accept".to_string(), vec!["y".to_string()]),
-        ("down".to_string(), vec!["n".to_string()]),
+        ("down".to_string(), vec!["J".to_string()]),
     ];
     let keymap =
         Keymap::with_overrides(overrides.iter().map(|(a, k)| (a.as_str(), k.as_slice()))).unwrap();
@@ -589,7 +589,7 @@ fn user_keymap_drives_update() {
     s.keymap = keymap;
     assert_eq!(keys(&mut s, "a j"), []);
     assert_eq!(selected(&s), "google-new.eml");
-    let effects = keys(&mut s, "n y");
+    let effects = keys(&mut s, "J y");
     assert!(
         matches!(&effects[..], [Effect::Respond { partstat: PartStat::Accepted, target, .. }] if target.key == "outlook-reschedule.eml")
     );
