@@ -129,11 +129,19 @@ pub enum Command {
     Apply {
         #[arg(long, value_name = "PATH")]
         message: String,
+        /// Apply a message whose MIME method= disagrees with its calendar's
+        /// METHOD as the calendar says (never done without this flag).
+        #[arg(long)]
+        force_method: bool,
     },
-    /// Replies not yet accepted by the mail server.
+    /// Replies not yet accepted by the mail server: list them (queued and
+    /// refused for good), flush the queue, or drop one by its id.
     Outbox {
         #[arg(value_enum, default_value = "list")]
         action: OutboxAction,
+        /// The entry to drop (`rsvp outbox drop ID`, ids as `outbox list` shows).
+        #[arg(value_name = "ID", required_if_eq("action", "drop"))]
+        id: Option<String>,
     },
     /// Validate the configuration and probe the calendar and the transport.
     Check,
@@ -183,8 +191,12 @@ impl Answer {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum OutboxAction {
+    /// Queued replies, then those the server refused for good.
     List,
+    /// Send every queued reply.
     Flush,
+    /// Remove one reply, queued or refused, without sending it.
+    Drop,
 }
 
 /// A command's failure: one line on stderr and an exit code.
@@ -257,8 +269,12 @@ pub fn json_text(v: &Value) -> String {
     out
 }
 
+/// The one writer of command-line text: every byte goes through
+/// [`terminal_safe`](crate::domain::sanitize::terminal_safe), so no field,
+/// present or future, can put a control character on the terminal (R9.5,
+/// T55). Only `reply --dry-run` writes the exact message bytes past it.
 pub(crate) fn write_out(out: Out<'_>, text: &str) -> Result<(), Failure> {
-    out.write_all(text.as_bytes())
+    out.write_all(crate::domain::sanitize::terminal_safe(text).as_bytes())
         .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))
 }
 

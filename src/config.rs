@@ -17,7 +17,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Who I am: the addresses that identify my attendee entry.
+    /// Who I am: the addresses that identify my attendee entry. Without
+    /// addresses, those of the notmuch config (`user.primary_email`,
+    /// `user.other_email`) are used; see [`Config::fill_identity`].
+    #[serde(default)]
     pub identity: Identity,
     /// The local calendar collection (a vdir).
     pub calendar: Option<Calendar>,
@@ -76,13 +79,48 @@ pub struct Trust {
 }
 
 /// `[identity]`: the user's names and addresses.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Identity {
     /// Display name used in the From header of replies.
     pub name: Option<String>,
     /// Every address that may appear as my ATTENDEE (at least one).
+    #[serde(default)]
     pub addresses: Vec<String>,
+}
+
+/// Name and addresses from a notmuch config file (`[user]` `name`,
+/// `primary_email`, `other_email`, the latter `;`-separated).
+pub fn notmuch_identity(text: &str) -> (Option<String>, Vec<String>) {
+    let mut section = String::new();
+    let mut name = None;
+    let mut addresses: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = s.trim().to_ascii_lowercase();
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        if section != "user" {
+            continue;
+        }
+        let value = value.trim();
+        match key.trim() {
+            "name" if !value.is_empty() => name = Some(value.to_string()),
+            "primary_email" => addresses.insert(0, value.to_string()),
+            "other_email" => addresses.extend(value.split(';').map(|a| a.trim().to_string())),
+            _ => {}
+        }
+    }
+    addresses.retain(|a| !a.is_empty());
+    addresses.dedup();
+    (name, addresses)
 }
 
 /// `[calendar]`: the vdir that holds my events.
@@ -198,6 +236,14 @@ pub struct Mail {
     /// "-unread"]` to file answered invitations away.
     #[serde(default)]
     pub after_answer: Vec<String>,
+    /// How long to wait for the notmuch database while another program
+    /// writes to it, before giving up and saying so (default 30).
+    #[serde(default = "default_lock_timeout")]
+    pub lock_timeout_seconds: u64,
+}
+
+fn default_lock_timeout() -> u64 {
+    30
 }
 
 fn default_tags() -> bool {
@@ -289,13 +335,43 @@ impl Config {
         Ok(config)
     }
 
+    /// The notmuch config whose `[user]` names me: `[mail] notmuch_config`,
+    /// else `notmuch_env` ($NOTMUCH_CONFIG), else `~/.notmuch-config`.
+    pub fn notmuch_config_path(&self, notmuch_env: Option<PathBuf>) -> Option<PathBuf> {
+        self.mail
+            .as_ref()
+            .and_then(|m| m.notmuch_config.clone())
+            .or(notmuch_env)
+            .or_else(|| directories::BaseDirs::new().map(|d| d.home_dir().join(".notmuch-config")))
+    }
+
+    /// Without `[identity] addresses`, take mine from the notmuch config
+    /// (issue 7: what a notmuch user has already said once). Returns the
+    /// file used, if any.
+    pub fn fill_identity(&mut self, notmuch_env: Option<PathBuf>) -> Option<PathBuf> {
+        if !self.identity.addresses.is_empty() {
+            return None;
+        }
+        let path = self.notmuch_config_path(notmuch_env)?;
+        let text = std::fs::read_to_string(&path).ok()?;
+        let (name, addresses) = notmuch_identity(&text);
+        if addresses.is_empty() {
+            return None;
+        }
+        self.identity.addresses = addresses;
+        if self.identity.name.is_none() {
+            self.identity.name = name;
+        }
+        Some(path)
+    }
+
     /// Every problem with an otherwise well-formed configuration; empty when fine.
     pub fn validate(&self) -> Vec<String> {
         let mut problems = Vec::new();
 
         if self.identity.addresses.is_empty() {
             problems.push(
-                "[identity] addresses is empty: list at least one address of yours".to_string(),
+                "[identity] addresses is empty: list at least one address of yours (or set user.primary_email in your notmuch config)".to_string(),
             );
         }
         let mut seen: Vec<String> = Vec::new();
@@ -479,6 +555,12 @@ fn mail_problems(mail: &Mail, problems: &mut Vec<String>) {
                 path.display().to_string()
             ));
         }
+    }
+    if !(1..=3600).contains(&mail.lock_timeout_seconds) {
+        problems.push(format!(
+            "[mail] lock_timeout_seconds must be between 1 and 3600, not {}",
+            mail.lock_timeout_seconds
+        ));
     }
     if let Some(query) = &mail.query {
         if query.trim().is_empty() {

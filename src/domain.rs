@@ -2,6 +2,7 @@
 //! Everything that varies (now, the local zone, fresh ids) comes in as an
 //! argument so results are deterministic.
 
+pub mod answers;
 pub mod apply;
 pub mod classify;
 pub mod describe;

@@ -1,6 +1,12 @@
-//! The use cases shared by the command line and the TUI: load and show an
-//! invitation, respond, apply, and the outbox. The send/store ordering
-//! policy (R9.13) lives here and only here.
+//! The use cases, reached by the command line and the TUI only through the
+//! [`Inbox`] session (`session.rs`): listing (`list.rs`) into the one read
+//! model [`Item`] (`item.rs`), answering (`respond.rs`: the send/store
+//! ordering policy, R9.13, lives here and only here), applying, the outbox,
+//! and the state kept between runs (`cache.rs`). The free functions below
+//! (`load`, `show`, `respond`, `apply_message`, `flush`) work on an [`Env`]
+//! of borrowed ports; the session builds that Env and adds the caches, the
+//! mail source and the tag policy ([`answer_tags`], [`APPLIED_TAGS`],
+//! [`DISMISSED_TAG`]).
 
 mod cache;
 pub mod item;
@@ -102,6 +108,10 @@ pub struct Loaded {
     /// The iTIP object, or the reason it is invalid (status `invalid`).
     pub invite: Result<Invite, String>,
     pub warnings: Vec<String>,
+    /// Invalid only because the MIME `method=` disagrees with the
+    /// calendar's METHOD (R7.2): never acted on automatically, but the user
+    /// may apply it with the calendar's own METHOD (`c`, `--force-method`).
+    pub method_mismatch: bool,
 }
 
 /// Read the iTIP object from raw message bytes (R7.1–R7.3).
@@ -109,19 +119,42 @@ pub fn load(raw: &[u8]) -> Result<Loaded, InboxError> {
     load_part(raw).map(|(loaded, _)| loaded)
 }
 
+/// [`load`], taking a `method=` that disagrees with the calendar's METHOD
+/// as the calendar's own METHOD: only at the user's explicit request.
+pub fn load_own_method(raw: &[u8]) -> Result<Loaded, InboxError> {
+    load_part_with(raw, true).map(|(loaded, _)| loaded)
+}
+
+/// Why a calendar part holds no usable invitation, and whether only the
+/// MIME `method=` stood in the way.
+pub(crate) struct PartError {
+    pub reason: String,
+    pub method_mismatch: bool,
+}
+
 /// The first invitation in one calendar part, with the part's parse
 /// warnings: the same choice on every call, so a cached part gives back
-/// the same object.
+/// the same object. `own_method`: a disagreeing `method=` yields to the
+/// calendar's METHOD (explicit user request only, R7.2).
 pub(crate) fn invite_from_part(
     text: &str,
     method_param: Option<&str>,
-) -> Result<(Invite, Vec<String>), String> {
-    let parsed = ical::parse(text).map_err(|e| format!("calendar part: {e}"))?;
+    own_method: bool,
+) -> Result<(Invite, Vec<String>), PartError> {
+    let parsed = ical::parse(text).map_err(|e| PartError {
+        reason: format!("calendar part: {e}"),
+        method_mismatch: false,
+    })?;
     let mut warnings = parsed.warnings;
-    let mut first_err: Option<String> = None;
+    let mut first_err: Option<PartError> = None;
     let mut found: Option<Invite> = None;
     for cal in parsed.calendars {
-        match Invite::from_calendar(cal, method_param) {
+        let invites = if own_method {
+            Invite::from_calendar_own_method(cal, method_param)
+        } else {
+            Invite::from_calendar(cal, method_param)
+        };
+        match invites {
             Ok(mut invites) if !invites.is_empty() => {
                 if found.is_some() {
                     warnings.push("the message carries more than one calendar object; only the first is handled".into());
@@ -137,13 +170,19 @@ pub(crate) fn invite_from_part(
             }
             Ok(_) => {}
             Err(e) => {
-                first_err.get_or_insert(e.to_string());
+                first_err.get_or_insert(PartError {
+                    reason: e.to_string(),
+                    method_mismatch: e.can_use_own_method(),
+                });
             }
         }
     }
     match found {
         Some(inv) => Ok((inv, warnings)),
-        None => Err(first_err.unwrap_or_else(|| "no event in the calendar data".into())),
+        None => Err(first_err.unwrap_or_else(|| PartError {
+            reason: "no event in the calendar data".into(),
+            method_mismatch: false,
+        })),
     }
 }
 
@@ -152,6 +191,10 @@ pub(crate) type Part = (String, Option<String>);
 
 /// [`load`], and the calendar part the object came from.
 pub(crate) fn load_part(raw: &[u8]) -> Result<(Loaded, Option<Part>), InboxError> {
+    load_part_with(raw, false)
+}
+
+fn load_part_with(raw: &[u8], own_method: bool) -> Result<(Loaded, Option<Part>), InboxError> {
     let extracted =
         extract::extract(raw).map_err(|e| InboxError::NotInvitation(format!("message: {e}")))?;
     let mut warnings = extracted.warnings.clone();
@@ -174,11 +217,11 @@ pub(crate) fn load_part(raw: &[u8]) -> Result<(Loaded, Option<Part>), InboxError
     // Prefer a part that declares a method (R7.1); then the first.
     let mut parts: Vec<&extract::CalendarPart> = extracted.parts.iter().collect();
     parts.sort_by_key(|p| p.method_param.is_none());
-    let mut first_err: Option<String> = None;
+    let mut first_err: Option<PartError> = None;
     let mut found: Option<(Invite, String, Option<String>)> = None;
     for part in &parts {
         warnings.extend(part.warnings.iter().cloned());
-        match invite_from_part(&part.text, part.method_param.as_deref()) {
+        match invite_from_part(&part.text, part.method_param.as_deref(), own_method) {
             Ok((inv, part_warnings)) => {
                 warnings.extend(part_warnings);
                 found = Some((inv, part.text.clone(), part.method_param.clone()));
@@ -189,12 +232,17 @@ pub(crate) fn load_part(raw: &[u8]) -> Result<(Loaded, Option<Part>), InboxError
             }
         }
     }
+    let mut method_mismatch = false;
     let (invite, part) = match found {
         Some((inv, text, method)) => (Ok(inv), Some((text, method))),
-        None => (
-            Err(first_err.unwrap_or_else(|| "no event in the calendar data".into())),
-            None,
-        ),
+        None => {
+            let e = first_err.unwrap_or_else(|| PartError {
+                reason: "no event in the calendar data".into(),
+                method_mismatch: false,
+            });
+            method_mismatch = e.method_mismatch;
+            (Err(e.reason), None)
+        }
     };
     if let Ok(inv) = &invite {
         warnings.extend(inv.warnings.iter().cloned());
@@ -205,6 +253,7 @@ pub(crate) fn load_part(raw: &[u8]) -> Result<(Loaded, Option<Part>), InboxError
             meta: extracted.meta,
             invite,
             warnings,
+            method_mismatch,
         },
         part,
     ))
@@ -372,11 +421,27 @@ pub enum Applied {
 
 /// Bring the calendar up to date with a message without replying.
 pub fn apply_message(env: &Env<'_>, raw: &[u8]) -> Result<(Shown, Applied), InboxError> {
+    apply_message_with(env, raw, false)
+}
+
+/// [`apply_message`]; with `own_method`, a MIME `method=` that disagrees
+/// with the calendar's METHOD yields to the calendar's (R7.2: only at the
+/// user's explicit request, `c` or `rsvp apply --force-method`).
+pub fn apply_message_with(
+    env: &Env<'_>,
+    raw: &[u8],
+    own_method: bool,
+) -> Result<(Shown, Applied), InboxError> {
     // T61: an ETag conflict is redone once from a fresh read.
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let shown = show(env, raw)?;
+        let loaded = if own_method {
+            load_own_method(raw)?
+        } else {
+            load(raw)?
+        };
+        let shown = show_loaded(env, loaded)?;
         match apply_shown(env, &shown) {
             Err(InboxError::Store(StoreError::Conflict { .. })) if attempt < 3 => continue,
             other => return other.map(|a| (shown, a)),
@@ -474,6 +539,20 @@ pub fn answer_tags(
             &["rsvp/tentative"],
             &["rsvp/pending", "rsvp/accepted", "rsvp/declined"],
         ),
+        _ => (&[], &[]),
+    }
+}
+
+/// The tags that record an answer to one occurrence: the series still
+/// needs its own answer, so `rsvp/pending` stays.
+pub fn occurrence_tags(
+    partstat: crate::domain::invite::PartStat,
+) -> (&'static [&'static str], &'static [&'static str]) {
+    use crate::domain::invite::PartStat;
+    match partstat {
+        PartStat::Accepted => (&["rsvp/accepted-occurrence"], &[]),
+        PartStat::Declined => (&["rsvp/declined-occurrence"], &[]),
+        PartStat::Tentative => (&["rsvp/tentative-occurrence"], &[]),
         _ => (&[], &[]),
     }
 }

@@ -1,8 +1,86 @@
 //! rsvp — a terminal inbox for calendar invitations that arrive by email.
 //!
-//! Layers (see `../shared/docs/ARCHITECTURE.md`): `domain` is pure, `adapters`
-//! talk to the outside world, `inbox` holds the use cases shared by the
-//! command line (`cli`) and the TUI.
+//! This is the architecture of record (`../shared/docs/ARCHITECTURE.md` is
+//! the direction; where the two differ, these docs say what is).
+//!
+//! # Layers
+//!
+//! ```text
+//! main.rs   composition root: parse the command line, load the config, build
+//!           the adapters and ONE inbox::Inbox, hand it to cli:: or tui::.
+//!           The only file that names concrete adapters.
+//! cli/      one file per subcommand over the Inbox; stdout is data, stderr
+//!           diagnostics; --json.
+//! tui/      state (UI state; its rows are inbox::Item) · update (pure:
+//!           state + Msg -> Effects) · worker (runs Effects through the Inbox
+//!           on its own thread) · view (pure render).
+//! inbox/    the Inbox session (session.rs): owns the ports, the mail source
+//!           and the caches; list, item, find_uid, adhoc, respond, apply,
+//!           dismiss, reindex, flush. One read model, Item (item.rs): pending,
+//!           recurring, my answer are defined there once; the tag policy and
+//!           the send/store ordering (R9.13, respond.rs) live here only.
+//! adapters/ the outside world behind domain::ports: notmuch (index, query,
+//!           tags), maildir, vdir (calendar store), smtp, sendmail, outbox
+//!           (durable queue), tombstones, cache (files under
+//!           $XDG_CACHE_HOME/rsvp), memory (tests and the demo).
+//! domain/   pure: no filesystem, network, clock, terminal or environment.
+//!           extract, ical, invite, identity, classify, diff, reply, apply,
+//!           overlap, tz, sanitize, describe; ports.rs holds the traits.
+//! config.rs TOML -> typed Config; keymap.rs named actions and key tables;
+//! demo.rs   the bundled demo data.
+//! ```
+//!
+//! Who may import what is checked by `tests/architecture.rs` (an allowlist
+//! per layer): cli and tui reach the use cases only through `inbox` and
+//! never name an adapter; inbox uses only domain; adapters only domain;
+//! domain nothing of the crate. The compiler bans `unwrap`, `expect`,
+//! `panic!` and indexing outside tests (`[lints]` in Cargo.toml).
+//!
+//! # The Inbox session
+//!
+//! `main.rs` builds one [`inbox::Inbox`] per run from [`inbox::Ports`]
+//! (calendar store, outbox, tombstones, transport, mail source, mail index,
+//! cache store) and [`inbox::Settings`] (identity, zone, trust, clock, ids,
+//! log). Faces name items by key (the mail index's message id, or `given:N`
+//! for a message passed with `--message` or on standard input, see
+//! [`inbox::Inbox::adhoc`]); the session remembers which message files make
+//! up each item, to read and tag them.
+//!
+//! A listing costs one query of the mail index, one stat per candidate and
+//! one scan of the calendar directory: parsed messages are kept by file
+//! identity (path, size, mtime and ctime in ns, inode) and the calendar
+//! index (UID -> file, busy intervals) by calendar file identity, both saved
+//! between runs under `$XDG_CACHE_HOME/rsvp` (`inbox/cache.rs`). Only
+//! changed files are read; a file changed within the timestamp granularity
+//! before it was read is read again next time. Losing or corrupting the
+//! cache costs time, never data. Tombstones and the outbox are read once
+//! per listing. A candidate whose file is gone (a mail client moved it
+//! since `notmuch new`) is found again by its Maildir unique name, or
+//! listed as unreadable.
+//!
+//! # One answer, end to end
+//!
+//! 1. The mail index (notmuch) answers the candidate query; the listing
+//!    groups messages by UID and shows the newest version (SEQUENCE, then
+//!    DTSTAMP) as an [`inbox::Item`].
+//! 2. `domain::extract` finds the calendar part; `ical` parses it leniently;
+//!    `invite` models it; `identity` finds me among the attendees.
+//! 3. `classify` compares it with the stored copy (found through the
+//!    calendar index) and `diff` lists what changed.
+//! 4. The user presses a / d / t (optionally with a comment, for the series
+//!    or one occurrence): the TUI's worker, or `rsvp reply`, calls
+//!    [`inbox::Inbox::respond`].
+//! 5. `reply` builds the REPLY calendar and the iMIP message; `apply` builds
+//!    the new stored object.
+//! 6. `inbox::respond` puts the message in the durable outbox (same
+//!    Message-ID on every retry), writes the calendar atomically (temp
+//!    file, fsync, rename, ETag check), then sends; a failed send leaves
+//!    the reply queued and says so.
+//! 7. The session tags the item's messages (`rsvp/accepted` …) in the mail
+//!    index.
+//!
+//! The TUI never blocks on this: the worker runs answers before queued
+//! refreshes (which coalesce) and indexes new mail in the background.
 
 pub mod adapters;
 pub mod cli;

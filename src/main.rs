@@ -88,8 +88,16 @@ fn config_path(args: &Args, paths: Option<&Paths>) -> Result<PathBuf, Failure> {
     }
 }
 
+/// `$NOTMUCH_CONFIG`, when set.
+fn notmuch_env() -> Option<PathBuf> {
+    std::env::var_os("NOTMUCH_CONFIG")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
 fn load_config(path: &Path) -> Result<Config, Failure> {
-    let cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    let mut cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    cfg.fill_identity(notmuch_env());
     let problems = cfg.validate();
     if let Some(first) = problems.first() {
         let more = if problems.len() > 1 {
@@ -274,6 +282,7 @@ fn build_source(cfg: &Config, paths: Option<&Paths>) -> Result<Option<Notmuch>, 
             nm::Settings {
                 query: mail.query.clone(),
                 tags: mail.tags,
+                timeout: std::time::Duration::from_secs(mail.lock_timeout_seconds),
                 ..nm::Settings::new(mode)
             }
         }
@@ -407,7 +416,8 @@ fn run(
                 ),
             )
         })?;
-        return cli::run_index(&source, out, err);
+        let wait = source.lock_timeout();
+        return cli::run_index(&source, wait, out, err);
     }
     if let Command::Tui = command {
         return inbox_tui(cfg, paths, clock, err);
@@ -416,7 +426,9 @@ fn run(
         Command::Reply {
             dry_run, no_send, ..
         } => !dry_run && !no_send,
-        Command::Outbox { action } => matches!(action, cli::OutboxAction::Flush),
+        Command::Outbox { action, .. } => {
+            matches!(action, cli::OutboxAction::Flush | cli::OutboxAction::Drop)
+        }
         _ => false,
     };
     let writes = match &command {
@@ -435,6 +447,7 @@ fn run(
         // (tags); without a reachable mail index the flush still sends.
         Command::Outbox {
             action: cli::OutboxAction::Flush,
+            ..
         } => build_source(&cfg, paths.as_ref())
             .ok()
             .flatten()
@@ -489,8 +502,11 @@ fn run(
                 err,
             )
         }
-        Command::Apply { message } => cli::run_apply(&mut inbox, &message, err),
-        Command::Outbox { action } => cli::run_outbox(&mut inbox, action, out),
+        Command::Apply {
+            message,
+            force_method,
+        } => cli::run_apply(&mut inbox, &message, force_method, err),
+        Command::Outbox { action, id } => cli::run_outbox(&mut inbox, action, id.as_deref(), out),
         Command::Render { .. }
         | Command::Check
         | Command::Index

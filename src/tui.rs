@@ -4,7 +4,7 @@
 //!
 //! - `state` — UI state only; its rows are the inbox's read model (`inbox::Item`)
 //! - `update` — `update(&mut State, Msg) -> Vec<Effect>`, no I/O
-//! - `worker` — runs effects on a thread through the inbox use cases
+//! - `worker` — runs effects on a thread through the `inbox::Inbox`
 //! - `view` — pure rendering
 //!
 //! Logs go to a file (under the XDG state dir), never to the terminal.
@@ -118,11 +118,10 @@ pub fn key_of(event: &KeyEvent) -> Option<Key> {
 
 /// Open the TUI until the user quits.
 ///
-/// `factory` runs once on the worker thread and builds the [`worker::Backend`]:
-/// the ports (calendar, outbox, transport …) and the data source (a closure
-/// `|env, all| -> Result<Vec<Row>, String>` or a [`worker::DataSource`] with
-/// re-indexing and tags). The terminal is restored on every exit path and on
-/// panic (ratatui's hook, chained after ours that logs the panic).
+/// `factory` runs once on the worker thread and builds the
+/// [`crate::inbox::Inbox`] the worker answers through. The terminal is
+/// restored on every exit path and on panic (ratatui's hook, chained after
+/// ours that logs the panic).
 pub fn run(options: Options, factory: Factory) -> anyhow::Result<()> {
     let log = Arc::new(Log::open(options.log_file.as_deref()));
     log.line("info tui starting");

@@ -15,7 +15,7 @@
 //!                                               serde, bincode (the cache's encoding)
 //! adapters  domain                              chrono, chrono_tz, calcard, mail_parser,
 //!                                               thiserror, lettre, notmuch, serde, serde_json,
-//!                                               tempfile, rand
+//!                                               tempfile, rand, rustix
 //! domain    (none)                              chrono, chrono_tz, calcard, mail_parser, thiserror
 //!           and from std no fs, net, process, env, stdin/stdout, SystemTime,
 //!           Instant; no clock calls (`Utc::now`, `Local::now`, `chrono::Local`)
@@ -168,6 +168,8 @@ const LAYERS: &[Layer] = &[
             "serde_json",
             "tempfile",
             "rand",
+            // renameat2(RENAME_EXCHANGE) for the vdir (fsutil.rs).
+            "rustix",
         ],
         pure: false,
     },

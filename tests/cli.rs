@@ -710,3 +710,87 @@ fn config_example_passes_check() {
         "no secret in the output"
     );
 }
+
+/// Issue 7: without `[identity] addresses`, my addresses come from the
+/// notmuch config (user.primary_email, user.other_email), as a notmuch
+/// user has already said them once; `rsvp check` says where from.
+#[test]
+fn identity_comes_from_the_notmuch_config_when_not_configured() {
+    let s = Sandbox::new();
+    let text = std::fs::read_to_string(s.config_path()).unwrap();
+    let without = text
+        .lines()
+        .filter(|l| !l.starts_with("addresses") && !l.starts_with("name"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(s.config_path(), format!("{without}\n")).unwrap();
+    let nm = s.root().join("notmuch-config");
+    std::fs::write(
+        &nm,
+        format!("[database]\npath=/nowhere\n\n[user]\nname=Dana From Notmuch\nprimary_email=someone@else.example\nother_email={ME};\n"),
+    )
+    .unwrap();
+    let msg = s.root().join("inv.eml");
+    std::fs::write(&msg, fixture("t01-thunderbird-request.eml")).unwrap();
+    let out = s
+        .rsvp(&["show", "--json", "--message"])
+        .arg(&msg)
+        .env("NOTMUCH_CONFIG", &nm)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        v["me"]["address"].as_str().map(str::to_lowercase),
+        Some(ME.to_lowercase()),
+        "{v}"
+    );
+    let out = s
+        .rsvp(&["check"])
+        .env("NOTMUCH_CONFIG", &nm)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "identity: someone@else.example, {ME} (from {})",
+            nm.display()
+        )),
+        "{stdout}"
+    );
+    // Without either, the error says both ways.
+    s.rsvp(&["show", "--message"])
+        .arg(&msg)
+        .env("NOTMUCH_CONFIG", s.root().join("missing"))
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains(
+            "user.primary_email in your notmuch config",
+        ));
+}
+
+/// Issue 7 / R7.2: a message whose MIME method= disagrees with its METHOD
+/// is never applied on its own; `apply --force-method` applies it as the
+/// calendar's METHOD says.
+#[test]
+fn apply_force_method_applies_a_method_mismatch_only_when_asked() {
+    let s = Sandbox::new();
+    let msg = s.root().join("t03.eml");
+    std::fs::write(&msg, fixture("t03-method-mismatch.eml")).unwrap();
+    s.rsvp(&["apply", "--message"])
+        .arg(&msg)
+        .assert()
+        .code(4)
+        .stderr(predicates::str::contains("pass --force-method"));
+    assert!(s.cal_files().is_empty());
+    assert!(!s.data_dir().join("tombstones.json").exists());
+    // METHOD:CANCEL for an event not in the calendar: remembered.
+    s.rsvp(&["apply", "--force-method", "--message"])
+        .arg(&msg)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("the cancellation is remembered"));
+    assert!(s.data_dir().join("tombstones.json").exists());
+}

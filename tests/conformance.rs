@@ -655,7 +655,9 @@ fn t13_upper_case_mailto_is_me_and_kept_verbatim() {
     let env = m.env();
     let raw = request(&[Ev::new("t13").me("ATTENDEE;RSVP=TRUE:MAILTO:Dana@Example.ORG")]);
     let shown = inbox::show(&env, &raw).unwrap();
-    assert_eq!(shown.class.me().unwrap().address, ME);
+    // Matched case-insensitively, written as the invitation has it (issue 7 bug 6).
+    assert!(shown.class.me().unwrap().address.eq_ignore_ascii_case(ME));
+    assert_eq!(shown.class.me().unwrap().address, "Dana@Example.ORG");
     answer(&env, &raw, PartStat::Accepted).unwrap();
     assert!(
         sent_ics(&m, 0).contains("ATTENDEE;PARTSTAT=ACCEPTED:MAILTO:Dana@Example.ORG\r\n"),
@@ -1703,7 +1705,8 @@ fn t57_hostile_uids_get_safe_names_and_keep_them() {
     );
 
     let long = "a".repeat(300);
-    for uid in ["a/b", ".hidden", long.as_str(), "nul\u{0}uid"] {
+    // A UID with NUL (or any CTL) is refused, not stored: tests/uid_controls.rs.
+    for uid in ["a/b", ".hidden", long.as_str()] {
         let file = s.root().join("hostile.eml");
         std::fs::write(&file, request(&[Ev::new(uid)])).unwrap();
         let before: Vec<String> = s.cal_files().into_iter().map(|f| f.0).collect();

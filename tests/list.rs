@@ -191,7 +191,15 @@ fn pending_hides_answered_and_all_shows_them() {
     inbox::respond(&env, &answered.bytes(), &req).unwrap();
 
     let items = pending(&m, &src);
-    assert_eq!(uids(&items), vec!["u1"]);
+    // Issue 7: not invited is listed with the pending ones, saying where
+    // it was sent, so the user can add that address.
+    assert_eq!(uids(&items), vec!["u1", "notme"]);
+    let hint = &items[1].warnings;
+    assert!(
+        hint.iter()
+            .any(|w| w == "not invited (sent to me@x.example — add it to [identity] addresses?)"),
+        "{hint:?}"
+    );
     let all = everything(&m, &src);
     assert_eq!(all.len(), 3);
     // Pending first.
@@ -825,4 +833,60 @@ fn fixture_directory_through_memory_source() {
     src.tag(&cancel.message, &["rsvp/applied"], &["rsvp/pending"])
         .unwrap();
     assert_eq!(src.tags(&cancel.message.path), vec!["rsvp/applied"]);
+}
+
+/// Issue 7: iCloud sends from noreply@email.apple.com with
+/// `ORGANIZER;EMAIL=person@icloud.com:mailto:2_…@imip.me.com`. The EMAIL=
+/// address is shown and counts for the contacts check; the reply still
+/// goes to the ORGANIZER value, in its own case.
+#[test]
+fn icloud_organizer_email_param_is_shown_and_trusted_and_replies_go_to_the_relay() {
+    let m = me();
+    let env = m.env();
+    let src = MemorySource::new();
+    let msg = String::from_utf8(
+        M {
+            from: "noreply@email.apple.com",
+            uid: "icloud-1",
+            ..M::default()
+        }
+        .bytes(),
+    )
+    .unwrap()
+    .replace(
+        "ORGANIZER;CN=Org:mailto:org@x.example",
+        "ORGANIZER;CN=Org;EMAIL=person@icloud.example:mailto:2_GEZDGMBXGI2TC@imip.me.com",
+    );
+    src.add("/m/icloud", msg.as_bytes());
+    let contacts = |a: &str| a == "person@icloud.example";
+    let items = inbox::list(
+        &env,
+        &src,
+        &mut ParseCache::new(),
+        ListOptions {
+            all: true,
+            trusted: &contacts,
+        },
+    )
+    .unwrap();
+    let item = &items[0];
+    assert!(!item.flags.contains(&Flag::Untrusted), "{:?}", item.flags);
+    assert_eq!(
+        item.organizer_display.as_deref(),
+        Some("Org <person@icloud.example>")
+    );
+    assert_eq!(
+        item.organizer_address.as_deref(),
+        Some("person@icloud.example")
+    );
+    let req = ResponseRequest {
+        partstat: PartStat::Accepted,
+        comment: None,
+        instance: None,
+        dry_run: true,
+        resend: false,
+        no_send: false,
+    };
+    let done = inbox::respond(&env, msg.as_bytes(), &req).unwrap();
+    assert_eq!(done.envelope.to, ["2_GEZDGMBXGI2TC@imip.me.com"]);
 }

@@ -299,10 +299,20 @@ fn private_index_creates_the_database_and_finds_exactly_the_invitations() {
 }
 
 #[test]
-fn before_the_first_index_candidates_are_empty_and_nothing_is_created() {
+fn before_the_first_index_candidates_say_so_and_nothing_is_created() {
     let mb = Mailbox::new();
     let nm = mb.open();
-    assert_eq!(nm.candidates().expect("candidates"), Vec::new());
+    // Issue 8 item 8: not "nothing needs you", but what to run.
+    match nm.candidates() {
+        Err(e @ SourceError::NotIndexed(_)) => {
+            assert!(
+                e.to_string()
+                    .ends_with("the private index does not exist yet: run `rsvp index`"),
+                "{e}"
+            );
+        }
+        other => panic!("expected the missing index to be said, got {other:?}"),
+    }
     let stranger = Candidate {
         id: "x@example.org".into(),
         path: text(&mb.path_of("google_request.eml")),
@@ -1055,6 +1065,179 @@ mod cli {
         assert_eq!(out.status.code(), Some(0), "{out:?}");
         let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
         assert_eq!(shown["summary"], "Quarterly planning");
+    }
+
+    const APPLE_UID: &str = "5F3C2B1A-9E8D-4C7B-A6F5-0E1D2C3B4A59";
+
+    /// A calendar directory and the config text that adds it to `mail`.
+    fn with_calendar(mb: &Mailbox, mail: &str) -> String {
+        let calendar = mb.tmp.path().join("calendar");
+        fs::create_dir_all(&calendar).expect("mkdir");
+        format!("{mail}[calendar]\npath = \"{}\"\n", calendar.display())
+    }
+
+    /// What a mail client does on reading: new/NAME -> cur/NAME:2,S.
+    fn mark_read(mb: &Mailbox) -> PathBuf {
+        let old = mb.path_of("apple_attachment.eml");
+        let name = old.file_name().expect("name").to_string_lossy().to_string();
+        let moved = mb.maildir.join("cur").join(format!("{name}:2,S"));
+        fs::rename(&old, &moved).expect("rename");
+        moved
+    }
+
+    /// Listed at its new path and answerable with `--id`, without a new
+    /// index run (issue 6: stale paths).
+    fn assert_found_after_move(mb: &Mailbox, config: &str, moved: &Path) {
+        let run = |args: &[&str]| rsvp_args(mb, config, args).output().expect("run");
+        let out = run(&["list", "--all", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let items: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let apple = items
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|i| i["uid"] == APPLE_UID)
+            .unwrap_or_else(|| panic!("the moved invitation is listed: {items}"));
+        assert_eq!(apple["message"], text(moved).as_str());
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("could not be read"),
+            "{out:?}"
+        );
+        let out = run(&["reply", "accept", "--id", APPLE_UID, "--dry-run"]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let parts = rsvp::domain::extract::extract(&out.stdout)
+            .expect("a message")
+            .parts;
+        let reply = &parts.first().expect("a calendar part").text;
+        assert!(reply.contains("METHOD:REPLY"), "{reply}");
+        assert!(reply.contains(APPLE_UID), "{reply}");
+    }
+
+    #[test]
+    fn private_mode_finds_a_message_moved_from_new_to_cur_since_indexing() {
+        let mb = Mailbox::new();
+        let config = with_calendar(&mb, &private_config(&mb.maildir));
+        let out = rsvp(&mb, &config).output().expect("index");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let moved = mark_read(&mb);
+        assert_found_after_move(&mb, &config, &moved);
+    }
+
+    #[test]
+    fn user_mode_finds_a_message_moved_from_new_to_cur_before_notmuch_new() {
+        if notmuch_cli().is_none() {
+            return;
+        }
+        let mb = Mailbox::new();
+        let nm_config = user_config(&mb);
+        let config = with_calendar(
+            &mb,
+            &format!(
+                "[identity]\naddresses = [\"dana@example.org\"]\n[mail]\nnotmuch_config = \"{}\"\n",
+                nm_config.display()
+            ),
+        );
+        let moved = mark_read(&mb);
+        assert_found_after_move(&mb, &config, &moved);
+    }
+
+    /// A candidate whose file is gone (not moved) is shown as unreadable
+    /// with what to run, never silently dropped.
+    #[test]
+    fn a_vanished_message_is_reported_as_unreadable() {
+        let mb = Mailbox::new();
+        let config = with_calendar(&mb, &private_config(&mb.maildir));
+        let out = rsvp(&mb, &config).output().expect("index");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        fs::remove_file(mb.path_of("apple_attachment.eml")).expect("rm");
+        let out = rsvp_args(&mb, &config, &["list", "--all"])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("rsvp: 1 invitation could not be read: run notmuch new"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&text(&mb.path_of("apple_attachment.eml"))),
+            "names the file: {stderr}"
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("Team offsite"));
+    }
+
+    /// Issue 8 item 7: `rsvp index` behind another writer waits at most
+    /// `[mail] lock_timeout_seconds`, then says so and exits 1.
+    #[test]
+    fn rsvp_index_behind_a_held_lock_gives_up_after_the_configured_wait() {
+        if notmuch_cli().is_none() {
+            return;
+        }
+        let mb = Mailbox::new();
+        let config = format!("{}lock_timeout_seconds = 1\n", private_config(&mb.maildir));
+        let out = rsvp(&mb, &config).output().expect("index");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        mb.put("new", "1736241171.M8P100.test", "zoom_single_part.eml");
+        let holder = LockHolder::start(&mb.database);
+        let started = Instant::now();
+        let out = rsvp(&mb, &config).output().expect("index");
+        let took = started.elapsed();
+        holder.release();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("waiting for the notmuch database"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("stayed locked by another program for 1 s; nothing was indexed"),
+            "{stderr}"
+        );
+        assert!(took < Duration::from_secs(15), "bounded: took {took:?}");
+        // Once the lock is free, the next run indexes the new message.
+        let out = rsvp(&mb, &config).output().expect("index");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert!(stdout_of(&out).starts_with("indexed 1 new"), "{out:?}");
+    }
+
+    /// Issue 8 item 8: a missing private index is not "nothing needs you",
+    /// and a damaged one says what to do, once.
+    #[test]
+    fn rsvp_list_says_what_is_wrong_with_a_missing_or_damaged_index() {
+        let mb = Mailbox::new();
+        let config = with_calendar(&mb, &private_config(&mb.maildir));
+        let list = || rsvp_args(&mb, &config, &["list"]).output().expect("run");
+        let out = list();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("the private index does not exist yet: run `rsvp index`"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("no invitation needs you"), "{stderr}");
+
+        let out = rsvp(&mb, &config).output().expect("index");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        for entry in fs::read_dir(mb.database.join(".notmuch/xapian")).expect("ls") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "glass") {
+                fs::write(&path, b"not a xapian table").expect("damage");
+            }
+        }
+        let out = list();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert_eq!(
+            stderr.matches("Xapian exception occurred").count(),
+            1,
+            "said once: {stderr}"
+        );
+        assert!(
+            stderr.contains("private index is damaged: delete it and run `rsvp index`"),
+            "{stderr}"
+        );
+        assert!(stderr.contains(&text(&mb.database)), "names it: {stderr}");
     }
 
     #[test]

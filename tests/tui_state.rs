@@ -673,3 +673,23 @@ fn n_is_forgotten_after_another_key() {
         "{effects:?}"
     );
 }
+
+/// Issue 6: a candidate the inbox could not read is said on the status
+/// line, not silently dropped.
+#[test]
+fn unreadable_invitations_are_said_on_the_status_line() {
+    let mut s = loaded();
+    let _ = update::update(
+        &mut s,
+        Msg::Rows(Ok(rsvp::inbox::Listing {
+            items: rows(&memenv()),
+            unreadable: vec![rsvp::inbox::Unreadable {
+                path: "/mail/new/1.eml".into(),
+                reason: "the message file is gone; run notmuch new".into(),
+            }],
+        })),
+    );
+    let st = s.status.clone().expect("a status line");
+    assert_eq!(st.level, Level::Warning);
+    assert_eq!(st.text, "1 invitation could not be read: run notmuch new");
+}

@@ -289,12 +289,12 @@ fn answers_run_before_queued_refreshes_which_coalesce() {
     });
     assert_eq!(q.pop(), Some(respond));
     assert_eq!(q.pop(), Some(Effect::Dismiss { target: row }));
-    assert_eq!(q.pop(), Some(Effect::Reindex));
     assert_eq!(
         q.pop(),
         Some(Effect::Refresh { all: true }),
-        "one refresh, the latest"
+        "one refresh, the latest, before indexing"
     );
+    assert_eq!(q.pop(), Some(Effect::Reindex));
     assert_eq!(q.pop(), None);
     assert!(q.is_empty());
 }

@@ -76,6 +76,30 @@ pub(crate) fn fsync_dir(dir: &Path) -> io::Result<()> {
     }
 }
 
+/// Atomically swap the directory entries `a` and `b` (Linux
+/// `renameat2(RENAME_EXCHANGE)`): afterwards `b` names the file that was at
+/// `a` and `a` the file that was at `b`, with no moment where either name is
+/// missing. Unlike a rename, nothing is destroyed, so the caller can look at
+/// what it displaced and put it back.
+pub(crate) fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    rustix::fs::renameat_with(
+        rustix::fs::CWD,
+        a,
+        rustix::fs::CWD,
+        b,
+        rustix::fs::RenameFlags::EXCHANGE,
+    )
+    .map_err(io::Error::from)
+}
+
+/// Whether `exchange` failed because the filesystem or kernel cannot swap
+/// (EINVAL, ENOSYS, EOPNOTSUPP): the caller falls back to a plain rename.
+pub(crate) fn is_exchange_unsupported(e: &io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::InvalidInput | ErrorKind::Unsupported)
+        || e.raw_os_error() == Some(rustix::io::Errno::NOSYS.raw_os_error())
+        || e.raw_os_error() == Some(rustix::io::Errno::OPNOTSUPP.raw_os_error())
+}
+
 /// Whether an error means "this file name is too long" (ENAMETOOLONG).
 pub(crate) fn is_name_too_long(e: &io::Error) -> bool {
     e.kind() == ErrorKind::InvalidFilename

@@ -60,6 +60,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A read-write open that has not returned after this long is waiting for
 /// another program's write lock (an uncontended open takes about 1 ms).
 const LOCK_GRACE: Duration = Duration::from_millis(250);
+/// Longest a tag waits for a locked database before the caller moves on.
+const TAG_WAIT: Duration = Duration::from_secs(2);
 /// Files indexed between two looks at the request queue.
 const BATCH: u64 = 64;
 /// Least time between two `Scanning` events.
@@ -287,6 +289,12 @@ impl Notmuch {
 
     /// [`InviteSource::candidates`] with an explicit wait: `Locked` when the
     /// notmuch thread is stuck behind another program's write lock.
+    /// How long a caller waits for the database while another program
+    /// writes to it (`[mail] lock_timeout_seconds`).
+    pub fn lock_timeout(&self) -> Duration {
+        self.timeout
+    }
+
     pub fn candidates_timeout(&self, wait: Duration) -> Result<Vec<Candidate>, SourceError> {
         let (reply, answer) = mpsc::channel();
         self.send(Request::Candidates(reply))?;
@@ -397,7 +405,9 @@ impl InviteSource for Notmuch {
     }
 
     fn tag(&self, candidate: &Candidate, add: &[&str], remove: &[&str]) -> Result<(), SourceError> {
-        self.tag_timeout(candidate, add, remove, self.timeout)
+        // An answer never waits long behind another writer: a tag that
+        // times out stays queued and is recorded once the lock is free.
+        self.tag_timeout(candidate, add, remove, self.timeout.min(TAG_WAIT))
     }
 }
 
@@ -672,9 +682,21 @@ impl Target {
     }
 
     fn error(&self, e: notmuch::Error) -> SourceError {
+        let mut message = one_line(&e.to_string());
+        // A damaged database: say what to do about it.
+        if message.contains("Xapian") {
+            message.push_str(match &self.mode {
+                Mode::Private { .. } => {
+                    "; rsvp's private index is damaged: delete it and run `rsvp index` (your mail is not touched)"
+                }
+                Mode::User { .. } => {
+                    "; your notmuch database is damaged or unreadable: check it with `notmuch count`, rebuild it with `notmuch new`"
+                }
+            });
+        }
         SourceError::Index {
             path: self.name.clone(),
-            message: one_line(&e.to_string()),
+            message,
         }
     }
 
@@ -736,7 +758,8 @@ impl Target {
 
     fn candidates(&self) -> Result<Vec<Candidate>, SourceError> {
         let Some(db) = self.open_ro()? else {
-            return Ok(Vec::new());
+            // Saying "nothing needs you" here would be a lie.
+            return Err(SourceError::NotIndexed(self.name.clone()));
         };
         let query = db.create_query(&self.query).map_err(|e| self.error(e))?;
         query.set_sort(Sort::NewestFirst);
@@ -1080,5 +1103,13 @@ mod tests {
     #[test]
     fn one_line_collapses_libnotmuch_messages() {
         assert_eq!(one_line("Error: a\n  b\tc\n"), "Error: a b c");
+        assert_eq!(
+            one_line(
+                "A Xapian exception occurred A Xapian exception occurred opening database: EOF"
+            ),
+            "A Xapian exception occurred opening database: EOF"
+        );
+        assert_eq!(one_line("a a"), "a");
+        assert_eq!(one_line("no repeat here"), "no repeat here");
     }
 }

@@ -1,5 +1,6 @@
-//! The durable outbox of replies (R9.13) as two directories, `pending/` and
-//! `sent/`. An entry is `<id>.eml` (the exact message bytes) plus
+//! The durable outbox of replies (R9.13) as three directories, `pending/`,
+//! `sent/` and `failed/` (refused for good by the server, kept until the
+//! user drops them). An entry is `<id>.eml` (the exact message bytes) plus
 //! `<id>.json` (envelope, key, last error, creation time); the `.json` is
 //! written last and is the commit marker. Never sends anything itself.
 
@@ -12,7 +13,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::adapters::fsutil;
-use crate::domain::ports::{Envelope, Outbox, OutboxEntry, OutboxError, ReplyKey};
+use crate::domain::ports::{Envelope, Outbox, OutboxEntry, OutboxError, ReplyKey, TransportError};
 
 /// Longest accepted entry id, so `.<id>.json.<random>.tmp` fits NAME_MAX.
 const MAX_ID_BYTES: usize = 200;
@@ -27,6 +28,7 @@ pub struct DirOutbox {
     root: PathBuf,
     pending: PathBuf,
     sent: PathBuf,
+    failed: PathBuf,
     clock: Clock,
 }
 
@@ -125,9 +127,10 @@ impl DirOutbox {
             root: root.to_path_buf(),
             pending: root.join("pending"),
             sent: root.join("sent"),
+            failed: root.join("failed"),
             clock,
         };
-        for dir in [&outbox.pending, &outbox.sent] {
+        for dir in [&outbox.pending, &outbox.sent, &outbox.failed] {
             DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
@@ -154,7 +157,7 @@ impl DirOutbox {
     }
 
     fn recover(&self) -> Result<(), OutboxError> {
-        for dir in [&self.pending, &self.sent] {
+        for dir in [&self.pending, &self.sent, &self.failed] {
             fsutil::remove_stale_temps(dir)
                 .map_err(|e| io_error(dir, "cannot read the outbox directory", &e))?;
         }
@@ -166,12 +169,16 @@ impl DirOutbox {
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             if let Some(id) = name.strip_suffix(".json").filter(|id| is_valid_id(id)) {
-                // mark_sent moved the .eml and died before moving the .json:
-                // the transport accepted it, finish the move.
+                // mark_sent (or a permanent failure) moved the .eml and died
+                // before moving the .json: finish the move.
                 let eml_pending = self.pending.join(format!("{id}.eml"));
-                let eml_sent = self.sent.join(format!("{id}.eml"));
-                if !eml_pending.exists() && eml_sent.exists() {
-                    self.move_file(&format!("{id}.json"))?;
+                if !eml_pending.exists() {
+                    for to in [&self.sent, &self.failed] {
+                        if to.join(format!("{id}.eml")).exists() {
+                            self.move_to(&format!("{id}.json"), to)?;
+                            break;
+                        }
+                    }
                 }
             } else if let Some(id) = name.strip_suffix(".eml").filter(|id| is_valid_id(id)) {
                 // put wrote the .eml and died before the .json (the commit
@@ -203,11 +210,16 @@ impl DirOutbox {
 
     /// Move `pending/<name>` to `sent/<name>` durably.
     fn move_file(&self, name: &str) -> Result<(), OutboxError> {
+        self.move_to(name, &self.sent)
+    }
+
+    /// Move `pending/<name>` to `<dir>/<name>` durably.
+    fn move_to(&self, name: &str, dir: &Path) -> Result<(), OutboxError> {
         let from = self.pending.join(name);
-        let to = self.sent.join(name);
-        fs::rename(&from, &to).map_err(|e| io_error(&from, "cannot move to sent", &e))?;
-        fsutil::fsync_dir(&self.sent)
-            .map_err(|e| io_error(&self.sent, "cannot sync the directory", &e))?;
+        let to = dir.join(name);
+        fs::rename(&from, &to)
+            .map_err(|e| io_error(&from, &format!("cannot move to {}", dir.display()), &e))?;
+        fsutil::fsync_dir(dir).map_err(|e| io_error(dir, "cannot sync the directory", &e))?;
         fsutil::fsync_dir(&self.pending)
             .map_err(|e| io_error(&self.pending, "cannot sync the directory", &e))
     }
@@ -271,6 +283,7 @@ impl Outbox for DirOutbox {
             self.pending.join(&json_name),
             self.sent.join(&json_name),
             self.sent.join(format!("{id}.eml")),
+            self.failed.join(&json_name),
         ]
         .iter()
         .any(|p| p.exists());
@@ -364,6 +377,52 @@ impl Outbox for DirOutbox {
             }
         }
         Ok(())
+    }
+
+    fn record_failure(&self, id: &str, error: &TransportError) -> Result<(), OutboxError> {
+        self.record_error(id, &error.to_string())?;
+        if !error.is_permanent() {
+            return Ok(());
+        }
+        // The message first, the .json (commit marker) last, as mark_sent.
+        let eml = format!("{id}.eml");
+        if self.pending.join(&eml).exists() {
+            self.move_to(&eml, &self.failed)?;
+        }
+        self.move_to(&format!("{id}.json"), &self.failed)
+    }
+
+    fn failed(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        let mut out = Vec::new();
+        for meta in self.committed(&self.failed)? {
+            let message =
+                fs::read(self.failed.join(format!("{}.eml", meta.id))).unwrap_or_default();
+            out.push(meta.into_entry(message));
+        }
+        Ok(out)
+    }
+
+    fn drop_entry(&self, id: &str) -> Result<(), OutboxError> {
+        if !is_valid_id(id) {
+            return Err(OutboxError::NotFound { id: id.to_string() });
+        }
+        let mut found = false;
+        for dir in [&self.pending, &self.failed] {
+            // The .json is the commit marker: remove it first.
+            for name in [format!("{id}.json"), format!("{id}.eml")] {
+                let path = dir.join(&name);
+                match fs::remove_file(&path) {
+                    Ok(()) => found = true,
+                    Err(e) if e.kind() == ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_error(&path, "cannot remove", &e)),
+                }
+            }
+        }
+        if found {
+            Ok(())
+        } else {
+            Err(OutboxError::NotFound { id: id.to_string() })
+        }
     }
 
     fn find(&self, key: &ReplyKey) -> Result<Option<(OutboxEntry, bool)>, OutboxError> {

@@ -11,6 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::domain::ports::{Envelope, Transport, TransportError};
+use crate::domain::sanitize::terminal_excerpt;
 
 /// How long a command may run before it is killed (and the send reported as
 /// a temporary failure).
@@ -282,7 +283,7 @@ fn quote_stderr(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
     let lines: Vec<String> = text
         .lines()
-        .map(|l| clean_line(l, 200))
+        .map(|l| terminal_excerpt(l, 200))
         .filter(|l| !l.is_empty())
         .take(STDERR_LINES)
         .collect();
@@ -293,25 +294,9 @@ fn quote_stderr(stderr: &[u8]) -> String {
     }
 }
 
-fn clean_line(line: &str, max_chars: usize) -> String {
-    let mut out = String::new();
-    for (count, c) in line.chars().enumerate() {
-        if count >= max_chars {
-            out.push('…');
-            break;
-        }
-        out.push(if c == '\t' {
-            ' '
-        } else if c.is_control() {
-            '?'
-        } else {
-            c
-        });
-    }
-    out.trim().to_string()
-}
-
-fn spawn_result<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> mpsc::Receiver<T> {
+pub(crate) fn spawn_result<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> mpsc::Receiver<T> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let _ = tx.send(f());
@@ -322,11 +307,11 @@ fn spawn_result<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> mp
 /// The result of a helper thread. A grandchild that outlives the command may
 /// keep a pipe open; then give up after a short grace period instead of
 /// hanging.
-fn collect<T>(rx: Option<mpsc::Receiver<T>>) -> Option<T> {
+pub(crate) fn collect<T>(rx: Option<mpsc::Receiver<T>>) -> Option<T> {
     rx.and_then(|rx| rx.recv_timeout(Duration::from_secs(2)).ok())
 }
 
-fn read_capped(mut reader: impl Read) -> Vec<u8> {
+pub(crate) fn read_capped(mut reader: impl Read) -> Vec<u8> {
     let mut kept = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
@@ -341,7 +326,10 @@ fn read_capped(mut reader: impl Read) -> Vec<u8> {
     kept
 }
 
-fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Option<ExitStatus>> {
+pub(crate) fn wait_with_timeout(
+    child: &mut Child,
+    timeout: Duration,
+) -> std::io::Result<Option<ExitStatus>> {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
     loop {
@@ -358,7 +346,7 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Op
 }
 
 /// Kill the command's whole process group (sh and whatever it started).
-fn kill_group(child: &mut Child) {
+pub(crate) fn kill_group(child: &mut Child) {
     let pgid = child.id();
     // The shell's `kill` builtin signals a process group given a negative
     // id; std has no API for that and this avoids unsafe libc calls.
@@ -379,6 +367,18 @@ fn kill_group(child: &mut Child) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// R9.5: the command's stderr reaches the terminal through the one
+    /// terminal sanitiser, bidi controls and C1 controls included.
+    #[test]
+    fn r9_5_stderr_quote_has_no_controls_or_bidi() {
+        let quoted =
+            quote_stderr("msmtp: bad\u{202e}gnp.exe\u{9b}31m\x1b[2J\r\nsecond\n".as_bytes());
+        assert_eq!(
+            quoted,
+            ": msmtp: bad<U+202E>gnp.exe<U+009B>31m^[[2J / second"
+        );
+    }
 
     fn env(from: &str, to: &[&str]) -> Envelope {
         Envelope {
@@ -576,7 +576,7 @@ mod tests {
         .send(&env("me@example.org", &["a@example.org"]), b"x\r\n")
         .unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("one?[31m / two / three"), "{text}");
+        assert!(text.contains("one^[[31m / two / three"), "{text}");
         assert!(!text.contains("pqr"), "fourth stderr line quoted: {text}");
         assert!(!text.contains("stu"), "stdout quoted: {text}");
         assert!(!text.contains('\x1b'), "{text}");

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::str::FromStr;
@@ -16,7 +17,11 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::{Error as SmtpError, SmtpTransport as LettreSmtp};
 
+use crate::adapters::sendmail;
+
+mod deadline;
 use crate::domain::ports::{Envelope, Transport, TransportError};
+use crate::domain::sanitize::terminal_excerpt;
 
 /// How the connection to the server is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +63,8 @@ pub struct SmtpSettings {
     /// An extra root CA (PEM) to trust besides the system store
     /// (self-hosted servers, tests).
     pub ca_file: Option<PathBuf>,
-    /// Timeout for connecting and for each SMTP command.
+    /// Bound of one whole exchange with the server: connecting, TLS,
+    /// AUTH, the message and QUIT together.
     pub timeout: Duration,
 }
 
@@ -76,9 +82,19 @@ impl fmt::Debug for SmtpSettings {
     }
 }
 
+/// How much longer than the whole exchange lettre's own per-read timeout
+/// is, so that the exchange deadline is the one that fires.
+const LETTRE_TIMEOUT_SLACK: Duration = Duration::from_secs(5);
+
 /// The `Transport` port over SMTP (lettre, rustls with the system trust store).
 pub struct SmtpTransport {
-    inner: LettreSmtp,
+    /// The server's host name or address, as lettre would connect to it.
+    connect_host: String,
+    port: u16,
+    tls: Tls,
+    credentials: Option<Credentials>,
+    /// Bound of one whole exchange (connect, TLS, AUTH, DATA, QUIT).
+    timeout: Duration,
     /// `host:port`, used in every error.
     server: String,
     description: String,
@@ -155,23 +171,23 @@ impl SmtpTransport {
             Security::Tls => Tls::Wrapper(tls_parameters(connect_host, &settings, &server)?),
         };
 
-        let mut builder = LettreSmtp::builder_dangerous(connect_host)
-            .port(settings.port)
-            .tls(tls)
-            .timeout(Some(settings.timeout));
         let mut secrets = Vec::new();
-        if let Some((user, password)) = credentials {
+        let credentials = credentials.map(|(user, password)| {
             if !password.is_empty() {
                 secrets.push(base64(format!("\0{user}\0{password}").as_bytes()));
                 secrets.push(base64(password.as_bytes()));
                 secrets.push(password.clone());
             }
-            builder = builder.credentials(Credentials::new(user, password));
-        }
+            Credentials::new(user, password)
+        });
 
         let description = describe_settings(&settings, connect_host);
         Ok(SmtpTransport {
-            inner: builder.build(),
+            connect_host: connect_host.to_string(),
+            port: settings.port,
+            tls,
+            credentials,
+            timeout: settings.timeout,
             server,
             description,
             secrets,
@@ -184,12 +200,54 @@ impl SmtpTransport {
     }
 }
 
+impl SmtpTransport {
+    /// lettre, talking to the relay at `relay` instead of the server (TLS
+    /// still checks the server's name, from the TLS parameters).
+    fn lettre_via(&self, relay: std::net::SocketAddr) -> LettreSmtp {
+        let mut builder = LettreSmtp::builder_dangerous(relay.ip().to_string())
+            .port(relay.port())
+            .tls(self.tls.clone())
+            .timeout(Some(self.timeout + LETTRE_TIMEOUT_SLACK));
+        if let Some(credentials) = &self.credentials {
+            builder = builder.credentials(credentials.clone());
+        }
+        builder.build()
+    }
+
+    fn timed_out(&self) -> String {
+        format!("timed out after {} s", self.timeout.as_secs_f32())
+    }
+}
+
 impl Transport for SmtpTransport {
+    /// One exchange, bounded as a whole by the timeout (connect included).
     fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), TransportError> {
         let lettre_envelope = to_lettre_envelope(envelope, &self.server)?;
         let data = smtp_data(message);
-        match self.inner.send_raw(&lettre_envelope, &data) {
+        let deadline = std::time::Instant::now() + self.timeout;
+        let upstream = deadline::connect(&self.connect_host, self.port, deadline).map_err(|e| {
+            TransportError::Connection {
+                server: self.server.clone(),
+                message: if e.kind() == std::io::ErrorKind::TimedOut {
+                    self.timed_out()
+                } else {
+                    terminal_excerpt(&e.to_string(), 300)
+                },
+            }
+        })?;
+        let (result, timed_out) = deadline::run(upstream, deadline, |relay| {
+            self.lettre_via(relay).send_raw(&lettre_envelope, &data)
+        })
+        .map_err(|e| TransportError::Temporary {
+            server: self.server.clone(),
+            message: format!("cannot set up the connection: {e}"),
+        })?;
+        match result {
             Ok(_) => Ok(()),
+            Err(_) if timed_out => Err(TransportError::Temporary {
+                server: self.server.clone(),
+                message: self.timed_out(),
+            }),
             Err(err) => Err(self.error(&err)),
         }
     }
@@ -199,44 +257,87 @@ impl Transport for SmtpTransport {
     }
 }
 
+/// How long `password_from_command` waits for the command (a `pass` or
+/// `gpg` that asks for a passphrase through pinentry needs the user).
+pub const PASSWORD_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Run `sh -c command` and return the first line of its standard output
-/// (the password). A non-zero exit is reported with the first line of the
-/// command's stderr, never its stdout.
+/// (the password), waiting at most [`PASSWORD_COMMAND_TIMEOUT`].
 pub fn password_from_command(command: &str) -> Result<String, TransportError> {
+    password_from_command_within(command, PASSWORD_COMMAND_TIMEOUT)
+}
+
+/// Run `sh -c command` and return the first line of its standard output
+/// (the password). A command still running after `timeout` is killed with
+/// everything it started (its process group) and reported by name. A
+/// non-zero exit is reported with the first line of the command's stderr,
+/// never its stdout.
+pub fn password_from_command_within(
+    command: &str,
+    timeout: Duration,
+) -> Result<String, TransportError> {
     if command.trim().is_empty() {
         return Err(TransportError::Config(
             "the password command is empty".to_string(),
         ));
     }
-    let output = Command::new("/bin/sh")
+    let mut child = Command::new("/bin/sh")
         .arg("-c")
         .arg(command)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .output()
+        // Own process group, so that a timeout kills what the shell started.
+        .process_group(0)
+        .spawn()
         .map_err(|e| {
             TransportError::Config(format!(
                 "cannot run password command {command:?} with sh: {e}"
             ))
         })?;
-    if !output.status.success() {
-        let status = match output.status.code() {
+    let stdout = child
+        .stdout
+        .take()
+        .map(|out| sendmail::spawn_result(move || sendmail::read_capped(out)));
+    let stderr = child
+        .stderr
+        .take()
+        .map(|err| sendmail::spawn_result(move || sendmail::read_capped(err)));
+    let status = match sendmail::wait_with_timeout(&mut child, timeout) {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            sendmail::kill_group(&mut child);
+            return Err(TransportError::Config(format!(
+                "password command {command:?} timed out after {} s and was killed",
+                timeout.as_secs_f32()
+            )));
+        }
+        Err(e) => {
+            sendmail::kill_group(&mut child);
+            return Err(TransportError::Config(format!(
+                "cannot wait for password command {command:?}: {e}"
+            )));
+        }
+    };
+    let stdout = sendmail::collect(stdout).unwrap_or_default();
+    let stderr = sendmail::collect(stderr).unwrap_or_default();
+    if !status.success() {
+        let status = match status.code() {
             Some(code) => format!("exited with status {code}"),
             None => "was killed by a signal".to_string(),
         };
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = String::from_utf8_lossy(&stderr);
         let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         let detail = if first.is_empty() {
             String::new()
         } else {
-            format!(": {}", clean_text(first, 200))
+            format!(": {}", terminal_excerpt(first, 200))
         };
         return Err(TransportError::Config(format!(
             "password command {command:?} {status}{detail}"
         )));
     }
-    let stdout = String::from_utf8(output.stdout).map_err(|_| {
+    let stdout = String::from_utf8(stdout).map_err(|_| {
         TransportError::Config(format!(
             "password command {command:?} printed something that is not UTF-8"
         ))
@@ -306,7 +407,7 @@ fn tls_parameters(
     builder.build().map_err(|e| {
         TransportError::Config(format!(
             "smtp server {server}: cannot set up TLS: {}",
-            clean_text(&error_chain(&e), 300)
+            terminal_excerpt(&error_chain(&e), 300)
         ))
     })
 }
@@ -415,26 +516,6 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// Server replies and library messages are untrusted text: drop control
-/// characters, fold line breaks and cap the length.
-fn clean_text(text: &str, max_chars: usize) -> String {
-    let mut out = String::new();
-    for (count, c) in text.chars().enumerate() {
-        if count >= max_chars {
-            out.push('…');
-            break;
-        }
-        match c {
-            '\r' => {}
-            '\n' => out.push_str(" / "),
-            '\t' => out.push(' '),
-            c if c.is_control() => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out.trim().to_string()
-}
-
 /// Auth failures: 535 (credentials invalid, enhanced 5.7.8), and the other
 /// AUTH refusals 530 (authentication required: no username configured),
 /// 534 (mechanism too weak) and 538 (encryption required).
@@ -447,7 +528,7 @@ fn map_error(err: &SmtpError, server: &str) -> TransportError {
     if let Some(code) = err.status() {
         let code_num = u16::from(code);
         let text = std::error::Error::source(err)
-            .map(|t| clean_text(&t.to_string(), 300))
+            .map(|t| terminal_excerpt(&t.to_string(), 300))
             .unwrap_or_default();
         let message = if text.is_empty() {
             format!("{code_num}")
@@ -462,7 +543,7 @@ fn map_error(err: &SmtpError, server: &str) -> TransportError {
             TransportError::Permanent { server, message }
         };
     }
-    let text = clean_text(&error_chain(err), 400);
+    let text = terminal_excerpt(&error_chain(err), 400);
     if err.is_tls() {
         return TransportError::Connection {
             server,
@@ -594,15 +675,36 @@ pub fn probe(settings: SmtpSettings) -> Result<String, super::probe::ProbeFailur
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
     connect(host, settings.port, settings.timeout)?;
-    match transport.inner.test_connection() {
-        Ok(true) => Ok(transport.describe()),
-        Ok(false) => Err(ProbeFailure::new(
-            ProbeStep::Session,
-            TransportError::Connection {
+    let session = |e: TransportError| ProbeFailure::new(ProbeStep::Session, e);
+    // The same bounded exchange as a send (connect, TLS, AUTH), then NOOP
+    // and QUIT instead of a message.
+    let deadline = std::time::Instant::now() + transport.timeout;
+    let upstream =
+        deadline::connect(&transport.connect_host, transport.port, deadline).map_err(|e| {
+            session(TransportError::Connection {
                 server: transport.server.clone(),
-                message: "the server closed the session after login".to_string(),
-            },
-        )),
+                message: terminal_excerpt(&e.to_string(), 300),
+            })
+        })?;
+    let (result, timed_out) = deadline::run(upstream, deadline, |relay| {
+        transport.lettre_via(relay).test_connection()
+    })
+    .map_err(|e| {
+        session(TransportError::Temporary {
+            server: transport.server.clone(),
+            message: format!("cannot set up the connection: {e}"),
+        })
+    })?;
+    match result {
+        Ok(true) => Ok(transport.describe()),
+        Ok(false) => Err(session(TransportError::Connection {
+            server: transport.server.clone(),
+            message: "the server closed the session after login".to_string(),
+        })),
+        Err(_) if timed_out => Err(session(TransportError::Temporary {
+            server: transport.server.clone(),
+            message: transport.timed_out(),
+        })),
         Err(e) => {
             let error = transport.error(&e);
             let step = if matches!(error, TransportError::Auth { .. }) {
@@ -848,9 +950,10 @@ mod tests {
     }
 
     #[test]
-    fn clean_text_strips_controls_and_caps_length() {
-        assert_eq!(clean_text("a\x1b[31mb\r\nc", 100), "a?[31mb / c");
-        assert_eq!(clean_text("abcdef", 3), "abc…");
+    fn server_text_goes_through_the_terminal_sanitiser() {
+        assert_eq!(terminal_excerpt("a\x1b[31mb\r\nc", 100), "a^[[31mb / c");
+        assert_eq!(terminal_excerpt("ab\u{202e}cd", 100), "ab<U+202E>cd");
+        assert_eq!(terminal_excerpt("abcdef", 3), "ab…");
     }
 
     #[test]
@@ -878,6 +981,21 @@ mod tests {
         assert!(text.contains("status 2"), "{text}");
         assert!(!text.contains("pqr"), "stdout quoted: {text}");
         assert!(!text.contains("stu"), "second stderr line quoted: {text}");
+    }
+
+    /// Issue 8 item 5: a password command that never ends is killed after
+    /// the timeout, with everything it started, and named in the error.
+    #[test]
+    fn password_command_that_hangs_is_killed_and_named() {
+        let started = std::time::Instant::now();
+        let err = password_from_command_within("sleep 30; echo late", Duration::from_millis(300))
+            .unwrap_err();
+        let elapsed = started.elapsed();
+        let text = err.to_string();
+        assert!(matches!(err, TransportError::Config(_)));
+        assert!(text.contains("\"sleep 30; echo late\""), "{text}");
+        assert!(text.contains("timed out after 0.3 s"), "{text}");
+        assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
     }
 
     #[test]

@@ -217,6 +217,121 @@ impl Vdir {
         }
     }
 
+    /// Put the temp file `tmp` (written by us, metadata `ours`) in place of
+    /// `target`, which must still be `existing`.
+    ///
+    /// Another program may replace the file between our ETag check and our
+    /// rename (vdirsyncer: read, temp file, rename); a rename would silently
+    /// destroy its write. So the two names are swapped atomically instead and
+    /// the displaced file is checked: when it is not `existing`, the other
+    /// program's file is swapped back and the write is reported as a
+    /// conflict (R9.12, T61). Filesystems that cannot swap fall back to a
+    /// plain rename.
+    fn replace(
+        &self,
+        tmp: &Path,
+        target: &Path,
+        ours: &Metadata,
+        existing: &StoredObject,
+    ) -> Result<(), StoreError> {
+        match fsutil::exchange(tmp, target) {
+            Ok(()) => {}
+            Err(e) if fsutil::is_exchange_unsupported(&e) => {
+                return fs::rename(tmp, target).map_err(|e| {
+                    let _ = fs::remove_file(tmp);
+                    io_error(target, "cannot replace the calendar object", &e)
+                });
+            }
+            Err(e) => {
+                let _ = fs::remove_file(tmp);
+                return Err(io_error(target, "cannot replace the calendar object", &e));
+            }
+        }
+        // `tmp` now names the file we displaced.
+        if is_same_object(tmp, existing) {
+            let _ = fs::remove_file(tmp);
+            return Ok(());
+        }
+        self.restore_displaced(tmp, target, ours, &existing.href)
+    }
+
+    /// Our file went in place of a write by another program, now at `tmp`:
+    /// swap it back. If yet another write replaced ours in the meantime,
+    /// that newest file stays and the displaced one is kept beside it as
+    /// `<name>.conflict-<random>` (not an `.ics`, so no reader takes it for
+    /// an object), so that no write is ever destroyed.
+    fn restore_displaced(
+        &self,
+        tmp: &Path,
+        target: &Path,
+        ours: &Metadata,
+        href: &str,
+    ) -> Result<(), StoreError> {
+        let conflict = || StoreError::Conflict {
+            href: href.to_string(),
+        };
+        if let Err(e) = fsutil::exchange(tmp, target) {
+            return Err(self.keep_conflict_copy(tmp, href, &e.to_string()));
+        }
+        // `tmp` now names what was at the target: ours, unless a third write
+        // replaced it after our swap.
+        match fs::symlink_metadata(tmp) {
+            Ok(meta) if meta.ino() == ours.ino() && meta.dev() == ours.dev() => {
+                let _ = fs::remove_file(tmp);
+                Err(conflict())
+            }
+            _ => {
+                // The target holds the older displaced write and `tmp` the
+                // newest one: the newest goes back in place.
+                if let Err(e) = fsutil::exchange(tmp, target) {
+                    return Err(self.keep_conflict_copy(tmp, href, &e.to_string()));
+                }
+                Err(self.keep_conflict_copy(tmp, href, "written at the same moment as rsvp"))
+            }
+        }
+    }
+
+    /// Keep a displaced write as `<href>.conflict-<random>` and say where.
+    fn keep_conflict_copy(&self, tmp: &Path, href: &str, why: &str) -> StoreError {
+        let copy = self
+            .dir
+            .join(format!("{href}.conflict-{}", fsutil::random_hex()));
+        let kept = fs::rename(tmp, &copy);
+        StoreError::Io {
+            path: self.dir.join(href).display().to_string(),
+            message: match kept {
+                Ok(()) => format!(
+                    "another program changed the calendar object while rsvp replaced it \
+                     ({why}); its version was kept as {}",
+                    copy.display()
+                ),
+                Err(e) => format!(
+                    "another program changed the calendar object while rsvp replaced it \
+                     ({why}); its version is in {} ({e})",
+                    tmp.display()
+                ),
+            },
+        }
+    }
+
+    /// Refuse to store a UID with a control character: RFC 5545 §3.1 allows
+    /// none in a value but HTAB, and a UID cannot be escaped or changed
+    /// without becoming another event (R9.10).
+    fn check_uid(&self, uid: Option<&str>) -> Result<(), StoreError> {
+        let Some(uid) = uid else { return Ok(()) };
+        match uid.chars().find(|c| c.is_control()) {
+            Some(c) => Err(StoreError::Io {
+                path: self.dir.display().to_string(),
+                message: format!(
+                    "refusing to store the event with UID {uid:?}: it contains the control \
+                     character U+{:04X}, which iCalendar does not allow (RFC 5545 section 3.1)",
+                    u32::from(c)
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Check that `existing` is still what is on disk: same ETag and same
     /// bytes (the bytes catch edits within one coarse mtime tick, T61).
     fn check_unchanged(&self, existing: &StoredObject) -> Result<(), StoreError> {
@@ -331,6 +446,8 @@ impl CalendarStore for Vdir {
     }
 
     fn create(&self, uid: &str, data: &[u8]) -> Result<StoredObject, StoreError> {
+        self.check_uid(Some(uid))?;
+        self.check_uid(scan_uid(data).as_deref())?;
         // Someone else (another rsvp, vdirsyncer) created it since our lookup:
         // the caller must redo its work from a fresh read.
         if let Some(existing) = self.find_by_uid(uid)? {
@@ -379,6 +496,7 @@ impl CalendarStore for Vdir {
     }
 
     fn update(&self, existing: &StoredObject, data: &[u8]) -> Result<StoredObject, StoreError> {
+        self.check_uid(scan_uid(data).as_deref())?;
         let name = existing.href.as_str();
         if !is_object_name(name) {
             return Err(StoreError::Io {
@@ -398,15 +516,12 @@ impl CalendarStore for Vdir {
         };
         let (tmp, meta) = fsutil::write_temp(&self.dir, name, data, 0o666, Some(permissions))
             .map_err(|e| io_error(&self.dir, "cannot write a temp file", &e))?;
-        // R9.12 step 4: check the ETag again just before the rename.
+        // R9.12 step 4: check the ETag again just before replacing.
         if let Err(e) = self.check_unchanged(existing) {
             let _ = fs::remove_file(&tmp);
             return Err(e);
         }
-        if let Err(e) = fs::rename(&tmp, &target) {
-            let _ = fs::remove_file(&tmp);
-            return Err(io_error(&target, "cannot replace the calendar object", &e));
-        }
+        self.replace(&tmp, &target, &meta, existing)?;
         fsutil::fsync_dir(&self.dir)
             .map_err(|e| io_error(&self.dir, "cannot sync the directory", &e))?;
         self.remember(name, &meta, data);
@@ -424,6 +539,21 @@ impl CalendarStore for Vdir {
             .filter_map(|(name, _)| self.read_object(name).ok())
             .collect())
     }
+}
+
+/// Whether the file at `path` is `existing`: same ETag and same bytes.
+fn is_same_object(path: &Path, existing: &StoredObject) -> bool {
+    let Ok(mut file) = File::open(path) else {
+        return false;
+    };
+    let Ok(meta) = file.metadata() else {
+        return false;
+    };
+    if fsutil::etag(&meta) != existing.etag || meta.len() != existing.data.len() as u64 {
+        return false;
+    }
+    let mut data = Vec::with_capacity(existing.data.len());
+    file.read_to_end(&mut data).is_ok() && data == existing.data
 }
 
 /// Whether a directory entry is an object file of the collection: an

@@ -4,10 +4,26 @@ use super::{Failure, Out, exit, read_input, write_out};
 use crate::domain::sanitize::terminal_line;
 use crate::inbox::{self, Inbox};
 
-pub fn run_apply(inbox: &mut Inbox, message: &str, err: Out<'_>) -> Result<u8, Failure> {
+pub fn run_apply(
+    inbox: &mut Inbox,
+    message: &str,
+    force_method: bool,
+    err: Out<'_>,
+) -> Result<u8, Failure> {
     let raw = read_input(message)?;
     let item = inbox.adhoc(raw, message)?;
-    let (shown, applied, warnings) = inbox.apply(&item.key)?;
+    if item.method_mismatch && !force_method {
+        return Err(Failure::new(
+            exit::REFUSED,
+            format!(
+                "{}; not applied: pass --force-method to apply it as its calendar's METHOD says",
+                item.apply_refusal
+                    .as_deref()
+                    .unwrap_or("the MIME method= disagrees with the calendar")
+            ),
+        ));
+    }
+    let (shown, applied, warnings) = inbox.apply(&item.key, force_method)?;
     for w in &warnings {
         write_out(err, &format!("rsvp: warning: {}\n", terminal_line(w)))?;
     }

@@ -3,26 +3,61 @@
 use super::{Failure, Out, exit, write_out};
 use crate::domain::ports::{IndexProgress, MailIndex};
 use crate::domain::sanitize::terminal_line;
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::{Duration, Instant};
 
 /// `rsvp index`: run the indexer to the end; counts on stdout, a note on
-/// stderr while another program holds the database's write lock.
-pub fn run_index(index: &dyn MailIndex, out: Out<'_>, err: Out<'_>) -> Result<u8, Failure> {
+/// stderr while another program holds the database's write lock. Waiting
+/// for that lock is bounded by `wait`: past it, nothing was indexed and the
+/// error says so (issue 8 item 7).
+pub fn run_index(
+    index: &dyn MailIndex,
+    wait: Duration,
+    out: Out<'_>,
+    err: Out<'_>,
+) -> Result<u8, Failure> {
     let name = terminal_line(&index.describe());
-    let mut announced = false;
-    let result = {
-        let err = &mut *err;
-        let mut on_progress = |event: &IndexProgress| {
-            if matches!(event, IndexProgress::Waiting) && !announced {
-                announced = true;
-                let _ = writeln!(
-                    err,
-                    "rsvp: waiting for the notmuch database {name}: another program is writing to it"
-                );
-            }
+    let events = index.start_index();
+    let mut waiting_since: Option<Instant> = None;
+    let counts = loop {
+        let timeout = match waiting_since {
+            Some(since) => wait.saturating_sub(since.elapsed()),
+            None => Duration::from_secs(3600),
         };
-        index.index(&mut on_progress)
+        match events.recv_timeout(timeout) {
+            Ok(IndexProgress::Waiting) => {
+                if waiting_since.is_none() {
+                    waiting_since = Some(Instant::now());
+                    write_out(
+                        err,
+                        &format!(
+                            "rsvp: waiting for the notmuch database {name}: another program is writing to it\n"
+                        ),
+                    )?;
+                }
+            }
+            Ok(IndexProgress::Scanning(_)) => waiting_since = None,
+            Ok(IndexProgress::Indexed(counts)) => break counts,
+            Ok(IndexProgress::Failed(e)) => {
+                return Err(Failure::new(exit::RUNTIME, terminal_line(&e.to_string())));
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                return Err(Failure::new(
+                    exit::RUNTIME,
+                    format!(
+                        "the notmuch database {name} stayed locked by another program for {} s; nothing was indexed: try again later (or raise [mail] lock_timeout_seconds)",
+                        wait.as_secs()
+                    ),
+                ));
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Failure::new(
+                    exit::RUNTIME,
+                    format!("indexing {name} stopped without a result"),
+                ));
+            }
+        }
     };
-    let counts = result.map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&e.to_string())))?;
     if !counts.managed {
         write_out(
             err,

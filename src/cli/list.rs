@@ -75,8 +75,10 @@ pub fn item_line(item: &Item) -> String {
             cut(&terminal_line(org), ORGANIZER_CHARS)
         ));
     }
-    if let Some(p) = item.partstat {
-        line.push_str(&format!(" ({})", p.human()));
+    match (&item.answers, item.partstat) {
+        (Some(answers), _) => line.push_str(&format!(" ({answers})")),
+        (None, Some(p)) => line.push_str(&format!(" ({})", p.human())),
+        (None, None) => {}
     }
     for f in &item.flags {
         line.push_str(&format!(" !{}", f.as_str()));
@@ -123,6 +125,7 @@ pub fn item_json(item: &Item) -> Value {
         "can_reply": item.reply_refusal.is_none(),
         "can_apply": item.apply_refusal.is_none(),
         "queued": item.queued,
+        "answers": item.answers,
         "dismissed": item.dismissed,
     })
 }

@@ -1,15 +1,45 @@
-//! `rsvp outbox`: list or flush the replies not yet accepted by the mail server.
+//! `rsvp outbox`: list, flush or drop the replies not yet accepted by the
+//! mail server. Replies the server refused for good are listed apart and
+//! never sent again; `drop` removes one.
 
 use super::{Failure, Out, OutboxAction, exit, write_out};
 use crate::domain::sanitize::terminal_line;
 use crate::inbox::Inbox;
 
-pub fn run_outbox(inbox: &mut Inbox, action: OutboxAction, out: Out<'_>) -> Result<u8, Failure> {
+pub fn run_outbox(
+    inbox: &mut Inbox,
+    action: OutboxAction,
+    id: Option<&str>,
+    out: Out<'_>,
+) -> Result<u8, Failure> {
     match action {
         OutboxAction::List => {
             let pending = inbox.queued()?;
-            if pending.is_empty() {
+            let failed = inbox.refused()?;
+            if pending.is_empty() && failed.is_empty() {
                 write_out(out, "outbox is empty\n")?;
+            }
+            if !failed.is_empty() {
+                write_out(
+                    out,
+                    "refused for good by the server (not sent again; rsvp outbox drop ID):\n",
+                )?;
+            }
+            for e in &failed {
+                write_out(
+                    out,
+                    &format!(
+                        "{}  {}  {} {}  FAILED: {}\n",
+                        e.id,
+                        e.envelope.to.join(","),
+                        e.key.partstat,
+                        terminal_line(&e.key.uid),
+                        terminal_line(e.last_error.as_deref().unwrap_or("refused"))
+                    ),
+                )?;
+            }
+            if !failed.is_empty() && !pending.is_empty() {
+                write_out(out, "queued:\n")?;
             }
             for e in pending {
                 let last = e
@@ -29,6 +59,12 @@ pub fn run_outbox(inbox: &mut Inbox, action: OutboxAction, out: Out<'_>) -> Resu
                     ),
                 )?;
             }
+            Ok(exit::OK)
+        }
+        OutboxAction::Drop => {
+            let id = id.unwrap_or_default();
+            inbox.drop_queued(id)?;
+            write_out(out, &format!("dropped {}\n", terminal_line(id)))?;
             Ok(exit::OK)
         }
         OutboxAction::Flush => {

@@ -1,5 +1,7 @@
 //! Terminal-safe text of an invitation, shared by `show` and `render`.
-//! Every string from the message passes through `sanitize` (R9.5, T55).
+//! Fields are made one-line with `terminal_line` for the layout, and the
+//! whole text leaves through [`terminal_safe`] (R9.5, T55): a field that
+//! forgets its sanitiser, a TZID or a parameter value cannot bypass it.
 
 use crate::domain::classify::Classification;
 use crate::domain::diff::{self, Change, Clock};
@@ -13,7 +15,7 @@ pub use crate::domain::describe::status_words;
 /// Describe an invitation shown against the calendar, or say why it is
 /// invalid.
 pub fn describe_shown(shown: &crate::inbox::Shown, clock: &Clock) -> String {
-    match shown.invite() {
+    terminal_safe(&match shown.invite() {
         Some(inv) => describe(inv, Some(&shown.class), clock),
         None => format!(
             "invalid invitation: {}\n",
@@ -24,11 +26,16 @@ pub fn describe_shown(shown: &crate::inbox::Shown, clock: &Clock) -> String {
                 .map(|w| terminal_line(w))
                 .unwrap_or_default()
         ),
-    }
+    })
 }
 
 /// Describe `invite`; `class` adds status, diff and warnings.
 pub fn describe(invite: &Invite, class: Option<&Classification>, clock: &Clock) -> String {
+    terminal_safe(&describe_raw(invite, class, clock))
+}
+
+/// The text of [`describe`] before the final pass through `terminal_safe`.
+fn describe_raw(invite: &Invite, class: Option<&Classification>, clock: &Clock) -> String {
     let mut out = String::new();
     let title = invite
         .summary()

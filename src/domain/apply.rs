@@ -2,7 +2,8 @@
 //! answer (R2.2, R2.8, R3.1, R3.7, R3.10, R4.3–R4.6, R6.7, R8.10).
 
 use super::classify::{
-    self, CancelScope, X_PREVIOUS_PARTSTAT, X_RECEIVED_DTSTAMP, X_RECEIVED_SEQUENCE,
+    self, CancelScope, X_ANSWERED_APART, X_PREVIOUS_PARTSTAT, X_RECEIVED_DTSTAMP,
+    X_RECEIVED_SEQUENCE,
 };
 use super::diff::{self, Clock};
 use super::ical::{self, CalDate, CalendarBuilder};
@@ -101,6 +102,19 @@ fn prepare_component(
     c.entries.retain(|e| {
         !matches!(&e.name, ICalendarProperty::Other(n) if n == X_RECEIVED_SEQUENCE || n == X_RECEIVED_DTSTAMP || n == X_PREVIOUS_PARTSTAT)
     });
+    // The sender's personal data is not the attendee's (Cyrus
+    // imip_strip_personal_data: COLOR and colour-like CATEGORIES), and a
+    // parser's error marker is not data (imip_strip_x_lic_error). The
+    // attendee's own values come back from the stored copy below (R2.8).
+    c.entries.retain(|e| {
+        let name = e.name.as_str();
+        !(name.eq_ignore_ascii_case("COLOR")
+            || name.eq_ignore_ascii_case("X-LIC-ERROR")
+            || (e.name == ICalendarProperty::Categories
+                && e.values
+                    .iter()
+                    .all(|v| ical::value_text(v).is_some_and(|t| is_colour(&t)))))
+    });
     for e in c.entries.iter_mut() {
         if e.name == ICalendarProperty::Organizer {
             super::reply::strip_schedule_params(e);
@@ -140,6 +154,20 @@ fn prepare_component(
             .push(stamp.to_text_entry(ical::other_prop(X_RECEIVED_DTSTAMP)));
     }
     c
+}
+
+/// A CATEGORIES value that is a colour (`#00f`, `#0000FF`, a CSS name).
+fn is_colour(value: &str) -> bool {
+    let v = value.trim();
+    if let Some(hex) = v.strip_prefix('#') {
+        return matches!(hex.len(), 3 | 6 | 8) && hex.chars().all(|c| c.is_ascii_hexdigit());
+    }
+    const NAMES: &[&str] = &[
+        "black", "white", "red", "green", "blue", "yellow", "orange", "purple", "pink", "brown",
+        "gray", "grey", "cyan", "magenta", "violet", "teal", "navy", "maroon", "olive", "lime",
+        "aqua", "fuchsia", "silver",
+    ];
+    NAMES.iter().any(|n| n.eq_ignore_ascii_case(v))
 }
 
 /// My current PARTSTAT in a stored component.
@@ -191,7 +219,19 @@ pub fn merge_request(
                     raised,
                 )
             });
-            if significant && current != PartStat::NeedsAction {
+            // Issue 7: a raised SEQUENCE that sets me back to NEEDS-ACTION
+            // with RSVP=TRUE asks again (CalendarServer attendee_needs_action).
+            let reasked = raised
+                && inc
+                    .attendees()
+                    .iter()
+                    .any(|a| me.party_is_me(a)
+                        && a.partstat == PartStat::NeedsAction
+                        && inc.has_explicit_partstat(a)
+                        && a.rsvp)
+                // A raised SEQUENCE with no change at all keeps the answer (T26).
+                && stored.is_some_and(|s| !diff::diff(s, incoming, me, &opts.clock).is_empty());
+            if (significant || reasked) && current != PartStat::NeedsAction {
                 Some((PartStat::NeedsAction, Some(current)))
             } else {
                 let prev = local
@@ -235,7 +275,16 @@ pub fn merge_request(
                         _ => false,
                     });
             if replaced.is_none() {
-                b.add_from(&s.cal, sc.id, |c| c);
+                // An override the organizer sends for an occurrence the
+                // stored master excludes brings it back: its EXDATE goes
+                // (CalendarServer processRequest_overrideOfEXDATE).
+                let rids: Vec<CalDate> = incoming_over
+                    .iter()
+                    .filter_map(|c| c.recurrence_id())
+                    .collect();
+                b.add_from(&s.cal, sc.id, |c| {
+                    drop_exdates(c, &s.cal, &rids, &incoming.cal, &opts.clock)
+                });
             }
         }
         for inc in incoming_over {
@@ -249,7 +298,118 @@ pub fn merge_request(
             }
         }
     }
-    b.build()
+    let cal = b.build();
+    match stored {
+        Some(s) if full => keep_answered_apart(cal, s, me, opts),
+        _ => cal,
+    }
+}
+
+/// After a full update: my answers to single occurrences (overrides rsvp
+/// made, [`X_ANSWERED_APART`]) that the update does not carry are made
+/// again from the new master, as long as the occurrence still exists and
+/// the series was not rescheduled (then every answer is asked again).
+fn keep_answered_apart(
+    mut cal: ICalendar,
+    stored: &Invite,
+    me: &Identity,
+    opts: &Options,
+) -> ICalendar {
+    let apart: Vec<Comp<'_>> = stored
+        .overrides()
+        .into_iter()
+        .filter(|o| o.text(&ical::other_prop(X_ANSWERED_APART)).is_some())
+        .collect();
+    if apart.is_empty() {
+        return cal;
+    }
+    let Some(merged) = Invite::from_calendar(cal.clone(), None)
+        .ok()
+        .and_then(|v| v.into_iter().find(|i| i.uid == stored.uid))
+    else {
+        return cal;
+    };
+    let Some(master) = merged.master() else {
+        return cal;
+    };
+    // Rescheduled: the master asks again (its previous answer is kept).
+    if master
+        .text(&ical::other_prop(X_PREVIOUS_PARTSTAT))
+        .is_some()
+    {
+        return cal;
+    }
+    let mut add: Vec<ICalendarComponent> = Vec::new();
+    for o in apart {
+        let (Some(rid), Some(mine)) = (o.recurrence_id(), stored_partstat(o, me)) else {
+            continue;
+        };
+        let carried = merged.overrides().iter().any(|m| {
+            m.recurrence_id().is_some_and(|r| {
+                diff::same_instance(&r, &merged.cal, &rid, &stored.cal, &opts.clock)
+            })
+        });
+        if carried || !classify::is_instance_of(&merged, &rid, &stored.cal, &opts.clock) {
+            continue;
+        }
+        let mut comp = master_to_recurrence(master, &rid);
+        for e in comp.entries.iter_mut() {
+            if e.name == ICalendarProperty::Attendee
+                && me.party_is_me(&super::invite::Party::from_entry(e, 0))
+            {
+                ical::set_param(e, ICalendarParameter::partstat(mine.to_calcard()));
+            }
+        }
+        comp.entries.retain(
+            |e| !matches!(&e.name, ICalendarProperty::Other(n) if n == X_PREVIOUS_PARTSTAT),
+        );
+        ical::set_property(
+            &mut comp,
+            ICalendarEntry::new(ical::other_prop(X_ANSWERED_APART)).with_value("TRUE"),
+        );
+        add.push(comp);
+    }
+    for comp in add {
+        let Ok(id) = u32::try_from(cal.components.len()) else {
+            break;
+        };
+        cal.components.push(comp);
+        if let Some(root) = cal.components.first_mut() {
+            root.component_ids.push(id);
+        }
+    }
+    cal
+}
+
+/// `comp` without the EXDATE values that denote one of `rids` (R2.4).
+fn drop_exdates(
+    mut comp: ICalendarComponent,
+    cal: &ICalendar,
+    rids: &[CalDate],
+    rid_cal: &ICalendar,
+    clock: &Clock,
+) -> ICalendarComponent {
+    if rids.is_empty() || comp.property(&ICalendarProperty::RecurrenceId).is_some() {
+        return comp;
+    }
+    for e in comp.entries.iter_mut() {
+        if e.name != ICalendarProperty::Exdate {
+            continue;
+        }
+        let whole = e.clone();
+        e.values.retain(|v| {
+            let mut one = whole.clone();
+            one.values = vec![v.clone()];
+            CalDate::from_entry(&one).is_none_or(|x| {
+                !rids
+                    .iter()
+                    .any(|r| diff::same_instance(&x, cal, r, rid_cal, clock))
+            })
+        });
+    }
+    comp.entries
+        .retain(|e| e.name != ICalendarProperty::Exdate || !e.values.is_empty());
+    comp
 }
 
 /// A one-component object for comparing a single component pair.
@@ -326,9 +486,19 @@ pub fn apply_answer(
     for target in targets {
         match target {
             None => {
-                // The series: master and every override (R2.1).
+                // The series: the master and every override that lists me
+                // (R2.1). An override without me stays without me (bug 1 of
+                // issue 7), and one I answered apart from the series keeps
+                // that answer (issue 7 item 4).
                 for c in stored.components() {
-                    if let Some(comp) = cal.components.get_mut(c.id as usize) {
+                    let listed =
+                        me.listed_in(c) || c.attendees().iter().any(|a| identity.party_is_me(a));
+                    let apart =
+                        c.recurrence_id().is_some() && super::reply::answered_apart(stored, c, me);
+                    if listed
+                        && !apart
+                        && let Some(comp) = cal.components.get_mut(c.id as usize)
+                    {
                         set_in(comp);
                     }
                 }
@@ -340,6 +510,13 @@ pub fn apply_answer(
                     })
                 });
                 match existing {
+                    Some(o) if !me.listed_in(o) && stored.master().is_some() => {
+                        return Err(ApplyError::Refused(format!(
+                            "event {}: you are not invited to the occurrence {}",
+                            stored.uid,
+                            rid.display_key()
+                        )));
+                    }
                     Some(o) => {
                         if let Some(comp) = cal.components.get_mut(o.id as usize) {
                             set_in(comp);
@@ -351,6 +528,11 @@ pub fn apply_answer(
                         })?;
                         let mut comp = master_to_recurrence(master, rid);
                         set_in(&mut comp);
+                        ical::set_property(
+                            &mut comp,
+                            ICalendarEntry::new(ical::other_prop(X_ANSWERED_APART))
+                                .with_value("TRUE"),
+                        );
                         new_overrides.push(comp);
                     }
                     None => {}

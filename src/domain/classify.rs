@@ -11,6 +11,10 @@ use calcard::icalendar::{ICalendarParameterName, ICalendarProperty};
 pub const X_RECEIVED_SEQUENCE: &str = "X-RSVP-RECEIVED-SEQUENCE";
 pub const X_RECEIVED_DTSTAMP: &str = "X-RSVP-RECEIVED-DTSTAMP";
 pub const X_PREVIOUS_PARTSTAT: &str = "X-RSVP-PREVIOUS-PARTSTAT";
+/// Marks an override rsvp made from the master to hold my answer to one
+/// occurrence (R2.2): the organizer never sent it, so an update without it
+/// neither drops it nor counts as a change (issue 7 item 4).
+pub const X_ANSWERED_APART: &str = "X-RSVP-ANSWERED-APART";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelScope {
@@ -118,6 +122,18 @@ pub fn received_revision(c: Comp<'_>) -> (i64, Option<CalDate>) {
     (seq, stamp)
 }
 
+/// How the revision of `incoming` compares with `stored` (SEQUENCE, then
+/// DTSTAMP, of the master or first component; stored values as received,
+/// R3.10): `Greater` means newer.
+pub fn revision_cmp(incoming: &Invite, stored: &Invite) -> std::cmp::Ordering {
+    let inc = incoming
+        .primary()
+        .map(received_revision)
+        .unwrap_or((0, None));
+    let sto = stored.primary().map(received_revision).unwrap_or((0, None));
+    cmp_revision(&inc, &sto)
+}
+
 /// Compare revisions: SEQUENCE, then DTSTAMP (RFC 5546 §2.1.5).
 fn cmp_revision(a: &(i64, Option<CalDate>), b: &(i64, Option<CalDate>)) -> std::cmp::Ordering {
     a.0.cmp(&b.0).then_with(|| match (&a.1, &b.1) {
@@ -136,17 +152,54 @@ pub fn counterpart<'s>(
     incoming: &Invite,
     clock: &Clock,
 ) -> Option<Comp<'s>> {
-    match c.recurrence_id() {
-        None => stored.master(),
-        Some(rid) => stored
-            .overrides()
-            .into_iter()
-            .find(|s| {
-                s.recurrence_id().is_some_and(|r| {
-                    diff::same_instance(&r, &stored.cal, &rid, &incoming.cal, clock)
-                })
-            })
-            .or_else(|| stored.master()),
+    StoredOverrides::new(stored, clock).counterpart(c, incoming, clock)
+}
+
+/// The stored overrides indexed by RECURRENCE-ID, so that pairing every
+/// incoming component costs one lookup each, not a scan (R2.4).
+pub struct StoredOverrides<'s> {
+    stored: &'s Invite,
+    overrides: Vec<Comp<'s>>,
+    index: diff::InstanceIndex,
+}
+
+impl<'s> StoredOverrides<'s> {
+    /// Index the overrides of `stored`.
+    pub fn new(stored: &'s Invite, clock: &Clock) -> StoredOverrides<'s> {
+        let overrides = stored.overrides();
+        let index = diff::InstanceIndex::new(
+            overrides.iter().map(|o| o.recurrence_id()),
+            &stored.cal,
+            clock,
+        );
+        StoredOverrides {
+            stored,
+            overrides,
+            index,
+        }
+    }
+
+    /// The stored override for the instance `rid` of `rid_cal`, if any.
+    pub fn find(
+        &self,
+        rid: &CalDate,
+        rid_cal: &calcard::icalendar::ICalendar,
+        clock: &Clock,
+    ) -> Option<Comp<'s>> {
+        self.index
+            .find(rid, rid_cal, clock)
+            .and_then(|i| self.overrides.get(i).copied())
+    }
+
+    /// [`counterpart`] with the index: the override with the same
+    /// RECURRENCE-ID, else the master.
+    pub fn counterpart(&self, c: Comp<'_>, incoming: &Invite, clock: &Clock) -> Option<Comp<'s>> {
+        match c.recurrence_id() {
+            None => self.stored.master(),
+            Some(rid) => self
+                .find(&rid, &incoming.cal, clock)
+                .or_else(|| self.stored.master()),
+        }
     }
 }
 
@@ -238,6 +291,15 @@ pub fn classify(incoming: &Invite, stored: Option<&Invite>, ctx: &Context<'_>) -
             warnings.push("no METHOD: not a scheduling message; it can only be imported".into());
             out.status = Status::Publish;
             out.reply_refusal = Some(not_invitation("a calendar file without METHOD"));
+            // Issue 7 (CalendarServer sequenceComparison): a METHOD-less copy
+            // never overwrites the same or a newer stored event.
+            if let Some(stored) = stored
+                && revision_order(incoming, stored, ctx) != std::cmp::Ordering::Greater
+            {
+                out.status = Status::Outdated;
+                out.apply_refusal =
+                    Some("the calendar already holds this or a newer version".into());
+            }
         }
         Some(Method::Publish) => {
             out.status = Status::Publish;
@@ -442,9 +504,10 @@ fn classify_request(
     let mut any_seq_up = false;
     let mut all_older = true;
     let mut all_equal = true;
+    let stored_overrides = StoredOverrides::new(stored, &ctx.clock);
     for c in incoming.components() {
         let inc = (c.sequence(), c.dtstamp());
-        let sto = match counterpart(stored, c, incoming, &ctx.clock) {
+        let sto = match stored_overrides.counterpart(c, incoming, &ctx.clock) {
             Some(s) => received_revision(s),
             None => (0, None),
         };
@@ -462,12 +525,21 @@ fn classify_request(
         }
         // R2.9 / T33: an override for an instance the stored series does
         // not have, at the same SEQUENCE: out of sync.
-        if let Some(rid) = c.recurrence_id() {
-            let known = stored.overrides().iter().any(|s| {
-                s.recurrence_id().is_some_and(|r| {
-                    diff::same_instance(&r, &stored.cal, &rid, &incoming.cal, &ctx.clock)
-                })
-            }) || is_instance_of(stored, &rid, &incoming.cal, &ctx.clock);
+        // A stored object without a master (naked instances, T32) has no
+        // series to be out of sync with: a new instance is simply added.
+        if let Some(rid) = c.recurrence_id().filter(|_| stored.master().is_some()) {
+            let known = stored_overrides
+                .find(&rid, &incoming.cal, &ctx.clock)
+                .is_some()
+                || is_instance_of(stored, &rid, &incoming.cal, &ctx.clock)
+                // An occurrence the stored copy excludes (EXDATE) is still
+                // one of the series: the organizer brings it back
+                // (CalendarServer processRequest_overrideOfEXDATE).
+                || stored.master().is_some_and(|m| {
+                    m.exdates().iter().any(|x| {
+                        diff::same_instance(x, &stored.cal, &rid, &incoming.cal, &ctx.clock)
+                    })
+                });
             if !known && inc.0 == sto.0 {
                 warnings.push(format!(
                     "the occurrence {} is not part of the stored series at the same SEQUENCE: the calendars are out of sync; ask the organizer to resend (REFRESH)",
@@ -496,7 +568,24 @@ fn classify_request(
         out.apply_refusal = Some("the event was cancelled by a later message".into());
         return;
     }
-    let significant = diff::needs_new_answer(&out.changes, any_seq_up) || stored_cancelled;
+    // Issue 7 (CalendarServer attendee_needs_action): a REQUEST that raises
+    // SEQUENCE and sets me back to NEEDS-ACTION with RSVP=TRUE asks again.
+    // A raised SEQUENCE with no change at all keeps the answer (T26).
+    let reasked = any_seq_up
+        && !out.changes.is_empty()
+        && asks_me_again(incoming, &me)
+        && out.partstat.is_some_and(|p| p != PartStat::NeedsAction);
+    let significant =
+        diff::needs_new_answer(&out.changes, any_seq_up) || stored_cancelled || reasked;
+    // Issue 7: same SEQUENCE and DTSTAMP but different content is not a
+    // duplicate: shown with a warning, applied only when the user says so.
+    let same_revision_changed = all_equal && !out.changes.is_empty();
+    if same_revision_changed {
+        warnings.push(
+            "this message has the same SEQUENCE and DTSTAMP as your copy but different content; check the changes before applying".into(),
+        );
+    }
+    let all_equal = all_equal && !same_revision_changed;
     let rsvp_added = my_rsvp(incoming, &me) && !stored_rsvp(stored, &me);
     out.status = if all_equal {
         if rsvp_added {
@@ -531,6 +620,24 @@ fn classify_request(
     }
 }
 
+/// My ATTENDEE in the incoming master (or first component) says
+/// PARTSTAT=NEEDS-ACTION (written, not the default) with RSVP=TRUE: the
+/// organizer asks for an answer.
+pub fn asks_me_again(incoming: &Invite, me: &MeMatch) -> bool {
+    incoming
+        .master()
+        .or_else(|| incoming.primary())
+        .is_some_and(|c| {
+            c.attendees().into_iter().any(|a| {
+                a.email.is_some()
+                    && a.email == me.party.email
+                    && a.partstat == PartStat::NeedsAction
+                    && c.has_explicit_partstat(&a)
+                    && a.rsvp
+            })
+        })
+}
+
 fn stored_rsvp(stored: &Invite, me: &MeMatch) -> bool {
     stored
         .components()
@@ -549,6 +656,15 @@ pub fn is_instance_of(
     let Some(master) = stored.master() else {
         return false;
     };
+    // Bug 3 of issue 7: an EXDATE removes an occurrence, the first one
+    // (DTSTART) included (RFC 5545 §3.8.5.1).
+    if master
+        .exdates()
+        .iter()
+        .any(|x| diff::same_instance(x, &stored.cal, rid, rid_cal, clock))
+    {
+        return false;
+    }
     if master
         .dtstart()
         .is_some_and(|s| diff::same_instance(&s, &stored.cal, rid, rid_cal, clock))
@@ -582,6 +698,43 @@ pub fn expand_starts(inv: &Invite) -> Vec<(u32, chrono::DateTime<chrono::Utc>)> 
         .into_iter()
         .map(|e| (e.comp_id, e.start.with_timezone(&chrono::Utc)))
         .collect()
+}
+
+/// The occurrence starts of the master, in its DTSTART's form (TZID, UTC,
+/// floating or DATE), EXDATEs removed, sorted; capped (R9.7). A
+/// non-recurring master gives its DTSTART.
+pub fn master_occurrences(inv: &Invite, clock: &Clock) -> Vec<CalDate> {
+    let Some(master) = inv.master() else {
+        return Vec::new();
+    };
+    let Some(start) = master.dtstart() else {
+        return Vec::new();
+    };
+    let exdates = master.exdates();
+    let floating = matches!(start, CalDate::Floating(_) | CalDate::Date(_));
+    let mut v: Vec<CalDate> = if master.is_recurring() {
+        expand_starts(inv)
+            .into_iter()
+            .filter(|(id, _)| *id == master.id)
+            .map(|(_, t)| {
+                if floating {
+                    CalDate::with_form_of(t.naive_utc(), &start)
+                } else {
+                    clock.in_form_of(&CalDate::Utc(t.naive_utc()), &inv.cal, &start, &inv.cal)
+                }
+            })
+            .collect()
+    } else {
+        vec![start.clone()]
+    };
+    v.retain(|d| {
+        !exdates
+            .iter()
+            .any(|x| diff::same_instance(x, &inv.cal, d, &inv.cal, clock))
+    });
+    v.sort_by_key(|d| d.naive());
+    v.dedup();
+    v
 }
 
 /// R9.7, T58: rules that would flood a calendar are flagged; expansion is
@@ -687,8 +840,9 @@ fn classify_cancel(
     let inc = incoming.sequence();
     let mut stale = false;
     let mut already = true;
+    let stored_overrides = StoredOverrides::new(stored, &ctx.clock);
     for c in &comps {
-        let target = counterpart(stored, *c, incoming, &ctx.clock);
+        let target = stored_overrides.counterpart(*c, incoming, &ctx.clock);
         let sto = target.map(received_revision).unwrap_or((0, None));
         if inc < sto.0 {
             stale = true;

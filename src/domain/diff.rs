@@ -9,6 +9,9 @@ use calcard::icalendar::{ICalendarProperty, ICalendarRecurrenceRule};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+mod instances;
+pub use instances::InstanceIndex;
+
 /// One changed field, old → new (values already formatted for people).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -59,7 +62,9 @@ impl Clock {
                 if let CalDate::Zoned { tzid, local: wall } = value {
                     let same_zone = tz::resolve_tzid(tzid, cal) == Some(self.local);
                     if !same_zone {
-                        s.push_str(&format!(" ({} {})", wall.format("%Y-%m-%d %H:%M"), tzid));
+                        // The TZID is the sender's text (R9.5).
+                        let tzid = crate::domain::sanitize::terminal_line(tzid);
+                        s.push_str(&format!(" ({} {tzid})", wall.format("%Y-%m-%d %H:%M")));
                     }
                 } else if !is_utc_zone(self.local) {
                     s.push_str(&format!(" ({} UTC)", instant.format("%Y-%m-%d %H:%M")));
@@ -75,6 +80,34 @@ impl Clock {
         cal: &calcard::icalendar::ICalendar,
     ) -> Option<DateTime<Utc>> {
         tz::to_instant(value, cal, self.local)
+    }
+
+    /// `value` (read in `value_cal`) as the same instant written in the form
+    /// of `template` (read in `template_cal`): its TZID, UTC, floating or
+    /// DATE (R1.10, R2.4, bug 2 of issue 7: `--instance 20270209T083000Z`
+    /// on a Europe/Berlin series is `TZID=Europe/Berlin:20270209T093000`).
+    /// Floating and DATE values keep their wall-clock digits.
+    pub fn in_form_of(
+        &self,
+        value: &CalDate,
+        value_cal: &calcard::icalendar::ICalendar,
+        template: &CalDate,
+        template_cal: &calcard::icalendar::ICalendar,
+    ) -> CalDate {
+        let floating_in = matches!(value, CalDate::Floating(_) | CalDate::Date(_));
+        let local = match (template, self.instant(value, value_cal)) {
+            _ if floating_in => value.naive(),
+            (CalDate::Date(_) | CalDate::Floating(_), Some(t)) => {
+                t.with_timezone(&self.local).naive_local()
+            }
+            (CalDate::Utc(_), Some(t)) => t.naive_utc(),
+            (CalDate::Zoned { tzid, .. }, Some(t)) => match tz::resolve_tzid(tzid, template_cal) {
+                Some(zone) => t.with_timezone(&zone).naive_local(),
+                None => value.naive(),
+            },
+            (_, None) => value.naive(),
+        };
+        CalDate::with_form_of(local, template)
     }
 }
 
@@ -103,15 +136,15 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
     // Overrides, paired by RECURRENCE-ID instant (R2.4).
     let old_over = old.overrides();
     let new_over = new.overrides();
+    let old_index = InstanceIndex::new(old_over.iter().map(|o| o.recurrence_id()), &old.cal, clock);
     for n in &new_over {
         let Some(rid) = n.recurrence_id() else {
             continue;
         };
         let rid_txt = clock.format(&rid, &new.cal);
-        let matching = old_over.iter().find(|o| {
-            o.recurrence_id()
-                .is_some_and(|r| same_instance(&r, &old.cal, &rid, &new.cal, clock))
-        });
+        let matching = old_index
+            .find(&rid, &new.cal, clock)
+            .and_then(|i| old_over.get(i));
         let mut changes = Vec::new();
         match matching {
             Some(o) => diff_component(
@@ -140,8 +173,10 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
                             true,
                         )
                     });
-                } else if old.master().is_some() && new.master().is_none() {
-                    // Instance-only update without a time change: show its fields.
+                } else if old.master().is_some() {
+                    // A new override without a time change (instance-only
+                    // update, or one carried by a full update): show the
+                    // fields it changes against the series.
                     if let Some(om) = old.master() {
                         diff_component(
                             old,
@@ -179,16 +214,21 @@ pub fn diff(old: &Invite, new: &Invite, me: &Identity, clock: &Clock) -> Vec<Cha
             out.push(c);
         }
     }
-    // Overrides dropped by a full update (R2.8).
+    // Overrides dropped by a full update (R2.8). One rsvp made to hold my
+    // answer to an occurrence was never the organizer's to drop.
     if new.master().is_some() {
+        let new_index =
+            InstanceIndex::new(new_over.iter().map(|n| n.recurrence_id()), &new.cal, clock);
         for o in &old_over {
             let Some(rid) = o.recurrence_id() else {
                 continue;
             };
-            let still = new_over.iter().any(|n| {
-                n.recurrence_id()
-                    .is_some_and(|r| same_instance(&r, &new.cal, &rid, &old.cal, clock))
-            });
+            if o.text(&ical::other_prop(super::classify::X_ANSWERED_APART))
+                .is_some()
+            {
+                continue;
+            }
+            let still = new_index.find(&rid, &old.cal, clock).is_some();
             if !still {
                 let rid_txt = clock.format(&rid, &old.cal);
                 out.push(Change {
@@ -477,8 +517,11 @@ fn set_change(
     removed_significant: bool,
     out: &mut Vec<Change>,
 ) {
+    // same_instance is symmetric, so either list can be the indexed one.
+    let old_index = InstanceIndex::new(old.iter().cloned().map(Some), oc, clock);
+    let new_index = InstanceIndex::new(new.iter().cloned().map(Some), nc, clock);
     for n in new {
-        if !old.iter().any(|o| same_instance(o, oc, n, nc, clock)) {
+        if old_index.find(n, nc, clock).is_none() {
             out.push(Change::new(
                 field,
                 None,
@@ -488,7 +531,7 @@ fn set_change(
         }
     }
     for o in old {
-        if !new.iter().any(|n| same_instance(o, oc, n, nc, clock)) {
+        if new_index.find(o, oc, clock).is_none() {
             out.push(Change::new(
                 field,
                 Some(clock.format(o, oc)),

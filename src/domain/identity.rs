@@ -44,6 +44,14 @@ impl Identity {
 /// lower-cased. A bare `user@host` is accepted. Anything that does not look
 /// like one address (spaces, controls, no `@`) gives `None`.
 pub fn normalize_address(value: &str) -> Option<String> {
+    address_as_written(value).map(|a| a.to_lowercase())
+}
+
+/// The e-mail address in `value` (a `mailto:` URI, a bare or `<…>` address)
+/// with its case kept: addresses are compared case-insensitively but written
+/// exactly as the invitation had them (R1.8; iCloud's `2_GEZ…@imip.me.com`
+/// tokens are case-sensitive in practice).
+pub fn address_as_written(value: &str) -> Option<String> {
     let v = value.trim();
     let v = if v.len() >= 7
         && v.get(..7)
@@ -66,7 +74,7 @@ pub fn normalize_address(value: &str) -> Option<String> {
     if local.is_empty() || domain.is_empty() || local.contains('@') {
         return None;
     }
-    Some(v.to_lowercase())
+    Some(v.to_string())
 }
 
 fn percent_decode(s: &str) -> String {
@@ -114,6 +122,18 @@ pub struct MeMatch {
     pub via_group: Option<String>,
 }
 
+impl MeMatch {
+    /// Whether this component lists me: my ATTENDEE (compared
+    /// case-insensitively) or the group I answer for (R2.1, R2.5; bug 1 of
+    /// issue 7: a reply holds only components that list me).
+    pub fn listed_in(&self, comp: Comp<'_>) -> bool {
+        comp.attendees().iter().any(|a| match &self.via_group {
+            Some(g) => a.value.eq_ignore_ascii_case(g) || a.email == self.party.email,
+            None => a.email.is_some() && a.email == self.party.email,
+        })
+    }
+}
+
 /// Find me in `invite` (R6.4–R6.6, R6.10). `delivered_to` is the envelope
 /// recipient(s) of the message, used when several attendees match (R6.5).
 /// `groups` are group addresses I belong to (R6.6).
@@ -148,7 +168,12 @@ pub fn find_me(invite: &Invite, me: &Identity, delivered_to: &[String], groups: 
             .or_else(|| candidates.first())
             .cloned();
         if let Some(party) = chosen {
-            let address = party.email.clone().unwrap_or_default();
+            // Bug 6: written as the invitation has it, compared case-insensitively.
+            let address = party
+                .address
+                .clone()
+                .or_else(|| party.email.clone())
+                .unwrap_or_default();
             return Role::Attendee(MeMatch {
                 party,
                 address,
@@ -205,7 +230,8 @@ mod tests {
         match find_me(&inv, &me(&["alice@example.com"]), &[], &[]) {
             Role::Attendee(m) => {
                 assert_eq!(m.party.value, "MAILTO:Alice@Example.COM");
-                assert_eq!(m.address, "alice@example.com");
+                // Issue 7 bug 6: written as the invitation had it.
+                assert_eq!(m.address, "Alice@Example.COM");
             }
             other => panic!("not recognised: {other:?}"),
         }

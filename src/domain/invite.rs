@@ -3,7 +3,7 @@
 //! everything rsvp does not understand.
 
 use super::ical::{self, CalDate};
-use super::identity::normalize_address;
+use super::identity::{address_as_written, normalize_address};
 use calcard::icalendar::{
     ICalendar, ICalendarComponent, ICalendarComponentType, ICalendarEntry, ICalendarMethod,
     ICalendarParameterName, ICalendarParameterValue, ICalendarParticipationRole,
@@ -127,6 +127,14 @@ pub struct Party {
     /// The e-mail address to match and to write to: the mailto value or the
     /// EMAIL parameter, normalised (lower case, no scheme).
     pub email: Option<String>,
+    /// The same address with its case as written (for mail headers and
+    /// everything rsvp writes back, bug 6 of issue 7).
+    pub address: Option<String>,
+    /// The EMAIL parameter as written (R6.3). iCloud puts the person's
+    /// address here and an `…@imip.me.com` token in the value: the EMAIL
+    /// address is the one to show and to look up in contacts; replies still
+    /// go to the value.
+    pub email_param: Option<String>,
     pub cn: Option<String>,
     pub sent_by: Option<String>,
     pub partstat: PartStat,
@@ -150,6 +158,9 @@ impl Party {
         let email_param = ical::param(entry, &ICalendarParameterName::Email);
         let email = normalize_address(&value)
             .or_else(|| email_param.as_deref().and_then(normalize_address));
+        let address = address_as_written(&value)
+            .or_else(|| email_param.as_deref().and_then(address_as_written));
+        let email_param = email_param.as_deref().and_then(address_as_written);
         let partstat = match entry.parameter(&ICalendarParameterName::Partstat) {
             Some(ICalendarParameterValue::Partstat(p)) => match p {
                 ICalendarParticipationStatus::Accepted => PartStat::Accepted,
@@ -185,6 +196,8 @@ impl Party {
         Party {
             value,
             email,
+            address,
+            email_param,
             cn: ical::param(entry, &ICalendarParameterName::Cn),
             sent_by: ical::param(entry, &ICalendarParameterName::SentBy),
             partstat,
@@ -198,9 +211,18 @@ impl Party {
         }
     }
 
+    /// The address to show and to check against contacts: the EMAIL
+    /// parameter when there is one (iCloud), else the address itself.
+    pub fn display_address(&self) -> Option<String> {
+        self.email_param
+            .as_ref()
+            .map(|e| e.to_lowercase())
+            .or_else(|| self.email.clone())
+    }
+
     /// "Dana User <dana@example.org>" or just the address/value.
     pub fn display(&self) -> String {
-        let addr = self.email.clone().unwrap_or_else(|| self.value.clone());
+        let addr = self.display_address().unwrap_or_else(|| self.value.clone());
         match &self.cn {
             Some(cn) if !cn.trim().is_empty() && !cn.trim().eq_ignore_ascii_case(&addr) => {
                 format!("{cn} <{addr}>")
@@ -270,12 +292,14 @@ impl<'a> Comp<'a> {
             .and_then(|e| ical::param(e, &ICalendarParameterName::Range))
     }
 
-    /// SEQUENCE; missing means 0 (R8.12), negative or absurd values are clamped.
+    /// SEQUENCE; missing means 0 (R8.12), negative values count as 0. Large
+    /// values are kept as they are (bug 7 of issue 7: a timestamp-like
+    /// SEQUENCE:1407317367304 must be echoed and compared, not clamped).
     pub fn sequence(&self) -> i64 {
         let seq = ical::integer(self.c, &ICalendarProperty::Sequence)
             .or_else(|| ical::integer(self.c, &ical::other_prop("X-MICROSOFT-CDO-APPT-SEQUENCE")))
             .unwrap_or(0);
-        seq.clamp(0, i64::from(u32::MAX))
+        seq.max(0)
     }
 
     pub fn dtstamp(&self) -> Option<CalDate> {
@@ -335,6 +359,15 @@ impl<'a> Comp<'a> {
             .filter(|(_, e)| e.name == ICalendarProperty::Attendee)
             .map(|(i, e)| Party::from_entry(e, i))
             .collect()
+    }
+
+    /// Whether `party` (an attendee of this component) carries an explicit
+    /// PARTSTAT parameter, as opposed to the NEEDS-ACTION default.
+    pub fn has_explicit_partstat(&self, party: &Party) -> bool {
+        self.c
+            .entries
+            .get(party.index)
+            .is_some_and(|e| e.parameter(&ICalendarParameterName::Partstat).is_some())
     }
 
     pub fn is_recurring(&self) -> bool {
@@ -401,6 +434,15 @@ pub enum InviteError {
     UnknownMethod(String),
 }
 
+impl InviteError {
+    /// R7.2: the message is not acted on automatically, but the user may
+    /// apply it with the calendar's own METHOD
+    /// ([`Invite::from_calendar_own_method`]).
+    pub fn can_use_own_method(&self) -> bool {
+        matches!(self, InviteError::MethodMismatch { .. })
+    }
+}
+
 /// One calendar object for one UID: an incoming iTIP message or a stored
 /// copy from the calendar.
 #[derive(Debug, Clone)]
@@ -412,6 +454,30 @@ pub struct Invite {
 }
 
 impl Invite {
+    /// Like [`Invite::from_calendar`], but a MIME `method=` that disagrees
+    /// with the calendar's METHOD is overridden by the calendar's own METHOD
+    /// instead of refused (R7.2). Only for an explicit user request, after
+    /// the mismatch was shown (Yahoo sends cancellations as `method=CANCEL`
+    /// around `METHOD:REQUEST`, issue 7); the objects carry a warning saying
+    /// so. Without a mismatch this is `from_calendar`.
+    pub fn from_calendar_own_method(
+        cal: ICalendar,
+        method_param: Option<&str>,
+    ) -> Result<Vec<Invite>, InviteError> {
+        match Invite::from_calendar(cal.clone(), method_param) {
+            Err(InviteError::MethodMismatch { param, body }) => {
+                let mut v = Invite::from_calendar(cal, None)?;
+                for inv in v.iter_mut() {
+                    inv.warnings.push(format!(
+                        "the MIME method={param} disagrees with METHOD:{body}; handled as METHOD:{body} at your request"
+                    ));
+                }
+                Ok(v)
+            }
+            other => other,
+        }
+    }
+
     /// Split a parsed calendar into objects, one per UID.
     ///
     /// For iTIP methods other than PUBLISH a calendar must carry a single UID
@@ -669,6 +735,30 @@ mod tests {
         let err = Invite::from_calendar(cal(&wrap("METHOD:CANCEL\r\n", EV)), Some("REQUEST"))
             .unwrap_err();
         assert!(matches!(err, InviteError::MethodMismatch { .. }));
+        assert!(err.can_use_own_method());
+    }
+
+    /// Issue 7: a method= mismatch is applied with the calendar's own
+    /// METHOD only on request, and says so.
+    #[test]
+    fn method_mismatch_can_be_applied_with_the_calendars_own_method() {
+        let inv =
+            Invite::from_calendar_own_method(cal(&wrap("METHOD:REQUEST\r\n", EV)), Some("CANCEL"))
+                .unwrap()
+                .remove(0);
+        assert_eq!(inv.method, Some(Method::Request));
+        assert!(
+            inv.warnings
+                .iter()
+                .any(|w| w.contains("method=CANCEL disagrees with METHOD:REQUEST")),
+            "{:?}",
+            inv.warnings
+        );
+        let same =
+            Invite::from_calendar_own_method(cal(&wrap("METHOD:REQUEST\r\n", EV)), Some("REQUEST"))
+                .unwrap()
+                .remove(0);
+        assert!(same.warnings.is_empty());
     }
 
     #[test]

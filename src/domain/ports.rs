@@ -115,6 +115,16 @@ impl TransportError {
     }
 }
 
+impl TransportError {
+    /// Whether the server refused this very message for good (a 5xx reply,
+    /// a refused recipient): sending the same bytes again cannot succeed,
+    /// so the outbox sets the entry apart instead of retrying it for ever.
+    /// Auth and configuration failures are not: fixing them fixes the send.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, TransportError::Permanent { .. })
+    }
+}
+
 /// Hands a finished RFC 5322 message to the mail system.
 pub trait Transport {
     fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), TransportError>;
@@ -170,6 +180,30 @@ pub trait Outbox {
     fn discard(&self, id: &str) -> Result<(), OutboxError>;
     /// An entry (pending or sent) that answered exactly this key, if any.
     fn find(&self, key: &ReplyKey) -> Result<Option<(OutboxEntry, bool)>, OutboxError>;
+
+    /// Record a failed attempt; an entry the server refused for good
+    /// ([`TransportError::is_permanent`]) leaves the queue and is kept
+    /// among [`Outbox::failed`] until the user drops it. The default keeps
+    /// every failure queued (`record_error`).
+    fn record_failure(&self, id: &str, error: &TransportError) -> Result<(), OutboxError> {
+        self.record_error(id, &error.to_string())
+    }
+
+    /// Entries the server refused for good, oldest first; not pending, so
+    /// no flush sends them again.
+    fn failed(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        Ok(Vec::new())
+    }
+
+    /// Remove one entry, pending or failed, at the user's request
+    /// (`rsvp outbox drop ID`); NotFound when there is none.
+    fn drop_entry(&self, id: &str) -> Result<(), OutboxError> {
+        let known = self.pending()?.iter().any(|e| e.id == id);
+        if !known {
+            return Err(OutboxError::NotFound { id: id.to_string() });
+        }
+        self.discard(id)
+    }
 }
 
 /// CANCELs received for UIDs that were not in the calendar (R3.1, R4.7):
@@ -253,6 +287,9 @@ pub enum SourceError {
     Locked(String),
     #[error("mail index {path}: {message}")]
     Index { path: String, message: String },
+    /// rsvp's private index has not been created yet.
+    #[error("mail index {0}: the private index does not exist yet: run `rsvp index`")]
+    NotIndexed(String),
     #[error("message {path}: {message}")]
     Message { path: String, message: String },
 }
@@ -402,6 +439,15 @@ impl<T: Outbox + ?Sized> Outbox for std::sync::Arc<T> {
     }
     fn find(&self, key: &ReplyKey) -> Result<Option<(OutboxEntry, bool)>, OutboxError> {
         (**self).find(key)
+    }
+    fn record_failure(&self, id: &str, error: &TransportError) -> Result<(), OutboxError> {
+        (**self).record_failure(id, error)
+    }
+    fn failed(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        (**self).failed()
+    }
+    fn drop_entry(&self, id: &str) -> Result<(), OutboxError> {
+        (**self).drop_entry(id)
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod message;
 
+use super::diff::{Clock, same_instance};
 use super::ical::{self, CalDate, CalendarBuilder};
 use super::identity::MeMatch;
 use super::invite::{Comp, Invite, PartStat};
@@ -34,6 +35,11 @@ pub enum ReplyError {
     Cancelled(String),
     #[error("{0} is not an occurrence of event {1}")]
     NoSuchInstance(String, String),
+    /// Bug 1 of issue 7: the organizer did not invite me to this occurrence.
+    #[error(
+        "you are not invited to the occurrence {0} of event {1}: its attendee list does not include you"
+    )]
+    NotInvited(String, String),
     #[error("event {0} has no component to answer")]
     Empty(String),
     #[error("PARTSTAT {0} cannot be sent as an answer")]
@@ -52,19 +58,108 @@ pub struct ReplyRequest<'a> {
     /// The address the mail is sent from when it differs from my ATTENDEE
     /// address (R7.8, T41).
     pub sent_by: Option<&'a str>,
+    /// The copy in the calendar before this answer, if any: occurrences I
+    /// answered apart from the series keep that answer (issue 7 item 4).
+    pub stored: Option<&'a Invite>,
+    /// Zone for floating times; RECURRENCE-IDs are matched as instants (R2.4).
+    pub clock: Clock,
+}
+
+/// My answer in a component (any of my addresses, case-insensitively).
+fn my_answer(c: Comp<'_>, me: &MeMatch) -> Option<PartStat> {
+    c.attendees()
+        .into_iter()
+        .find(|a| a.email.is_some() && a.email == me.party.email)
+        .map(|a| a.partstat)
+}
+
+/// Whether the stored override `o` holds an answer of mine given for that
+/// occurrence apart from the series: an answer other than NEEDS-ACTION that
+/// differs from my answer to the stored master (issue 7 item 4).
+pub fn answered_apart(stored: &Invite, o: Comp<'_>, me: &MeMatch) -> bool {
+    let Some(mine) = my_answer(o, me) else {
+        return false;
+    };
+    let series = stored.master().and_then(|m| my_answer(m, me));
+    mine != PartStat::NeedsAction && Some(mine) != series
+}
+
+/// The stored override for the occurrence at `rid` (read in `rid_cal`).
+fn stored_override<'s>(
+    stored: &'s Invite,
+    rid: &CalDate,
+    rid_cal: &ICalendar,
+    clock: &Clock,
+) -> Option<Comp<'s>> {
+    stored.overrides().into_iter().find(|o| {
+        o.recurrence_id()
+            .is_some_and(|r| same_instance(&r, &stored.cal, rid, rid_cal, clock))
+    })
+}
+
+/// Resolve an occurrence the user named (`--instance`, in any form: the
+/// event's zone, UTC, another zone, floating, DATE) to the occurrence of
+/// `invite` at that instant (R2.4), with its RECURRENCE-ID written exactly
+/// as the organizer writes it: an override's own RECURRENCE-ID, else the
+/// series' DTSTART form (R1.10; bug 2 of issue 7). Refuses occurrences that
+/// do not exist (EXDATE included, bug 3) and occurrences that do not list
+/// me (bug 1).
+pub fn resolve_instance(
+    invite: &Invite,
+    me: &MeMatch,
+    rid: &CalDate,
+    clock: &Clock,
+    is_instance: &dyn Fn(&CalDate) -> bool,
+) -> Result<CalDate, ReplyError> {
+    if let Some(o) = stored_override(invite, rid, &invite.cal, clock) {
+        let own = o.recurrence_id().unwrap_or_else(|| rid.clone());
+        if !me.listed_in(o) {
+            return Err(ReplyError::NotInvited(
+                clock.format(&own, &invite.cal),
+                invite.uid.clone(),
+            ));
+        }
+        if o.is_cancelled() {
+            return Err(ReplyError::Cancelled(clock.format(&own, &invite.cal)));
+        }
+        return Ok(own);
+    }
+    let not_found =
+        || ReplyError::NoSuchInstance(clock.format(rid, &invite.cal), invite.uid.clone());
+    let master = invite.master().ok_or_else(not_found)?;
+    let form = match master.dtstart() {
+        Some(start) => clock.in_form_of(rid, &invite.cal, &start, &invite.cal),
+        None => rid.clone(),
+    };
+    if !is_instance(&form) {
+        return Err(not_found());
+    }
+    if !me.listed_in(master) {
+        return Err(ReplyError::NotInvited(
+            clock.format(&form, &invite.cal),
+            invite.uid.clone(),
+        ));
+    }
+    if master.is_cancelled() {
+        return Err(ReplyError::Cancelled(clock.format(&form, &invite.cal)));
+    }
+    Ok(form)
 }
 
 /// The occurrences a REPLY covers: (RECURRENCE-ID or None for the master,
-/// the component the data comes from).
+/// the component the data comes from). Only components that list me are
+/// answered (R2.1, R2.5; bug 1 of issue 7).
 pub fn targets<'a>(
-    invite: &'a Invite,
-    scope: &Scope,
+    req: &ReplyRequest<'a>,
     is_instance: &dyn Fn(&CalDate) -> bool,
 ) -> Result<Vec<(Option<CalDate>, Comp<'a>)>, ReplyError> {
+    let invite = req.invite;
+    let me = req.me;
+    let clock = &req.clock;
     let mut out = Vec::new();
-    match scope {
+    match &req.scope {
         Scope::All => {
-            if let Some(master) = invite.master() {
+            if let Some(master) = invite.master().filter(|m| me.listed_in(*m)) {
                 if master.is_cancelled() {
                     return Err(ReplyError::Cancelled(
                         invite.summary().unwrap_or_else(|| invite.uid.clone()),
@@ -72,47 +167,38 @@ pub fn targets<'a>(
                 }
                 out.push((None, master));
             }
-            // Overrides are answered too (R2.1: do not rely on the organizer
-            // propagating a master answer; T32: naked instances).
+            // Overrides that list me are answered too (R2.1: do not rely on
+            // the organizer propagating a master answer; T32: naked
+            // instances), except occurrences I answered apart from the
+            // series, unless the organizer asks again (issue 7 item 4).
             for o in invite.overrides() {
-                if !o.is_cancelled() {
+                if o.is_cancelled() || !me.listed_in(o) {
+                    continue;
+                }
+                let kept = match (req.stored, o.recurrence_id()) {
+                    (Some(stored), Some(rid)) if invite.master().is_some() => {
+                        stored_override(stored, &rid, &invite.cal, clock).is_some_and(|so| {
+                            answered_apart(stored, so, me)
+                                && super::classify::received_revision(so).0 >= o.sequence()
+                        })
+                    }
+                    _ => false,
+                };
+                if !kept {
                     out.push((o.recurrence_id(), o));
                 }
             }
         }
         Scope::Instances(rids) => {
             for rid in rids {
-                let over = invite.overrides().into_iter().find(|o| {
-                    o.recurrence_id()
-                        .as_ref()
-                        .is_some_and(|r| r.value_text() == rid.value_text() || r == rid)
-                });
-                match over {
-                    Some(o) => {
-                        if o.is_cancelled() {
-                            return Err(ReplyError::Cancelled(rid.display_key()));
-                        }
-                        out.push((o.recurrence_id(), o));
-                    }
+                let rid = resolve_instance(invite, me, rid, clock, is_instance)?;
+                match stored_override(invite, &rid, &invite.cal, clock) {
+                    Some(o) => out.push((o.recurrence_id(), o)),
                     None => {
                         let master = invite.master().ok_or_else(|| {
                             ReplyError::NoSuchInstance(rid.display_key(), invite.uid.clone())
                         })?;
-                        if !is_instance(rid) {
-                            return Err(ReplyError::NoSuchInstance(
-                                rid.display_key(),
-                                invite.uid.clone(),
-                            ));
-                        }
-                        if master.is_cancelled() {
-                            return Err(ReplyError::Cancelled(rid.display_key()));
-                        }
-                        // R1.10: the RECURRENCE-ID takes the form of DTSTART.
-                        let form = master
-                            .dtstart()
-                            .map(|s| CalDate::with_form_of(rid.naive(), &s))
-                            .unwrap_or(rid.clone());
-                        out.push((Some(form), master));
+                        out.push((Some(rid), master));
                     }
                 }
             }
@@ -144,15 +230,54 @@ pub fn build_reply(
         ICalendarEntry::new(ICalendarProperty::Version).with_value("2.0"),
         ICalendarEntry::new(ICalendarProperty::Method).with_value(ICalendarMethod::Reply),
     ]);
-    for (rid, source) in targets(inv, &req.scope, is_instance)? {
+    for (rid, source) in targets(req, is_instance)? {
         let comp = reply_component(req, rid.as_ref(), source);
         b.add_component(comp);
     }
     let mut cal = b.build();
-    let from = req.now.timestamp() - 366 * 86400;
-    let to = req.now.timestamp() + 2 * 366 * 86400;
+    let (from, to) = timezone_window(inv, &req.clock, req.now);
     let warnings = tz::ensure_vtimezones(&mut cal, &inv.cal, from, to);
     Ok((cal, warnings))
+}
+
+/// The span (unix seconds) a generated VTIMEZONE must cover: from the
+/// event's first DTSTART or RECURRENCE-ID through its last occurrence
+/// (expansion capped by R9.7), with a day's margin each side (bug 8 of
+/// issue 7: a window around today missed events that start earlier). An
+/// event without readable dates gets a window around `now`.
+pub fn timezone_window(inv: &Invite, clock: &Clock, now: DateTime<Utc>) -> (i64, i64) {
+    let mut instants: Vec<i64> = Vec::new();
+    for c in inv.components() {
+        for d in [c.dtstart(), c.recurrence_id(), c.dtend()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(t) = clock.instant(&d, &inv.cal) {
+                instants.push(t.timestamp());
+            }
+        }
+    }
+    let span = inv
+        .components()
+        .iter()
+        .filter_map(|c| c.duration().map(|d| d.num_seconds()))
+        .max()
+        .unwrap_or(0)
+        .max(0);
+    if inv.components().iter().any(|c| c.is_recurring()) {
+        instants.extend(
+            super::classify::expand_starts(inv)
+                .into_iter()
+                .map(|(_, t)| t.timestamp() + span),
+        );
+    }
+    match (instants.iter().min(), instants.iter().max()) {
+        (Some(lo), Some(hi)) => (lo - 2 * 86400, hi + 2 * 86400),
+        _ => (
+            now.timestamp() - 366 * 86400,
+            now.timestamp() + 2 * 366 * 86400,
+        ),
+    }
 }
 
 fn reply_component(
@@ -278,6 +403,81 @@ fn my_attendee(req: &ReplyRequest<'_>, source: Comp<'_>) -> ICalendarEntry {
         ))));
     }
     e
+}
+
+/// The human parts of a reply (R7.6): who answered what, naming the
+/// answered occurrences in words with their own (possibly moved) times in
+/// the user's and the event's zone (bug 5 of issue 7), and the series'
+/// first real occurrence (EXDATEs honoured, bug 3) for a series answer.
+pub fn text_parts(
+    invite: &Invite,
+    who: &str,
+    partstat: PartStat,
+    comment: Option<&str>,
+    scope: &Scope,
+    clock: &Clock,
+) -> (String, String) {
+    use super::sanitize;
+    let verb = match partstat {
+        PartStat::Accepted => "accepted",
+        PartStat::Declined => "declined",
+        PartStat::Tentative => "tentatively accepted",
+        _ => "answered",
+    };
+    let summary = sanitize::terminal_line(&invite.summary().unwrap_or_else(|| "(no title)".into()));
+    let who = sanitize::terminal_line(who);
+    let mut text = format!("{who} has {verb} the invitation \"{summary}\"");
+    let mut whens: Vec<String> = Vec::new();
+    match scope {
+        Scope::All => {
+            let first = super::classify::master_occurrences(invite, clock)
+                .into_iter()
+                .next()
+                .or_else(|| invite.primary().and_then(|c| c.dtstart()));
+            if let Some(start) = first {
+                whens.push(clock.format(&start, &invite.cal));
+            }
+        }
+        Scope::Instances(rids) => {
+            let words: Vec<String> = rids
+                .iter()
+                .map(|rid| clock.format(rid, &invite.cal))
+                .collect();
+            let one = if words.len() == 1 {
+                "the occurrence"
+            } else {
+                "the occurrences"
+            };
+            text.push_str(&format!(" for {one} of {}", words.join(", ")));
+            for rid in rids {
+                // An override may have moved the occurrence.
+                let start = stored_override(invite, rid, &invite.cal, clock)
+                    .and_then(|o| o.dtstart())
+                    .unwrap_or_else(|| rid.clone());
+                whens.push(clock.format(&start, &invite.cal));
+            }
+        }
+    }
+    text.push_str(".\n");
+    if !whens.is_empty() {
+        text.push_str(&format!("\nWhen: {}\n", whens.join("; ")));
+    }
+    if let Some(c) = comment.map(str::trim).filter(|c| !c.is_empty()) {
+        text.push_str(&format!("\nComment: {}\n", sanitize::terminal_safe(c)));
+    }
+    text.push_str("\n-- \nSent by rsvp\n");
+    let html = format!(
+        "<!DOCTYPE html>\n<html><body><pre>{}</pre></body></html>\n",
+        html_escape(&text)
+    );
+    (text, html)
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 pub fn strip_schedule_params(e: &mut ICalendarEntry) {

@@ -67,6 +67,21 @@ pub fn terminal_line(s: &str) -> String {
     out
 }
 
+/// A short one-line excerpt of untrusted text for an error message or a
+/// status line (server replies, a command's stderr): each line made safe
+/// with [`terminal_line`] and trimmed, empty lines dropped, the rest joined
+/// with " / ", and the result cut to at most `max_chars` characters, ending
+/// in "…" when something was cut (R9.5).
+pub fn terminal_excerpt(s: &str, max_chars: usize) -> String {
+    let joined = s
+        .split(['\n', '\r'])
+        .map(|l| terminal_line(l).trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ");
+    truncate_chars(&joined, max_chars)
+}
+
 /// Pushes `c`, or a visible stand-in when it is a control or bidi character.
 fn push_visible(out: &mut String, c: char) {
     let code = u32::from(c);
@@ -208,6 +223,18 @@ mod tests {
     fn r9_5_terminal_line_is_one_line() {
         assert_eq!(terminal_line("a\nb\r\nc\rd\te"), "a b c d e");
         assert_eq!(terminal_line("x\x1b[1A"), "x^[[1A");
+    }
+
+    #[test]
+    fn r9_5_terminal_excerpt_is_one_safe_line_of_bounded_length() {
+        assert_eq!(
+            terminal_excerpt("a\x1b[31mb\r\nc\n\n  d \u{202e}e\u{9b}", 100),
+            "a^[[31mb / c / d <U+202E>e<U+009B>"
+        );
+        assert_eq!(terminal_excerpt("abcdef", 3), "ab…");
+        assert_eq!(terminal_excerpt("abc", 3), "abc");
+        assert_eq!(terminal_excerpt("\r\n \n", 10), "");
+        assert_no_controls(&terminal_excerpt("x\u{2067}\t\u{7f}y", 50), false);
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 /// The cache file's name.
 pub const FILE: &str = "inbox-v1.bin";
 /// Bumped whenever the format or what is derived into it changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// A [`FileStamp`] as saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +64,8 @@ pub enum Digest {
         meta: Option<Box<Meta>>,
         reason: String,
         warnings: Vec<String>,
+        /// Only the MIME `method=` disagrees (R7.2).
+        method_mismatch: bool,
     },
     /// Not an invitation at all (no calendar part); not listed.
     NotInvitation(String),

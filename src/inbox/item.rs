@@ -3,6 +3,7 @@
 //! recurring, my answer and what the row says are defined here, once.
 
 use super::Shown;
+use crate::domain::answers;
 use crate::domain::classify::{self, Status};
 use crate::domain::diff::Clock;
 use crate::domain::ical::CalDate;
@@ -132,6 +133,12 @@ pub struct Item {
     /// A scheduling server sends the reply (`server_scheduling = "on"`);
     /// otherwise an answer is mailed to the organizer.
     pub server_sends_reply: bool,
+    /// Invalid only because the MIME `method=` disagrees with the calendar's
+    /// METHOD: the user may apply it as the calendar says (R7.2).
+    pub method_mismatch: bool,
+    /// My answers in the calendar when some occurrences were answered apart
+    /// from the series: "1 occurrence declined · series needs an answer".
+    pub answers: Option<String>,
     pub shown: Shown,
 }
 
@@ -150,6 +157,7 @@ pub fn is_pending(status: Status) -> bool {
 
 /// What the listing knows beyond the message itself.
 pub(crate) struct Context<'a> {
+    pub identity: &'a crate::domain::identity::Identity,
     pub clock: Clock,
     pub now: DateTime<Utc>,
     /// The overlap window and the calendar's busy occurrences in it,
@@ -264,8 +272,15 @@ pub(crate) fn build(
         if class.status == Status::OrganizerChanged {
             flags.push(Flag::OrganizerChanged);
         }
-        // R9.2, T59: unknown sender and unknown UID.
-        if shown.stored.is_none() && !sender.as_deref().is_some_and(ctx.trusted) {
+        // R9.2, T59: unknown sender and unknown UID. A relay such as
+        // iCloud's noreply address sends for the organizer named by its
+        // EMAIL= parameter: that address counts for the contacts check.
+        let organizer_known = inv
+            .organizer()
+            .and_then(|o| o.email_param.as_deref().and_then(normalize_address))
+            .is_some_and(|a| (ctx.trusted)(&a));
+        if shown.stored.is_none() && !organizer_known && !sender.as_deref().is_some_and(ctx.trusted)
+        {
             flags.push(Flag::Untrusted);
             let why = match &sender {
                 Some(s) => format!(
@@ -317,6 +332,27 @@ pub(crate) fn build(
         }
     }
     let past = expansion.last_end.is_some_and(|end| end < ctx.now);
+    if shown.loaded.method_mismatch {
+        say(
+            "not applied automatically: press c (or rsvp apply --force-method) to apply it as its calendar's METHOD says",
+            &mut warnings,
+        );
+    }
+    // Issue 7: an invitation to an address I did not configure is most
+    // likely mine under another name: say which, and where to add it.
+    if class.status == Status::NotInvited
+        && let Some(to) = shown.loaded.meta.as_ref().and_then(|m| {
+            m.delivered_to
+                .first()
+                .cloned()
+                .or_else(|| m.to.first().map(|t| t.address.clone()))
+        })
+    {
+        say(
+            &format!("not invited (sent to {to} — add it to [identity] addresses?)"),
+            &mut warnings,
+        );
+    }
     let dismissed = message.tags.iter().any(|t| t == super::DISMISSED_TAG);
     // A reply that the mail server has not accepted yet keeps the item in
     // the list (answerable again, `R` retries), even though the calendar
@@ -327,7 +363,17 @@ pub(crate) fn build(
             &mut warnings,
         );
     }
-    let pending = (is_pending(class.status) || ctx.queued)
+    // Issue 7 item 4: answering one occurrence does not answer the series.
+    let answers = shown
+        .stored
+        .as_ref()
+        .map(|(_, stored)| answers::summarize(stored, ctx.identity, &ctx.clock))
+        .filter(answers::AnswerSummary::is_mixed);
+    let series_open = answers
+        .as_ref()
+        .is_some_and(|a| a.series == Some(PartStat::NeedsAction))
+        && class.reply_refusal.is_none();
+    let pending = (is_pending(class.status) || ctx.queued || series_open)
         && !dismissed
         && (class.reply_refusal.is_none() || class.apply_refusal.is_none());
     let recurring = inv.is_some_and(|i| {
@@ -372,7 +418,7 @@ pub(crate) fn build(
             terminal_line(&name)
         }),
         organizer_display: organizer.as_ref().map(|o| terminal_line(&o.display())),
-        organizer_address: organizer.as_ref().and_then(|o| o.email.clone()),
+        organizer_address: organizer.as_ref().and_then(|o| o.display_address()),
         organizer_cn: organizer
             .as_ref()
             .and_then(|o| o.cn.as_deref().map(terminal_line)),
@@ -392,6 +438,8 @@ pub(crate) fn build(
         reply_refusal: class.reply_refusal.as_deref().map(terminal_line),
         apply_refusal: class.apply_refusal.as_deref().map(terminal_line),
         server_sends_reply: ctx.server_sends_reply,
+        answers: answers.map(|a| terminal_line(&a.text())),
+        method_mismatch: shown.loaded.method_mismatch,
         shown,
     }
 }

@@ -201,6 +201,7 @@ fn digest_of(raw: &[u8]) -> Digest {
                     meta: meta.map(Box::new),
                     reason: reason.clone(),
                     warnings: loaded.warnings.clone(),
+                    method_mismatch: loaded.method_mismatch,
                 },
                 (Ok(_), None) => Digest::NotInvitation("no calendar part".into()),
             }
@@ -216,18 +217,22 @@ fn loaded_of(digest: &Digest) -> Option<Loaded> {
             meta,
             reason,
             warnings,
+            method_mismatch,
         } => Some(Loaded {
             meta: meta.as_deref().map(MessageMeta::from),
             invite: Err(reason.clone()),
             warnings: warnings.clone(),
+            method_mismatch: *method_mismatch,
         }),
         Digest::Invite(p) => {
-            let invite =
-                super::invite_from_part(&p.text, p.method_param.as_deref()).map(|(inv, _)| inv);
+            let invite = super::invite_from_part(&p.text, p.method_param.as_deref(), false)
+                .map(|(inv, _)| inv)
+                .map_err(|e| e.reason);
             Some(Loaded {
                 meta: p.meta.as_ref().map(MessageMeta::from),
                 invite,
                 warnings: p.warnings.clone(),
+                method_mismatch: false,
             })
         }
     }
@@ -671,6 +676,7 @@ pub fn list_all(
         let shown = classify_loaded(&listing_env, loaded)?;
         let is_queued = shown.invite().is_some_and(|i| queued.contains(&i.uid));
         let ctx = item::Context {
+            identity: env.identity,
             clock: env.clock,
             now: env.now,
             window: window(env.now),
@@ -681,7 +687,11 @@ pub fn list_all(
             server_sends_reply: !super::mails_reply(env),
         };
         let item = item::build(&ctx, message, older, shown);
-        if opts.all || (item.pending && !item.past) {
+        // Not invited (sent to an address that is not configured as mine):
+        // listed with the pending ones, so the user can add the address.
+        let not_invited =
+            item.status == crate::domain::classify::Status::NotInvited && !item.dismissed;
+        if opts.all || ((item.pending || not_invited) && !item.past) {
             items.push(item);
         }
     }
@@ -722,6 +732,7 @@ pub(crate) fn adhoc_item(
             .is_ok_and(|p| p.iter().any(|e| e.key.uid == i.uid))
     });
     let ctx = item::Context {
+        identity: env.identity,
         clock: env.clock,
         now: env.now,
         window: window(env.now),

@@ -126,16 +126,29 @@ fn respond_once(
         shown.class.me().cloned().ok_or_else(|| {
             InboxError::Refused("you are not an attendee of this invitation".into())
         })?;
+    let is_instance = is_instance_fn(&invite, env);
+    // The occurrence as an instant, written as the organizer writes it;
+    // refused when it does not exist or does not list me (issue 7, bugs 1-3).
     let scope = match req.instance {
-        Some(text) => Scope::Instances(vec![parse_instance(text, &invite)?]),
+        Some(text) => Scope::Instances(vec![
+            reply::resolve_instance(
+                &invite,
+                &me,
+                &parse_instance(text, &invite)?,
+                &env.clock,
+                &is_instance,
+            )
+            .map_err(|e| InboxError::Refused(e.to_string()))?,
+        ]),
         None => Scope::All,
     };
-    let from_addr = env
-        .send_from
-        .map(str::to_string)
-        .unwrap_or_else(|| me.address.clone());
-    let sent_by = (from_addr != me.address).then_some(from_addr.as_str());
-    let is_instance = is_instance_fn(&invite, env);
+    // Addresses compare case-insensitively and are written as the
+    // invitation has them (issue 7 bug 6).
+    let from_addr = match env.send_from {
+        Some(s) if !s.eq_ignore_ascii_case(&me.address) => s.to_string(),
+        _ => me.address.clone(),
+    };
+    let sent_by = (!from_addr.eq_ignore_ascii_case(&me.address)).then_some(from_addr.as_str());
     let (cal, mut warnings) = reply::build_reply(
         &ReplyRequest {
             invite: &invite,
@@ -145,6 +158,8 @@ fn respond_once(
             comment: req.comment,
             now: env.now,
             sent_by,
+            stored: shown.stored.as_ref().map(|s| &s.1),
+            clock: env.clock,
         },
         &is_instance,
     )
@@ -156,7 +171,7 @@ fn respond_once(
     let organizer = invite
         .organizer()
         .ok_or_else(|| InboxError::Refused("the invitation has no ORGANIZER".into()))?;
-    let to_addr = organizer.email.clone().ok_or_else(|| {
+    let to_addr = organizer.address.clone().ok_or_else(|| {
         InboxError::Refused(format!(
             "the organizer {:?} has no e-mail address",
             organizer.value
@@ -201,13 +216,13 @@ fn respond_once(
         _ => {
             let id = format!("{}-{}", env.now.format("%Y%m%dT%H%M%S"), (env.token)());
             let message_id = format!("{}@{}", id, domain);
-            let (text, html) = bodies(
+            let (text, html) = reply::text_parts(
                 &invite,
                 &me.party.display(),
-                req,
+                req.partstat,
+                req.comment,
+                &scope,
                 &env.clock,
-                &rids,
-                &summary,
             );
             let mut references: Vec<String> = shown
                 .loaded
@@ -423,47 +438,4 @@ fn stored_answer_is(
                 == Some(partstat)
         }),
     }
-}
-
-/// The human parts of the reply (R7.6): what was answered.
-fn bodies(
-    invite: &Invite,
-    who: &str,
-    req: &ResponseRequest<'_>,
-    clock: &crate::domain::diff::Clock,
-    rids: &[String],
-    summary: &str,
-) -> (String, String) {
-    let verb = match req.partstat {
-        PartStat::Accepted => "accepted",
-        PartStat::Declined => "declined",
-        PartStat::Tentative => "tentatively accepted",
-        _ => "answered",
-    };
-    let summary = sanitize::terminal_line(summary);
-    let who = sanitize::terminal_line(who);
-    let mut text = format!("{who} has {verb} the invitation \"{summary}\"");
-    if !rids.is_empty() {
-        text.push_str(&format!(" for the occurrence {}", rids.join(", ")));
-    }
-    text.push_str(".\n");
-    if let Some(start) = invite.primary().and_then(|c| c.dtstart()) {
-        text.push_str(&format!("\nWhen: {}\n", clock.format(&start, &invite.cal)));
-    }
-    if let Some(c) = req.comment.map(str::trim).filter(|c| !c.is_empty()) {
-        text.push_str(&format!("\nComment: {}\n", sanitize::terminal_safe(c)));
-    }
-    text.push_str("\n-- \nSent by rsvp\n");
-    let html = format!(
-        "<!DOCTYPE html>\n<html><body><pre>{}</pre></body></html>\n",
-        html_escape(&text)
-    );
-    (text, html)
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -7,7 +7,7 @@ use super::cache::{self, State};
 use super::list::{self, ListOptions, Listing, ParseCache};
 use super::{
     APPLIED_TAGS, Applied, DISMISSED_TAG, Delivery, Env, InboxError, Item, Responded,
-    ResponseRequest, Scheduling, answer_tags, apply_message, flush, load,
+    ResponseRequest, Scheduling, answer_tags, apply_message_with, flush, load, occurrence_tags,
 };
 use crate::domain::diff::Clock;
 use crate::domain::identity::Identity;
@@ -99,12 +99,20 @@ impl Inbox {
         self.after_answer = (pick('+'), pick('-'));
     }
 
-    /// Record `partstat` as the answer on the messages of `key`.
+    /// Record `partstat` as the answer on the messages of `key`. One
+    /// occurrence answered leaves the series open (issue 7 item 4): the tag
+    /// says what was answered, the message stays pending and is not filed
+    /// away by `after_answer`.
     fn tag_answer(
         &self,
         key: &str,
         partstat: crate::domain::invite::PartStat,
+        occurrence: bool,
     ) -> Result<(), InboxError> {
+        if occurrence {
+            let (add, remove) = occurrence_tags(partstat);
+            return self.tag(key, add, remove);
+        }
         let (add, remove) = answer_tags(partstat);
         let mut add: Vec<&str> = add.to_vec();
         let mut remove: Vec<&str> = remove.to_vec();
@@ -333,7 +341,7 @@ impl Inbox {
         // it even if sending failed, since the reply is queued.
         if !req.dry_run
             && (done.href.is_some() || done.already_sent)
-            && let Err(e) = self.tag_answer(key, req.partstat)
+            && let Err(e) = self.tag_answer(key, req.partstat, req.instance.is_some())
         {
             done.warnings
                 .push(format!("could not tag the message: {e}"));
@@ -342,14 +350,20 @@ impl Inbox {
     }
 
     /// Bring the calendar up to date with the item `key` without replying.
-    pub fn apply(&mut self, key: &str) -> Result<(super::Shown, Applied, Vec<String>), InboxError> {
+    /// `own_method`: the user asked to apply a message whose MIME `method=`
+    /// disagrees with its calendar as the calendar's METHOD says (R7.2).
+    pub fn apply(
+        &mut self,
+        key: &str,
+        own_method: bool,
+    ) -> Result<(super::Shown, Applied, Vec<String>), InboxError> {
         let raw = self.raw(key)?;
         self.prime_store()?;
-        let (shown, applied) = apply_message(&self.env(), &raw)?;
+        let (shown, applied) = apply_message_with(&self.env(), &raw, own_method)?;
         let mut warnings = Vec::new();
         let (add, remove) = APPLIED_TAGS;
         if let Err(e) = self.tag(key, add, remove) {
-            warnings.push(format!("could not tag the message: {e}"));
+            warnings.push(tag_warning(&e));
         }
         Ok((shown, applied, warnings))
     }
@@ -431,7 +445,8 @@ impl Inbox {
                 let is_invitation = item.shown.invite().is_some_and(|i| {
                     i.uid == entry.key.uid && matches!(i.method, Some(Method::Request) | None)
                 });
-                if is_invitation && let Err(e) = self.tag_answer(&item.key, partstat) {
+                let occurrence = !entry.key.recurrence_ids.is_empty();
+                if is_invitation && let Err(e) = self.tag_answer(&item.key, partstat, occurrence) {
                     first_error.get_or_insert(e);
                 }
             }
@@ -442,6 +457,28 @@ impl Inbox {
     /// The replies not yet accepted by the mail server, oldest first.
     pub fn queued(&self) -> Result<Vec<OutboxEntry>, InboxError> {
         Ok(self.ports.outbox.pending()?)
+    }
+
+    /// The replies the mail server refused for good (never sent again).
+    pub fn refused(&self) -> Result<Vec<OutboxEntry>, InboxError> {
+        Ok(self.ports.outbox.failed()?)
+    }
+
+    /// Remove one queued or refused reply from the outbox.
+    pub fn drop_queued(&mut self, id: &str) -> Result<(), InboxError> {
+        Ok(self.ports.outbox.drop_entry(id)?)
+    }
+}
+
+/// What a failed tag means for the user.
+fn tag_warning(e: &InboxError) -> String {
+    match e {
+        // The request stays queued in the mail index (notmuch applies it
+        // once the other writer is done).
+        InboxError::Source(SourceError::Locked(_)) => {
+            "the notmuch database is busy; the tags are recorded once it is free".to_string()
+        }
+        other => format!("could not tag the message: {other}"),
     }
 }
 

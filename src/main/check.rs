@@ -3,14 +3,14 @@
 //! STARTTLS/TLS, AUTH; or the sendmail program on PATH), the contacts and
 //! the mail index. Each failure names the setting behind it.
 
-use super::{build_source, fetch_password, smtp_settings};
+use super::{build_source, fetch_password, notmuch_env, smtp_settings};
 use rsvp::adapters::contacts::Contacts;
 use rsvp::adapters::probe::{self, ProbeFailure, ProbeStep};
 use rsvp::adapters::smtp;
 use rsvp::adapters::vdir::Vdir;
 use rsvp::cli::{Failure, exit};
 use rsvp::config::{self, Config, Paths};
-use rsvp::domain::ports::{CalendarStore, StoreError};
+use rsvp::domain::ports::{CalendarStore, SourceError, StoreError};
 use rsvp::domain::sanitize::terminal_line;
 use std::path::Path;
 
@@ -21,7 +21,14 @@ pub fn check(
     out: &mut dyn std::io::Write,
 ) -> Result<u8, Failure> {
     let mut lines: Vec<String> = Vec::new();
-    let cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    let mut cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
+    if let Some(from) = cfg.fill_identity(notmuch_env()) {
+        lines.push(format!(
+            "identity: {} (from {})",
+            cfg.identity.addresses.join(", "),
+            from.display()
+        ));
+    }
     let problems = cfg.validate();
     for p in &problems {
         lines.push(format!("config: {p}"));
@@ -62,6 +69,13 @@ pub fn check(
                     "mail: {} ({} candidate messages)",
                     source.name(),
                     found.len()
+                ),
+            ),
+            Err(SourceError::NotIndexed(name)) => say(
+                true,
+                format!(
+                    "mail: {} (not indexed yet: run `rsvp index`)",
+                    terminal_line(&name)
                 ),
             ),
             Err(e) => say(false, format!("mail: {}", terminal_line(&e.to_string()))),

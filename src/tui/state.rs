@@ -285,6 +285,7 @@ impl State {
                 (!row.recurring || row.occurrences.is_empty())
                     .then(|| "this event has no occurrences to choose from".to_string())
             }),
+            Action::Apply if row.method_mismatch => busy,
             Action::Apply => {
                 busy.or_else(|| row.apply_refusal.clone())
                     .or_else(|| match row.status {

@@ -143,7 +143,10 @@ fn respond(
 }
 
 fn apply(inbox: &mut Inbox, target: &Target) -> Result<String, InboxError> {
-    let (_, applied, warnings) = inbox.apply(&target.key)?;
+    // `c` is the user's explicit request: a message whose MIME method=
+    // disagrees (R7.2) is applied as its calendar's METHOD says; the
+    // detail said so before the key was pressed.
+    let (_, applied, warnings) = inbox.apply(&target.key, true)?;
     let text = match applied {
         Applied::Stored { created: true, .. } => "added to the calendar".to_string(),
         Applied::Stored { created: false, .. } => "calendar updated".to_string(),
@@ -230,15 +233,16 @@ impl Queue {
         }
     }
 
-    /// The next job: an action first, then the reindex, then the refresh.
+    /// The next job: an action first, then the refresh (the screen paints
+    /// from the cache before anything else), then the reindex.
     pub fn pop(&mut self) -> Option<Effect> {
         if let Some(a) = self.actions.pop_front() {
             return Some(a);
         }
-        if std::mem::take(&mut self.reindex) {
-            return Some(Effect::Reindex);
+        if let Some(all) = self.refresh.take() {
+            return Some(Effect::Refresh { all });
         }
-        self.refresh.take().map(|all| Effect::Refresh { all })
+        std::mem::take(&mut self.reindex).then_some(Effect::Reindex)
     }
 
     pub fn is_empty(&self) -> bool {

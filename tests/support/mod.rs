@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod cli_sandbox;
+pub mod engine;
 pub mod memenv;
 pub mod notmuch_lock;
 

@@ -169,8 +169,17 @@ pub(super) fn now_ns() -> i128 {
 }
 
 /// libnotmuch messages may span lines; error messages are one line.
+/// libnotmuch's message on one line, a sentence it repeats at the start
+/// said once ("A Xapian exception occurred A Xapian exception occurred
+/// opening database: …").
 pub(super) fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for n in (1..=words.len() / 2).rev() {
+        if words.get(..n) == words.get(n..2 * n) {
+            return words.get(n..).unwrap_or_default().join(" ");
+        }
+    }
+    words.join(" ")
 }
 
 /// Finds message files that a mail client moved between `new/` and `cur/`

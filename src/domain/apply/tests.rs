@@ -409,3 +409,72 @@ fn t45_uninvite_marks_cancelled() {
     let out = stored_of(apply_cancel(&stored, &cancel, CancelScope::Whole, true, &opts()).unwrap());
     assert!(out.components().iter().all(|c| c.is_cancelled()));
 }
+
+fn series_ev(seq: i64, rid: Option<&str>, extra: &str) -> String {
+    let head = match rid {
+        Some(r) => format!("RECURRENCE-ID:{r}\r\nDTSTART:{r}\r\nDURATION:PT1H\r\n"),
+        None => "DTSTART:20250106T080000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=5\r\n".into(),
+    };
+    format!(
+        "BEGIN:VEVENT\r\nUID:s7\r\nSEQUENCE:{seq}\r\nDTSTAMP:2025010{seq}T000000Z\r\n{head}SUMMARY:Series\r\nORGANIZER:mailto:org@x.example\r\n{extra}END:VEVENT\r\n"
+    )
+}
+
+/// Issue 7: a full update keeps every override it carries and the
+/// attendee-owned data (VALARM, TRANSP) of the overrides already stored.
+#[test]
+fn issue7_full_update_keeps_overrides_and_their_local_data() {
+    let r1 = "20250107T080000Z";
+    let r2 = "20250108T080000Z";
+    let stored = stored_of(merge_request(
+        &inv(
+            "REQUEST",
+            &format!(
+                "{}{}{}",
+                series_ev(1, None, ME),
+                series_ev(1, Some(r1), ME),
+                series_ev(1, Some(r2), ME)
+            ),
+        ),
+        None,
+        &me(),
+        &opts(),
+    ));
+    // The user's own data on both overrides.
+    let mut text0 = ical::write(&stored.cal);
+    for r in [r1, r2] {
+        text0 = text0.replace(
+            &format!("RECURRENCE-ID:{r}\r\n"),
+            &format!("RECURRENCE-ID:{r}\r\nTRANSP:TRANSPARENT\r\n"),
+        );
+    }
+    let with_alarms = text0.replace("END:VEVENT\r\n", &format!("{ALARM}END:VEVENT\r\n"));
+    let stored = stored_of(ical::parse(&with_alarms).unwrap().calendars.remove(0));
+    assert_eq!(stored.overrides().len(), 2);
+
+    let incoming = inv(
+        "REQUEST",
+        &format!(
+            "{}{}{}",
+            series_ev(2, None, &format!("{ME}DESCRIPTION:agenda\r\n")),
+            series_ev(2, Some(r1), &format!("{ME}DESCRIPTION:agenda\r\n")),
+            series_ev(2, Some(r2), &format!("{ME}DESCRIPTION:agenda\r\n"))
+        ),
+    );
+    let out = stored_of(merge_request(&incoming, Some(&stored), &me(), &opts()));
+    let written = text(&out.cal);
+    assert_eq!(out.overrides().len(), 2, "{written}");
+    for o in out.overrides() {
+        assert_eq!(
+            o.text(&ICalendarProperty::Transp).as_deref(),
+            Some("TRANSPARENT"),
+            "{written}"
+        );
+        assert_eq!(
+            ical::children(&out.cal, o.id).len(),
+            1,
+            "the override keeps its alarm: {written}"
+        );
+    }
+    assert_eq!(written.matches("BEGIN:VALARM").count(), 3, "{written}");
+}

@@ -50,6 +50,10 @@ fn req<'a>(
         comment,
         now: now(),
         sent_by: None,
+        stored: None,
+        clock: crate::domain::diff::Clock {
+            local: chrono_tz::Europe::Berlin,
+        },
     }
 }
 

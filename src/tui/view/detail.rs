@@ -95,7 +95,10 @@ pub fn lines(row: &Row, state: &State, theme: &Theme) -> Vec<Line<'static>> {
         Span::raw(format!("{method} · ")),
         Span::styled(status_words(row.status), theme.badge(row.status)),
     ];
-    if let Some(p) = row.partstat {
+    if let Some(answers) = &row.answers {
+        // Some occurrences answered apart from the series (issue 7 item 4).
+        head.push(Span::raw(format!(" · {answers}")));
+    } else if let Some(p) = row.partstat {
         head.push(Span::raw(if row.status == Status::Reschedule {
             " · your answer before the change: "
         } else {

@@ -1,0 +1,367 @@
+//! The Inbox session's state that survives restarts (issue 6): parsed
+//! messages and the calendar index under the cache directory, on real files
+//! (a Maildir, a vdir, the file cache). A stale entry is never shown: a
+//! message or calendar file changed between two listings (same size, same
+//! mtime second) shows its new content; a corrupt cache is discarded with a
+//! log line and rebuilt; files added and removed are seen.
+
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
+use chrono::{DateTime, Duration, Utc};
+use rsvp::adapters::cache::FileCache;
+use rsvp::adapters::maildir::MaildirSource;
+use rsvp::adapters::memory::{MemoryOutbox, MemoryTransport};
+use rsvp::adapters::tombstones::MemoryTombstones;
+use rsvp::adapters::vdir::Vdir;
+use rsvp::domain::diff::Clock;
+use rsvp::domain::identity::Identity;
+use rsvp::inbox::{Inbox, Item, Ports, Settings};
+use std::fs::{File, FileTimes};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const ME: &str = "me@x.example";
+
+/// A plain REQUEST for `uid`, `summary` padded to a fixed width so
+/// two versions have the same size.
+fn request(uid: &str, summary: &str, start: &str) -> String {
+    let ics = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nSEQUENCE:0\r\nDTSTAMP:20291201T100000Z\r\nDTSTART:{start}\r\nDURATION:PT1H\r\nSUMMARY:{summary}\r\nORGANIZER;CN=Org:mailto:org@x.example\r\nATTENDEE;RSVP=TRUE;PARTSTAT=NEEDS-ACTION:mailto:{ME}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    );
+    format!(
+        "From: Org <org@x.example>\r\nTo: {ME}\r\nSubject: {summary}\r\nMessage-ID: <{uid}@x.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/calendar; method=REQUEST; charset=UTF-8\r\n\r\n{ics}"
+    )
+}
+
+/// A stored event (busy) for the calendar.
+fn event(uid: &str, summary: &str, start: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20291201T100000Z\r\nDTSTART:{start}\r\nDURATION:PT1H\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+/// `HH:MM` UTC on the day `days` from today: inside the overlap window.
+fn at(days: i64, hhmm: &str) -> String {
+    let day = (Utc::now() + Duration::days(days)).format("%Y%m%d");
+    format!("{day}T{}00Z", hhmm.replace(':', ""))
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        for d in ["Mail/cur", "Mail/new", "Mail/tmp", "calendar", "cache"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        World {
+            _dir: dir,
+            root,
+            log: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    fn mail(&self, name: &str) -> PathBuf {
+        self.root.join("Mail/cur").join(name)
+    }
+
+    fn calendar(&self, name: &str) -> PathBuf {
+        self.root.join("calendar").join(name)
+    }
+
+    fn cache_file(&self) -> PathBuf {
+        self.root.join("cache/inbox-v1.bin")
+    }
+
+    /// A new session over the files, as a new run of rsvp makes one. Its
+    /// clock runs ten seconds ahead, so files written by the test are not
+    /// "racy" (changed within the timestamp granularity before they were
+    /// read) and the cache is trusted by file identity alone.
+    fn inbox(&self) -> Inbox {
+        let now: DateTime<Utc> = Utc::now() + Duration::seconds(10);
+        let log = self.log.clone();
+        Inbox::new(
+            Ports {
+                store: Box::new(Vdir::open(&self.root.join("calendar")).unwrap()),
+                outbox: Box::new(MemoryOutbox::new()),
+                tombstones: Box::new(MemoryTombstones::default()),
+                transport: Some(Box::new(MemoryTransport::new())),
+                source: Some(Box::new(
+                    MaildirSource::open(&self.root.join("Mail")).unwrap(),
+                )),
+                index: None,
+                cache: Box::new(FileCache::new(&self.root.join("cache"))),
+            },
+            Settings {
+                identity: Identity::new(None, &[ME.to_string()]),
+                groups: Vec::new(),
+                send_from: None,
+                scheduling: rsvp::inbox::Scheduling::Client,
+                clock: Clock {
+                    local: chrono_tz::UTC,
+                },
+                trusted: Box::new(|_: &str| true),
+                now: Box::new(move || now),
+                token: Box::new(|| "t".to_string()),
+                log: Box::new(move |l: &str| log.lock().unwrap().push(l.to_string())),
+            },
+        )
+    }
+}
+
+fn items(inbox: &mut Inbox) -> Vec<Item> {
+    inbox.list(true).unwrap().items
+}
+
+fn summaries(items: &[Item]) -> Vec<String> {
+    let mut s: Vec<String> = items.iter().map(|i| i.summary.clone()).collect();
+    s.sort();
+    s
+}
+
+/// Rewrite `path` with `data` keeping its mtime second (the nanoseconds
+/// differ): what a coarse-timestamp tool sees as "unchanged".
+fn rewrite_same_second(path: &Path, data: &str) {
+    let before = std::fs::metadata(path).unwrap().modified().unwrap();
+    let secs = before.duration_since(UNIX_EPOCH).unwrap().as_secs();
+    assert_eq!(std::fs::metadata(path).unwrap().len(), data.len() as u64);
+    std::fs::write(path, data).unwrap();
+    let same_second = UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    let f = File::options().write(true).open(path).unwrap();
+    f.set_times(FileTimes::new().set_modified(same_second))
+        .unwrap();
+    let after = std::fs::metadata(path).unwrap();
+    assert_eq!(
+        after
+            .modified()
+            .unwrap()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+        secs,
+        "same mtime second"
+    );
+}
+
+/// Put the mtime of `path` in the past (to a whole second), so its stamp
+/// is stable and only content-driven changes of size, ctime or inode remain.
+fn age(path: &Path) {
+    let past = SystemTime::now() - std::time::Duration::from_secs(3600);
+    let secs = past.duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let f = File::options().write(true).open(path).unwrap();
+    f.set_times(FileTimes::new().set_modified(UNIX_EPOCH + std::time::Duration::from_secs(secs)))
+        .unwrap();
+}
+
+#[test]
+fn a_warm_listing_in_a_new_session_reads_no_unchanged_file() {
+    let w = World::new();
+    std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
+    std::fs::write(
+        w.calendar("e1.ics"),
+        event("e1", "Dentist", &at(30, "08:30")),
+    )
+    .unwrap();
+    let mut first = w.inbox();
+    let listed = items(&mut first);
+    assert_eq!(summaries(&listed), ["Alpha"]);
+    assert_eq!(
+        listed[0].conflicts.len(),
+        1,
+        "the calendar index has the dentist"
+    );
+    assert!(w.cache_file().is_file(), "the cache is saved");
+    let saved = std::fs::metadata(w.cache_file())
+        .unwrap()
+        .modified()
+        .unwrap();
+
+    // A new run: the same answer from the cache.
+    let mut second = w.inbox();
+    let again = items(&mut second);
+    assert_eq!(summaries(&again), ["Alpha"]);
+    assert_eq!(again[0].conflicts, listed[0].conflicts);
+    assert_eq!(
+        std::fs::metadata(w.cache_file())
+            .unwrap()
+            .modified()
+            .unwrap(),
+        saved,
+        "nothing changed, so the cache is not rewritten"
+    );
+}
+
+#[test]
+fn a_message_rewritten_in_the_same_second_with_the_same_size_shows_its_new_content() {
+    let w = World::new();
+    let path = w.mail("1:2,S");
+    std::fs::write(&path, request("u1", "Alpha", &at(30, "08:00"))).unwrap();
+    age(&path);
+    assert_eq!(summaries(&items(&mut w.inbox())), ["Alpha"]);
+    rewrite_same_second(&path, &request("u1", "Omega", &at(30, "08:00")));
+    // In the same session and in a new one.
+    assert_eq!(summaries(&items(&mut w.inbox())), ["Omega"]);
+}
+
+#[test]
+fn a_calendar_file_rewritten_in_the_same_second_with_the_same_size_is_read_again() {
+    let w = World::new();
+    std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
+    let cal = w.calendar("e1.ics");
+    std::fs::write(&cal, event("e1", "Dentist", &at(30, "08:30"))).unwrap();
+    age(&cal);
+    let mut session = w.inbox();
+    let before = items(&mut session);
+    assert_eq!(before[0].conflicts.len(), 1);
+    assert_eq!(before[0].conflicts[0].summary, "Dentist");
+    // Same size, same second: the event moves away from the invitation.
+    rewrite_same_second(&cal, &event("e1", "Dentist", &at(31, "08:30")));
+    let after = items(&mut session);
+    assert!(after[0].conflicts.is_empty(), "{:?}", after[0].conflicts);
+    assert!(
+        items(&mut w.inbox())[0].conflicts.is_empty(),
+        "in a new run too"
+    );
+}
+
+#[test]
+fn calendar_files_added_changed_and_removed_between_listings_are_seen() {
+    let w = World::new();
+    std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
+    let mut session = w.inbox();
+    assert!(items(&mut session)[0].conflicts.is_empty());
+    assert_eq!(items(&mut session)[0].status.as_str(), "new");
+
+    // Added: a busy event, and the invitation's own UID (now an update of
+    // what is in the calendar, not new).
+    std::fs::write(
+        w.calendar("e1.ics"),
+        event("e1", "Dentist", &at(30, "08:30")),
+    )
+    .unwrap();
+    let stored = request("u1", "Alpha", &at(30, "08:00"));
+    let ics = &stored[stored.find("BEGIN:VCALENDAR").unwrap()..];
+    std::fs::write(
+        w.calendar("u1.ics"),
+        ics.replace("METHOD:REQUEST\r\n", "")
+            .replace("PARTSTAT=NEEDS-ACTION", "PARTSTAT=ACCEPTED"),
+    )
+    .unwrap();
+    let listed = items(&mut session);
+    assert_eq!(listed[0].conflicts.len(), 1);
+    assert_eq!(
+        listed[0].status.as_str(),
+        "duplicate",
+        "{:?}",
+        listed[0].warnings
+    );
+    assert_eq!(listed[0].partstat.map(|p| p.as_str()), Some("ACCEPTED"));
+
+    // Changed: the dentist is renamed (another size).
+    std::fs::write(
+        w.calendar("e1.ics"),
+        event("e1", "Dentist (moved room)", &at(30, "08:30")),
+    )
+    .unwrap();
+    assert_eq!(
+        items(&mut session)[0].conflicts[0].summary,
+        "Dentist (moved room)"
+    );
+
+    // Removed: no conflict, and the invitation is new again.
+    std::fs::remove_file(w.calendar("e1.ics")).unwrap();
+    std::fs::remove_file(w.calendar("u1.ics")).unwrap();
+    let listed = items(&mut session);
+    assert!(listed[0].conflicts.is_empty());
+    assert_eq!(listed[0].status.as_str(), "new");
+}
+
+#[test]
+fn messages_added_and_removed_between_listings_are_seen() {
+    let w = World::new();
+    std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
+    let mut session = w.inbox();
+    assert_eq!(summaries(&items(&mut session)), ["Alpha"]);
+    std::fs::write(w.mail("2:2,S"), request("u2", "Beta", &at(31, "08:00"))).unwrap();
+    assert_eq!(summaries(&items(&mut session)), ["Alpha", "Beta"]);
+    std::fs::remove_file(w.mail("1:2,S")).unwrap();
+    assert_eq!(summaries(&items(&mut session)), ["Beta"]);
+    assert_eq!(
+        summaries(&items(&mut w.inbox())),
+        ["Beta"],
+        "a new run agrees"
+    );
+}
+
+#[test]
+fn a_corrupt_cache_is_discarded_with_a_log_line_and_rebuilt() {
+    let w = World::new();
+    std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
+    assert_eq!(summaries(&items(&mut w.inbox())), ["Alpha"]);
+    let good = std::fs::read(w.cache_file()).unwrap();
+    // Cut in half, then garbage: each is discarded and rebuilt.
+    for bad in [
+        good[..good.len() / 2].to_vec(),
+        b"\xff\xfenot a cache at all".to_vec(),
+    ] {
+        std::fs::write(w.cache_file(), &bad).unwrap();
+        w.log.lock().unwrap().clear();
+        assert_eq!(summaries(&items(&mut w.inbox())), ["Alpha"]);
+        let log = w.log.lock().unwrap().clone();
+        assert!(
+            log.iter()
+                .any(|l| l.contains("corrupt") && l.contains("rebuilding")),
+            "{log:?}"
+        );
+        let rebuilt = std::fs::read(w.cache_file()).unwrap();
+        assert_ne!(rebuilt, bad, "rebuilt");
+    }
+}
+
+#[test]
+fn an_unreadable_cache_file_costs_time_not_the_listing() {
+    let w = World::new();
+    std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
+    // A directory where the cache file should be: cannot be read or saved.
+    std::fs::create_dir_all(w.cache_file()).unwrap();
+    assert_eq!(summaries(&items(&mut w.inbox())), ["Alpha"]);
+    let log = w.log.lock().unwrap().clone();
+    assert!(log.iter().any(|l| l.contains("cache")), "{log:?}");
+}
+
+mod support;
+
+/// A new session sharing the cache reads no message file that has not
+/// changed (counted by the memory source), and reads a changed one.
+#[test]
+fn a_new_session_reads_only_changed_messages() {
+    use rsvp::adapters::memory::MemorySource;
+    let m = support::memenv::MemEnv::new(&[ME]);
+    let src = Arc::new(MemorySource::new());
+    src.add("/m/1", request("u1", "Alpha", &at(30, "08:00")).as_bytes());
+    src.add("/m/2", request("u2", "Beta", &at(31, "08:00")).as_bytes());
+    assert_eq!(
+        summaries(&items(&mut m.inbox(Some(src.clone())))),
+        ["Alpha", "Beta"]
+    );
+    assert_eq!(src.reads(), 2);
+    assert_eq!(
+        summaries(&items(&mut m.inbox(Some(src.clone())))),
+        ["Alpha", "Beta"]
+    );
+    assert_eq!(src.reads(), 2, "a warm listing reads nothing");
+    src.add("/m/2", request("u2", "Gamma", &at(31, "08:00")).as_bytes());
+    assert_eq!(
+        summaries(&items(&mut m.inbox(Some(src.clone())))),
+        ["Alpha", "Gamma"]
+    );
+    assert_eq!(src.reads(), 3, "only the changed message is read");
+}
