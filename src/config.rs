@@ -34,6 +34,8 @@ pub struct Config {
     pub trust: Option<Trust>,
     /// Where invitations come from: a notmuch database.
     pub mail: Option<Mail>,
+    /// How the TUI behaves (`[ui]`).
+    pub ui: Option<Ui>,
     /// `[keys]`: TUI key bindings, action name → key or list of keys.
     #[serde(default)]
     pub keys: BTreeMap<String, KeyList>,
@@ -132,6 +134,39 @@ pub struct Calendar {
     /// Whether a CalDAV server behind the vdir sends REPLYs itself (R6.7).
     #[serde(default)]
     pub server_scheduling: ServerScheduling,
+    /// Other calendars (vdirs, read only) whose events count as busy for
+    /// conflicts and the day agenda; unset: khal's calendars, when khal is
+    /// configured. `~` and `$HOME` are expanded on load.
+    #[serde(default)]
+    pub busy: Option<Vec<PathBuf>>,
+    /// What a declined event becomes in the calendar.
+    #[serde(default)]
+    pub declined: Declined,
+}
+
+/// `[calendar] declined`: how a declined event is kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Declined {
+    /// Kept, marked TRANSP:TRANSPARENT so it does not look busy.
+    #[default]
+    Transparent,
+    /// Kept as it is (it may look busy in other calendar programs).
+    Keep,
+    /// Removed from the calendar.
+    Drop,
+}
+
+/// `[ui]`: the TUI's behaviour.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ui {
+    /// Ask before mailing an answer.
+    #[serde(default)]
+    pub confirm: bool,
+    /// Shell command that shows the original message; `$1` is the file,
+    /// `$2` the Message-ID. Default: `$PAGER "$1"`, else `less "$1"`.
+    pub open_command: Option<String>,
 }
 
 /// Who sends scheduling messages for events stored in the calendar (R6.7).
@@ -315,6 +350,9 @@ impl Config {
         })?;
         if let Some(calendar) = config.calendar.as_mut() {
             calendar.path = expand_tilde(&calendar.path.to_string_lossy());
+            for p in calendar.busy.iter_mut().flatten() {
+                *p = expand_tilde(&p.to_string_lossy());
+            }
         }
         if let Some(smtp) = config.smtp.as_mut()
             && let Some(ca) = smtp.ca_file.as_mut()
@@ -405,6 +443,14 @@ impl Config {
                     "[calendar] path {:?} is relative: use an absolute path or one starting with ~/",
                     calendar.path.display().to_string()
                 ));
+            }
+            for p in calendar.busy.iter().flatten() {
+                if !p.is_absolute() {
+                    problems.push(format!(
+                        "[calendar] busy {:?} is relative: use an absolute path or one starting with ~/",
+                        p.display().to_string()
+                    ));
+                }
             }
         }
 
@@ -862,6 +908,8 @@ fn expand_with_home(p: &str, home: Option<&Path>) -> PathBuf {
     }
     PathBuf::from(p)
 }
+
+pub mod khal;
 
 #[cfg(test)]
 mod tests;

@@ -14,7 +14,7 @@ pub mod list;
 mod respond;
 mod session;
 
-pub use item::{Conflict, Flag, Item, Occurrence};
+pub use item::{Agenda, AgendaEntry, Conflict, Flag, Item, Occurrence};
 pub use list::{ListOptions, Listing, ParseCache, Unreadable, list};
 pub use respond::{Responded, ResponseRequest, respond};
 pub use session::{Inbox, Ports, Settings};
@@ -51,6 +51,18 @@ pub enum Scheduling {
     Auto,
 }
 
+/// `[calendar] declined`: what a declined event becomes in the calendar.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Declined {
+    /// Kept, TRANSP:TRANSPARENT (it does not look busy).
+    #[default]
+    Transparent,
+    /// Kept as it is.
+    Keep,
+    /// Not stored (removed when it was).
+    Drop,
+}
+
 /// Whether rsvp mails the reply: always, unless the user said a scheduling
 /// server sends it (`server_scheduling = "on"`).
 pub fn mails_reply(env: &Env<'_>) -> bool {
@@ -60,6 +72,9 @@ pub fn mails_reply(env: &Env<'_>) -> bool {
 /// Everything the use cases need from outside, as ports and values.
 pub struct Env<'a> {
     pub store: &'a dyn CalendarStore,
+    /// Other calendars, read only: their events count as busy (conflicts,
+    /// the day agenda); never written.
+    pub busy_calendars: &'a [Box<dyn CalendarStore>],
     pub outbox: &'a dyn Outbox,
     pub tombstones: &'a dyn Tombstones,
     /// `None` when no transport is configured (dry runs need none).
@@ -70,6 +85,8 @@ pub struct Env<'a> {
     pub send_from: Option<&'a str>,
     /// Who sends scheduling messages for this calendar (R6.7).
     pub scheduling: Scheduling,
+    /// What a declined event becomes in the calendar.
+    pub declined: Declined,
     pub clock: Clock,
     pub now: DateTime<Utc>,
     /// Fresh random tokens (Message-IDs, outbox ids).
@@ -393,6 +410,7 @@ fn apply_options(env: &Env<'_>) -> apply::Options {
     apply::Options {
         schedule_agent_client: env.scheduling != Scheduling::Server,
         clock: env.clock,
+        declined_transparent: env.declined == Declined::Transparent,
     }
 }
 

@@ -29,13 +29,15 @@ pub enum Action {
     Filter,
     TogglePending,
     RetryOutbox,
+    UndoDismiss,
+    OpenMessage,
     Help,
     Quit,
 }
 
 impl Action {
     /// Every action, in the order the help lists them.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 26] = [
         Action::Down,
         Action::Up,
         Action::First,
@@ -58,6 +60,8 @@ impl Action {
         Action::Filter,
         Action::TogglePending,
         Action::RetryOutbox,
+        Action::UndoDismiss,
+        Action::OpenMessage,
         Action::Help,
         Action::Quit,
     ];
@@ -87,6 +91,8 @@ impl Action {
             Action::Filter => "filter",
             Action::TogglePending => "toggle_pending",
             Action::RetryOutbox => "retry_outbox",
+            Action::UndoDismiss => "undo_dismiss",
+            Action::OpenMessage => "open_message",
             Action::Help => "help",
             Action::Quit => "quit",
         }
@@ -122,6 +128,8 @@ impl Action {
             Action::Filter => "filter the list by text",
             Action::TogglePending => "show pending only / everything",
             Action::RetryOutbox => "retry sending queued replies",
+            Action::UndoDismiss => "undo a dismissal (the selected row, else the last one)",
+            Action::OpenMessage => "open the original message ($PAGER or [ui] open_command)",
             Action::Help => "this help",
             Action::Quit => "quit",
         }
@@ -152,6 +160,8 @@ impl Action {
             Action::Filter => "filter",
             Action::TogglePending => "pending/all",
             Action::RetryOutbox => "retry outbox",
+            Action::UndoDismiss => "undo dismiss",
+            Action::OpenMessage => "open message",
             Action::Help => "help",
             Action::Quit => "quit",
         }
@@ -360,6 +370,8 @@ impl Keymap {
                     Action::Filter => vec![c('/')],
                     Action::TogglePending => vec![c('p')],
                     Action::RetryOutbox => vec![c('R')],
+                    Action::UndoDismiss => vec![c('u')],
+                    Action::OpenMessage => vec![c('o')],
                     Action::Help => vec![c('?')],
                     Action::Quit => vec![c('q'), Key::ctrl('c')],
                 };

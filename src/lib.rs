@@ -39,15 +39,15 @@
 //! # The Inbox session
 //!
 //! `main.rs` builds one [`inbox::Inbox`] per run from [`inbox::Ports`]
-//! (calendar store, outbox, tombstones, transport, mail source, mail index,
-//! cache store) and [`inbox::Settings`] (identity, zone, trust, clock, ids,
-//! log). Faces name items by key (the mail index's message id, or `given:N`
+//! (calendar store, the other calendars read only for busy times, outbox,
+//! tombstones, transport, mail source, mail index, cache store) and
+//! [`inbox::Settings`] (identity, zone, trust, declined, clock, ids, log). Faces name items by key (the mail index's message id, or `given:N`
 //! for a message passed with `--message` or on standard input, see
 //! [`inbox::Inbox::adhoc`]); the session remembers which message files make
 //! up each item, to read and tag them.
 //!
 //! A listing costs one query of the mail index, one stat per candidate and
-//! one scan of the calendar directory: parsed messages are kept by file
+//! one scan of each calendar directory: parsed messages are kept by file
 //! identity (path, size, mtime and ctime in ns, inode) and the calendar
 //! index (UID -> file, busy intervals) by calendar file identity, both saved
 //! between runs under `$XDG_CACHE_HOME/rsvp` (`inbox/cache.rs`). Only

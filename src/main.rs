@@ -116,6 +116,7 @@ fn load_config(path: &Path) -> Result<Config, Failure> {
 /// The concrete adapters for one run, before they become an [`Inbox`].
 struct Wiring {
     store: Box<dyn CalendarStore>,
+    busy: Vec<Box<dyn CalendarStore>>,
     outbox: Box<dyn Outbox>,
     tombstones: Box<dyn Tombstones>,
     transport: Option<Box<dyn Transport>>,
@@ -124,6 +125,7 @@ struct Wiring {
     scheduling: rsvp::inbox::Scheduling,
     /// `[mail] after_answer`: more tag changes once an answer is recorded.
     after_answer: Vec<String>,
+    declined: rsvp::inbox::Declined,
 }
 
 /// What one session adds to the adapters: the mail, the cache, the clock.
@@ -154,6 +156,7 @@ impl Wiring {
         let mut inbox = Inbox::new(
             Ports {
                 store: self.store,
+                busy: self.busy,
                 outbox: self.outbox,
                 tombstones: self.tombstones,
                 transport: self.transport,
@@ -166,6 +169,7 @@ impl Wiring {
                 groups: Vec::new(),
                 send_from: self.send_from,
                 scheduling: self.scheduling,
+                declined: self.declined,
                 clock,
                 trusted,
                 now: Box::new(move || now.unwrap_or_else(chrono::Utc::now)),
@@ -298,6 +302,41 @@ fn build_source(cfg: &Config, paths: Option<&Paths>) -> Result<Option<Notmuch>, 
         .map_err(|e| Failure::new(exit::RUNTIME, terminal_line(&e.to_string())))
 }
 
+/// The other calendars whose events count as busy: `[calendar] busy`, else
+/// khal's calendars (those that exist), never the calendar rsvp writes.
+fn busy_calendars(calendar: &config::Calendar) -> Result<Vec<Box<dyn CalendarStore>>, Failure> {
+    let same = |p: &Path| {
+        let canon = |q: &Path| std::fs::canonicalize(q).unwrap_or_else(|_| q.to_path_buf());
+        canon(p) == canon(&calendar.path)
+    };
+    let mut out: Vec<Box<dyn CalendarStore>> = Vec::new();
+    match &calendar.busy {
+        Some(paths) => {
+            for p in paths.iter().filter(|p| !same(p)) {
+                let v = Vdir::open_read_only(p).map_err(|e| {
+                    Failure::new(exit::CONFIG, format!("config error: [calendar] busy: {e}"))
+                })?;
+                out.push(Box::new(v));
+            }
+        }
+        None => {
+            let text = config::khal::config_file().and_then(|f| std::fs::read_to_string(f).ok());
+            for p in text
+                .as_deref()
+                .map(config::khal::calendars)
+                .unwrap_or_default()
+            {
+                if !same(&p)
+                    && let Ok(v) = Vdir::open_read_only(&p)
+                {
+                    out.push(Box::new(v));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// `writes`: whether the command may write the outbox (a dry run, `show`
 /// and `render` leave no trace on disk).
 fn wire(
@@ -344,6 +383,7 @@ fn wire(
     };
     Ok(Wiring {
         store: Box::new(store),
+        busy: busy_calendars(calendar)?,
         outbox,
         tombstones,
         transport,
@@ -355,6 +395,11 @@ fn wire(
             .as_ref()
             .map(|m| m.after_answer.clone())
             .unwrap_or_default(),
+        declined: match calendar.declined {
+            config::Declined::Transparent => rsvp::inbox::Declined::Transparent,
+            config::Declined::Keep => rsvp::inbox::Declined::Keep,
+            config::Declined::Drop => rsvp::inbox::Declined::Drop,
+        },
     })
 }
 
@@ -635,6 +680,12 @@ fn tui_options(
     let log = paths.map(|p| rsvp::tui::log_file_in(&p.state_dir));
     let mut options = rsvp::tui::Options::from_env(keymap, clock, log);
     options.title = title.to_string();
+    if let Some(ui) = cfg.and_then(|c| c.ui.as_ref()) {
+        options.confirm = ui.confirm;
+        if let Some(cmd) = ui.open_command.as_deref().filter(|c| !c.trim().is_empty()) {
+            options.open_command = cmd.to_string();
+        }
+    }
     Ok(options)
 }
 
@@ -741,6 +792,7 @@ fn demo(clock: Clock, paths: Option<&Paths>, err: &mut dyn std::io::Write) -> Re
             .collect();
         let wiring = Wiring {
             store: Box::new(store),
+            busy: Vec::new(),
             outbox: Box::new(outbox),
             tombstones: Box::new(tombstones),
             transport: Some(Box::new(drop)),
@@ -748,6 +800,7 @@ fn demo(clock: Clock, paths: Option<&Paths>, err: &mut dyn std::io::Write) -> Re
             send_from: None,
             scheduling: rsvp::inbox::Scheduling::Client,
             after_answer: Vec::new(),
+            declined: rsvp::inbox::Declined::default(),
         };
         Ok(wiring.into_inbox(Session {
             source: Some(Box::new(notmuch.clone())),

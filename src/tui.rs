@@ -47,6 +47,11 @@ pub struct Options {
     pub log_file: Option<PathBuf>,
     /// The heading ("rsvp", "rsvp demo").
     pub title: String,
+    /// `[ui] confirm`: ask before mailing an answer.
+    pub confirm: bool,
+    /// `[ui] open_command`, else `$PAGER`, else `less`: shows the original
+    /// message; the file path is `$1` and the Message-ID `$2`.
+    pub open_command: String,
 }
 
 impl Options {
@@ -64,6 +69,12 @@ impl Options {
                 .find(|e| !e.is_empty()),
             log_file,
             title: "rsvp".to_string(),
+            confirm: false,
+            open_command: std::env::var("PAGER")
+                .ok()
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .map_or_else(|| "less \"$1\"".to_string(), |p| format!("{p} \"$1\"")),
         }
     }
 }
@@ -84,6 +95,7 @@ pub fn initial_state(options: &Options) -> State {
     state.color = options.color;
     state.editor = options.editor.is_some();
     state.title = options.title.clone();
+    state.confirm = options.confirm;
     state
 }
 
@@ -226,6 +238,12 @@ fn dispatch(
             Some(editor) => edit_in_editor(terminal, editor, &text),
             None => Err("no $EDITOR or $VISUAL set".to_string()),
         })),
+        Effect::OpenMessage { path, message_id } => Some(Msg::Opened(open_message(
+            terminal,
+            &options.open_command,
+            &path,
+            message_id.as_deref().unwrap_or(""),
+        ))),
         other => worker.send(other).err().map(Msg::WorkerGone),
     }
 }
@@ -261,6 +279,34 @@ fn edit_in_editor(
         ));
     }
     std::fs::read_to_string(file.path()).map_err(|e| format!("{}: {e}", file.path().display()))
+}
+
+/// Leave the TUI, run the open command (`$1` the message file, `$2` its
+/// Message-ID, never interpolated into the command), come back.
+fn open_message(
+    terminal: &mut ratatui::DefaultTerminal,
+    command: &str,
+    path: &str,
+    message_id: &str,
+) -> Result<(), String> {
+    if path.is_empty() || path.starts_with("given:") {
+        return Err("this message has no file".to_string());
+    }
+    ratatui::restore();
+    let status = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(command)
+        .arg("sh")
+        .arg(path)
+        .arg(message_id)
+        .status();
+    let back = reenter(terminal);
+    let status = status.map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    back?;
+    if !status.success() {
+        return Err(format!("{command:?} exited with {status}"));
+    }
+    Ok(())
 }
 
 fn reenter(terminal: &mut ratatui::DefaultTerminal) -> Result<(), String> {

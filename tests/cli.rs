@@ -711,6 +711,51 @@ fn config_example_passes_check() {
     );
 }
 
+/// Issue 9: `rsvp render` of a bare calendar part (mailcap, aerc) says once,
+/// as a note, that there was no sender to check; a whole message from
+/// someone else still gets the full sender warning (R7.9).
+#[test]
+fn render_of_a_bare_calendar_file_notes_the_missing_sender_once() {
+    let s = Sandbox::new();
+    let whole = invite("bare-1", 0, "20250102T100000Z", "20250113T090000", "");
+    let text = String::from_utf8(whole.clone()).unwrap();
+    let ics = &text[text.find("BEGIN:VCALENDAR").unwrap()..];
+    let out = s
+        .rsvp(&["render", "-"])
+        .write_stdin(ics.to_string())
+        .assert()
+        .success();
+    let shown = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(!shown.contains("! no sender"), "{shown}");
+    assert_eq!(
+        shown.matches("the sender was not checked").count(),
+        1,
+        "{shown}"
+    );
+    assert!(
+        shown.trim_end().ends_with("the sender was not checked."),
+        "{shown}"
+    );
+    let spoofed = String::from_utf8(invite(
+        "bare-2",
+        0,
+        "20250102T100000Z",
+        "20250113T090000",
+        "",
+    ))
+    .unwrap()
+    .replacen(&format!("From: <{ORG}>"), "From: <mallory@evil.example>", 1);
+    let out = s
+        .rsvp(&["render", "-"])
+        .write_stdin(spoofed)
+        .assert()
+        .success();
+    let shown = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(shown.contains("Warnings:"), "{shown}");
+    assert!(shown.contains("mallory@evil.example"), "{shown}");
+    assert!(!shown.contains("the sender was not checked"), "{shown}");
+}
+
 /// Issue 7: without `[identity] addresses`, my addresses come from the
 /// notmuch config (user.primary_email, user.other_email), as a notmuch
 /// user has already said them once; `rsvp check` says where from.

@@ -91,6 +91,7 @@ impl World {
         Inbox::new(
             Ports {
                 store: Box::new(Vdir::open(&self.root.join("calendar")).unwrap()),
+                busy: Vec::new(),
                 outbox: Box::new(MemoryOutbox::new()),
                 tombstones: Box::new(MemoryTombstones::default()),
                 transport: Some(Box::new(MemoryTransport::new())),
@@ -105,6 +106,7 @@ impl World {
                 groups: Vec::new(),
                 send_from: None,
                 scheduling: rsvp::inbox::Scheduling::Client,
+                declined: rsvp::inbox::Declined::default(),
                 clock: Clock {
                     local: chrono_tz::UTC,
                 },
@@ -364,4 +366,38 @@ fn a_new_session_reads_only_changed_messages() {
         ["Alpha", "Gamma"]
     );
     assert_eq!(src.reads(), 3, "only the changed message is read");
+}
+
+/// Issue 8 item 9: a message over the size limit is not silently left out:
+/// the listing names it as unreadable, with the reason (memory source and
+/// a plain Maildir).
+#[test]
+fn an_oversized_invitation_is_listed_as_unreadable() {
+    use rsvp::adapters::memory::MemorySource;
+    let mut big = request("big", "Huge", &at(30, "08:00"));
+    big.push_str(&"X".repeat(rsvp::domain::extract::MAX_MESSAGE_BYTES + 1));
+    let m = support::memenv::MemEnv::new(&[ME]);
+    let src = Arc::new(MemorySource::new());
+    src.add("/m/big", big.as_bytes());
+    src.add(
+        "/m/small",
+        request("u1", "Alpha", &at(30, "08:00")).as_bytes(),
+    );
+    let listing = m.inbox(Some(src)).list(true).unwrap();
+    assert_eq!(summaries(&listing.items), ["Alpha"]);
+    assert_eq!(listing.unreadable.len(), 1);
+    assert_eq!(listing.unreadable[0].path, "/m/big");
+    assert_eq!(listing.unreadable[0].reason, "larger than 25 MB; not read");
+    assert_eq!(
+        listing.unreadable_note().as_deref(),
+        Some("1 invitation could not be read")
+    );
+
+    let w = World::new();
+    std::fs::write(w.mail("big:2,S"), &big).unwrap();
+    std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
+    let listing = w.inbox().list(true).unwrap();
+    assert_eq!(summaries(&listing.items), ["Alpha"]);
+    assert_eq!(listing.unreadable.len(), 1, "{:?}", listing.unreadable);
+    assert!(listing.unreadable[0].path.ends_with("big:2,S"));
 }

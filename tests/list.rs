@@ -759,7 +759,7 @@ fn invalid_calendar_is_listed_only_with_all() {
     let src = MemorySource::new();
     src.add(
         "/m/bad",
-        b"From: a@x.example\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\nBEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n",
+        b"From: a@x.example\r\nSubject: Broken invite\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\nBEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n",
     );
     assert!(pending(&m, &src).is_empty());
     let all = everything(&m, &src);
@@ -767,6 +767,12 @@ fn invalid_calendar_is_listed_only_with_all() {
     assert_eq!(all[0].status, Status::Invalid);
     assert_eq!(all[0].uid, "");
     assert!(!all[0].warnings.is_empty());
+    // Issue 9: it says what it is: subject, sender and file.
+    assert_eq!(all[0].summary, "Broken invite");
+    assert_eq!(all[0].sender.as_deref(), Some("a@x.example"));
+    let line = rsvp::cli::list::item_line(&all[0]);
+    assert!(line.contains("Broken invite"), "{line}");
+    assert!(line.ends_with("from a@x.example (/m/bad)"), "{line}");
 }
 
 /// A message given on the command line (`Inbox::adhoc`) is the same item
@@ -833,6 +839,63 @@ fn fixture_directory_through_memory_source() {
     src.tag(&cancel.message, &["rsvp/applied"], &["rsvp/pending"])
         .unwrap();
     assert_eq!(src.tags(&cancel.message.path), vec!["rsvp/applied"]);
+}
+
+/// Issue 9: a second calendar's events are busy times: an overlap with one
+/// is a conflict, and its files are indexed once, then kept by identity.
+#[test]
+fn busy_calendars_give_conflicts_and_are_indexed_once() {
+    let m = me();
+    let other: Box<dyn rsvp::domain::ports::CalendarStore> = Box::new(m.other.clone());
+    let busy = [other];
+    let env = inbox::Env {
+        busy_calendars: &busy,
+        ..m.env()
+    };
+    let src = MemorySource::new();
+    src.add("/m/a", &M::default().bytes());
+    let invite = inbox::list(
+        &env,
+        &src,
+        &mut ParseCache::new(),
+        ListOptions::everything(),
+    )
+    .unwrap()
+    .remove(0);
+    let start = invite.start.expect("a start");
+    let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    m.other.insert(
+        "gym.ics",
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:gym@home\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:{}\r\nDTEND:{}\r\nSUMMARY:Gym\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            at(start),
+            at(start + chrono::Duration::minutes(30))
+        )
+        .as_bytes(),
+    );
+    let mut cache = ParseCache::new();
+    let items = inbox::list(&env, &src, &mut cache, ListOptions::everything()).unwrap();
+    let conflicts: Vec<&str> = items[0]
+        .conflicts
+        .iter()
+        .map(|c| c.summary.as_str())
+        .collect();
+    assert_eq!(conflicts, ["Gym"]);
+    let agenda = items[0].agenda.as_ref().expect("an agenda");
+    assert!(
+        agenda
+            .events
+            .iter()
+            .any(|e| e.summary == "Gym" && e.overlaps)
+    );
+    let reads = cache.calendar_reads();
+    assert_eq!(reads, 1, "the one file of the second calendar");
+    let _ = inbox::list(&env, &src, &mut cache, ListOptions::everything()).unwrap();
+    assert_eq!(
+        cache.calendar_reads(),
+        reads,
+        "unchanged files are not read again"
+    );
 }
 
 /// Issue 7: iCloud sends from noreply@email.apple.com with

@@ -284,3 +284,91 @@ fn id_and_message_usage_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/rsvp-mail"));
 }
+
+/// Issue 9: khal's config lists a second calendar: an overlap with an event
+/// there is a conflict (it was not shown before); `[calendar] busy` names
+/// calendars explicitly instead, and a missing one is a config error.
+#[test]
+fn conflicts_cover_khals_other_calendars() {
+    let sb = Sandbox::new("");
+    let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    // Within the overlap window, which starts at the real now.
+    let start = chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(9, 0, 0)
+        .unwrap()
+        .and_utc()
+        + chrono::Duration::days(10);
+    std::fs::write(
+        sb.path("Mail/cur/soon.eml:2,S"),
+        format!(
+            "From: Olivia <olivia@example.com>\r\nTo: me@x.example\r\nSubject: Soon\r\nMessage-ID: <soon@example.com>\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\nBEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:soon-1\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:{}\r\nDTEND:{}\r\nSUMMARY:Soon\r\nORGANIZER:mailto:olivia@example.com\r\nATTENDEE;RSVP=TRUE:mailto:me@x.example\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            at(start),
+            at(start + chrono::Duration::hours(1))
+        ),
+    )
+    .unwrap();
+    let work = sb.path("work-cal");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        work.join("standup.ics"),
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//khal//EN\r\nBEGIN:VEVENT\r\nUID:work-1\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:{}\r\nDTEND:{}\r\nSUMMARY:Work standup\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            at(start + chrono::Duration::minutes(30)),
+            at(start + chrono::Duration::minutes(90))
+        ),
+    )
+    .unwrap();
+    let conflicts = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["uid"] == "soon-1")
+            .expect("the invitation is listed")["conflicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["summary"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let list = || sb.json(&["list", "--all", "--json", "--maildir", &sb.maildir()]);
+    assert!(conflicts(&list()).is_empty(), "no khal config yet");
+    let khal = sb.path("xdg/config/khal");
+    std::fs::create_dir_all(&khal).unwrap();
+    std::fs::write(
+        khal.join("config"),
+        format!(
+            "[calendars]\n[[personal]]\npath = {}\n[[work]]\npath = {}\ncolor = dark red\n[locale]\ntimeformat = %H:%M\n",
+            sb.path("cal").display(),
+            work.display()
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        conflicts(&list()),
+        ["Work standup"],
+        "khal's second calendar"
+    );
+    let config = std::fs::read_to_string(sb.path("config.toml")).unwrap();
+    let with = |busy: &str| {
+        std::fs::write(
+            sb.path("config.toml"),
+            config.replace("[calendar]\n", &format!("[calendar]\nbusy = {busy}\n")),
+        )
+        .unwrap();
+    };
+    with("[]");
+    assert!(conflicts(&list()).is_empty(), "busy = [] uses none");
+    with(&format!("[\"{}\"]", work.display()));
+    assert_eq!(conflicts(&list()), ["Work standup"], "[calendar] busy");
+    with(&format!("[\"{}\"]", sb.path("gone").display()));
+    let out = sb
+        .cmd()
+        .args(["list", "--json", "--maildir", &sb.maildir()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "a config error");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[calendar] busy"), "{err}");
+    assert!(err.contains("gone"), "{err}");
+}

@@ -941,6 +941,147 @@ fn dropping_the_adapter_while_it_waits_for_the_lock_does_not_block() {
     }
 }
 
+/// Issue 8 item 7: in the TUI an answer never waits behind an index run
+/// that another writer blocks: the reply goes out while the index waits,
+/// and the tag is recorded once the database is free.
+#[test]
+fn an_answer_goes_out_while_indexing_waits_for_a_locked_database() {
+    use rsvp::adapters::cache::MemoryCache;
+    use rsvp::adapters::memory::{MemoryOutbox, MemoryStore, MemoryTransport};
+    use rsvp::adapters::tombstones::MemoryTombstones;
+    use rsvp::domain::invite::PartStat;
+    use rsvp::inbox::{Inbox, Ports};
+    use rsvp::tui::update::{Delivery, Effect, Msg, Target};
+    use std::sync::Arc;
+
+    if notmuch_cli().is_none() {
+        return;
+    }
+    let mb = Mailbox::new();
+    let nm = Arc::new(mb.open());
+    index(&nm);
+    let transport = Arc::new(MemoryTransport::new());
+    let for_worker = (nm.clone(), transport.clone());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = rsvp::tui::worker::Worker::spawn(
+        Box::new(move || {
+            let (nm, transport) = for_worker;
+            Ok(Inbox::new(
+                Ports {
+                    store: Box::new(MemoryStore::new()),
+                    outbox: Box::new(MemoryOutbox::new()),
+                    tombstones: Box::new(MemoryTombstones::default()),
+                    transport: Some(Box::new(transport)),
+                    source: Some(Box::new(nm.clone())),
+                    index: Some(Box::new(nm)),
+                    cache: Box::new(MemoryCache::new()),
+                },
+                rsvp::inbox::Settings {
+                    identity: rsvp::domain::identity::Identity::new(
+                        None,
+                        &["dana@example.org".to_string()],
+                    ),
+                    groups: Vec::new(),
+                    send_from: None,
+                    scheduling: rsvp::inbox::Scheduling::Client,
+                    clock: rsvp::domain::diff::Clock {
+                        local: chrono_tz::UTC,
+                    },
+                    trusted: Box::new(|_: &str| true),
+                    now: Box::new(chrono::Utc::now),
+                    token: Box::new(|| "t".to_string()),
+                    log: Box::new(|_: &str| {}),
+                },
+            ))
+        }),
+        move |m| {
+            let _ = tx.send(m);
+        },
+        Arc::new(rsvp::tui::log::Log::off()),
+    )
+    .expect("worker");
+    let next = |want: &dyn Fn(&Msg) -> bool| -> Msg {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(m) if want(&m) => return m,
+                Ok(_) => continue,
+                Err(e) => panic!("no message from the worker: {e}"),
+            }
+        }
+    };
+    worker.send(Effect::Refresh { all: true }).expect("send");
+    let items = match next(&|m| matches!(m, Msg::Rows(_))) {
+        Msg::Rows(Ok(listing)) => listing.items,
+        other => panic!("{other:?}"),
+    };
+    let google = items
+        .iter()
+        .find(|i| i.uid == "7kukuqrfedlm2f9t0vr42q5gmc@google.com")
+        .expect("the google invitation is listed")
+        .clone();
+
+    mb.put("new", "1736241171.M8P100.test", "zoom_single_part.eml");
+    let holder = LockHolder::start(&mb.database);
+    worker.send(Effect::Reindex).expect("send");
+    match next(&|m| matches!(m, Msg::Progress(_))) {
+        Msg::Progress(rsvp::tui::state::Progress::Waiting(_)) => {}
+        other => panic!("expected the index to wait for the lock, got {other:?}"),
+    }
+    let asked = Instant::now();
+    worker
+        .send(Effect::Respond {
+            target: Target {
+                key: google.key.clone(),
+                path: google.path.clone(),
+                summary: google.summary.clone(),
+            },
+            partstat: PartStat::Accepted,
+            comment: None,
+            instance: None,
+        })
+        .expect("send");
+    let answered = next(&|m| matches!(m, Msg::Answered { .. } | Msg::Indexed(_)));
+    let took = asked.elapsed();
+    match answered {
+        Msg::Answered { result: Ok(a), .. } => {
+            assert!(matches!(a.delivery, Delivery::Sent { .. }), "{a:?}");
+            assert!(
+                a.warnings
+                    .iter()
+                    .any(|w| w.contains("the tags are recorded once it is free")),
+                "{:?}",
+                a.warnings
+            );
+        }
+        other => panic!("the answer must come before indexing ends: {other:?}"),
+    }
+    assert!(took < Duration::from_secs(10), "the answer waited {took:?}");
+    assert_eq!(transport.sent().len(), 1, "the reply went out");
+    holder.release();
+    match next(&|m| matches!(m, Msg::Indexed(_))) {
+        Msg::Indexed(Ok(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(worker.shutdown(WAIT));
+    // The queued tag was recorded once the lock was free.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let c = nm.candidates().expect("candidates");
+        let g = candidate_for(&c, &mb.path_of("google_request.eml"));
+        if g.tags.iter().any(|t| t == "rsvp/accepted") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "tag never recorded: {:?}",
+            g.tags
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 mod cli {
     use super::*;
     use assert_cmd::Command as Cmd;

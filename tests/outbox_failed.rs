@@ -2,6 +2,10 @@
 //! queue: no flush sends them again, `rsvp outbox list` shows them and
 //! `rsvp outbox drop ID` removes one (R9.13).
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 mod support;
 
 use rsvp::adapters::outbox::DirOutbox;

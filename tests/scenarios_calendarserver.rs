@@ -113,6 +113,8 @@ fn calendarserver_process_request() {
         clock: Clock {
             local: chrono_tz::UTC,
         },
+        // The expected results are CalendarServer's: no TRANSP of ours.
+        declined_transparent: false,
     };
     let (mut pass, mut differs) = (0, Vec::new());
     for d in &dirs {
@@ -250,6 +252,8 @@ fn calendarserver_attendee_needs_action() {
         clock: Clock {
             local: chrono_tz::UTC,
         },
+        // The expected results are CalendarServer's: no TRANSP of ours.
+        declined_transparent: false,
     };
     let mut out = Outcomes {
         pass: Vec::new(),

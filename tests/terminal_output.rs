@@ -4,6 +4,10 @@
 //! of the invitation carries it: properties, parameter values and TZIDs
 //! included (R9.5, T55).
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 mod support;
 
 use support::cli_sandbox::{ME, Sandbox};

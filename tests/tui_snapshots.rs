@@ -114,6 +114,7 @@ fn error_status_after_a_failed_send() {
         Msg::Answered {
             target,
             result: Ok(Answered {
+                changed_from: None,
                 partstat: rsvp::domain::invite::PartStat::Accepted,
                 delivery: Delivery::Queued {
                     reason: "cannot connect to smtp.example.org:587: Connection refused".into(),
@@ -249,4 +250,129 @@ fn diff_colours_and_strike_through() {
         assert!(!new.add_modifier.contains(Modifier::CROSSED_OUT));
         assert_eq!(new.fg.unwrap_or(Color::Reset), fg(color, Color::Green));
     }
+}
+
+/// Issue 9: rows say what they are: a reply waiting in the outbox is
+/// QUEUED (not DONE), a dismissed invitation DISMISSED (not NEW).
+#[test]
+fn queued_and_dismissed_rows() {
+    use rsvp::domain::invite::PartStat;
+    use rsvp::domain::ports::TransportError;
+    use rsvp::inbox::ResponseRequest;
+    let m = memenv();
+    let src = source();
+    let mut inbox = inbox(&m, &src);
+    inbox.list(true).unwrap();
+    m.transport.fail_next(
+        TransportError::Connection {
+            server: "smtp.example.org:587".into(),
+            message: "Connection refused".into(),
+        },
+        1,
+    );
+    let done = inbox
+        .respond(
+            "outlook-reschedule.eml",
+            &ResponseRequest {
+                partstat: PartStat::Accepted,
+                comment: None,
+                instance: None,
+                dry_run: false,
+                resend: false,
+                no_send: false,
+            },
+        )
+        .unwrap();
+    assert!(!done.sent, "the reply stays queued");
+    inbox.dismiss("google-new.eml").unwrap();
+    let mut items = inbox.list(true).unwrap().items;
+    items.sort_by_key(|r| MESSAGES.iter().position(|n| *n == r.key));
+    let queued = items
+        .iter()
+        .find(|r| r.key == "outlook-reschedule.eml")
+        .unwrap();
+    assert!(queued.queued);
+    let dismissed = items.iter().find(|r| r.key == "google-new.eml").unwrap();
+    assert!(dismissed.dismissed && !dismissed.pending);
+    let mut s = state_with(items);
+    let _ = keys(&mut s, "p");
+    let t = draw(&s, 120, 40);
+    let text = screen_text(&t);
+    assert!(text.contains("DISMISSED"), "{text}");
+    assert!(text.contains("QUEUED"), "{text}");
+    snap("queued_and_dismissed", &s);
+}
+
+/// A bare event for the second calendar.
+fn other_event(uid: &str, summary: &str, start: &str, end: &str) -> Vec<u8> {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:{start}\r\nDTEND:{end}\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    .into_bytes()
+}
+
+/// Issue 9: the day agenda beside the invitation holds the events of every
+/// calendar the user keeps, the invitation placed among them and overlaps
+/// marked; an overlap with an event in a second calendar is a conflict.
+#[test]
+fn day_agenda_over_every_calendar() {
+    let m = memenv();
+    m.other.insert(
+        "physio.ics",
+        &other_event(
+            "physio@home",
+            "Physio",
+            "20250108T093000Z",
+            "20250108T103000Z",
+        ),
+    );
+    m.other.insert(
+        "breakfast.ics",
+        &other_event(
+            "breakfast@home",
+            "Breakfast with Lea",
+            "20250108T070000Z",
+            "20250108T080000Z",
+        ),
+    );
+    m.other.insert(
+        "friday.ics",
+        &other_event(
+            "friday@home",
+            "Not that day",
+            "20250110T090000Z",
+            "20250110T100000Z",
+        ),
+    );
+    let row = row_for(&m, "google-new.eml");
+    let summaries: Vec<&str> = row.conflicts.iter().map(|c| c.summary.as_str()).collect();
+    assert_eq!(
+        summaries,
+        ["Physio"],
+        "the second calendar's event is a conflict"
+    );
+    let agenda = row.agenda.as_ref().expect("an agenda");
+    let got: Vec<(&str, bool)> = agenda
+        .events
+        .iter()
+        .map(|e| (e.summary.as_str(), e.overlaps))
+        .collect();
+    assert_eq!(got, [("Breakfast with Lea", false), ("Physio", true)]);
+    let mut s = state_with(rows(&m));
+    select(&mut s, "google-new.eml");
+    let text = screen_text(&draw(&s, 120, 40));
+    assert!(text.contains("Your day: Wed 2025-01-08"), "{text}");
+    snap("day_agenda", &s);
+}
+
+/// Issue 9: `[ui] confirm` asks before mailing, naming the organizer.
+#[test]
+fn confirm_before_mailing() {
+    let mut s = loaded();
+    s.confirm = true;
+    assert!(keys(&mut s, "a").is_empty(), "nothing is sent yet");
+    let text = screen_text(&draw(&s, 80, 24));
+    assert!(text.contains("Send the reply?"), "{text}");
+    assert!(text.contains("priya@example.com"), "{text}");
+    snap("confirm_prompt", &s);
 }

@@ -183,7 +183,7 @@ fn r4_8_refused_answer_is_an_error_and_sends_nothing() {
     );
     assert!(matches!(
         &msgs[..],
-        [Msg::Answered { result: Err(e), .. }] if e.to_string() == "a cancellation needs no answer (R4.8)"
+        [Msg::Answered { result: Err(e), .. }] if e.to_string() == "a cancellation needs no answer"
     ));
     assert!(m.transport.sent().is_empty());
     assert!(src.tags("thunderbird-cancel.eml").is_empty());
@@ -509,4 +509,160 @@ fn listing_lists_with_conflicts_and_tags_what_was_done() {
     let dismissed = s.dismissed.iter().next().expect("a dismissed row").clone();
     assert!(src.tags(&dismissed).contains(&"rsvp/dismissed".to_string()));
     assert_eq!(m.transport.sent().len(), 1, "dismiss sends nothing");
+}
+
+/// Issue 9: an answered invitation is answered again from the all view; the
+/// status line and the reply both say the answer changed.
+#[test]
+fn changing_an_answer_from_the_all_view_says_so_in_the_reply() {
+    let m = memenv();
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    let mut s = state_with(rows(&m));
+    let effects = keys(&mut s, "a");
+    settle(&mut s, &mut b, effects);
+    let effects = keys(&mut s, "p");
+    settle(&mut s, &mut b, effects);
+    let _ = keys(&mut s, "g");
+    while s.selected_row().map(|r| r.key.as_str()) != Some("google-new.eml") {
+        let before = s.selected;
+        let _ = keys(&mut s, "j");
+        assert_ne!(before, s.selected, "google-new.eml is listed");
+    }
+    let effects = keys(&mut s, "d");
+    assert!(
+        matches!(
+            &effects[..],
+            [Effect::Respond {
+                partstat: PartStat::Declined,
+                ..
+            }]
+        ),
+        "{effects:?}"
+    );
+    settle(&mut s, &mut b, effects);
+    let st = s.status.clone().unwrap();
+    assert_eq!(
+        st.text,
+        "changed your answer to \"Quarterly planning\" from accepted to declined: reply sent to priya@example.com"
+    );
+    let sent = m.transport.sent();
+    assert_eq!(sent.len(), 2);
+    // The text part is quoted-printable: join its soft line breaks.
+    let body = String::from_utf8_lossy(&sent[1].1)
+        .replace("=\r\n", "")
+        .replace("=\n", "");
+    assert!(
+        body.contains("has changed the answer to the invitation \"Quarterly planning\": now declined (before: accepted)"),
+        "{body}"
+    );
+    assert_eq!(
+        s.row("google-new.eml").unwrap().partstat,
+        Some(PartStat::Declined)
+    );
+}
+
+/// Issue 9: `x` then `u` takes the dismissal back: the tag goes, the row
+/// comes back to the pending list.
+#[test]
+fn undo_dismiss_removes_the_tag_and_brings_the_row_back() {
+    let m = memenv();
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    let mut s = state_with(rows(&m));
+    let effects = keys(&mut s, "x");
+    settle(&mut s, &mut b, effects);
+    assert!(
+        src.tags("google-new.eml")
+            .contains(&"rsvp/dismissed".to_string())
+    );
+    assert_eq!(s.visible().len(), 5);
+    let effects = keys(&mut s, "u");
+    assert!(
+        matches!(&effects[..], [Effect::Undismiss { target }] if target.key == "google-new.eml"),
+        "{effects:?}"
+    );
+    settle(&mut s, &mut b, effects);
+    assert!(
+        !src.tags("google-new.eml")
+            .contains(&"rsvp/dismissed".to_string())
+    );
+    assert_eq!(s.visible().len(), 6);
+    assert_eq!(
+        s.status.clone().unwrap().text,
+        "\"Quarterly planning\" is back in the inbox"
+    );
+    let row = s.row("google-new.eml").unwrap();
+    assert!(
+        row.pending && !row.dismissed,
+        "the refreshed listing agrees"
+    );
+}
+
+/// Issue 9: `[calendar] declined = "drop"`: declining stores nothing (and
+/// removes a stored copy); the message's tag keeps the item answered.
+#[test]
+fn declined_drop_keeps_no_copy_and_the_item_stays_answered() {
+    let mut m = memenv();
+    m.declined = rsvp::inbox::Declined::Drop;
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    let req = |p| rsvp::inbox::ResponseRequest {
+        partstat: p,
+        comment: None,
+        instance: None,
+        dry_run: false,
+        resend: false,
+        no_send: false,
+    };
+    let uid = "5k2l9q8m7n6b5v4c3x2z1a0s9d@google.com";
+    b.respond("google-new.eml", &req(PartStat::Accepted))
+        .unwrap();
+    assert!(
+        m.store.find_by_uid(uid).unwrap().is_some(),
+        "accepted: kept"
+    );
+    let done = b
+        .respond("google-new.eml", &req(PartStat::Declined))
+        .unwrap();
+    assert!(done.sent, "the reply is mailed");
+    assert_eq!(done.changed_from, Some(PartStat::Accepted));
+    assert!(
+        m.store.find_by_uid(uid).unwrap().is_none(),
+        "declined: removed"
+    );
+    let row = b
+        .list(true)
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|r| r.key == "google-new.eml")
+        .unwrap();
+    assert!(!row.pending, "answered, not NEW again");
+    assert_eq!(row.partstat, Some(PartStat::Declined));
+}
+
+/// Issue 9: the default `declined = "transparent"` keeps the declined event
+/// but not busy.
+#[test]
+fn a_declined_event_is_kept_transparent_by_default() {
+    let m = memenv();
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    let req = rsvp::inbox::ResponseRequest {
+        partstat: PartStat::Declined,
+        comment: None,
+        instance: None,
+        dry_run: false,
+        resend: false,
+        no_send: false,
+    };
+    b.respond("google-new.eml", &req).unwrap();
+    let stored = m
+        .store
+        .find_by_uid("5k2l9q8m7n6b5v4c3x2z1a0s9d@google.com")
+        .unwrap()
+        .expect("kept");
+    let text = String::from_utf8_lossy(&stored.data);
+    assert!(text.contains("TRANSP:TRANSPARENT"), "{text}");
 }

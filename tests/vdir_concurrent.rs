@@ -2,6 +2,10 @@
 //! vdirsyncer does) while rsvp updates it: none of its writes may be lost
 //! (R9.12, T61). Bounded in time; the writer polls, never sleeps to wait.
 
+// Test code: a panic is how a test fails (Cargo.toml [lints] deny these in src/).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
+
 use std::fs;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};

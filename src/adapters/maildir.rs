@@ -89,6 +89,16 @@ fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
             .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
+/// The first 256 KiB of a file (headers and the first parts).
+fn head(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut data = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(256 * 1024).read_to_end(&mut data))
+        .ok()?;
+    Some(data)
+}
+
 /// Whether message bytes look like they carry calendar data.
 pub fn looks_like_invitation(raw: &[u8]) -> bool {
     MARKERS.iter().any(|m| contains_ci(raw, m))
@@ -120,12 +130,18 @@ impl InviteSource for MaildirSource {
                     let Ok(meta) = std::fs::metadata(&path) else {
                         continue;
                     };
-                    if !meta.is_file() || meta.len() > MAX_MESSAGE_BYTES as u64 {
+                    if !meta.is_file() {
                         continue;
                     }
+                    let too_large = meta.len() > MAX_MESSAGE_BYTES as u64;
                     let mtime = mtime_of(&meta);
                     let is_candidate = match previous.remove(&path) {
                         Some((m, len, c)) if m == mtime && len == meta.len() => c,
+                        // A message over the limit is not read whole: its
+                        // first part says whether it carries a calendar.
+                        _ if too_large => {
+                            head(&path).is_some_and(|raw| looks_like_invitation(&raw))
+                        }
                         _ => std::fs::read(&path).is_ok_and(|raw| looks_like_invitation(&raw)),
                     };
                     scanned.insert(path.clone(), (mtime, meta.len(), is_candidate));
@@ -136,7 +152,13 @@ impl InviteSource for MaildirSource {
                             path: text,
                             stamp: crate::adapters::fsutil::stamp(&meta),
                             tags: Vec::new(),
-                            missing: None,
+                            // Shown as unreadable with the reason (R9.8).
+                            missing: too_large.then(|| {
+                                format!(
+                                    "larger than {} MB; not read",
+                                    MAX_MESSAGE_BYTES / (1024 * 1024)
+                                )
+                            }),
                         });
                     }
                 }
@@ -154,6 +176,9 @@ impl InviteSource for MaildirSource {
             path: candidate.path.clone(),
             message,
         };
+        if let Some(why) = &candidate.missing {
+            return Err(err(why.clone()));
+        }
         let path = std::fs::canonicalize(&candidate.path).map_err(|e| err(e.to_string()))?;
         if !path.starts_with(&self.root) {
             return Err(err(format!(

@@ -173,6 +173,22 @@ impl CalendarStore for MemoryStore {
     fn list(&self) -> Result<Vec<StoredObject>, StoreError> {
         Ok(self.lock()?.objects.values().cloned().collect())
     }
+
+    fn delete(&self, existing: &StoredObject) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        match state.objects.get(&existing.href) {
+            None => Err(StoreError::Gone {
+                href: existing.href.clone(),
+            }),
+            Some(current) if current.etag != existing.etag => Err(StoreError::Conflict {
+                href: existing.href.clone(),
+            }),
+            Some(_) => {
+                state.objects.remove(&existing.href);
+                Ok(())
+            }
+        }
+    }
 }
 
 /// An outbox in memory.
@@ -185,6 +201,8 @@ pub struct MemoryOutbox {
 struct OutboxState {
     /// In the order they were put; `true` once sent.
     entries: Vec<(OutboxEntry, bool)>,
+    /// Ids put staged and not yet marked ready (not sendable).
+    staged: std::collections::HashSet<String>,
     fail_next_put: Option<OutboxError>,
 }
 
@@ -243,11 +261,32 @@ impl Outbox for MemoryOutbox {
     }
 
     fn pending(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
-        Ok(self
-            .lock()?
+        let state = self.lock()?;
+        Ok(state
             .entries
             .iter()
-            .filter(|(_, sent)| !*sent)
+            .filter(|(e, sent)| !*sent && !state.staged.contains(&e.id))
+            .map(|(e, _)| e.clone())
+            .collect())
+    }
+
+    fn put_staged(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {
+        self.put(entry)?;
+        self.lock()?.staged.insert(entry.id.clone());
+        Ok(())
+    }
+
+    fn mark_ready(&self, id: &str) -> Result<(), OutboxError> {
+        self.lock()?.staged.remove(id);
+        Ok(())
+    }
+
+    fn staged(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        let state = self.lock()?;
+        Ok(state
+            .entries
+            .iter()
+            .filter(|(e, sent)| !*sent && state.staged.contains(&e.id))
             .map(|(e, _)| e.clone())
             .collect())
     }

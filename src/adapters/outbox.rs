@@ -53,6 +53,14 @@ struct EntryMeta {
     created: String,
     #[serde(default)]
     attempts: u32,
+    /// Sendable: the calendar write it answers for is recorded (issue 8
+    /// item 1). Entries written before this field existed are ready.
+    #[serde(default = "ready_by_default")]
+    ready: bool,
+}
+
+fn ready_by_default() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -274,8 +282,8 @@ impl DirOutbox {
     }
 }
 
-impl Outbox for DirOutbox {
-    fn put(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {
+impl DirOutbox {
+    fn put_with(&self, entry: &OutboxEntry, ready: bool) -> Result<(), OutboxError> {
         let id = entry.id.as_str();
         self.check_id(id)?;
         let json_name = format!("{id}.json");
@@ -307,15 +315,20 @@ impl Outbox for DirOutbox {
             last_error: entry.last_error.clone(),
             created: (self.clock)().to_rfc3339_opts(SecondsFormat::Nanos, true),
             attempts: 0,
+            ready,
         };
         // The message first, the .json (commit marker) last.
         self.write_atomic(&self.pending, &format!("{id}.eml"), &entry.message)?;
         self.write_meta(&self.pending, &meta)
     }
 
-    fn pending(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+    /// Committed entries of `pending/` that are (not) ready.
+    fn pending_where(&self, ready: bool) -> Result<Vec<OutboxEntry>, OutboxError> {
         let mut out = Vec::new();
         for meta in self.committed(&self.pending)? {
+            if meta.ready != ready {
+                continue;
+            }
             // No .eml beside it: a mark_sent in progress (or a damaged entry).
             let Ok(message) = fs::read(self.pending.join(format!("{}.eml", meta.id))) else {
                 continue;
@@ -323,6 +336,36 @@ impl Outbox for DirOutbox {
             out.push(meta.into_entry(message));
         }
         Ok(out)
+    }
+}
+
+impl Outbox for DirOutbox {
+    fn put(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {
+        self.put_with(entry, true)
+    }
+
+    fn put_staged(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {
+        self.put_with(entry, false)
+    }
+
+    fn mark_ready(&self, id: &str) -> Result<(), OutboxError> {
+        self.check_id(id)?;
+        let path = self.pending.join(format!("{id}.json"));
+        let mut meta =
+            Self::read_meta(&path).ok_or_else(|| OutboxError::NotFound { id: id.to_string() })?;
+        if meta.ready {
+            return Ok(());
+        }
+        meta.ready = true;
+        self.write_meta(&self.pending, &meta)
+    }
+
+    fn staged(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        self.pending_where(false)
+    }
+
+    fn pending(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        self.pending_where(true)
     }
 
     fn record_error(&self, id: &str, error: &str) -> Result<(), OutboxError> {
@@ -426,8 +469,11 @@ impl Outbox for DirOutbox {
     }
 
     fn find(&self, key: &ReplyKey) -> Result<Option<(OutboxEntry, bool)>, OutboxError> {
-        // An unsent answer is the one that matters; else the latest sent one.
-        if let Some(entry) = self.pending()?.into_iter().find(|e| &e.key == key) {
+        // An unsent answer is the one that matters (staged or ready); else
+        // the latest sent one.
+        let mut unsent = self.pending()?;
+        unsent.extend(self.staged()?);
+        if let Some(entry) = unsent.into_iter().find(|e| &e.key == key) {
             return Ok(Some((entry, false)));
         }
         let Some(meta) = self

@@ -115,6 +115,22 @@ impl Vdir {
         })
     }
 
+    /// Open a collection only to read it (another calendar whose events
+    /// count as busy): nothing in it is changed, not even stale temp files.
+    pub fn open_read_only(dir: &Path) -> Result<Vdir, StoreError> {
+        if !dir.is_dir() {
+            return Err(StoreError::Io {
+                path: dir.display().to_string(),
+                message: "not a calendar directory (a vdir is a directory of .ics files)"
+                    .to_string(),
+            });
+        }
+        Ok(Vdir {
+            dir: dir.to_path_buf(),
+            index: Mutex::new(HashMap::new()),
+        })
+    }
+
     /// The collection directory.
     pub fn path(&self) -> &Path {
         &self.dir
@@ -530,6 +546,24 @@ impl CalendarStore for Vdir {
             etag: fsutil::etag(&meta),
             data: data.to_vec(),
         })
+    }
+
+    fn delete(&self, existing: &StoredObject) -> Result<(), StoreError> {
+        let name = existing.href.as_str();
+        if !is_object_name(name) {
+            return Err(StoreError::Io {
+                path: self.dir.display().to_string(),
+                message: format!("refusing to delete calendar object with unsafe name {name:?}"),
+            });
+        }
+        // R9.12: only the version that was read is removed.
+        self.check_unchanged(existing)?;
+        let target = self.dir.join(name);
+        fs::remove_file(&target)
+            .map_err(|e| io_error(&target, "cannot remove the calendar object", &e))?;
+        self.lock_index().remove(name);
+        fsutil::fsync_dir(&self.dir)
+            .map_err(|e| io_error(&self.dir, "cannot sync the directory", &e))
     }
 
     fn list(&self) -> Result<Vec<StoredObject>, StoreError> {

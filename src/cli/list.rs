@@ -63,9 +63,17 @@ pub fn item_line(item: &Item) -> String {
     } else {
         cut(&terminal_line(&item.summary), SUMMARY_CHARS)
     };
+    // What the item is now comes before what the message said.
+    let status = if item.queued {
+        "queued"
+    } else if item.dismissed {
+        "dismissed"
+    } else {
+        item.status.as_str()
+    };
     let mut line = format!(
         "{:<width$} {:<22} {summary}",
-        item.status.as_str(),
+        status,
         when,
         width = STATUS_WIDTH
     );
@@ -73,6 +81,14 @@ pub fn item_line(item: &Item) -> String {
         line.push_str(&format!(
             " \u{2014} {}",
             cut(&terminal_line(org), ORGANIZER_CHARS)
+        ));
+    } else if item.status == crate::domain::classify::Status::Invalid {
+        // Enough to find the message: who sent it and where it is.
+        let from = item.sender.as_deref().unwrap_or("no sender");
+        line.push_str(&format!(
+            " \u{2014} from {} ({})",
+            cut(&terminal_line(from), ORGANIZER_CHARS),
+            terminal_line(&item.path)
         ));
     }
     match (&item.answers, item.partstat) {

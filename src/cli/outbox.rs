@@ -16,7 +16,20 @@ pub fn run_outbox(
         OutboxAction::List => {
             let pending = inbox.queued()?;
             let failed = inbox.refused()?;
-            if pending.is_empty() && failed.is_empty() {
+            let unfinished = inbox.unfinished()?;
+            for e in &unfinished {
+                write_out(
+                    out,
+                    &format!(
+                        "{}  {}  {} {}  UNFINISHED: rsvp stopped before the calendar was written; answer again to send it\n",
+                        e.id,
+                        e.envelope.to.join(","),
+                        e.key.partstat,
+                        terminal_line(&e.key.uid),
+                    ),
+                )?;
+            }
+            if pending.is_empty() && failed.is_empty() && unfinished.is_empty() {
                 write_out(out, "outbox is empty\n")?;
             }
             if !failed.is_empty() {

@@ -87,9 +87,20 @@ fn describe_raw(invite: &Invite, class: Option<&Classification>, clock: &Clock) 
             out.push_str("\nChanges against your calendar:\n");
             out.push_str(&changes_text(&c.changes));
         }
-        if !c.warnings.is_empty() {
+        // A bare calendar file (mailcap, aerc filters) has no sender: that
+        // is a note, not a warning on every legitimate invitation.
+        let bare = c
+            .warnings
+            .iter()
+            .any(|w| w == crate::domain::classify::NO_SENDER_WARNING);
+        let warnings: Vec<&String> = c
+            .warnings
+            .iter()
+            .filter(|w| *w != crate::domain::classify::NO_SENDER_WARNING)
+            .collect();
+        if !warnings.is_empty() {
             out.push_str("\nWarnings:\n");
-            for w in &c.warnings {
+            for w in warnings {
                 out.push_str(&format!("  ! {}\n", terminal_line(w)));
             }
         }
@@ -98,6 +109,11 @@ fn describe_raw(invite: &Invite, class: Option<&Classification>, clock: &Clock) 
                 "\nAnswering: not possible: {}\n",
                 terminal_line(r)
             ));
+        }
+        if bare {
+            out.push_str(
+                "\nNote: a calendar file without its message: the sender was not checked.\n",
+            );
         }
     }
     out

@@ -155,7 +155,7 @@ fn unknown_section_is_an_error_until_it_exists() {
     assert!(e.message.starts_with("unknown section [colors]"), "{e}");
     assert!(
         e.message
-            .contains("identity, calendar, send, smtp, sendmail, trust, mail, keys"),
+            .contains("identity, calendar, send, smtp, sendmail, trust, mail, ui, keys"),
         "{e}"
     );
 }
@@ -653,4 +653,31 @@ fn keys_section_wrong_type_names_the_key_and_line() {
     assert!(e.message.contains("expected a key such as \"a\""), "{e}");
     let e = err(&format!("{MINIMAL}[keys]\naccept = [\"a\", 1]\n"));
     assert!(e.message.contains("`accept` in [keys]"), "{e}");
+}
+
+#[test]
+fn ui_and_calendar_busy_and_declined_are_read() {
+    let c = parse(&format!(
+        "{MINIMAL}[calendar]\npath = \"/c/main\"\nbusy = [\"/c/work\", \"rel/x\"]\ndeclined = \"drop\"\n[ui]\nconfirm = true\nopen_command = \"less \\\"$1\\\"\"\n"
+    ))
+    .unwrap();
+    let cal = c.calendar.clone().unwrap();
+    assert_eq!(cal.declined, Declined::Drop);
+    assert_eq!(
+        cal.busy,
+        Some(vec![PathBuf::from("/c/work"), PathBuf::from("rel/x")])
+    );
+    let ui = c.ui.clone().unwrap();
+    assert!(ui.confirm);
+    assert_eq!(ui.open_command.as_deref(), Some("less \"$1\""));
+    assert_eq!(
+        c.validate(),
+        ["[calendar] busy \"rel/x\" is relative: use an absolute path or one starting with ~/"]
+    );
+    let e = err(&format!(
+        "{MINIMAL}[calendar]\npath = \"/c\"\ndeclined = \"hide\"\n"
+    ));
+    assert!(e.message.contains("declined"), "{e}");
+    let default = parse(&format!("{MINIMAL}[calendar]\npath = \"/c\"\n")).unwrap();
+    assert_eq!(default.calendar.unwrap().declined, Declined::Transparent);
 }

@@ -11,7 +11,8 @@ use super::identity::{Identity, MeMatch};
 use super::invite::{Comp, Invite, PartStat};
 use calcard::icalendar::{
     ICalendar, ICalendarComponent, ICalendarComponentType, ICalendarEntry, ICalendarParameter,
-    ICalendarProperty, ICalendarScheduleAgentValue, ICalendarStatus, ICalendarValue,
+    ICalendarProperty, ICalendarScheduleAgentValue, ICalendarStatus, ICalendarTransparency,
+    ICalendarValue,
 };
 use chrono::{Duration, NaiveDateTime};
 use thiserror::Error;
@@ -24,8 +25,18 @@ pub enum ApplyError {
     Refused(String),
 }
 
+/// Marks a TRANSP:TRANSPARENT that rsvp set because I declined, so a later
+/// answer takes it back (and never one the organizer set).
+pub const X_DECLINED_TRANSP: &str = "X-RSVP-DECLINED-TRANSP";
+
 /// Properties the attendee owns and that survive organizer updates (R2.8).
-const LOCAL_PROPS: &[&str] = &["TRANSP", "CATEGORIES", "COLOR", X_PREVIOUS_PARTSTAT];
+const LOCAL_PROPS: &[&str] = &[
+    "TRANSP",
+    "CATEGORIES",
+    "COLOR",
+    X_PREVIOUS_PARTSTAT,
+    X_DECLINED_TRANSP,
+];
 
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -33,6 +44,9 @@ pub struct Options {
     /// behind vdirsyncer does not send a second reply.
     pub schedule_agent_client: bool,
     pub clock: Clock,
+    /// `[calendar] declined = "transparent"`: a declined event is marked
+    /// TRANSP:TRANSPARENT so calendars do not show it busy.
+    pub declined_transparent: bool,
 }
 
 fn is_local(e: &ICalendarEntry) -> bool {
@@ -467,6 +481,7 @@ pub fn apply_answer(
                 }
             }
         }
+        mark_transparency(comp, partstat, opts.declined_transparent);
         if !found {
             // A group answer (T16) or my address missing: add my own entry.
             let mut e = ICalendarEntry::new(ICalendarProperty::Attendee).with_value(
@@ -566,6 +581,37 @@ pub fn apply_answer(
     Ok(cal)
 }
 
+/// A declined event does not look busy (`declined_transparent`); another
+/// answer takes back a TRANSPARENT that rsvp set, never the organizer's.
+fn mark_transparency(comp: &mut ICalendarComponent, partstat: PartStat, transparent: bool) {
+    let marked = comp
+        .entries
+        .iter()
+        .any(|e| matches!(&e.name, ICalendarProperty::Other(n) if n == X_DECLINED_TRANSP));
+    if partstat == PartStat::Declined && transparent {
+        let already = comp.entries.iter().any(|e| {
+            e.name == ICalendarProperty::Transp
+                && ical::entry_text(e).is_some_and(|v| v.eq_ignore_ascii_case("TRANSPARENT"))
+        });
+        if !already {
+            ical::set_property(
+                comp,
+                ICalendarEntry::new(ICalendarProperty::Transp)
+                    .with_value(ICalendarTransparency::Transparent),
+            );
+            ical::set_property(
+                comp,
+                ICalendarEntry::new(ical::other_prop(X_DECLINED_TRANSP)).with_value("TRUE"),
+            );
+        }
+    } else if marked && partstat != PartStat::Declined {
+        comp.entries.retain(|e| {
+            e.name != ICalendarProperty::Transp
+                && !matches!(&e.name, ICalendarProperty::Other(n) if n == X_DECLINED_TRANSP)
+        });
+    }
+}
+
 /// R2.2 (Cyrus `master_to_recurrence`): an override for one occurrence,
 /// copied from the master without RRULE/RDATE/EXDATE, with that
 /// occurrence's DTSTART/DTEND. Alarms are not copied (local data stays on
@@ -627,7 +673,17 @@ pub fn apply_cancel(
     let mut cal = stored.cal.clone();
     let cancel_seq = cancel.sequence();
     let cancel_stamp = cancel.primary().and_then(|c| c.dtstamp());
+    // A cancelled event rings no more: its alarms go (khal showed
+    // "CANCELLED … ⏰").
+    let alarms: Vec<u32> = cal
+        .components
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.component_type == ICalendarComponentType::VAlarm)
+        .filter_map(|(i, _)| u32::try_from(i).ok())
+        .collect();
     let mark = |comp: &mut ICalendarComponent| {
+        comp.component_ids.retain(|id| !alarms.contains(id));
         ical::set_property(
             comp,
             ICalendarEntry::new(ICalendarProperty::Status).with_value(ICalendarStatus::Cancelled),

@@ -224,14 +224,17 @@ fn my_rsvp(inv: &Invite, me: &MeMatch) -> bool {
         .any(|a| a.email == me.party.email && a.rsvp)
 }
 
+/// The warning for a bare calendar file (no message, so no sender): the
+/// faces may say it as a note instead (R7.9).
+pub const NO_SENDER_WARNING: &str =
+    "no sender to check (bare calendar file): the organizer is not authenticated";
+
 /// Sender check (R7.9, R9.1): the From address must be the organizer or its
 /// SENT-BY. Returns a warning when it is not.
 fn sender_warning(inv: &Invite, sender: Option<&str>) -> Option<String> {
     let org = inv.organizer()?;
     let Some(sender) = sender else {
-        return Some(
-            "no sender to check (bare calendar file): the organizer is not authenticated".into(),
-        );
+        return Some(NO_SENDER_WARNING.into());
     };
     let Some(sender_n) = identity::normalize_address(sender) else {
         return Some(format!(
@@ -465,7 +468,7 @@ fn classify_request(
     }
     if incoming.components().iter().all(|c| c.is_cancelled()) {
         out.status = Status::Cancelled;
-        out.reply_refusal = Some("the invitation itself is marked cancelled (R1.14)".into());
+        out.reply_refusal = Some("the invitation itself is marked cancelled".into());
         return;
     }
 
@@ -546,7 +549,7 @@ fn classify_request(
                     ctx.clock.format(&rid, &incoming.cal)
                 ));
                 out.apply_refusal =
-                    Some("the update does not match the stored series (R2.9); not merged".into());
+                    Some("the update does not match the stored series; not merged".into());
             } else if !known {
                 warnings.push(
                     "updates were missed: this occurrence was not in the stored series".into(),
@@ -564,7 +567,7 @@ fn classify_request(
     }
     if stored_cancelled && !any_newer {
         out.status = Status::Cancelled;
-        out.reply_refusal = Some("the event is cancelled in your calendar (R1.14)".into());
+        out.reply_refusal = Some("the event is cancelled in your calendar".into());
         out.apply_refusal = Some("the event was cancelled by a later message".into());
         return;
     }
@@ -759,12 +762,12 @@ pub fn recurrence_warnings(inv: &Invite) -> Vec<String> {
             };
             if let Some(unit) = unit {
                 out.push(format!(
-                    "suspicious recurrence (R9.7): the event repeats every {unit}; only the first {MAX_EXPANSION} occurrences are considered"
+                    "suspicious recurrence: the event repeats every {unit}; only the first {MAX_EXPANSION} occurrences are considered"
                 ));
             }
             if let Some(n) = r.count.filter(|n| *n as usize > MAX_EXPANSION) {
                 out.push(format!(
-                    "suspicious recurrence (R9.7): COUNT={n}; only the first {MAX_EXPANSION} occurrences are considered"
+                    "suspicious recurrence: COUNT={n}; only the first {MAX_EXPANSION} occurrences are considered"
                 ));
             }
         }
@@ -783,14 +786,14 @@ fn classify_cancel(
     out: &mut Classification,
     warnings: &mut Vec<String>,
 ) {
-    out.reply_refusal = Some("a cancellation needs no answer (R4.8)".into());
+    out.reply_refusal = Some("a cancellation needs no answer".into());
     let comps = incoming.components();
     let scope = if comps.iter().any(|c| {
         c.range_param()
             .is_some_and(|r| r.eq_ignore_ascii_case("THISANDPRIOR"))
     }) {
         out.status = Status::Invalid;
-        warnings.push("RANGE=THISANDPRIOR is deprecated and not supported (R4.6)".into());
+        warnings.push("RANGE=THISANDPRIOR is deprecated and not supported".into());
         out.apply_refusal = Some("RANGE=THISANDPRIOR is not supported".into());
         return;
     } else if comps.iter().any(|c| c.this_and_future()) {

@@ -83,7 +83,15 @@ pub fn recurrence_words(r: &ICalendarRecurrenceRule, clock: &Clock, invite: &Inv
         s.push_str(&format!(" on day {}", days.join(", ")));
     }
     if let Some(count) = r.count {
-        s.push_str(&format!(", {count} times"));
+        // COUNT includes the occurrences EXDATE removes (RFC 5545 §3.8.5.1):
+        // say how many are left and how many were cancelled.
+        let cancelled = cancelled_count(invite);
+        let left = u64::from(count).saturating_sub(cancelled as u64);
+        if cancelled > 0 {
+            s.push_str(&format!(", {left} times, {cancelled} cancelled"));
+        } else {
+            s.push_str(&format!(", {count} times"));
+        }
     }
     if let Some(until) = &r.until
         && let Some(d) = CalDate::from_partial(until, None)
@@ -101,4 +109,38 @@ pub fn recurrence_words(r: &ICalendarRecurrenceRule, clock: &Clock, invite: &Inv
         s.push_str(" (suspicious: very frequent)");
     }
     s
+}
+
+/// Occurrences of the series removed by EXDATE or cancelled one by one
+/// (an override with STATUS:CANCELLED).
+fn cancelled_count(invite: &Invite) -> usize {
+    let excluded = invite.master().map_or(0, |m| m.exdates().len());
+    let cancelled = invite
+        .overrides()
+        .iter()
+        .filter(|o| o.is_cancelled())
+        .count();
+    excluded + cancelled
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::domain::ical;
+
+    #[test]
+    fn the_repeat_count_leaves_out_cancelled_occurrences() {
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:u\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250106T080000Z\r\nRRULE:FREQ=WEEKLY;COUNT=13\r\nEXDATE:20250113T080000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let cal = ical::parse(text).unwrap().calendars.remove(0);
+        let invite = Invite::from_calendar(cal, None).unwrap().remove(0);
+        let rule = invite.master().unwrap().rrule().unwrap();
+        let clock = Clock {
+            local: chrono_tz::Europe::Berlin,
+        };
+        assert_eq!(
+            recurrence_words(&rule, &clock, &invite),
+            "every week, 12 times, 1 cancelled"
+        );
+    }
 }

@@ -360,11 +360,17 @@ fn diff_component(
         ));
     }
 
-    // STATUS (any change is significant).
+    // STATUS: a change between two values asks for a new answer; a STATUS
+    // that only appears (or disappears) says what was implied, unless it is
+    // CANCELLED.
     let ost = o.status().map(|s| format!("{s:?}").to_uppercase());
     let nst = n.status().map(|s| format!("{s:?}").to_uppercase());
     if ost != nst {
-        out.push(Change::new("STATUS", ost, nst, true));
+        let implied = match (&ost, &nst) {
+            (None, Some(v)) | (Some(v), None) => v != "CANCELLED",
+            _ => false,
+        };
+        out.push(Change::new("STATUS", ost, nst, !implied));
     }
 
     // Recurrence rule, normalised (T26: part order, INTERVAL=1).
@@ -561,9 +567,54 @@ pub fn conference(c: Comp<'_>) -> Option<String> {
             return Some(v.trim().to_string());
         }
     }
+    // Outlook, Zoom and Webex often put the link only in LOCATION or in
+    // the description's text.
+    for prop in [ICalendarProperty::Location, ICalendarProperty::Description] {
+        if let Some(link) =
+            c.c.property(&prop)
+                .and_then(ical::entry_text)
+                .and_then(|t| meeting_link(&t))
+        {
+            return Some(link);
+        }
+    }
     c.c.property(&ICalendarProperty::Url)
         .and_then(ical::entry_text)
         .filter(|u| !u.trim().is_empty())
+}
+
+/// Hosts of video meetings whose links become the Join row.
+const MEETING_HOSTS: &[&str] = &[
+    "meet.google.com",
+    "teams.microsoft.com",
+    "teams.live.com",
+    "zoom.us",
+    "zoomgov.com",
+    "webex.com",
+];
+
+/// The first https link in `text` to a known meeting host.
+pub fn meeting_link(text: &str) -> Option<String> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '(' | ')' | '[' | ']'))
+        .filter(|w| {
+            w.len() > 8
+                && w.get(..8)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+        })
+        .map(|w| w.trim_end_matches(['.', ',', ';', ':', '!', '?']))
+        .find(|w| {
+            let host = w
+                .get(8..)
+                .unwrap_or("")
+                .split(['/', '?', '#', ':'])
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            MEETING_HOSTS
+                .iter()
+                .any(|h| host == *h || host.ends_with(&format!(".{h}")))
+        })
+        .map(str::to_string)
 }
 
 /// A small LCS line diff (bounded: long texts fall back to old/new blocks).
@@ -642,6 +693,43 @@ mod tests {
 
     fn me() -> Identity {
         Identity::new(None, &["me@x.example".to_string()])
+    }
+
+    #[test]
+    fn a_status_that_only_appears_asks_for_no_new_answer() {
+        let a = inv(&ev("DTSTART:20250106T080000Z\r\n"));
+        let b = inv(&ev("DTSTART:20250106T080000Z\r\nSTATUS:CONFIRMED\r\n"));
+        let changes = diff(&a, &b, &me(), &clock());
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert!(!is_significant(&changes), "{changes:?}");
+        let c = inv(&ev("DTSTART:20250106T080000Z\r\nSTATUS:TENTATIVE\r\n"));
+        assert!(is_significant(&diff(&b, &c, &me(), &clock())));
+    }
+
+    #[test]
+    fn teams_zoom_and_webex_links_are_found_in_location_and_description() {
+        let teams = inv(&ev(
+            "X-MICROSOFT-SKYPETEAMSMEETINGURL:https://teams.microsoft.com/l/meetup-join/19%3a\r\n",
+        ));
+        assert_eq!(
+            conference(teams.primary().unwrap()).as_deref(),
+            Some("https://teams.microsoft.com/l/meetup-join/19%3a")
+        );
+        let zoom = inv(&ev("LOCATION:Zoom: https://acme.zoom.us/j/123?pwd=x.\r\n"));
+        assert_eq!(
+            conference(zoom.primary().unwrap()).as_deref(),
+            Some("https://acme.zoom.us/j/123?pwd=x")
+        );
+        let webex = inv(&ev(
+            "DESCRIPTION:Join: <https://acme.webex.com/meet/dana>\\nThanks\r\nURL:https://example.org/page\r\n",
+        ));
+        assert_eq!(
+            conference(webex.primary().unwrap()).as_deref(),
+            Some("https://acme.webex.com/meet/dana")
+        );
+        let none = inv(&ev("LOCATION:https://notzoom.us.evil.example/j/1\r\n"));
+        assert_eq!(conference(none.primary().unwrap()), None);
+        assert_eq!(meeting_link("see https://zoom.us.evil.example/x"), None);
     }
 
     /// T26: an equivalent DTSTART form, reordered RRULE and INTERVAL=1 are no change.

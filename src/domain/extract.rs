@@ -98,7 +98,7 @@ pub struct Extracted {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExtractError {
     /// The input is over [`MAX_MESSAGE_BYTES`] (R9.8, T10).
-    #[error("message is too large: {size} bytes, the limit is {limit} bytes (R9.8)")]
+    #[error("message is too large: {size} bytes, the limit is {limit} bytes")]
     TooLarge {
         /// Input size in bytes.
         size: usize,
@@ -106,7 +106,7 @@ pub enum ExtractError {
         limit: usize,
     },
     /// A bare iCalendar file is over [`MAX_CALENDAR_BYTES`] (R9.8, T10).
-    #[error("calendar file is too large: {size} bytes, the limit is {limit} bytes (R9.8)")]
+    #[error("calendar file is too large: {size} bytes, the limit is {limit} bytes")]
     CalendarTooLarge {
         /// Decoded size in bytes.
         size: usize,
@@ -121,9 +121,7 @@ pub enum ExtractError {
     },
     /// MIME nesting beyond [`MAX_MULTIPART_DEPTH`] or [`MAX_NESTED_MESSAGES`]
     /// (R9.8, T11).
-    #[error(
-        "MIME structure nested too deeply: {what} reach depth {depth}, the limit is {limit} (R9.8)"
-    )]
+    #[error("MIME structure nested too deeply: {what} reach depth {depth}, the limit is {limit}")]
     TooDeep {
         /// "multiparts" or "attached messages".
         what: &'static str,
@@ -133,7 +131,7 @@ pub enum ExtractError {
         limit: usize,
     },
     /// More than [`MAX_PARTS`] MIME parts (R9.8).
-    #[error("message has too many MIME parts: more than {limit} (R9.8)")]
+    #[error("message has too many MIME parts: more than {limit}")]
     TooManyParts {
         /// The limit.
         limit: usize,
@@ -253,7 +251,7 @@ pub fn decode_ical_bytes(raw: &[u8], charset: Option<&str>) -> (String, Vec<Stri
                 let decoded = decode(&unfold_bytes(raw));
                 if decoded.contains('\u{FFFD}') {
                     warnings.push(format!(
-                        "bytes not valid in charset \"{}\" were replaced by U+FFFD (R9.9)",
+                        "bytes not valid in charset \"{}\" were replaced by U+FFFD",
                         header_text(l, 40)
                     ));
                 }
@@ -261,7 +259,7 @@ pub fn decode_ical_bytes(raw: &[u8], charset: Option<&str>) -> (String, Vec<Stri
             }
             None => {
                 warnings.push(format!(
-                    "unknown charset \"{}\"; decoded as UTF-8 (R7.4)",
+                    "unknown charset \"{}\"; decoded as UTF-8",
                     header_text(l, 40)
                 ));
                 decode_utf8_or_cp1252(&unfold_bytes(raw), None, &mut warnings)
@@ -302,19 +300,18 @@ fn decode_utf8_or_cp1252(
         return s.to_owned();
     }
     if declared_utf8.is_some() {
-        warnings.push("invalid UTF-8 bytes were replaced by U+FFFD (R9.9)".into());
+        warnings.push("invalid UTF-8 bytes were replaced by U+FFFD".into());
         return String::from_utf8_lossy(bytes).into_owned();
     }
     match charset_decoder(b"windows-1252") {
         Some(decode) => {
             warnings.push(
-                "no charset declared and the bytes are not UTF-8; decoded as windows-1252 (R7.4, R9.9)"
-                    .into(),
+                "no charset declared and the bytes are not UTF-8; decoded as windows-1252".into(),
             );
             decode(bytes)
         }
         None => {
-            warnings.push("invalid UTF-8 bytes were replaced by U+FFFD (R9.9)".into());
+            warnings.push("invalid UTF-8 bytes were replaced by U+FFFD".into());
             String::from_utf8_lossy(bytes).into_owned()
         }
     }
@@ -527,7 +524,7 @@ impl Walk {
 
 fn too_large_warning(index: usize, content_type: &str, size: usize) -> String {
     format!(
-        "calendar part {index} ({content_type}) skipped: {size} bytes is over the limit of {MAX_CALENDAR_BYTES} bytes (R9.8)"
+        "calendar part {index} ({content_type}) skipped: {size} bytes is over the limit of {MAX_CALENDAR_BYTES} bytes"
     )
 }
 

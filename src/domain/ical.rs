@@ -201,7 +201,7 @@ fn repair_lenient(cal: &mut ICalendar, warnings: &mut Vec<String>) {
         comp.entries.retain(|e| !drop.contains(&e.name));
     }
     for n in notes {
-        let n = format!("lenient parse (R8.13): {n}");
+        let n = format!("lenient parse: {n}");
         if !warnings.contains(&n) {
             warnings.push(n);
         }

@@ -63,6 +63,14 @@ pub trait CalendarStore {
     fn get(&self, href: &str) -> Result<Option<StoredObject>, StoreError> {
         Ok(self.list()?.into_iter().find(|o| o.href == href))
     }
+    /// Remove an object if its ETag still matches (`[calendar] declined =
+    /// "drop"`); a store that cannot delete says so.
+    fn delete(&self, existing: &StoredObject) -> Result<(), StoreError> {
+        Err(StoreError::Io {
+            path: existing.href.clone(),
+            message: "this calendar cannot delete events".into(),
+        })
+    }
 }
 
 /// A cheap content hash, the identity of an object in stores that have no
@@ -192,6 +200,25 @@ pub trait Outbox {
     /// Entries the server refused for good, oldest first; not pending, so
     /// no flush sends them again.
     fn failed(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        Ok(Vec::new())
+    }
+
+    /// Store a new entry that must not be sent yet: the calendar write it
+    /// answers for is not recorded (issue 8 item 1). [`Outbox::mark_ready`]
+    /// makes it sendable. Default: sendable at once.
+    fn put_staged(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {
+        self.put(entry)
+    }
+
+    /// The calendar write of a staged entry is done: it may be sent.
+    fn mark_ready(&self, id: &str) -> Result<(), OutboxError> {
+        let _ = id;
+        Ok(())
+    }
+
+    /// Staged entries whose calendar write was never recorded (rsvp stopped
+    /// between the two): never sent by a flush; answering again reuses them.
+    fn staged(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
         Ok(Vec::new())
     }
 
@@ -419,6 +446,9 @@ impl<T: CalendarStore + ?Sized> CalendarStore for std::sync::Arc<T> {
     fn get(&self, href: &str) -> Result<Option<StoredObject>, StoreError> {
         (**self).get(href)
     }
+    fn delete(&self, existing: &StoredObject) -> Result<(), StoreError> {
+        (**self).delete(existing)
+    }
 }
 
 impl<T: Outbox + ?Sized> Outbox for std::sync::Arc<T> {
@@ -448,6 +478,15 @@ impl<T: Outbox + ?Sized> Outbox for std::sync::Arc<T> {
     }
     fn drop_entry(&self, id: &str) -> Result<(), OutboxError> {
         (**self).drop_entry(id)
+    }
+    fn put_staged(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {
+        (**self).put_staged(entry)
+    }
+    fn mark_ready(&self, id: &str) -> Result<(), OutboxError> {
+        (**self).mark_ready(id)
+    }
+    fn staged(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        (**self).staged()
     }
 }
 

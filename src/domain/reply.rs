@@ -413,12 +413,13 @@ pub fn text_parts(
     invite: &Invite,
     who: &str,
     partstat: PartStat,
+    changed_from: Option<PartStat>,
     comment: Option<&str>,
     scope: &Scope,
     clock: &Clock,
 ) -> (String, String) {
     use super::sanitize;
-    let verb = match partstat {
+    let verb = |p: PartStat| match p {
         PartStat::Accepted => "accepted",
         PartStat::Declined => "declined",
         PartStat::Tentative => "tentatively accepted",
@@ -426,7 +427,15 @@ pub fn text_parts(
     };
     let summary = sanitize::terminal_line(&invite.summary().unwrap_or_else(|| "(no title)".into()));
     let who = sanitize::terminal_line(who);
-    let mut text = format!("{who} has {verb} the invitation \"{summary}\"");
+    // A second answer says it replaces the first (issue 9).
+    let mut text = match changed_from {
+        Some(old) => format!(
+            "{who} has changed the answer to the invitation \"{summary}\": now {} (before: {})",
+            verb(partstat),
+            verb(old)
+        ),
+        None => format!("{who} has {} the invitation \"{summary}\"", verb(partstat)),
+    };
     let mut whens: Vec<String> = Vec::new();
     match scope {
         Scope::All => {

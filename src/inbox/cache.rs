@@ -6,7 +6,8 @@
 //!   listing reads no message file that has not changed;
 //! - the calendar index: per calendar file, its identity, the UIDs it holds
 //!   and its busy intervals (expanded within a window of whole months that
-//!   covers the R9.7 window), rebuilt only for files whose identity changed.
+//!   covers the R9.7 window), rebuilt only for files whose identity changed;
+//!   the same for each read-only busy calendar (`[calendar] busy`, khal's).
 //!
 //! A stale entry is never used: an entry is trusted only while the file's
 //! stamp is unchanged, and an entry taken while the file was "racy" (changed
@@ -22,7 +23,7 @@ use std::collections::HashMap;
 /// The cache file's name.
 pub const FILE: &str = "inbox-v1.bin";
 /// Bumped whenever the format or what is derived into it changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// A [`FileStamp`] as saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +191,9 @@ pub struct State {
     fingerprint: String,
     pub messages: HashMap<String, MessageEntry>,
     pub calendar: HashMap<String, CalendarEntry>,
+    /// The busy calendars' files, one map per calendar in the order of
+    /// `Ports::busy`.
+    pub others: Vec<HashMap<String, CalendarEntry>>,
     /// Whether anything changed since it was loaded (saved only then).
     #[serde(skip)]
     pub dirty: bool,

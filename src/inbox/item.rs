@@ -13,12 +13,41 @@ use crate::domain::overlap::{self, Expansion};
 use crate::domain::ports::Candidate;
 use crate::domain::sanitize::terminal_line;
 use crate::domain::tz;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 /// Most conflicts reported for one item.
 pub const MAX_CONFLICTS: usize = 50;
 /// Most upcoming occurrences offered for answering one alone.
 pub const MAX_OCCURRENCES: usize = 24;
+/// Most other events shown in the day agenda.
+pub const MAX_AGENDA: usize = 30;
+/// How far back the day agenda looks for events that started before the
+/// day and still run (longer ones are not shown).
+const AGENDA_LOOKBACK_DAYS: i64 = 14;
+
+/// The invitation's day in the user's zone, with the user's other events
+/// that day from every calendar they keep (R9.7 window).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agenda {
+    pub day: NaiveDate,
+    /// The invitation's own time that day.
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The other events that day, by start, at most [`MAX_AGENDA`].
+    pub events: Vec<AgendaEntry>,
+}
+
+/// One event of the day agenda.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgendaEntry {
+    pub uid: String,
+    /// Terminal-safe, one line.
+    pub summary: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// It overlaps the invitation.
+    pub overlaps: bool,
+}
 
 /// A warning mark on an item (the text is in [`Item::warnings`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,6 +155,10 @@ pub struct Item {
     pub occurrences: Vec<Occurrence>,
     /// Overlapping busy events within the window, at most [`MAX_CONFLICTS`].
     pub conflicts: Vec<Conflict>,
+    /// The day of the invitation's next occurrence (else its first) with
+    /// the other events of that day; `None` for what takes no time slot
+    /// (cancellations, replies, invalid data).
+    pub agenda: Option<Agenda>,
     /// Why an answer would be refused (outdated, cancelled, not invited…).
     pub reply_refusal: Option<String>,
     /// Why applying it to the calendar would be refused.
@@ -256,6 +289,7 @@ pub(crate) fn build(
 
     let mut expansion = Expansion::default();
     let mut conflicts = Vec::new();
+    let mut day = None;
     if let Some(inv) = inv {
         // Sender checks (R7.9, R9.1): a CANCEL answers to the stored organizer.
         let authority = match (&inv.method, &shown.stored) {
@@ -329,6 +363,12 @@ pub(crate) fn build(
                 })
             })
             .collect();
+            let slot = expansion
+                .occurrences
+                .iter()
+                .find(|o| o.end > ctx.now)
+                .or(expansion.occurrences.first());
+            day = slot.and_then(|o| agenda(ctx, own, o));
         }
     }
     let past = expansion.last_end.is_some_and(|end| end < ctx.now);
@@ -363,6 +403,11 @@ pub(crate) fn build(
             &mut warnings,
         );
     }
+    // `[calendar] declined = "drop"` keeps no copy: the message's tag is
+    // what remembers the answer.
+    let declined_unkept = class.status == Status::New
+        && shown.stored.is_none()
+        && message.tags.iter().any(|t| t == "rsvp/declined");
     // Issue 7 item 4: answering one occurrence does not answer the series.
     let answers = shown
         .stored
@@ -375,6 +420,7 @@ pub(crate) fn build(
         && class.reply_refusal.is_none();
     let pending = (is_pending(class.status) || ctx.queued || series_open)
         && !dismissed
+        && !declined_unkept
         && (class.reply_refusal.is_none() || class.apply_refusal.is_none());
     let recurring = inv.is_some_and(|i| {
         i.components().iter().any(|c| c.is_recurring()) || !i.overrides().is_empty()
@@ -402,7 +448,11 @@ pub(crate) fn build(
         path: message.path.clone(),
         uid: inv.map(|i| terminal_line(&i.uid)).unwrap_or_default(),
         status: class.status,
-        partstat: class.partstat,
+        partstat: if declined_unkept {
+            Some(PartStat::Declined)
+        } else {
+            class.partstat
+        },
         summary,
         start,
         start_text,
@@ -435,6 +485,7 @@ pub(crate) fn build(
         recurring,
         occurrences,
         conflicts,
+        agenda: day,
         reply_refusal: class.reply_refusal.as_deref().map(terminal_line),
         apply_refusal: class.apply_refusal.as_deref().map(terminal_line),
         server_sends_reply: ctx.server_sends_reply,
@@ -442,6 +493,55 @@ pub(crate) fn build(
         method_mismatch: shown.loaded.method_mismatch,
         shown,
     }
+}
+
+/// The local day of `slot` with the busy events of every calendar that
+/// day (a binary search in the busy list sorted by start), marked where
+/// they overlap `slot`; the invitation's own UID is left out.
+fn agenda(ctx: &Context<'_>, own: &str, slot: &overlap::Occurrence) -> Option<Agenda> {
+    let zone = ctx.clock.local;
+    let day = slot.start.with_timezone(&zone).date_naive();
+    let midnight = |d: NaiveDate| {
+        zone.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let (d0, d1) = (midnight(day)?, midnight(day.succ_opt()?)?);
+    let look_from = (d0 - Duration::days(AGENDA_LOOKBACK_DAYS)).timestamp();
+    let first = ctx.busy.partition_point(|b| b.start < look_from);
+    let last = ctx.busy.partition_point(|b| b.start < d1.timestamp());
+    let mut events: Vec<AgendaEntry> = Vec::new();
+    for b in ctx.busy.get(first..last).unwrap_or_default() {
+        if b.end <= d0.timestamp() || b.uid == own {
+            continue;
+        }
+        let (Some(start), Some(end)) = (
+            DateTime::from_timestamp(b.start, 0),
+            DateTime::from_timestamp(b.end, 0),
+        ) else {
+            continue;
+        };
+        // The same event in two calendars is one event.
+        if events.iter().any(|e| e.uid == b.uid && e.start == start) {
+            continue;
+        }
+        events.push(AgendaEntry {
+            uid: b.uid.clone(),
+            summary: b.summary.clone(),
+            start,
+            end,
+            overlaps: start < slot.end && end > slot.start,
+        });
+        if events.len() >= MAX_AGENDA {
+            break;
+        }
+    }
+    Some(Agenda {
+        day,
+        start: slot.start,
+        end: slot.end,
+        events,
+    })
 }
 
 /// Upcoming occurrences: the master's expansion (capped, R9.7) and the

@@ -161,6 +161,7 @@ impl ParseCache {
     pub fn clear(&mut self) {
         self.state.messages.clear();
         self.state.calendar.clear();
+        self.state.others.clear();
         self.state.dirty = true;
     }
 }
@@ -294,6 +295,18 @@ fn load_candidates(
                     Err(e) => return Err(e.into()),
                 };
                 cache.reads += 1;
+                if raw.len() > extract::MAX_MESSAGE_BYTES {
+                    // R9.8: refused whole, and said (issue 8 item 9).
+                    unreadable.push(Unreadable {
+                        path: terminal_line(&c.path),
+                        reason: format!(
+                            "larger than {} MB; not read",
+                            extract::MAX_MESSAGE_BYTES / (1024 * 1024)
+                        ),
+                    });
+                    cache.state.messages.remove(&c.path);
+                    continue;
+                }
                 let digest = digest_of(&raw);
                 cache.state.messages.insert(
                     c.path.clone(),
@@ -467,31 +480,61 @@ fn index_object(
     (uids, busy)
 }
 
-/// Bring the calendar index up to date with one scan of the collection:
-/// only files whose identity changed (or whose busy window moved) are read.
+/// Bring the calendar index up to date with one scan of each collection
+/// (the calendar written to, then the read-only busy calendars): only
+/// files whose identity changed (or whose busy window moved) are read.
 pub(crate) fn refresh_calendar(
     env: &Env<'_>,
     cache: &mut ParseCache,
 ) -> Result<CalendarIndex, InboxError> {
+    let mut entries = std::mem::take(&mut cache.state.calendar);
+    let scanned = refresh_store(env, env.store, &mut entries, cache);
+    cache.state.calendar = entries;
+    let scanned = scanned?;
+    let mut index = CalendarIndex::of(&cache.state.calendar, scanned, window(env.now));
+    let mut others = std::mem::take(&mut cache.state.others);
+    if others.len() != env.busy_calendars.len() {
+        others.resize_with(env.busy_calendars.len(), HashMap::new);
+        cache.state.dirty = true;
+    }
+    for (store, entries) in env.busy_calendars.iter().zip(others.iter_mut()) {
+        // A busy calendar that cannot be read costs its busy times only.
+        if let Ok(scanned) = refresh_store(env, store.as_ref(), entries, cache) {
+            index.add_busy(entries, scanned, window(env.now));
+        }
+    }
+    cache.state.others = others;
+    index.sort_busy();
+    Ok(index)
+}
+
+/// Bring `entries` (one collection's part of the index) up to date with one
+/// scan of `store`; returns the scan.
+fn refresh_store(
+    env: &Env<'_>,
+    store: &dyn CalendarStore,
+    entries: &mut HashMap<String, CalendarEntry>,
+    cache: &mut ParseCache,
+) -> Result<Vec<(String, FileStamp)>, InboxError> {
     let (from, to) = busy_window(env.now);
     let now_ns = now_ns(env.now);
-    let scanned = env.store.scan()?;
+    let scanned = store.scan()?;
     let mut seen: HashSet<&str> = HashSet::with_capacity(scanned.len());
     for (href, stamp) in &scanned {
         seen.insert(href.as_str());
-        let usable = cache.state.calendar.get(href).is_some_and(|e| {
+        let usable = entries.get(href).is_some_and(|e| {
             cache::fresh(e.stamp, e.racy, *stamp) && e.window_from == from.timestamp()
         });
         if usable {
             continue;
         }
-        let Some(obj) = env.store.get(href)? else {
-            cache.state.calendar.remove(href);
+        let Some(obj) = store.get(href)? else {
+            entries.remove(href);
             continue;
         };
         cache.calendar_reads += 1;
         let (uids, busy) = index_object(&obj, env.identity, env.clock.local, from, to);
-        cache.state.calendar.insert(
+        entries.insert(
             href.clone(),
             CalendarEntry {
                 stamp: (*stamp).into(),
@@ -503,19 +546,12 @@ pub(crate) fn refresh_calendar(
         );
         cache.state.dirty = true;
     }
-    let before = cache.state.calendar.len();
-    cache
-        .state
-        .calendar
-        .retain(|href, _| seen.contains(href.as_str()));
-    if cache.state.calendar.len() != before {
+    let before = entries.len();
+    entries.retain(|href, _| seen.contains(href.as_str()));
+    if entries.len() != before {
         cache.state.dirty = true;
     }
-    Ok(CalendarIndex::of(
-        &cache.state.calendar,
-        scanned,
-        window(env.now),
-    ))
+    Ok(scanned)
 }
 
 /// The calendar as one listing sees it: UID → file, and busy times.
@@ -551,8 +587,41 @@ impl CalendarIndex {
                     .cloned(),
             );
         }
-        busy.sort_by_key(|b| (b.start, b.end));
-        let occurrences = busy
+        let mut index = CalendarIndex {
+            by_uid,
+            busy,
+            occurrences: Vec::new(),
+        };
+        index.sort_busy();
+        index
+    }
+
+    /// Add the busy times of a read-only calendar (its UIDs are not looked
+    /// up: answers are written to the main calendar only).
+    fn add_busy(
+        &mut self,
+        entries: &HashMap<String, CalendarEntry>,
+        scanned: Vec<(String, FileStamp)>,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+    ) {
+        for (href, _) in scanned {
+            let Some(e) = entries.get(&href) else {
+                continue;
+            };
+            self.busy.extend(
+                e.busy
+                    .iter()
+                    .filter(|b| b.end > from.timestamp() && b.start < to.timestamp())
+                    .cloned(),
+            );
+        }
+    }
+
+    /// Sort the busy times by start and derive the overlap occurrences.
+    fn sort_busy(&mut self) {
+        self.busy.sort_by_key(|b| (b.start, b.end));
+        self.occurrences = self
+            .busy
             .iter()
             .filter_map(|b| {
                 Some(Occurrence {
@@ -562,11 +631,6 @@ impl CalendarIndex {
                 })
             })
             .collect();
-        CalendarIndex {
-            by_uid,
-            busy,
-            occurrences,
-        }
     }
 }
 

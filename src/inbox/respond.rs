@@ -45,7 +45,24 @@ pub struct Responded {
     /// The same answer had already been sent earlier; nothing was sent now.
     pub already_sent: bool,
     pub outbox_id: Option<String>,
+    /// The answer this one replaces (the calendar held another answer for
+    /// the whole series): the reply says the answer changed.
+    pub changed_from: Option<PartStat>,
     pub warnings: Vec<String>,
+}
+
+/// My earlier answer to the whole series when it differs from `partstat`.
+fn previous_answer(shown: &Shown, scope: &Scope, partstat: PartStat) -> Option<PartStat> {
+    if !matches!(scope, Scope::All) || shown.stored.is_none() {
+        return None;
+    }
+    shown.class.partstat.filter(|p| {
+        *p != partstat
+            && matches!(
+                p,
+                PartStat::Accepted | PartStat::Declined | PartStat::Tentative
+            )
+    })
 }
 
 /// Parse `--instance` into a RECURRENCE-ID in the form of the event's DTSTART.
@@ -191,6 +208,7 @@ fn respond_once(
         address: from_addr.clone(),
     };
     let summary = invite.summary().unwrap_or_else(|| "(no title)".into());
+    let changed_from = previous_answer(&shown, &scope, req.partstat);
     let rids: Vec<String> = match &scope {
         Scope::All => Vec::new(),
         Scope::Instances(r) => r.iter().map(CalDate::display_key).collect(),
@@ -220,6 +238,7 @@ fn respond_once(
                 &invite,
                 &me.party.display(),
                 req.partstat,
+                changed_from,
                 req.comment,
                 &scope,
                 &env.clock,
@@ -273,6 +292,7 @@ fn respond_once(
         server_scheduled: false,
         not_mailed: false,
         outbox_id: None,
+        changed_from,
         warnings: std::mem::take(&mut warnings),
     };
     if req.dry_run {
@@ -309,7 +329,11 @@ fn respond_once(
         )
     })?;
 
-    // 1. Durable outbox first (R9.13).
+    // 1. Durable outbox first (R9.13), staged: not sendable until the
+    //    calendar write is recorded, so a crash between the two never
+    //    leaves a reply the calendar does not hold (issue 8 item 1). A
+    //    queued or staged entry for the same answer is reused: same
+    //    Message-ID on every retry.
     let (entry, fresh) = match existing {
         Some((entry, false)) => (entry, false),
         _ => {
@@ -320,7 +344,7 @@ fn respond_once(
                 message: message_bytes,
                 last_error: None,
             };
-            env.outbox.put(&entry)?;
+            env.outbox.put_staged(&entry)?;
             (entry, true)
         }
     };
@@ -331,11 +355,15 @@ fn respond_once(
     match written {
         Ok(href) => {
             result.href = Some(href);
+            // 2b. The calendar holds the answer: now it may be sent.
+            env.outbox.mark_ready(&entry.id)?;
             // R9.13: an older answer to the same occurrences that is still
             // queued was never delivered and is superseded by this one; if it
             // stayed, `outbox flush` would send it and override this answer
             // (or, for a reused entry, arrive after it).
-            for old in env.outbox.pending()? {
+            let mut unsent = env.outbox.pending()?;
+            unsent.extend(env.outbox.staged()?);
+            for old in unsent {
                 if old.id != entry.id
                     && old.key.uid == entry.key.uid
                     && old.key.recurrence_ids == entry.key.recurrence_ids
@@ -374,6 +402,16 @@ fn write_answer(
 ) -> Result<String, InboxError> {
     let opts = apply_options(env);
     let stored = shown.stored.as_ref();
+    // `[calendar] declined = "drop"`: a series I decline is not kept.
+    if env.declined == super::Declined::Drop
+        && partstat == PartStat::Declined
+        && matches!(scope, Scope::All)
+    {
+        if let Some((obj, _)) = stored {
+            env.store.delete(obj)?;
+        }
+        return Ok("the declined event is not kept".to_string());
+    }
     let merged = match (shown.class.status, stored) {
         (Status::Duplicate | Status::Poll, Some((_, s))) => s.cal.clone(),
         _ => apply::merge_request(invite, stored.map(|s| &s.1), env.identity, &opts),

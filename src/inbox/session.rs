@@ -21,6 +21,9 @@ use std::collections::HashMap;
 /// The adapters one session works with.
 pub struct Ports {
     pub store: Box<dyn CalendarStore>,
+    /// Other calendars the user keeps (`[calendar] busy`, khal's), read
+    /// only, for conflicts and the day agenda.
+    pub busy: Vec<Box<dyn CalendarStore>>,
     pub outbox: Box<dyn Outbox>,
     pub tombstones: Box<dyn Tombstones>,
     /// `None` when no transport is configured (dry runs need none).
@@ -41,6 +44,8 @@ pub struct Settings {
     /// Envelope/From override (`[send] from`); else my attendee address.
     pub send_from: Option<String>,
     pub scheduling: Scheduling,
+    /// `[calendar] declined`.
+    pub declined: super::Declined,
     pub clock: Clock,
     /// Whether a normalised sender address is in the contacts.
     pub trusted: Box<dyn Fn(&str) -> bool>,
@@ -140,6 +145,7 @@ impl Inbox {
     pub fn env(&self) -> Env<'_> {
         Env {
             store: self.ports.store.as_ref(),
+            busy_calendars: &self.ports.busy,
             outbox: self.ports.outbox.as_ref(),
             tombstones: self.ports.tombstones.as_ref(),
             transport: self.ports.transport.as_deref(),
@@ -147,6 +153,7 @@ impl Inbox {
             groups: &self.settings.groups,
             send_from: self.settings.send_from.as_deref(),
             scheduling: self.settings.scheduling,
+            declined: self.settings.declined,
             clock: self.settings.clock,
             now: self.now(),
             token: self.settings.token.as_ref(),
@@ -343,8 +350,7 @@ impl Inbox {
             && (done.href.is_some() || done.already_sent)
             && let Err(e) = self.tag_answer(key, req.partstat, req.instance.is_some())
         {
-            done.warnings
-                .push(format!("could not tag the message: {e}"));
+            done.warnings.push(tag_warning(&e));
         }
         Ok(done)
     }
@@ -371,6 +377,11 @@ impl Inbox {
     /// Mark the item `key` as needing nothing more (tag `rsvp/dismissed`).
     pub fn dismiss(&mut self, key: &str) -> Result<(), InboxError> {
         self.tag(key, &[DISMISSED_TAG], &["rsvp/pending"])
+    }
+
+    /// Take a dismissal back: the item needs the user again if it did.
+    pub fn undismiss(&mut self, key: &str) -> Result<(), InboxError> {
+        self.tag(key, &[], &[DISMISSED_TAG])
     }
 
     /// Tag every message of the item (the older versions are done too).
@@ -457,6 +468,12 @@ impl Inbox {
     /// The replies not yet accepted by the mail server, oldest first.
     pub fn queued(&self) -> Result<Vec<OutboxEntry>, InboxError> {
         Ok(self.ports.outbox.pending()?)
+    }
+
+    /// Replies whose calendar write never happened (rsvp stopped between
+    /// queuing and writing): never sent; answering again finishes them.
+    pub fn unfinished(&self) -> Result<Vec<OutboxEntry>, InboxError> {
+        Ok(self.ports.outbox.staged()?)
     }
 
     /// The replies the mail server refused for good (never sent again).

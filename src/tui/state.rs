@@ -120,6 +120,12 @@ pub enum Mode {
         key: String,
         cursor: usize,
     },
+    /// `[ui] confirm`: the answer waits for `y` (or Enter) before mailing.
+    Confirm {
+        key: String,
+        partstat: PartStat,
+        comment: Option<String>,
+    },
 }
 
 /// An operation in flight for one row.
@@ -128,6 +134,7 @@ pub enum Busy {
     Sending(PartStat),
     Applying,
     Dismissing,
+    Restoring,
 }
 
 impl Busy {
@@ -137,6 +144,7 @@ impl Busy {
             Busy::Sending(_) => "sending…",
             Busy::Applying => "applying…",
             Busy::Dismissing => "dismissing…",
+            Busy::Restoring => "restoring…",
         }
     }
 }
@@ -185,6 +193,12 @@ pub struct State {
     pub scope: BTreeMap<String, Occurrence>,
     /// Rows dismissed in this session (hidden unless showing everything).
     pub dismissed: BTreeSet<String>,
+    /// Dismissals undone in this session (until the next listing says so).
+    pub restored: BTreeSet<String>,
+    /// The rows dismissed in this session, the last one last (`u` undoes it).
+    pub dismiss_history: Vec<String>,
+    /// `[ui] confirm`: ask before mailing an answer.
+    pub confirm: bool,
     pub status: Option<StatusLine>,
     /// Waiting for the first list.
     pub loading: bool,
@@ -220,6 +234,9 @@ impl State {
             busy: BTreeMap::new(),
             scope: BTreeMap::new(),
             dismissed: BTreeSet::new(),
+            restored: BTreeSet::new(),
+            dismiss_history: Vec::new(),
+            confirm: false,
             status: None,
             loading: true,
             indexing: None,
@@ -238,7 +255,7 @@ impl State {
 
     /// Indices into `rows` of the rows on screen, in order.
     pub fn visible(&self) -> Vec<usize> {
-        let needle = self.filter.trim().to_lowercase();
+        let needle = fold(self.filter.trim());
         self.rows
             .iter()
             .enumerate()
@@ -246,10 +263,16 @@ impl State {
                 self.busy.contains_key(&r.key)
                     || self.show_all
                     || (r.pending && !self.dismissed.contains(&r.key))
+                    || (self.restored.contains(&r.key) && !r.past)
             })
             .filter(|(_, r)| needle.is_empty() || matches_filter(r, &needle))
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// Whether `row` is dismissed (by its tag or in this session).
+    pub fn is_dismissed(&self, row: &Row) -> bool {
+        self.dismissed.contains(&row.key) || (row.dismissed && !self.restored.contains(&row.key))
     }
 
     /// The selected row, if the list is not empty.
@@ -298,7 +321,13 @@ impl State {
                         _ => None,
                     })
             }
-            Action::Dismiss => busy,
+            Action::Dismiss => busy.or_else(|| {
+                self.is_dismissed(row)
+                    .then(|| "this invitation is already dismissed".to_string())
+            }),
+            Action::UndoDismiss => busy.or_else(|| {
+                (!self.is_dismissed(row)).then(|| "this invitation is not dismissed".to_string())
+            }),
             _ => None,
         }
     }
@@ -319,19 +348,78 @@ impl State {
     }
 }
 
+/// What the filter looks at: title, organizer (name, address and so its
+/// domain), sender, location, attendees, UID and status.
 fn matches_filter(row: &Row, needle: &str) -> bool {
-    row.summary.to_lowercase().contains(needle)
-        || row
-            .organizer
-            .as_deref()
-            .is_some_and(|o| o.to_lowercase().contains(needle))
-        || row.uid.to_lowercase().contains(needle)
-        || row.status.as_str().contains(needle)
+    let hit = |s: &str| fold(s).contains(needle);
+    if hit(&row.summary)
+        || row.organizer.as_deref().is_some_and(hit)
+        || row.organizer_address.as_deref().is_some_and(hit)
+        || row.sender.as_deref().is_some_and(hit)
+        || hit(&row.uid)
+        || hit(row.status.as_str())
+    {
+        return true;
+    }
+    let Some(main) = row.shown.invite().and_then(|i| i.primary()) else {
+        return false;
+    };
+    main.text(&calcard::icalendar::ICalendarProperty::Location)
+        .is_some_and(|l| hit(&l))
+        || main
+            .attendees()
+            .iter()
+            .any(|a| a.cn.as_deref().is_some_and(hit) || a.email.as_deref().is_some_and(hit))
+}
+
+/// Lower case without accents, so "tomas" finds "Tomás" and "muller"
+/// finds "Müller" (Latin letters; other scripts are only lower-cased).
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        match c {
+            'à'..='å' | 'ā' | 'ă' | 'ą' => out.push('a'),
+            'æ' => out.push_str("ae"),
+            'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => out.push('c'),
+            'ď' | 'đ' | 'ð' => out.push('d'),
+            'è'..='ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => out.push('e'),
+            'ĝ' | 'ğ' | 'ġ' | 'ģ' => out.push('g'),
+            'ĥ' | 'ħ' => out.push('h'),
+            'ì'..='ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => out.push('i'),
+            'ĵ' => out.push('j'),
+            'ķ' => out.push('k'),
+            'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => out.push('l'),
+            'ñ' | 'ń' | 'ņ' | 'ň' => out.push('n'),
+            'ò'..='ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => out.push('o'),
+            'œ' => out.push_str("oe"),
+            'ŕ' | 'ŗ' | 'ř' => out.push('r'),
+            'ś' | 'ŝ' | 'ş' | 'š' | 'ș' => out.push('s'),
+            'ß' => out.push_str("ss"),
+            'ţ' | 'ť' | 'ŧ' | 'ț' => out.push('t'),
+            'ù'..='ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => out.push('u'),
+            'ŵ' => out.push('w'),
+            'ý' | 'ÿ' | 'ŷ' => out.push('y'),
+            'ź' | 'ż' | 'ž' => out.push('z'),
+            'þ' => out.push_str("th"),
+            // Combining marks (a decomposed "a" + U+0301) fold away.
+            '\u{300}'..='\u{36f}' => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_ignores_case_and_accents() {
+        assert_eq!(fold("Tomás MÜLLER"), "tomas muller");
+        assert_eq!(fold("Tome\u{301}"), "tome");
+        assert_eq!(fold("Straße Œuvre"), "strasse oeuvre");
+        assert!(fold("Łódź").contains("lodz"));
+    }
 
     #[test]
     fn line_input_edits_by_characters() {

@@ -59,6 +59,14 @@ pub enum Effect {
     RetryOutbox,
     /// Edit the comment in `$EDITOR` (run by the terminal loop, not the worker).
     EditComment { text: String },
+    /// Take the dismissal back (remove the tag `rsvp/dismissed`).
+    Undismiss { target: Target },
+    /// Show the original message in `$PAGER` or `[ui] open_command` (run
+    /// by the terminal loop, which leaves the screen for it).
+    OpenMessage {
+        path: String,
+        message_id: Option<String>,
+    },
 }
 
 /// How an answer ended when the engine accepted it.
@@ -80,6 +88,8 @@ pub enum Delivery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answered {
     pub partstat: PartStat,
+    /// The answer this one replaced, when the calendar held another.
+    pub changed_from: Option<PartStat>,
     pub delivery: Delivery,
     /// Non-fatal problems (e.g. tagging the message failed).
     pub warnings: Vec<String>,
@@ -116,6 +126,12 @@ pub enum Msg {
         result: Result<(), InboxError>,
     },
     Flushed(Result<Flushed, InboxError>),
+    Undismissed {
+        target: Target,
+        result: Result<(), InboxError>,
+    },
+    /// The pager or open command came back (or could not run).
+    Opened(Result<(), String>),
     /// The text back from `$EDITOR`.
     Edited(Result<String, String>),
     /// The worker could not start or stopped; nothing more will be done.
@@ -221,13 +237,54 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 Ok(()) => {
                     let keep = state.selected_row().map(|r| r.key.clone());
                     state.dismissed.insert(target.key.clone());
+                    state.restored.remove(&target.key);
+                    state.dismiss_history.retain(|k| k != &target.key);
+                    state.dismiss_history.push(target.key.clone());
                     reselect(state, keep.as_deref());
-                    info(state, format!("dismissed \"{}\"", target.summary));
+                    let undo = state
+                        .keymap
+                        .label(Action::UndoDismiss)
+                        .map(|k| format!(" ({k} undoes it)"))
+                        .unwrap_or_default();
+                    info(state, format!("dismissed \"{}\"{undo}", target.summary));
                 }
                 Err(e) => error(
                     state,
                     format!("could not dismiss \"{}\": {e}", target.summary),
                 ),
+            }
+            Vec::new()
+        }
+        Msg::Undismissed { target, result } => {
+            state.busy.remove(&target.key);
+            match result {
+                Ok(()) => {
+                    let keep = state.selected_row().map(|r| r.key.clone());
+                    state.dismissed.remove(&target.key);
+                    state.restored.insert(target.key.clone());
+                    state.dismiss_history.retain(|k| k != &target.key);
+                    reselect(state, keep.as_deref().or(Some(target.key.as_str())));
+                    info(
+                        state,
+                        format!("\"{}\" is back in the inbox", target.summary),
+                    );
+                    return vec![Effect::Refresh {
+                        all: state.show_all,
+                    }];
+                }
+                Err(e) => error(
+                    state,
+                    format!(
+                        "could not undo the dismissal of \"{}\": {e}",
+                        target.summary
+                    ),
+                ),
+            }
+            Vec::new()
+        }
+        Msg::Opened(result) => {
+            if let Err(e) = result {
+                error(state, format!("cannot open the message: {e}"));
             }
             Vec::new()
         }
@@ -316,7 +373,15 @@ fn verb(p: PartStat) -> &'static str {
 }
 
 fn answered(state: &mut State, target: &Target, a: &Answered) {
-    let what = format!("{} \"{}\"", verb(a.partstat), target.summary);
+    let what = match a.changed_from {
+        Some(old) => format!(
+            "changed your answer to \"{}\" from {} to {}",
+            target.summary,
+            verb(old),
+            verb(a.partstat)
+        ),
+        None => format!("{} \"{}\"", verb(a.partstat), target.summary),
+    };
     match &a.delivery {
         Delivery::Sent { to } => info(state, format!("{what}: reply sent to {}", to.join(", "))),
         Delivery::Queued { reason } => {
@@ -424,9 +489,12 @@ fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
                     return Vec::new();
                 }
                 KeyCode::Esc => {
-                    state.filter = before;
+                    // Esc clears the filter (Enter keeps it).
+                    let _ = before;
+                    let keep = state.selected_row().map(|r| r.key.clone());
+                    state.filter.clear();
                     state.mode = Mode::Normal;
-                    reselect(state, None);
+                    reselect(state, keep.as_deref());
                     return Vec::new();
                 }
                 _ => edit(&mut input, key),
@@ -446,7 +514,7 @@ fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
                 state.mode = Mode::Normal;
                 let comment = Some(input.text.trim().to_string()).filter(|c| !c.is_empty());
                 match state.row(&row_key).cloned() {
-                    Some(row) => send(state, &row, partstat, comment),
+                    Some(row) => confirm_or_send(state, &row, partstat, comment),
                     None => {
                         error(state, "the invitation is no longer in the list".to_string());
                         Vec::new()
@@ -478,6 +546,27 @@ fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
                 Vec::new()
             }
         },
+        Mode::Confirm {
+            key: row_key,
+            partstat,
+            comment,
+        } => {
+            state.mode = Mode::Normal;
+            match (key.code, state.row(&row_key).cloned()) {
+                (KeyCode::Char('y' | 'Y') | KeyCode::Enter, Some(row)) => {
+                    send(state, &row, partstat, comment)
+                }
+                (KeyCode::Char('y' | 'Y') | KeyCode::Enter, None) => {
+                    error(state, "the invitation is no longer in the list".to_string());
+                    Vec::new()
+                }
+                _ => {
+                    state.no_send = false;
+                    info(state, "answer cancelled; nothing sent".to_string());
+                    Vec::new()
+                }
+            }
+        }
         Mode::Occurrence {
             key: row_key,
             cursor,
@@ -576,6 +665,11 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::Back => {
+            if state.focus == Focus::List && !state.filter.is_empty() {
+                let keep = state.selected_row().map(|r| r.key.clone());
+                state.filter.clear();
+                reselect(state, keep.as_deref());
+            }
             state.focus = Focus::List;
             state.status = None;
         }
@@ -650,6 +744,21 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                     target: Target::of(&row),
                 }];
             }
+        }
+        Action::UndoDismiss => return undo_dismiss(state),
+        Action::OpenMessage => {
+            if let Some(row) = state.selected_row() {
+                return vec![Effect::OpenMessage {
+                    path: row.path.clone(),
+                    message_id: row
+                        .shown
+                        .loaded
+                        .meta
+                        .as_ref()
+                        .and_then(|m| m.message_id.clone()),
+                }];
+            }
+            info(state, "no invitation selected".to_string());
         }
         Action::Reindex => {
             if state.indexing.is_some() {
@@ -747,7 +856,55 @@ fn answer(state: &mut State, action: Action, partstat: PartStat, comment: bool) 
         };
         return Vec::new();
     }
-    send(state, &row, partstat, None)
+    confirm_or_send(state, &row, partstat, None)
+}
+
+/// Send now, or with `[ui] confirm` ask first (`Mode::Confirm`).
+fn confirm_or_send(
+    state: &mut State,
+    row: &Row,
+    partstat: PartStat,
+    comment: Option<String>,
+) -> Vec<Effect> {
+    // `confirm` asks before mailing; an answer after `n` mails nothing.
+    if !state.confirm || state.no_send {
+        return send(state, row, partstat, comment);
+    }
+    state.mode = Mode::Confirm {
+        key: row.key.clone(),
+        partstat,
+        comment,
+    };
+    Vec::new()
+}
+
+/// Undo the dismissal of the selected row, else of the last row dismissed
+/// in this session.
+fn undo_dismiss(state: &mut State) -> Vec<Effect> {
+    let selected = state
+        .selected_row()
+        .filter(|r| state.is_dismissed(r))
+        .cloned();
+    let row = selected.or_else(|| {
+        state
+            .dismiss_history
+            .iter()
+            .rev()
+            .find_map(|k| state.row(k))
+            .cloned()
+    });
+    let Some(row) = row else {
+        info(state, "nothing dismissed to undo".to_string());
+        return Vec::new();
+    };
+    if let Some(reason) = state.refusal(&row, Action::UndoDismiss) {
+        error(state, format!("undo dismiss: not possible: {reason}"));
+        return Vec::new();
+    }
+    state.busy.insert(row.key.clone(), Busy::Restoring);
+    vec![Effect::Undismiss {
+        target: Target::of(&row),
+    }]
 }
 
 fn send(state: &mut State, row: &Row, partstat: PartStat, comment: Option<String>) -> Vec<Effect> {

@@ -196,6 +196,7 @@ pub fn render(state: &State, frame: &mut Frame<'_>) {
         Mode::Comment { .. } => prompt::render_comment(state, &theme, frame, body),
         Mode::Occurrence { .. } => prompt::render_occurrences(state, &theme, frame, body),
         Mode::Filter { .. } => prompt::render_filter(state, &theme, frame, status_area),
+        Mode::Confirm { .. } => prompt::render_confirm(state, &theme, frame, body),
         Mode::Normal => {}
     }
 }

@@ -70,7 +70,14 @@ pub fn execute(inbox: &mut Inbox, effect: Effect, post: &mut dyn FnMut(Msg)) {
             let result = inbox.dismiss(&target.key);
             post(Msg::Dismissed { target, result });
         }
+        Effect::Undismiss { target } => {
+            let result = inbox.undismiss(&target.key);
+            post(Msg::Undismissed { target, result });
+        }
         Effect::RetryOutbox => post(Msg::Flushed(flush(inbox))),
+        Effect::OpenMessage { .. } => post(Msg::Opened(Err(
+            "the pager runs on the terminal, not in the background".to_string(),
+        ))),
         // The terminal loop runs the editor; a worker that gets it says so.
         Effect::EditComment { .. } => post(Msg::Edited(Err(
             "the editor runs on the terminal, not in the background".to_string(),
@@ -137,6 +144,7 @@ fn respond(
     };
     Ok(Answered {
         partstat,
+        changed_from: done.changed_from,
         delivery,
         warnings: done.warnings,
     })
@@ -209,6 +217,10 @@ fn describe(msg: &Msg) -> Option<String> {
             f.failed.len()
         ),
         Msg::Flushed(Err(e)) => format!("error outbox flush failed: {e}"),
+        Msg::Undismissed { target, result } => match result {
+            Ok(()) => format!("info dismissal undone {}", target.path),
+            Err(e) => format!("error undoing the dismissal of {} failed: {e}", target.path),
+        },
         _ => return None,
     })
 }
@@ -421,5 +433,7 @@ fn effect_name(e: &Effect) -> String {
         Effect::Dismiss { target } => format!("dismiss {}", target.path),
         Effect::RetryOutbox => "retry outbox".to_string(),
         Effect::EditComment { .. } => "edit comment".to_string(),
+        Effect::Undismiss { target } => format!("undismiss {}", target.path),
+        Effect::OpenMessage { path, .. } => format!("open {path}"),
     }
 }

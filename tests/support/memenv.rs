@@ -21,6 +21,8 @@ fn token() -> String {
 #[derive(Clone)]
 pub struct MemEnv {
     pub store: Arc<MemoryStore>,
+    /// Another calendar the user keeps (read only: busy times only).
+    pub other: Arc<MemoryStore>,
     pub outbox: Arc<MemoryOutbox>,
     pub tombstones: Arc<MemoryTombstones>,
     pub transport: Arc<MemoryTransport>,
@@ -30,6 +32,8 @@ pub struct MemEnv {
     pub groups: Vec<String>,
     pub now: DateTime<Utc>,
     pub local: chrono_tz::Tz,
+    /// `[calendar] declined` (default: transparent).
+    pub declined: rsvp::inbox::Declined,
 }
 
 impl MemEnv {
@@ -37,6 +41,7 @@ impl MemEnv {
     pub fn new(addresses: &[&str]) -> MemEnv {
         MemEnv {
             store: Arc::new(MemoryStore::new()),
+            other: Arc::new(MemoryStore::new()),
             outbox: Arc::new(MemoryOutbox::new()),
             tombstones: Arc::new(MemoryTombstones::default()),
             transport: Arc::new(MemoryTransport::new()),
@@ -48,6 +53,7 @@ impl MemEnv {
             groups: Vec::new(),
             now: Utc.with_ymd_and_hms(2025, 1, 2, 12, 0, 0).unwrap(),
             local: chrono_tz::Europe::Berlin,
+            declined: rsvp::inbox::Declined::default(),
         }
     }
 
@@ -58,6 +64,7 @@ impl MemEnv {
         Inbox::new(
             Ports {
                 store: Box::new(self.store.clone()),
+                busy: vec![Box::new(self.other.clone())],
                 outbox: Box::new(self.outbox.clone()),
                 tombstones: Box::new(self.tombstones.clone()),
                 transport: Some(Box::new(self.transport.clone())),
@@ -70,6 +77,7 @@ impl MemEnv {
                 groups: self.groups.clone(),
                 send_from: None,
                 scheduling: rsvp::inbox::Scheduling::Client,
+                declined: self.declined,
                 clock: Clock { local: self.local },
                 trusted: Box::new(|_: &str| true),
                 now: Box::new(move || now),
@@ -82,6 +90,7 @@ impl MemEnv {
     pub fn env(&self) -> Env<'_> {
         Env {
             store: &*self.store,
+            busy_calendars: &[],
             outbox: &*self.outbox,
             tombstones: &*self.tombstones,
             transport: Some(&*self.transport),
@@ -89,6 +98,7 @@ impl MemEnv {
             groups: &self.groups,
             send_from: None,
             scheduling: rsvp::inbox::Scheduling::Client,
+            declined: self.declined,
             clock: Clock { local: self.local },
             now: self.now,
             token: &token,

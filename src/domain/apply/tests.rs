@@ -8,6 +8,7 @@ fn opts() -> Options {
         clock: Clock {
             local: chrono_tz::Europe::Berlin,
         },
+        declined_transparent: true,
     }
 }
 
@@ -408,6 +409,72 @@ fn t45_uninvite_marks_cancelled() {
     let cancel = inv("CANCEL", &ev(2, T1, "ATTENDEE:mailto:me@x.example\r\n"));
     let out = stored_of(apply_cancel(&stored, &cancel, CancelScope::Whole, true, &opts()).unwrap());
     assert!(out.components().iter().all(|c| c.is_cancelled()));
+}
+
+/// Issue 9: a declined event is TRANSP:TRANSPARENT (it does not look busy);
+/// a later accept takes that back, but never the organizer's TRANSPARENT.
+#[test]
+fn declined_events_are_transparent_until_accepted_again() {
+    let stored = stored_of(merge_request(
+        &inv("REQUEST", &ev(1, T0, ME)),
+        None,
+        &me(),
+        &opts(),
+    ));
+    let answer = |s: &Invite, p: PartStat, o: &Options| {
+        stored_of(apply_answer(s, &me_match(s), &me(), p, &[None], o).unwrap())
+    };
+    let declined = answer(&stored, PartStat::Declined, &opts());
+    let t = text(&declined.cal);
+    assert!(t.contains("TRANSP:TRANSPARENT"), "{t}");
+    assert!(t.contains("X-RSVP-DECLINED-TRANSP:TRUE"), "{t}");
+    let accepted = answer(&declined, PartStat::Accepted, &opts());
+    let t = text(&accepted.cal);
+    assert!(!t.contains("TRANSP:"), "{t}");
+    assert!(!t.contains("X-RSVP-DECLINED-TRANSP"), "{t}");
+    let keep = Options {
+        declined_transparent: false,
+        ..opts()
+    };
+    assert!(!text(&answer(&stored, PartStat::Declined, &keep).cal).contains("TRANSP"));
+    let organizers = stored_of(merge_request(
+        &inv(
+            "REQUEST",
+            &ev(1, T0, &format!("{ME}TRANSP:TRANSPARENT\r\n")),
+        ),
+        None,
+        &me(),
+        &opts(),
+    ));
+    let declined = answer(&organizers, PartStat::Declined, &opts());
+    let accepted = answer(&declined, PartStat::Accepted, &opts());
+    assert!(
+        text(&accepted.cal).contains("TRANSP:TRANSPARENT"),
+        "the organizer's TRANSP stays"
+    );
+}
+
+/// Issue 9: an applied cancellation drops the event's alarms (khal showed
+/// "CANCELLED … ⏰").
+#[test]
+fn a_cancelled_event_loses_its_alarms() {
+    let mut first = merge_request(&inv("REQUEST", &ev(1, T0, ME)), None, &me(), &opts());
+    let ev_id = ical::scheduling_ids(&first)[0];
+    let alarm_cal = ical::parse(&format!("BEGIN:VCALENDAR\r\n{ALARM}END:VCALENDAR\r\n"))
+        .unwrap()
+        .calendars
+        .remove(0);
+    let new_id = first.components.len() as u32;
+    first.components.push(alarm_cal.components[1].clone());
+    first.components[ev_id as usize].component_ids.push(new_id);
+    let stored = stored_of(first);
+    assert!(text(&stored.cal).contains("BEGIN:VALARM"));
+    let cancel = inv("CANCEL", &ev(2, T1, "STATUS:CANCELLED\r\n"));
+    let out =
+        stored_of(apply_cancel(&stored, &cancel, CancelScope::Whole, false, &opts()).unwrap());
+    let t = text(&out.cal);
+    assert!(out.components().iter().all(|c| c.is_cancelled()), "{t}");
+    assert!(!t.contains("VALARM"), "{t}");
 }
 
 fn series_ev(seq: i64, rid: Option<&str>, extra: &str) -> String {

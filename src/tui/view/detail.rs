@@ -130,6 +130,19 @@ pub fn lines(row: &Row, state: &State, theme: &Theme) -> Vec<Line<'static>> {
                 theme.error(),
             ));
         }
+        // Enough to find the message in the mail reader.
+        let meta = shown.loaded.meta.as_ref();
+        if let Some(subject) = meta.and_then(|m| m.subject.as_deref()) {
+            out.push(field(theme, "Subject", terminal_line(subject)));
+        }
+        if let Some(from) = meta.and_then(|m| m.from.first()) {
+            let who = match &from.name {
+                Some(n) if !n.trim().is_empty() => format!("{} <{}>", n.trim(), from.address),
+                _ => from.address.clone(),
+            };
+            out.push(field(theme, "From", terminal_line(&who)));
+        }
+        out.push(field(theme, "File", terminal_line(&row.path)));
         warnings(row, theme, &mut out);
         return out;
     };
@@ -147,6 +160,7 @@ pub fn lines(row: &Row, state: &State, theme: &Theme) -> Vec<Line<'static>> {
     let answerable = row.reply_refusal.is_none();
     changes(&shown.class.changes, answerable, theme, &mut out);
     conflicts(row, clock, theme, &mut out);
+    agenda(row, clock, theme, &mut out);
     if out.last().is_some_and(|l| l.width() > 0) {
         out.push(Line::raw(""));
     }
@@ -539,6 +553,77 @@ fn conflicts(row: &Row, clock: &Clock, theme: &Theme, out: &mut Vec<Line<'static
                 c.summary
             )),
         ]));
+    }
+}
+
+/// The invitation's day among the user's other events (every calendar),
+/// overlaps marked `×`, the invitation itself `▶`.
+fn agenda(row: &Row, clock: &Clock, theme: &Theme, out: &mut Vec<Line<'static>>) {
+    // A free day needs no section.
+    let Some(day) = row.agenda.as_ref().filter(|d| !d.events.is_empty()) else {
+        return;
+    };
+    if out.last().is_some_and(|l| l.width() > 0) {
+        out.push(Line::raw(""));
+    }
+    out.push(Line::styled(
+        format!("Your day: {}", day.day.format("%a %Y-%m-%d")),
+        theme.heading(),
+    ));
+    // Times within the day; "…" where an event runs over midnight.
+    let span = |start: DateTime<Utc>, end: DateTime<Utc>| {
+        let s = start.with_timezone(&clock.local).naive_local();
+        let e = end.with_timezone(&clock.local).naive_local();
+        let next = day.day.succ_opt().unwrap_or(day.day);
+        let starts_before = s.date() < day.day || s.time() == chrono::NaiveTime::MIN;
+        let ends_after = e.date() > next || (e.date() == next && e.time() > chrono::NaiveTime::MIN);
+        let ends_at_midnight = e.date() == next && e.time() == chrono::NaiveTime::MIN;
+        if starts_before && (ends_after || ends_at_midnight) {
+            return "all day".to_string();
+        }
+        let from = if s.date() < day.day {
+            "…".to_string()
+        } else {
+            s.format("%H:%M").to_string()
+        };
+        let to = if ends_after {
+            "…".to_string()
+        } else if ends_at_midnight {
+            "24:00".to_string()
+        } else {
+            e.format("%H:%M").to_string()
+        };
+        format!("{from}–{to}")
+    };
+    let mine = Line::from(vec![
+        Span::styled("  ▶ ", theme.label()),
+        Span::styled(
+            format!(
+                "{:<13}{} (this invitation)",
+                span(day.start, day.end),
+                row.summary
+            ),
+            theme.label(),
+        ),
+    ]);
+    let mut placed = false;
+    for e in &day.events {
+        if !placed && e.start > day.start {
+            out.push(mine.clone());
+            placed = true;
+        }
+        let (mark, style) = if e.overlaps {
+            ("  × ", theme.warning())
+        } else {
+            ("    ", theme.dim())
+        };
+        out.push(Line::from(vec![
+            Span::styled(mark, theme.warning()),
+            Span::styled(format!("{:<13}{}", span(e.start, e.end), e.summary), style),
+        ]));
+    }
+    if !placed {
+        out.push(mine);
     }
 }
 

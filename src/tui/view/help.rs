@@ -2,11 +2,26 @@
 //! from the bindings the user configured in `[keys]`).
 
 use super::{Theme, centered};
+use crate::keymap::Action;
 use crate::tui::state::State;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+/// What the marks of the list mean.
+const LEGEND: &[(&str, &str)] = &[
+    (
+        "!",
+        "warnings: see the detail (untrusted sender, odd data …)",
+    ),
+    ("×", "overlaps an event in one of your calendars"),
+    ("✓", "you accepted"),
+    ("✗", "you declined"),
+    ("?", "you answered tentatively"),
+    ("QUEUED", "your reply waits in the outbox"),
+    ("DISMISSED", "dismissed without a reply"),
+];
 
 /// The help text, one line per action plus the prompt keys.
 pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
@@ -31,6 +46,24 @@ pub fn lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
             ])
         })
         .collect();
+    out.push(Line::raw(""));
+    out.push(Line::styled(" Marks in the list", theme.heading()));
+    for (mark, meaning) in LEGEND {
+        let key = match *mark {
+            "QUEUED" => state.keymap.label(Action::RetryOutbox),
+            "DISMISSED" => state.keymap.label(Action::UndoDismiss),
+            _ => None,
+        };
+        let how = match (*mark, key) {
+            ("QUEUED", Some(k)) => format!(" ({k} retries)"),
+            ("DISMISSED", Some(k)) => format!(" ({k} undoes it)"),
+            _ => String::new(),
+        };
+        out.push(Line::from(vec![
+            Span::styled(format!(" {mark:<width$}  "), theme.key()),
+            Span::raw(format!("{meaning}{how}")),
+        ]));
+    }
     out.push(Line::raw(""));
     out.push(Line::styled(
         " In prompts: Enter confirms, Esc cancels, Ctrl-u clears the line",

@@ -70,8 +70,14 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         .filter_map(|&i| state.rows.get(i))
         .map(|row| {
             let (date, time) = when_columns(row, state);
+            // What the row is now, before what the message said: a reply
+            // still in the outbox, a dismissed invitation.
             let badge_cell = match state.busy.get(&row.key) {
                 Some(b) => Cell::from(Span::styled(b.label(), theme.warning())),
+                None if row.queued => Cell::from(Span::styled("QUEUED", theme.warning())),
+                None if state.is_dismissed(row) => {
+                    Cell::from(Span::styled("DISMISSED", theme.dim()))
+                }
                 None => Cell::from(Span::styled(badge(row.status), theme.badge(row.status))),
             };
             let mut marks = String::new();
@@ -92,7 +98,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
                 Cell::from(row.summary.as_str()),
             ];
             if with_organizer {
-                cells.push(Cell::from(row.organizer.as_deref().unwrap_or("")));
+                // An invalid message has no organizer: show who sent it.
+                let who = row.organizer.as_deref().or(row.sender.as_deref());
+                cells.push(Cell::from(who.unwrap_or("")));
             }
             cells.push(Cell::from(Span::styled(marks, theme.warning())));
             TableRow::new(cells)

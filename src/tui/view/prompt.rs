@@ -3,6 +3,7 @@
 
 use super::{Theme, centered};
 use crate::domain::invite::PartStat;
+use crate::domain::sanitize::terminal_line;
 use crate::tui::state::{LineInput, Mode, State};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -73,6 +74,51 @@ pub fn render_comment(state: &State, theme: &Theme, frame: &mut Frame<'_>, area:
         x: inner.x + col,
         y: inner.y,
     });
+}
+
+/// Draw the question before mailing an answer (`[ui] confirm`).
+pub fn render_confirm(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    let Mode::Confirm {
+        key,
+        partstat,
+        comment,
+    } = &state.mode
+    else {
+        return;
+    };
+    let row = state.row(key);
+    let summary = row.map(|r| r.summary.as_str()).unwrap_or("");
+    let to = row
+        .and_then(|r| r.organizer_address.as_deref())
+        .map_or_else(|| "the organizer".to_string(), terminal_line);
+    let scope = row
+        .and_then(|r| state.scope_of(r))
+        .map(|o| format!(" (only {})", o.label))
+        .unwrap_or_default();
+    let mut lines = vec![Line::raw(format!(
+        "{} \"{summary}\"{scope} and mail the reply to {to}?",
+        verb(*partstat)
+    ))];
+    if let Some(c) = comment {
+        lines.push(Line::styled(format!("Comment: {c}"), theme.dim()));
+    }
+    lines.push(Line::from(vec![
+        Span::styled("y", theme.key()),
+        Span::raw(" or Enter sends, any other key cancels"),
+    ]));
+    let width = area.width.saturating_sub(4).min(100);
+    let popup = centered(area, width, lines.len() as u16 + 2);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(" Send the reply? ")
+        .border_style(theme.heading());
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(ratatui::widgets::Wrap { trim: false }),
+        popup,
+    );
 }
 
 /// Draw the filter line in place of the status line.

@@ -154,6 +154,7 @@ pub fn render_hints(state: &State, theme: &Theme, frame: &mut Frame<'_>, area: R
             theme,
             &[("↑/↓", "move"), ("Enter", "choose"), ("Esc", "cancel")],
         ),
+        Mode::Confirm { .. } => prompt_hints(theme, &[("y", "send"), ("n/Esc", "cancel")]),
     };
     frame.render_widget(Paragraph::new(line), area);
 }
