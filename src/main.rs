@@ -462,7 +462,33 @@ fn run(
             )
         })?;
         let wait = source.lock_timeout();
-        return cli::run_index(&source, wait, out, err);
+        // Indexing touches neither the calendar nor the outbox: the session
+        // gets memory stand-ins for them when none is configured.
+        let wiring = match wire(&cfg, paths.as_ref(), false, false) {
+            Ok(w) => w,
+            Err(_) => Wiring {
+                store: Box::new(rsvp::adapters::memory::MemoryStore::new()),
+                outbox: Box::new(MemoryOutbox::new()),
+                tombstones: Box::new(MemoryTombstones::default()),
+                transport: None,
+                identity: Identity::new(cfg.identity.name.clone(), &cfg.identity.addresses),
+                send_from: None,
+                scheduling: rsvp::inbox::Scheduling::Client,
+                busy: Vec::new(),
+                declined: rsvp::inbox::Declined::default(),
+            },
+        };
+        let notmuch = std::sync::Arc::new(source);
+        let mut inbox = wiring.into_inbox(Session {
+            source: Some(Box::new(notmuch.clone())),
+            index: Some(Box::new(notmuch)),
+            cache: cache_store(paths.as_ref()),
+            clock,
+            trusted: trust_of(None),
+            now: None,
+            log: stderr_log(),
+        });
+        return cli::run_index(&mut inbox, wait, out, err);
     }
     if let Command::Tui = command {
         return inbox_tui(cfg, paths, clock, err);

@@ -975,6 +975,7 @@ fn an_answer_goes_out_while_indexing_waits_for_a_locked_database() {
                     source: Some(Box::new(nm.clone())),
                     index: Some(Box::new(nm)),
                     cache: Box::new(MemoryCache::new()),
+                    busy: Vec::new(),
                 },
                 rsvp::inbox::Settings {
                     identity: rsvp::domain::identity::Identity::new(
@@ -984,6 +985,7 @@ fn an_answer_goes_out_while_indexing_waits_for_a_locked_database() {
                     groups: Vec::new(),
                     send_from: None,
                     scheduling: rsvp::inbox::Scheduling::Client,
+                    declined: rsvp::inbox::Declined::default(),
                     clock: rsvp::domain::diff::Clock {
                         local: chrono_tz::UTC,
                     },

@@ -1,8 +1,9 @@
 //! `rsvp index`: update the private notmuch index and print counts.
 
 use super::{Failure, Out, exit, write_out};
-use crate::domain::ports::{IndexProgress, MailIndex};
+use crate::domain::ports::IndexProgress;
 use crate::domain::sanitize::terminal_line;
+use crate::inbox::Inbox;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
@@ -11,13 +12,15 @@ use std::time::{Duration, Instant};
 /// for that lock is bounded by `wait`: past it, nothing was indexed and the
 /// error says so (issue 8 item 7).
 pub fn run_index(
-    index: &dyn MailIndex,
+    inbox: &mut Inbox,
     wait: Duration,
     out: Out<'_>,
     err: Out<'_>,
 ) -> Result<u8, Failure> {
-    let name = terminal_line(&index.describe());
-    let events = index.start_index();
+    let (Some(name), Some(events)) = (inbox.index_name(), inbox.start_reindex()) else {
+        return Err(Failure::new(exit::CONFIG, "no mail index to update"));
+    };
+    let name = terminal_line(&name);
     let mut waiting_since: Option<Instant> = None;
     let counts = loop {
         let timeout = match waiting_since {
