@@ -476,6 +476,7 @@ fn run(
                 scheduling: rsvp::inbox::Scheduling::Client,
                 busy: Vec::new(),
                 declined: rsvp::inbox::Declined::default(),
+                after_answer: Vec::new(),
             },
         };
         let notmuch = std::sync::Arc::new(source);
