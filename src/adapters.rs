@@ -8,6 +8,7 @@ pub mod maildrop;
 pub mod memory;
 pub mod notmuch;
 pub mod outbox;
+pub mod probe;
 pub mod sendmail;
 pub mod smtp;
 pub mod tombstones;

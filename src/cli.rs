@@ -112,6 +112,10 @@ pub enum Command {
         /// Print the exact message; send nothing, write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Record the answer in the calendar (and the tags) but mail
+        /// nothing to the organizer, who will not hear back.
+        #[arg(long, conflicts_with_all = ["dry_run", "resend"])]
+        no_send: bool,
         /// Send again even if the same answer was already sent.
         #[arg(long)]
         resend: bool,
@@ -144,6 +148,28 @@ pub enum Command {
     /// Bring the mail index up to date ([mail] maildir) and print counts;
     /// for your own notmuch database only report (`notmuch new` indexes it).
     Index,
+    /// Write a commented starter configuration from your notmuch, khal and
+    /// msmtp settings, and show it; never overwrites an existing file.
+    Init,
+    /// Print a shell completion script (e.g. `rsvp completions bash >
+    /// ~/.local/share/bash-completion/completions/rsvp`).
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the manual page (roff), e.g. `rsvp man | man -l -`.
+    Man,
+}
+
+/// The shells `rsvp completions` writes scripts for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    #[value(name = "powershell")]
+    PowerShell,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

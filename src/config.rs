@@ -173,10 +173,9 @@ pub struct Ui {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ServerScheduling {
-    /// Decide per event: if the stored copy came from the server (no
-    /// SCHEDULE-AGENT and already in the vdir before the mail arrived), only
-    /// change PARTSTAT in the store; otherwise send the REPLY by mail and
-    /// mark ORGANIZER with SCHEDULE-AGENT=CLIENT.
+    /// Mail the REPLY and mark the stored ORGANIZER with
+    /// SCHEDULE-AGENT=CLIENT, so that a CalDAV server syncing the vdir (if
+    /// any) does not send a second one. Never leaves an answer unsent.
     #[default]
     Auto,
     /// The server always schedules: change the store, never send iMIP.
@@ -270,6 +269,10 @@ pub struct Mail {
     /// Record what was done as notmuch tags (`rsvp/accepted` ...).
     #[serde(default = "default_tags")]
     pub tags: bool,
+    /// More tag changes once an answer is recorded, e.g. `["-inbox",
+    /// "-unread"]` to file answered invitations away.
+    #[serde(default)]
+    pub after_answer: Vec<String>,
     /// How long to wait for the notmuch database while another program
     /// writes to it, before giving up and saying so (default 30).
     #[serde(default = "default_lock_timeout")]
@@ -330,7 +333,8 @@ impl Config {
             path: path.to_path_buf(),
             line: None,
             message: if e.kind() == std::io::ErrorKind::NotFound {
-                "no such file; copy config.example.toml there and edit it, or pass --config"
+                "no such file: run `rsvp init` to write one from your notmuch, khal and \
+                 msmtp settings, `rsvp demo` to try rsvp on sample data, or pass --config PATH"
                     .to_string()
             } else {
                 format!("cannot read: {e}")
@@ -557,6 +561,22 @@ impl Config {
 
 /// The problems of a `[mail]` section.
 fn mail_problems(mail: &Mail, problems: &mut Vec<String>) {
+    for change in &mail.after_answer {
+        let tag = change
+            .strip_prefix('+')
+            .or_else(|| change.strip_prefix('-'))
+            .unwrap_or("");
+        if tag.is_empty()
+            || tag
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '(' || c == ')')
+        {
+            problems.push(format!(
+                "[mail] after_answer: {change:?} is not a tag change: write \"+tag\" to add \
+                 or \"-tag\" to remove a tag, e.g. [\"-inbox\", \"-unread\"]"
+            ));
+        }
+    }
     match (&mail.notmuch_config, &mail.maildir) {
         (Some(_), Some(_)) => problems.push(
             "[mail] notmuch_config and maildir are both set: use notmuch_config for your own \

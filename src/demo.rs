@@ -3,10 +3,16 @@
 //! vdir with the stored copies they refer to. A test checks this list
 //! against the directory.
 
+mod shift;
+
+pub use shift::shift;
+
 use std::io;
 use std::path::Path;
 
-/// The demo's clock: the data is written for this moment.
+/// The demo's clock: the data is written for this moment. `rsvp demo`
+/// moves the data and this clock by whole weeks to the day it runs
+/// ([`unpack_shifted`]).
 pub const NOW_RFC3339: &str = "2026-11-24T09:00:00Z";
 
 /// Dana, the demo user.
@@ -108,8 +114,14 @@ pub const FILES: &[(&str, &[u8])] = &[
 ];
 
 /// Write the demo data into `dir`: `dir/Mail/{cur,new,tmp}` and
-/// `dir/calendar/`.
+/// `dir/calendar/`, dated as written (for [`NOW_RFC3339`]).
 pub fn unpack(dir: &Path) -> io::Result<()> {
+    unpack_shifted(dir, 0)
+}
+
+/// [`unpack`], with every date moved by `weeks` (for `NOW_RFC3339` plus
+/// `weeks`): weekdays and recurrence rules stay right.
+pub fn unpack_shifted(dir: &Path, weeks: i64) -> io::Result<()> {
     for sub in ["Mail/cur", "Mail/new", "Mail/tmp", "calendar"] {
         std::fs::create_dir_all(dir.join(sub))?;
     }
@@ -118,7 +130,7 @@ pub fn unpack(dir: &Path) -> io::Result<()> {
             Some(rest) => dir.join("Mail").join(rest),
             None => dir.join(name),
         };
-        std::fs::write(target, bytes)?;
+        std::fs::write(target, shift(bytes, weeks))?;
     }
     Ok(())
 }

@@ -43,8 +43,11 @@ pub enum Scheduling {
     Client,
     /// A CalDAV server schedules: change the calendar, never mail ("on").
     Server,
-    /// Per event: an event that was in the calendar before rsvp saw it (no
-    /// SCHEDULE-AGENT, no rsvp bookkeeping) came from the server ("auto").
+    /// The default ("auto"): rsvp mails the reply, and marks the stored
+    /// ORGANIZER SCHEDULE-AGENT=CLIENT so that a scheduling server, if one
+    /// syncs the calendar, does not answer a second time (R6.7 (a)). An
+    /// answer is never left unsent unless the user said a server sends it
+    /// (`on`) or asked for no mail (`reply --no-send`).
     Auto,
 }
 
@@ -60,30 +63,10 @@ pub enum Declined {
     Drop,
 }
 
-/// Whether the stored copy came from a scheduling server (R6.7 (b)).
-pub fn came_from_server(stored: Option<&Invite>) -> bool {
-    let Some(stored) = stored else { return false };
-    let comps = stored.components();
-    let rsvp_touched = comps.iter().any(|c| {
-        c.c.property(&ical::other_prop(classify::X_RECEIVED_SEQUENCE))
-            .is_some()
-    });
-    let agent = comps.iter().any(|c| {
-        c.c.property(&calcard::icalendar::ICalendarProperty::Organizer)
-            .is_some_and(|o| {
-                o.has_parameter(&calcard::icalendar::ICalendarParameterName::ScheduleAgent)
-            })
-    });
-    !rsvp_touched && !agent
-}
-
-/// Whether rsvp mails the reply for this stored copy.
-pub fn mails_reply(env: &Env<'_>, stored: Option<&Invite>) -> bool {
-    match env.scheduling {
-        Scheduling::Client => true,
-        Scheduling::Server => false,
-        Scheduling::Auto => !came_from_server(stored),
-    }
+/// Whether rsvp mails the reply: always, unless the user said a scheduling
+/// server sends it (`server_scheduling = "on"`).
+pub fn mails_reply(env: &Env<'_>) -> bool {
+    env.scheduling != Scheduling::Server
 }
 
 /// Everything the use cases need from outside, as ports and values.
@@ -555,7 +538,8 @@ fn scope_of(status: Status, invite: &Invite) -> classify::CancelScope {
     }
 }
 
-/// The notmuch tags that record an answer (README "tags").
+/// The notmuch tags that record an answer (README "Tags"). rsvp never adds
+/// `rsvp/pending`; a user's own hook may, and an answer removes it.
 pub fn answer_tags(
     partstat: crate::domain::invite::PartStat,
 ) -> (&'static [&'static str], &'static [&'static str]) {

@@ -21,6 +21,7 @@ pub enum Action {
     AcceptWithComment,
     DeclineWithComment,
     TentativeWithComment,
+    AnswerNoSend,
     ChooseOccurrence,
     Apply,
     Dismiss,
@@ -36,7 +37,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the help lists them.
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 26] = [
         Action::Down,
         Action::Up,
         Action::First,
@@ -51,6 +52,7 @@ impl Action {
         Action::AcceptWithComment,
         Action::DeclineWithComment,
         Action::TentativeWithComment,
+        Action::AnswerNoSend,
         Action::ChooseOccurrence,
         Action::Apply,
         Action::Dismiss,
@@ -81,6 +83,7 @@ impl Action {
             Action::AcceptWithComment => "accept_with_comment",
             Action::DeclineWithComment => "decline_with_comment",
             Action::TentativeWithComment => "tentative_with_comment",
+            Action::AnswerNoSend => "answer_no_send",
             Action::ChooseOccurrence => "choose_occurrence",
             Action::Apply => "apply",
             Action::Dismiss => "dismiss",
@@ -117,6 +120,7 @@ impl Action {
             Action::AcceptWithComment => "accept with a comment",
             Action::DeclineWithComment => "decline with a comment",
             Action::TentativeWithComment => "tentative with a comment",
+            Action::AnswerNoSend => "next answer (a/d/t) not mailed: calendar only",
             Action::ChooseOccurrence => "answer one occurrence or the whole series",
             Action::Apply => "apply a cancellation or update to the calendar",
             Action::Dismiss => "dismiss: mark as done without replying",
@@ -148,6 +152,7 @@ impl Action {
             Action::AcceptWithComment => "accept+comment",
             Action::DeclineWithComment => "decline+comment",
             Action::TentativeWithComment => "tentative+comment",
+            Action::AnswerNoSend => "no mail",
             Action::ChooseOccurrence => "occurrence",
             Action::Apply => "apply",
             Action::Dismiss => "dismiss",
@@ -357,6 +362,7 @@ impl Keymap {
                     Action::AcceptWithComment => vec![c('A')],
                     Action::DeclineWithComment => vec![c('D')],
                     Action::TentativeWithComment => vec![c('T')],
+                    Action::AnswerNoSend => vec![c('n')],
                     Action::ChooseOccurrence => vec![c('i')],
                     Action::Apply => vec![c('c')],
                     Action::Dismiss => vec![c('x')],
@@ -562,10 +568,10 @@ mod tests {
 
     #[test]
     fn override_replaces_the_keys_of_one_action() {
-        let m = over(&[("accept", &["y"]), ("down", &["n", "Down"])]).unwrap();
+        let m = over(&[("accept", &["y"]), ("down", &["J", "Down"])]).unwrap();
         assert_eq!(m.action(Key::char('y')), Some(Action::Accept));
         assert_eq!(m.action(Key::char('a')), None, "the default is replaced");
-        assert_eq!(m.action(Key::char('n')), Some(Action::Down));
+        assert_eq!(m.action(Key::char('J')), Some(Action::Down));
         assert_eq!(m.action(Key::char('j')), None);
         assert_eq!(m.label(Action::Accept).as_deref(), Some("y"));
     }

@@ -27,6 +27,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 
+#[path = "main/check.rs"]
+mod check;
+#[path = "main/init.rs"]
+mod init;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let mut stdout = std::io::stdout().lock();
@@ -118,6 +123,8 @@ struct Wiring {
     identity: Identity,
     send_from: Option<String>,
     scheduling: rsvp::inbox::Scheduling,
+    /// `[mail] after_answer`: more tag changes once an answer is recorded.
+    after_answer: Vec<String>,
     declined: rsvp::inbox::Declined,
 }
 
@@ -145,7 +152,8 @@ impl Wiring {
             now,
             log,
         } = session;
-        Inbox::new(
+        let after_answer = self.after_answer;
+        let mut inbox = Inbox::new(
             Ports {
                 store: self.store,
                 busy: self.busy,
@@ -168,7 +176,9 @@ impl Wiring {
                 token: Box::new(token),
                 log,
             },
-        )
+        );
+        inbox.set_after_answer(&after_answer);
+        inbox
     }
 }
 
@@ -221,20 +231,9 @@ fn build_transport_with(
                     "[send] method = \"smtp\" needs an [smtp] section".into(),
                 ));
             };
-            let settings = SmtpSettings {
-                host: s.host.clone(),
-                port: s.effective_port(),
-                security: match s.security {
-                    config::Security::Starttls => smtp::Security::StartTls,
-                    config::Security::Tls => smtp::Security::Tls,
-                    config::Security::None => smtp::Security::None,
-                },
-                username: s.username.clone(),
-                password,
-                ca_file: s.ca_file.clone(),
-                timeout: std::time::Duration::from_secs(s.timeout_seconds.max(1)),
-            };
-            Ok(Some(Box::new(SmtpTransport::new(settings)?)))
+            Ok(Some(Box::new(SmtpTransport::new(smtp_settings(
+                s, password,
+            ))?)))
         }
         config::SendMethod::Sendmail => {
             let Some(s) = &cfg.sendmail else {
@@ -244,6 +243,23 @@ fn build_transport_with(
             };
             Ok(Some(Box::new(SendmailTransport::new(&s.command)?)))
         }
+    }
+}
+
+/// The adapter's settings for `[smtp]`.
+fn smtp_settings(s: &config::Smtp, password: Option<String>) -> SmtpSettings {
+    SmtpSettings {
+        host: s.host.clone(),
+        port: s.effective_port(),
+        security: match s.security {
+            config::Security::Starttls => smtp::Security::StartTls,
+            config::Security::Tls => smtp::Security::Tls,
+            config::Security::None => smtp::Security::None,
+        },
+        username: s.username.clone(),
+        password,
+        ca_file: s.ca_file.clone(),
+        timeout: std::time::Duration::from_secs(s.timeout_seconds.max(1)),
     }
 }
 
@@ -374,6 +390,11 @@ fn wire(
         identity: Identity::new(cfg.identity.name.clone(), &cfg.identity.addresses),
         send_from: cfg.send.as_ref().and_then(|s| s.from.clone()),
         scheduling,
+        after_answer: cfg
+            .mail
+            .as_ref()
+            .map(|m| m.after_answer.clone())
+            .unwrap_or_default(),
         declined: match calendar.declined {
             config::Declined::Transparent => rsvp::inbox::Declined::Transparent,
             config::Declined::Keep => rsvp::inbox::Declined::Keep,
@@ -393,8 +414,12 @@ fn run(
     };
     let path = config_path(&args, paths.as_ref());
     let command = args.command.unwrap_or(Command::Tui);
-    if let Command::Demo = command {
-        return demo(clock, paths.as_ref(), err);
+    match &command {
+        Command::Demo => return demo(clock, paths.as_ref(), err),
+        Command::Completions { shell } => return completions(*shell, out),
+        Command::Man => return man(out),
+        Command::Init => return init::init(&path?, out),
+        _ => {}
     }
 
     // `render` is a display filter: it works without any configuration.
@@ -422,7 +447,7 @@ fn run(
     }
     let path = path?;
     if let Command::Check = &command {
-        return check(&path, paths.as_ref(), out);
+        return check::check(&path, paths.as_ref(), out);
     }
     let cfg = load_config(&path)?;
     if let Command::Index = &command {
@@ -451,6 +476,7 @@ fn run(
                 scheduling: rsvp::inbox::Scheduling::Client,
                 busy: Vec::new(),
                 declined: rsvp::inbox::Declined::default(),
+                after_answer: Vec::new(),
             },
         };
         let notmuch = std::sync::Arc::new(source);
@@ -469,7 +495,9 @@ fn run(
         return inbox_tui(cfg, paths, clock, err);
     }
     let need_transport = match &command {
-        Command::Reply { dry_run, .. } => !dry_run,
+        Command::Reply {
+            dry_run, no_send, ..
+        } => !dry_run && !no_send,
         Command::Outbox { action, .. } => {
             matches!(action, cli::OutboxAction::Flush | cli::OutboxAction::Drop)
         }
@@ -487,6 +515,15 @@ fn run(
         Command::Show { id, maildir, .. } | Command::Reply { id, maildir, .. } => {
             id_source(&cfg, paths.as_ref(), id.is_some(), maildir.as_deref())?
         }
+        // A reply delivered by `outbox flush` is recorded on its invitation
+        // (tags); without a reachable mail index the flush still sends.
+        Command::Outbox {
+            action: cli::OutboxAction::Flush,
+            ..
+        } => build_source(&cfg, paths.as_ref())
+            .ok()
+            .flatten()
+            .map(|n| Box::new(n) as Box<dyn InviteSource>),
         _ => None,
     };
     let trusted = match &command {
@@ -520,6 +557,7 @@ fn run(
             instance,
             dry_run,
             resend,
+            no_send,
             ..
         } => {
             let input = input_of(message.as_deref(), id.as_deref());
@@ -531,6 +569,7 @@ fn run(
                 instance.as_deref(),
                 dry_run,
                 resend,
+                no_send,
                 out,
                 err,
             )
@@ -540,10 +579,46 @@ fn run(
             force_method,
         } => cli::run_apply(&mut inbox, &message, force_method, err),
         Command::Outbox { action, id } => cli::run_outbox(&mut inbox, action, id.as_deref(), out),
-        Command::Render { .. } | Command::Check | Command::Index | Command::Demo | Command::Tui => {
-            Ok(exit::OK)
-        }
+        Command::Render { .. }
+        | Command::Check
+        | Command::Index
+        | Command::Demo
+        | Command::Tui
+        | Command::Init
+        | Command::Completions { .. }
+        | Command::Man => Ok(exit::OK),
     }
+}
+
+/// `rsvp completions SHELL`: the script, from the clap definitions.
+fn completions(shell: cli::Shell, out: &mut dyn std::io::Write) -> Result<u8, Failure> {
+    use clap::CommandFactory;
+    use clap_complete::Shell as S;
+    let shell = match shell {
+        cli::Shell::Bash => S::Bash,
+        cli::Shell::Zsh => S::Zsh,
+        cli::Shell::Fish => S::Fish,
+        cli::Shell::Elvish => S::Elvish,
+        cli::Shell::PowerShell => S::PowerShell,
+    };
+    let mut cmd = Args::command();
+    let mut buf: Vec<u8> = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "rsvp", &mut buf);
+    out.write_all(&buf)
+        .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))?;
+    Ok(exit::OK)
+}
+
+/// `rsvp man`: the manual page (roff), from the clap definitions.
+fn man(out: &mut dyn std::io::Write) -> Result<u8, Failure> {
+    use clap::CommandFactory;
+    let mut buf: Vec<u8> = Vec::new();
+    clap_mangen::Man::new(Args::command())
+        .render(&mut buf)
+        .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot render the manual: {e}")))?;
+    out.write_all(&buf)
+        .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))?;
+    Ok(exit::OK)
 }
 
 /// The mail source for `list`: `--maildir PATH`, else the notmuch
@@ -612,106 +687,6 @@ fn contacts(cfg: &Config, err: &mut dyn std::io::Write) -> Option<Contacts> {
             Some(Contacts::default())
         }
     }
-}
-
-/// `rsvp check`: every config problem, then probes.
-fn check(path: &Path, paths: Option<&Paths>, out: &mut dyn std::io::Write) -> Result<u8, Failure> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut cfg = Config::load(path).map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
-    if let Some(from) = cfg.fill_identity(notmuch_env()) {
-        lines.push(format!(
-            "identity: {} (from {})",
-            cfg.identity.addresses.join(", "),
-            from.display()
-        ));
-    }
-    let problems = cfg.validate();
-    for p in &problems {
-        lines.push(format!("config: {p}"));
-    }
-    let mut failed = !problems.is_empty();
-    match &cfg.calendar {
-        Some(c) => match Vdir::open(&c.path) {
-            Ok(v) => match v.list() {
-                Ok(objs) => lines.push(format!(
-                    "calendar: {} ({} objects)",
-                    c.path.display(),
-                    objs.len()
-                )),
-                Err(e) => {
-                    failed = true;
-                    lines.push(format!("calendar: {e}"));
-                }
-            },
-            Err(e) => {
-                failed = true;
-                lines.push(format!("calendar: {e}"));
-            }
-        },
-        None => lines.push("calendar: not configured".into()),
-    }
-    match build_transport(&cfg) {
-        Ok(Some(t)) => lines.push(format!("transport: {}", t.describe())),
-        Ok(None) => lines.push("transport: not configured (only --dry-run replies)".into()),
-        Err(e) => {
-            failed = true;
-            lines.push(format!("transport: {e}"));
-        }
-    }
-    if let Some(dir) = cfg.trust.as_ref().and_then(|t| t.contacts.as_ref()) {
-        match Contacts::load(dir) {
-            Ok(c) => lines.push(format!(
-                "contacts: {} ({} addresses)",
-                dir.display(),
-                c.len()
-            )),
-            Err(e) => {
-                failed = true;
-                lines.push(format!("contacts: {e}"));
-            }
-        }
-    }
-    match build_source(&cfg, paths) {
-        Ok(Some(source)) => match source.candidates_timeout(std::time::Duration::from_secs(10)) {
-            Ok(found) => lines.push(format!(
-                "mail: {} ({} candidate messages)",
-                source.name(),
-                found.len()
-            )),
-            Err(rsvp::domain::ports::SourceError::NotIndexed(name)) => lines.push(format!(
-                "mail: {} (not indexed yet: run `rsvp index`)",
-                terminal_line(&name)
-            )),
-            Err(e) => {
-                failed = true;
-                lines.push(format!("mail: {}", terminal_line(&e.to_string())));
-            }
-        },
-        Ok(None) => {
-            lines.push("mail: not configured (no [mail] section, NOTMUCH_CONFIG unset)".into())
-        }
-        Err(f) => {
-            failed = true;
-            lines.push(format!("mail: {}", f.message));
-        }
-    }
-    if let Some(p) = paths {
-        lines.push(format!("outbox: {}", p.data_dir.join("outbox").display()));
-    }
-    for l in &lines {
-        let _ = writeln!(out, "{l}");
-    }
-    if failed {
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "{}: the configuration has problems (listed above)",
-                path.display()
-            ),
-        ));
-    }
-    let _ = writeln!(out, "ok");
-    Ok(exit::OK)
 }
 
 fn tui_options(
@@ -799,15 +774,21 @@ fn demo(clock: Clock, paths: Option<&Paths>, err: &mut dyn std::io::Write) -> Re
             )
         })?
         .keep();
-    rsvp::demo::unpack(&dir).map_err(|e| {
+    // The data is written for NOW_RFC3339; move it (and the demo's clock)
+    // by whole weeks to today, so its invitations are current and every
+    // weekday and weekly rule stays as written.
+    let base = chrono::DateTime::parse_from_rfc3339(rsvp::demo::NOW_RFC3339)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| Failure::new(exit::RUNTIME, format!("demo clock: {e}")))?;
+    let days = (chrono::Utc::now() - base).num_days();
+    let weeks = (days + 3).div_euclid(7);
+    let now = Some(base + chrono::Duration::weeks(weeks));
+    rsvp::demo::unpack_shifted(&dir, weeks).map_err(|e| {
         Failure::new(
             exit::RUNTIME,
             format!("demo sandbox {}: {e}", dir.display()),
         )
     })?;
-    let now = chrono::DateTime::parse_from_rfc3339(rsvp::demo::NOW_RFC3339)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .ok();
     let settings = nm::Settings::new(nm::Mode::Private {
         database: dir.join("notmuch"),
         maildir: dir.join("Mail"),
@@ -845,6 +826,7 @@ fn demo(clock: Clock, paths: Option<&Paths>, err: &mut dyn std::io::Write) -> Re
             identity: Identity::new(Some(rsvp::demo::NAME.to_string()), &addresses),
             send_from: None,
             scheduling: rsvp::inbox::Scheduling::Client,
+            after_answer: Vec::new(),
             declined: rsvp::inbox::Declined::default(),
         };
         Ok(wiring.into_inbox(Session {

@@ -661,7 +661,8 @@ fn message_dash_reads_standard_input() {
 }
 
 /// `config.example.toml` in the default location (~ is the sandbox HOME)
-/// passes `check` once its calendar and contacts exist; only the password command is
+/// passes `check` once its calendar and contacts exist and its transport is
+/// reachable (the sendmail one: msmtp); only the password command is
 /// replaced (`pass` is not installed here).
 #[test]
 fn config_example_passes_check() {
@@ -676,11 +677,27 @@ fn config_example_passes_check() {
     assert_ne!(adapted, example, "the example's password_command changed");
     let dir = s.root().join("xdg/config/rsvp");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("config.toml"), adapted).unwrap();
+    std::fs::write(dir.join("config.toml"), &adapted).unwrap();
     // Without the calendar directory: a problem.
     s.bare().arg("check").assert().code(3);
     std::fs::create_dir_all(s.home().join(".calendars/personal")).unwrap();
     std::fs::create_dir_all(s.home().join(".contacts")).unwrap();
+    // `check` probes the transport for real: the example's smtp.example.org
+    // is no server to reach (issue 9), and the line names the setting.
+    let out = s.bare().arg("check").assert().code(3);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(text.contains("transport: [smtp] host"), "{text}");
+    assert!(!text.contains("not-a-real-password"), "no secret: {text}");
+    // With the example's sendmail command (msmtp) it passes.
+    if let Err(reason) = support::msmtp_available() {
+        support::skip::<()>(&reason);
+        return;
+    }
+    std::fs::write(
+        dir.join("config.toml"),
+        adapted.replace("method = \"smtp\"", "method = \"sendmail\""),
+    )
+    .unwrap();
     let out = s.bare().arg("check").assert().success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert_eq!(text.lines().last(), Some("ok"), "{text}");

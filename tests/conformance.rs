@@ -190,6 +190,7 @@ fn ask(partstat: PartStat) -> ResponseRequest<'static> {
         instance: None,
         dry_run: false,
         resend: false,
+        no_send: false,
     }
 }
 

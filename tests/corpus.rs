@@ -405,6 +405,7 @@ fn walk_object(raw: &[u8], inv: Option<&Invite>, recipients: &[String], report: 
             instance: None,
             dry_run: true,
             resend: false,
+            no_send: false,
         };
         match inbox::respond(&env, raw, &req) {
             Ok(done) => {
@@ -709,6 +710,7 @@ impl Replay {
             instance,
             dry_run: false,
             resend: false,
+            no_send: false,
         };
         let done = inbox::respond(&self.m.env(), &self.raw(file), &req)
             .unwrap_or_else(|e| panic!("{}/{file}: respond: {e}", self.name));
@@ -1601,6 +1603,7 @@ fn sabre_reply_case(dir: &Path, how: SabreReply) -> Result<usize, String> {
                     instance: instance.as_deref(),
                     dry_run: true,
                     resend: false,
+                    no_send: false,
                 };
                 let done = inbox::respond(&env, raw.as_bytes(), &req)
                     .map_err(|e| format!("respond {partstat:?} {instance:?}: {e}"))?;
@@ -1705,6 +1708,7 @@ fn sabre_deliver(dir: &Path) -> Result<usize, String> {
                     instance: None,
                     dry_run: true,
                     resend: false,
+                    no_send: false,
                 };
                 let done = inbox::respond(&env, raw.as_bytes(), &req)
                     .map_err(|e| format!("{file} to {recipient}: {e}"))?;
@@ -2055,6 +2059,7 @@ fn stalwart_deliver(
                     instance: None,
                     dry_run: true,
                     resend: false,
+                    no_send: false,
                 };
                 let uid = shown.invite().map(|i| i.uid.clone()).unwrap_or_default();
                 match inbox::respond(&env, raw, &req)

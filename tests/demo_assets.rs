@@ -291,6 +291,7 @@ fn accept(dry_run: bool, instance: Option<&str>) -> ResponseRequest<'_> {
         instance,
         dry_run,
         resend: false,
+        no_send: false,
     }
 }
 
@@ -868,5 +869,72 @@ fn embedded_demo_files_match_the_directory() {
             std::fs::read(root.join(name)).unwrap().as_slice(),
             "{name}"
         );
+    }
+}
+
+/// Issue 9: `rsvp demo` moves the data by whole weeks to the day it runs.
+/// Moved by any number of weeks (across a year end and DST changes), with
+/// the clock moved alike, every message is what it was on the demo's
+/// "today": same status, answer, refusal and warnings; its start moved by
+/// exactly that many weeks (same weekday) and its Date header too.
+#[test]
+fn demo_moved_by_whole_weeks_is_the_same_inbox() {
+    let base = demo_env();
+    for weeks in [1i64, 5, 54, -60] {
+        let mut m = MemEnv::new(&DANA);
+        m.identity = base.identity.clone();
+        m.now = now() + Duration::weeks(weeks);
+        for (name, data) in calendar_files() {
+            m.store.insert(&name, &rsvp::demo::shift(&data, weeks));
+        }
+        for e in TABLE {
+            let raw = read(e.file);
+            let moved = rsvp::demo::shift(&raw, weeks);
+            let before = inbox::show(&base.env(), &raw);
+            let after = inbox::show(&m.env(), &moved);
+            let (Ok(before), Ok(after)) = (before, after) else {
+                assert!(e.status.is_none(), "{} ({weeks} weeks)", e.file);
+                continue;
+            };
+            let (b, a) = (&before.class, &after.class);
+            assert_eq!(a.status, b.status, "{} ({weeks} weeks)", e.file);
+            assert_eq!(a.partstat, b.partstat, "{} ({weeks} weeks)", e.file);
+            assert_eq!(
+                a.reply_refusal.is_some(),
+                b.reply_refusal.is_some(),
+                "{} ({weeks} weeks): {:?}",
+                e.file,
+                a.reply_refusal
+            );
+            assert_eq!(
+                a.warnings.len(),
+                b.warnings.len(),
+                "{}: {:?}",
+                e.file,
+                a.warnings
+            );
+            let start = |s: &Shown| {
+                let inv = s.invite().unwrap();
+                let c = inv.primary().unwrap();
+                let v = c.dtstart().or_else(|| c.recurrence_id()).unwrap();
+                Clock {
+                    local: chrono_tz::Europe::Berlin,
+                }
+                .instant(&v, &inv.cal)
+                .unwrap()
+            };
+            let delta = start(&after) - start(&before);
+            // A wall-clock time keeps its hour; across a DST change the
+            // instant moves by an hour more or less than whole weeks.
+            let off = (delta - Duration::weeks(weeks)).num_minutes().abs();
+            assert!(off == 0 || off == 60, "{} ({weeks} weeks): {delta}", e.file);
+            let date = |raw: &[u8]| extract::extract(raw).unwrap().meta.unwrap().date.unwrap();
+            assert_eq!(
+                date(&moved) - date(&raw),
+                Duration::weeks(weeks).num_seconds(),
+                "{} Date header",
+                e.file
+            );
+        }
     }
 }

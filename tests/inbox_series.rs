@@ -26,6 +26,7 @@ fn answer<'a>(partstat: PartStat, instance: Option<&'a str>) -> ResponseRequest<
         instance,
         dry_run: false,
         resend: false,
+        no_send: false,
     }
 }
 

@@ -186,6 +186,7 @@ fn pending_hides_answered_and_all_shows_them() {
         instance: None,
         dry_run: false,
         resend: false,
+        no_send: false,
     };
     inbox::respond(&env, &answered.bytes(), &req).unwrap();
 
@@ -947,6 +948,7 @@ fn icloud_organizer_email_param_is_shown_and_trusted_and_replies_go_to_the_relay
         instance: None,
         dry_run: true,
         resend: false,
+        no_send: false,
     };
     let done = inbox::respond(&env, msg.as_bytes(), &req).unwrap();
     assert_eq!(done.envelope.to, ["2_GEZDGMBXGI2TC@imip.me.com"]);

@@ -1042,6 +1042,7 @@ fn an_answer_goes_out_while_indexing_waits_for_a_locked_database() {
             partstat: PartStat::Accepted,
             comment: None,
             instance: None,
+            send: true,
         })
         .expect("send");
     let answered = next(&|m| matches!(m, Msg::Answered { .. } | Msg::Indexed(_)));

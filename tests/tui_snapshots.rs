@@ -279,6 +279,7 @@ fn queued_and_dismissed_rows() {
                 instance: None,
                 dry_run: false,
                 resend: false,
+                no_send: false,
             },
         )
         .unwrap();

@@ -168,6 +168,7 @@ fn accept_emits_respond_and_marks_the_row_sending() {
             partstat: PartStat::Accepted,
             comment: None,
             instance: None,
+            send: true,
         }]
     );
     assert_eq!(
@@ -579,7 +580,7 @@ fn quit_asks_again_while_a_reply_is_in_flight() {
 fn user_keymap_drives_update() {
     let overrides = [
         ("accept".to_string(), vec!["y".to_string()]),
-        ("down".to_string(), vec!["n".to_string()]),
+        ("down".to_string(), vec!["J".to_string()]),
     ];
     let keymap =
         Keymap::with_overrides(overrides.iter().map(|(a, k)| (a.as_str(), k.as_slice()))).unwrap();
@@ -587,7 +588,7 @@ fn user_keymap_drives_update() {
     s.keymap = keymap;
     assert_eq!(keys(&mut s, "a j"), []);
     assert_eq!(selected(&s), "google-new.eml");
-    let effects = keys(&mut s, "n y");
+    let effects = keys(&mut s, "J y");
     assert!(
         matches!(&effects[..], [Effect::Respond { partstat: PartStat::Accepted, target, .. }] if target.key == "outlook-reschedule.eml")
     );
@@ -614,6 +615,63 @@ fn unknown_keys_do_nothing() {
     assert_eq!((s.selected, s.mode.clone(), s.busy.clone()), before);
     let _ = update::update(&mut s, Msg::Key(Key::char('Z')));
     assert!(!s.quit);
+}
+
+/// Issue 9: answering without mail is an explicit choice: `n` then an
+/// answer key emits a Respond that does not mail; the outcome says so.
+#[test]
+fn n_then_accept_answers_without_mailing_and_says_so() {
+    let mut s = loaded();
+    select(&mut s, "google-new.eml");
+    let effects = keys(&mut s, "n");
+    assert!(effects.is_empty());
+    assert!(s.no_send);
+    assert!(status(&s).1.contains("not mailing"), "{:?}", status(&s));
+    let effects = keys(&mut s, "a");
+    let target = match &effects[..] {
+        [
+            Effect::Respond {
+                target,
+                partstat: PartStat::Accepted,
+                send: false,
+                ..
+            },
+        ] => target.clone(),
+        other => panic!("expected one Respond without mail, got {other:?}"),
+    };
+    assert!(!s.no_send, "the choice holds for one answer");
+    assert!(status(&s).1.contains("without mailing"), "{:?}", status(&s));
+    let _ = update::update(
+        &mut s,
+        Msg::Answered {
+            target,
+            result: Ok(Answered {
+                partstat: PartStat::Accepted,
+                changed_from: None,
+                delivery: Delivery::NotMailed,
+                warnings: Vec::new(),
+            }),
+        },
+    );
+    let (level, text) = status(&s);
+    assert_eq!(level, Level::Info);
+    assert!(text.contains("not mailed"), "{text}");
+}
+
+/// Any other key after `n` lets the choice go: the next answer is mailed.
+#[test]
+fn n_is_forgotten_after_another_key() {
+    let mut s = loaded();
+    select(&mut s, "google-new.eml");
+    let _ = keys(&mut s, "n");
+    let _ = keys(&mut s, "j");
+    let _ = keys(&mut s, "k");
+    assert!(!s.no_send);
+    let effects = keys(&mut s, "a");
+    assert!(
+        matches!(&effects[..], [Effect::Respond { send: true, .. }]),
+        "{effects:?}"
+    );
 }
 
 /// Issue 9: `[ui] confirm` asks before mailing; only `y` (or Enter) sends.

@@ -550,6 +550,19 @@ fn demo_opens_and_answers() {
         "{cal}"
     );
     let uid = property(&cal, "UID");
+    // Issue 9: the demo is dated around the day it runs (moved by whole
+    // weeks), so the invitation answered is not one from the past.
+    let stamp = property(&cal, "DTSTAMP");
+    let year: i32 = stamp.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+    let month: u32 = stamp.get(4..6).and_then(|m| m.parse().ok()).unwrap_or(0);
+    let day: u32 = stamp.get(6..8).and_then(|d| d.parse().ok()).unwrap_or(0);
+    let sent_on = chrono::NaiveDate::from_ymd_opt(year, month, day)
+        .unwrap_or_else(|| panic!("DTSTAMP {stamp:?}"));
+    let today = chrono::Utc::now().date_naive();
+    assert!(
+        (sent_on - today).num_days().abs() <= 4,
+        "the demo's clock is moved to today ({today}); the reply says {stamp}"
+    );
 
     // The calendar of the sandbox now holds the event, accepted.
     let calendar = sent_dir.with_file_name("calendar");
@@ -909,6 +922,93 @@ fn locked_database_shows_waiting_on_reindex_and_recovers() {
         selected_row(&screen).contains("Budget review"),
         "the selection stays on its invitation:\n{screen}"
     );
+    let screen = tmux.quit();
+    assert!(screen.contains("EXIT=0"), "{screen}");
+}
+
+/// Issue 9, the answer must go out: the default configuration
+/// (`server_scheduling` unset, "auto"), a plain vdir holding the event as a
+/// server or khal left it (no SCHEDULE-AGENT, no rsvp bookkeeping) and a
+/// reschedule of it. The detail says where the answer goes before a key is
+/// pressed, `a` mails the reply (it used to claim a server would, and mail
+/// nothing), and `n` then `a` answers another invitation without mail and
+/// says so.
+#[test]
+fn default_auto_mails_on_a_and_n_answers_without_mail() {
+    if !tool("tmux", "-V", "tmux") || !tool("notmuch", "--version", "notmuch") {
+        return;
+    }
+    let Some(server) = SmtpServer::start(&ServerOptions::plain()) else {
+        return;
+    };
+    let world = World::new();
+    world.mailbox();
+    let stored_path = world.calendar().join(format!("{BUDGET_UID}.ics"));
+    let plain: String = std::fs::read_to_string(&stored_path)
+        .unwrap()
+        .replace(";SCHEDULE-AGENT=CLIENT", "")
+        .lines()
+        .filter(|l| !l.starts_with("X-RSVP-"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    assert!(!plain.contains("SCHEDULE-AGENT") && !plain.contains("X-RSVP"));
+    std::fs::write(&stored_path, plain).unwrap();
+    world.write_config(server.port());
+    let config = std::fs::read_to_string(world.path().join("config/rsvp/config.toml")).unwrap();
+    assert!(!config.contains("server_scheduling"), "the default");
+    world.index();
+
+    let tmux = Tmux::start(&world, 100, 30, &pane_command(""));
+    tmux.wait_idle_list(&["rsvp · 2 pending", "Design review", "Budget review"]);
+    tmux.keys(&["/"]);
+    tmux.type_text("Budget");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_until("the filtered list", |s| {
+        s.contains("filter: Budget") && s.contains("Budget review") && !s.contains("Design review")
+    });
+    assert!(
+        flat(&screen).contains("Answer: reply mailed to marc.weber@example.net"),
+        "said before a key is pressed:\n{screen}"
+    );
+    tmux.keys(&["a"]);
+    tmux.wait_for(&["accepted \"Budget review\": reply sent to marc.weber@example.net"]);
+    let received = server.wait_for_messages(1, WAIT);
+    assert_eq!(received.len(), 1, "the reply went out");
+    assert_eq!(received[0].rcpt_tos, ["marc.weber@example.net"]);
+    let stored = unfold(&std::fs::read_to_string(&stored_path).unwrap());
+    assert!(
+        attendee_line(&stored, ME).contains("PARTSTAT=ACCEPTED"),
+        "{stored}"
+    );
+    assert!(
+        stored.contains("SCHEDULE-AGENT=CLIENT"),
+        "a server must not answer twice:\n{stored}"
+    );
+
+    // `n`, then `a`: the calendar changes, nothing is mailed, and it says so.
+    tmux.keys(&["/"]);
+    tmux.keys(&["C-u"]);
+    tmux.type_text("Design");
+    tmux.keys(&["Enter"]);
+    tmux.wait_until("the other invitation", |s| {
+        s.contains("filter: Design") && selected_row(s).contains("Design review")
+    });
+    tmux.keys(&["n"]);
+    let screen = tmux.wait_for(&["not mailing: press"]);
+    assert!(
+        flat(&screen).contains("Answer: not mailed"),
+        "the detail says it:\n{screen}"
+    );
+    tmux.keys(&["a"]);
+    let screen = tmux.wait_for(&["calendar updated; not mailed"]);
+    assert!(
+        flat(&screen).contains("accepted \"Design review\""),
+        "{screen}"
+    );
+    assert_eq!(server.received().len(), 1, "nothing more was mailed");
+    assert!(world.pending_outbox().is_empty(), "nothing queued either");
+    assert_eq!(world.notmuch_files("tag:rsvp/accepted").len(), 2);
+
     let screen = tmux.quit();
     assert!(screen.contains("EXIT=0"), "{screen}");
 }

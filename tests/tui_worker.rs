@@ -178,6 +178,7 @@ fn r4_8_refused_answer_is_an_error_and_sends_nothing() {
             partstat: PartStat::Accepted,
             comment: None,
             instance: None,
+            send: true,
         },
     );
     assert!(matches!(
@@ -276,6 +277,7 @@ fn answers_run_before_queued_refreshes_which_coalesce() {
         partstat: PartStat::Accepted,
         comment: None,
         instance: None,
+        send: true,
     };
     let mut q = Queue::default();
     q.push(Effect::Refresh { all: false });
@@ -313,6 +315,7 @@ fn the_worker_posts_the_answer_before_a_refresh_sent_first() {
         partstat: PartStat::Accepted,
         comment: None,
         instance: None,
+        send: true,
     })
     .unwrap();
     drop(jobs);
@@ -382,6 +385,7 @@ fn worker_thread_builds_its_backend_and_posts_messages() {
             partstat: PartStat::Tentative,
             comment: Some("might be late".into()),
             instance: None,
+            send: true,
         })
         .unwrap();
     match recv_until(&rx, |m| matches!(m, Msg::Answered { .. })) {
@@ -609,6 +613,7 @@ fn declined_drop_keeps_no_copy_and_the_item_stays_answered() {
         instance: None,
         dry_run: false,
         resend: false,
+        no_send: false,
     };
     let uid = "5k2l9q8m7n6b5v4c3x2z1a0s9d@google.com";
     b.respond("google-new.eml", &req(PartStat::Accepted))
@@ -650,6 +655,7 @@ fn a_declined_event_is_kept_transparent_by_default() {
         instance: None,
         dry_run: false,
         resend: false,
+        no_send: false,
     };
     b.respond("google-new.eml", &req).unwrap();
     let stored = m

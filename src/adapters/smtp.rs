@@ -20,8 +20,11 @@ use lettre::transport::smtp::{Error as SmtpError, SmtpTransport as LettreSmtp};
 use crate::adapters::sendmail;
 
 mod deadline;
+mod probe;
+
 use crate::domain::ports::{Envelope, Transport, TransportError};
 use crate::domain::sanitize::terminal_excerpt;
+pub use probe::probe;
 
 /// How the connection to the server is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

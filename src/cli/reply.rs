@@ -13,6 +13,7 @@ pub fn run_reply(
     instance: Option<&str>,
     dry_run: bool,
     resend: bool,
+    no_send: bool,
     out: Out<'_>,
     err: Out<'_>,
 ) -> Result<u8, Failure> {
@@ -23,6 +24,7 @@ pub fn run_reply(
         instance,
         dry_run,
         resend,
+        no_send,
     };
     let done = inbox.respond(&item.key, &req)?;
     if dry_run {
@@ -58,6 +60,16 @@ pub fn run_reply(
             err,
             &format!(
                 "rsvp: {} \"{summary}\": not mailed; your calendar server sends the reply (server_scheduling)\n",
+                answer.partstat().human()
+            ),
+        )?;
+        return Ok(exit::OK);
+    }
+    if done.not_mailed {
+        write_out(
+            err,
+            &format!(
+                "rsvp: {} \"{summary}\": not mailed (--no-send); {to} was not told\n",
                 answer.partstat().human()
             ),
         )?;

@@ -85,6 +85,7 @@ fn example_documents_every_key() {
         "maildir",
         "query",
         "tags",
+        "after_answer",
         "[trust]",
         "contacts",
         "[keys]",
@@ -604,14 +605,14 @@ fn paths_follow_xdg() {
 #[test]
 fn keys_section_overrides_defaults() {
     let config = parse(&format!(
-        "{MINIMAL}[keys]\naccept = \"y\"\ndown = [\"n\", \"Down\"]\ndismiss = []\n"
+        "{MINIMAL}[keys]\naccept = \"y\"\ndown = [\"J\", \"Down\"]\ndismiss = []\n"
     ))
     .expect("parses");
     assert_eq!(config.validate(), Vec::<String>::new());
     let map = config.keymap().expect("valid keymap");
     use crate::keymap::{Action, Key};
     assert_eq!(map.action(Key::char('y')), Some(Action::Accept));
-    assert_eq!(map.action(Key::char('n')), Some(Action::Down));
+    assert_eq!(map.action(Key::char('J')), Some(Action::Down));
     assert_eq!(map.action(Key::char('j')), None);
     assert!(map.keys(Action::Dismiss).is_empty());
     assert_eq!(

@@ -563,6 +563,21 @@ pub fn apply_answer(
             root.component_ids.push(id);
         }
     }
+    if opts.schedule_agent_client {
+        // R6.7 (a): this tool mails the answer, so a server that syncs the
+        // calendar must not send one too; also for an event that was in the
+        // calendar before the invitation (same value on every ORGANIZER).
+        for comp in cal.components.iter_mut() {
+            for e in comp.entries.iter_mut() {
+                if e.name == ICalendarProperty::Organizer {
+                    super::reply::strip_schedule_params(e);
+                    e.add_param(ICalendarParameter::schedule_agent(
+                        ICalendarScheduleAgentValue::Client,
+                    ));
+                }
+            }
+        }
+    }
     Ok(cal)
 }
 

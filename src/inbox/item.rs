@@ -163,6 +163,9 @@ pub struct Item {
     pub reply_refusal: Option<String>,
     /// Why applying it to the calendar would be refused.
     pub apply_refusal: Option<String>,
+    /// A scheduling server sends the reply (`server_scheduling = "on"`);
+    /// otherwise an answer is mailed to the organizer.
+    pub server_sends_reply: bool,
     /// Invalid only because the MIME `method=` disagrees with the calendar's
     /// METHOD: the user may apply it as the calendar says (R7.2).
     pub method_mismatch: bool,
@@ -198,6 +201,8 @@ pub(crate) struct Context<'a> {
     pub trusted: &'a dyn Fn(&str) -> bool,
     /// Whether a reply to this UID is still in the outbox.
     pub queued: bool,
+    /// `server_scheduling = "on"`: the server, not rsvp, sends replies.
+    pub server_sends_reply: bool,
 }
 
 /// Whether `sender` is the organizer or its SENT-BY (R7.9, R9.1).
@@ -483,6 +488,7 @@ pub(crate) fn build(
         agenda: day,
         reply_refusal: class.reply_refusal.as_deref().map(terminal_line),
         apply_refusal: class.apply_refusal.as_deref().map(terminal_line),
+        server_sends_reply: ctx.server_sends_reply,
         answers: answers.map(|a| terminal_line(&a.text())),
         method_mismatch: shown.loaded.method_mismatch,
         shown,

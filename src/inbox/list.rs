@@ -748,6 +748,7 @@ pub fn list_all(
             busy_occurrences: &index.occurrences,
             trusted: opts.trusted,
             queued: is_queued,
+            server_sends_reply: !super::mails_reply(env),
         };
         let item = item::build(&ctx, message, older, shown);
         // Not invited (sent to an address that is not configured as mine):
@@ -803,6 +804,7 @@ pub(crate) fn adhoc_item(
         busy_occurrences: &index.occurrences,
         trusted,
         queued,
+        server_sends_reply: !super::mails_reply(env),
     };
     Ok(item::build(&ctx, message, Vec::new(), shown))
 }

@@ -19,6 +19,10 @@ pub struct ResponseRequest<'a> {
     pub dry_run: bool,
     /// Send again even when the same answer was already sent (R9.11).
     pub resend: bool,
+    /// Answer in the calendar only and mail nothing (`reply --no-send`,
+    /// Thunderbird's "don't send a response"; R6.8: never make replying
+    /// impossible, never make it compulsory either).
+    pub no_send: bool,
 }
 
 /// The outcome of `respond`.
@@ -36,6 +40,8 @@ pub struct Responded {
     pub send_error: Option<TransportError>,
     /// A scheduling server sends the reply (R6.7 (b)); rsvp mailed nothing.
     pub server_scheduled: bool,
+    /// The user asked for no mail (`no_send`); only the calendar changed.
+    pub not_mailed: bool,
     /// The same answer had already been sent earlier; nothing was sent now.
     pub already_sent: bool,
     pub outbox_id: Option<String>,
@@ -284,6 +290,7 @@ fn respond_once(
         send_error: None,
         already_sent: false,
         server_scheduled: false,
+        not_mailed: false,
         outbox_id: None,
         changed_from,
         warnings: std::mem::take(&mut warnings),
@@ -291,8 +298,9 @@ fn respond_once(
     if req.dry_run {
         return Ok(result);
     }
-    if !super::mails_reply(env, shown.stored.as_ref().map(|s| &s.1)) {
+    if !super::mails_reply(env) || req.no_send {
         // R6.7 (b), T20: the server schedules; only the calendar changes.
+        // `no_send`: the user chose to answer without mail.
         result.href = Some(write_answer(
             env,
             &shown,
@@ -301,7 +309,8 @@ fn respond_once(
             req.partstat,
             &scope,
         )?);
-        result.server_scheduled = true;
+        result.server_scheduled = !super::mails_reply(env);
+        result.not_mailed = !result.server_scheduled;
         return Ok(result);
     }
     // T23, R9.11: "already answered" only while the calendar still holds
@@ -391,7 +400,7 @@ fn write_answer(
     partstat: PartStat,
     scope: &Scope,
 ) -> Result<String, InboxError> {
-    let mut opts = apply_options(env);
+    let opts = apply_options(env);
     let stored = shown.stored.as_ref();
     // `[calendar] declined = "drop"`: a series I decline is not kept.
     if env.declined == super::Declined::Drop
@@ -402,9 +411,6 @@ fn write_answer(
             env.store.delete(obj)?;
         }
         return Ok("the declined event is not kept".to_string());
-    }
-    if !super::mails_reply(env, stored.map(|s| &s.1)) {
-        opts.schedule_agent_client = false;
     }
     let merged = match (shown.class.status, stored) {
         (Status::Duplicate | Status::Poll, Some((_, s))) => s.cal.clone(),

@@ -74,6 +74,8 @@ pub struct Inbox {
     cache: Option<ParseCache>,
     known: HashMap<String, Origin>,
     given: usize,
+    /// More tag changes once an answer is recorded (`[mail] after_answer`).
+    after_answer: (Vec<String>, Vec<String>),
 }
 
 impl Inbox {
@@ -84,7 +86,44 @@ impl Inbox {
             cache: None,
             known: HashMap::new(),
             given: 0,
+            after_answer: (Vec::new(), Vec::new()),
         }
+    }
+
+    /// Tag changes (`+tag`, `-tag`) made besides the answer's own tags
+    /// whenever an answer is recorded, e.g. `-inbox` to file it away.
+    pub fn set_after_answer(&mut self, changes: &[String]) {
+        let pick = |sign: char| -> Vec<String> {
+            changes
+                .iter()
+                .filter_map(|c| c.strip_prefix(sign))
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        self.after_answer = (pick('+'), pick('-'));
+    }
+
+    /// Record `partstat` as the answer on the messages of `key`. One
+    /// occurrence answered leaves the series open (issue 7 item 4): the tag
+    /// says what was answered, the message stays pending and is not filed
+    /// away by `after_answer`.
+    fn tag_answer(
+        &self,
+        key: &str,
+        partstat: crate::domain::invite::PartStat,
+        occurrence: bool,
+    ) -> Result<(), InboxError> {
+        if occurrence {
+            let (add, remove) = occurrence_tags(partstat);
+            return self.tag(key, add, remove);
+        }
+        let (add, remove) = answer_tags(partstat);
+        let mut add: Vec<&str> = add.to_vec();
+        let mut remove: Vec<&str> = remove.to_vec();
+        add.extend(self.after_answer.0.iter().map(String::as_str));
+        remove.extend(self.after_answer.1.iter().map(String::as_str));
+        self.tag(key, &add, &remove)
     }
 
     /// The user's time zone.
@@ -307,17 +346,11 @@ impl Inbox {
         let mut done = super::respond(&self.env(), &raw, req)?;
         // The calendar holds the answer once `href` is set (R9.13): record
         // it even if sending failed, since the reply is queued.
-        if !req.dry_run && (done.href.is_some() || done.already_sent) {
-            // One occurrence answered leaves the series open (issue 7
-            // item 4): the tag says what was answered, the message stays
-            // pending.
-            let (add, remove) = match req.instance {
-                Some(_) => occurrence_tags(req.partstat),
-                None => answer_tags(req.partstat),
-            };
-            if let Err(e) = self.tag(key, add, remove) {
-                done.warnings.push(tag_warning(&e));
-            }
+        if !req.dry_run
+            && (done.href.is_some() || done.already_sent)
+            && let Err(e) = self.tag_answer(key, req.partstat, req.instance.is_some())
+        {
+            done.warnings.push(tag_warning(&e));
         }
         Ok(done)
     }
@@ -393,8 +426,43 @@ impl Inbox {
     }
 
     /// Send every queued reply; each leaves the outbox only when accepted.
+    /// A reply delivered now records its answer on the invitation's
+    /// messages in the mail source (README "Tags"), as an answer sent at
+    /// once does.
     pub fn flush(&mut self) -> Result<Vec<Delivery>, InboxError> {
-        flush(&self.env())
+        let queued = self.ports.outbox.pending()?;
+        let deliveries = flush(&self.env())?;
+        let delivered: Vec<OutboxEntry> = queued
+            .into_iter()
+            .filter(|e| deliveries.iter().any(|d| d.id == e.id && d.result.is_ok()))
+            .collect();
+        if !delivered.is_empty()
+            && self.ports.source.is_some()
+            && let Err(e) = self.tag_delivered(&delivered)
+        {
+            (self.settings.log)(&format!("could not tag the answered invitations: {e}"));
+        }
+        Ok(deliveries)
+    }
+
+    /// Tag the invitations (REQUESTs) of each delivered reply's UID.
+    fn tag_delivered(&mut self, delivered: &[OutboxEntry]) -> Result<(), InboxError> {
+        use crate::domain::invite::{Method, PartStat};
+        let items = self.list(true)?.items;
+        let mut first_error: Option<InboxError> = None;
+        for entry in delivered {
+            let partstat = PartStat::parse(&entry.key.partstat);
+            for item in &items {
+                let is_invitation = item.shown.invite().is_some_and(|i| {
+                    i.uid == entry.key.uid && matches!(i.method, Some(Method::Request) | None)
+                });
+                let occurrence = !entry.key.recurrence_ids.is_empty();
+                if is_invitation && let Err(e) = self.tag_answer(&item.key, partstat, occurrence) {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     /// The replies not yet accepted by the mail server, oldest first.

@@ -216,6 +216,8 @@ pub struct State {
     pub title: String,
     /// `q` was pressed while replies were in flight.
     pub confirm_quit: bool,
+    /// `n` was pressed: the next answer changes the calendar only.
+    pub no_send: bool,
     pub quit: bool,
 }
 
@@ -246,6 +248,7 @@ impl State {
             editor: false,
             title: "rsvp".to_string(),
             confirm_quit: false,
+            no_send: false,
             quit: false,
         }
     }

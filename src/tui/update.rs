@@ -48,6 +48,8 @@ pub enum Effect {
         comment: Option<String>,
         /// One occurrence (RECURRENCE-ID text), or the whole series.
         instance: Option<String>,
+        /// Mail the reply; `false` changes the calendar only (`n`).
+        send: bool,
     },
     /// Bring the calendar up to date (`inbox::apply_message`).
     Apply { target: Target },
@@ -78,6 +80,8 @@ pub enum Delivery {
     AlreadySent,
     /// A scheduling server sends the reply; only the calendar changed (R6.7).
     ServerScheduled,
+    /// The user chose to answer without mail; only the calendar changed.
+    NotMailed,
 }
 
 /// The outcome of an answer.
@@ -404,9 +408,20 @@ fn answered(state: &mut State, target: &Target, a: &Answered) {
             state,
             format!("{what}: calendar updated; your calendar server sends the reply"),
         ),
+        Delivery::NotMailed => info(
+            state,
+            format!(
+                "{what}: calendar updated; not mailed, as you chose: the organizer is not told"
+            ),
+        ),
     }
-    if let (Some(w), Delivery::Sent { .. } | Delivery::AlreadySent | Delivery::ServerScheduled) =
-        (a.warnings.first(), &a.delivery)
+    if let (
+        Some(w),
+        Delivery::Sent { .. }
+        | Delivery::AlreadySent
+        | Delivery::ServerScheduled
+        | Delivery::NotMailed,
+    ) = (a.warnings.first(), &a.delivery)
     {
         let text = state
             .status
@@ -508,6 +523,7 @@ fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
             }
             KeyCode::Esc => {
                 state.mode = Mode::Normal;
+                state.no_send = false;
                 info(state, "answer cancelled; nothing sent".to_string());
                 Vec::new()
             }
@@ -545,6 +561,7 @@ fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
                     Vec::new()
                 }
                 _ => {
+                    state.no_send = false;
                     info(state, "answer cancelled; nothing sent".to_string());
                     Vec::new()
                 }
@@ -623,6 +640,9 @@ fn edit(input: &mut LineInput, key: Key) {
 
 fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     let visible = state.visible().len();
+    // `n` holds only for the answer keys that follow it; any other key
+    // lets it go, so a later answer is mailed as usual.
+    let no_send = std::mem::take(&mut state.no_send);
     match action {
         Action::Down | Action::Up if state.focus == Focus::Detail => {
             state.detail_scroll = if action == Action::Down {
@@ -653,12 +673,42 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             state.focus = Focus::List;
             state.status = None;
         }
-        Action::Accept => return answer(state, action, PartStat::Accepted, false),
-        Action::Decline => return answer(state, action, PartStat::Declined, false),
-        Action::Tentative => return answer(state, action, PartStat::Tentative, false),
-        Action::AcceptWithComment => return answer(state, action, PartStat::Accepted, true),
-        Action::DeclineWithComment => return answer(state, action, PartStat::Declined, true),
-        Action::TentativeWithComment => return answer(state, action, PartStat::Tentative, true),
+        Action::Accept
+        | Action::Decline
+        | Action::Tentative
+        | Action::AcceptWithComment
+        | Action::DeclineWithComment
+        | Action::TentativeWithComment => {
+            let (partstat, comment) = match action {
+                Action::Accept => (PartStat::Accepted, false),
+                Action::Decline => (PartStat::Declined, false),
+                Action::Tentative => (PartStat::Tentative, false),
+                Action::AcceptWithComment => (PartStat::Accepted, true),
+                Action::DeclineWithComment => (PartStat::Declined, true),
+                _ => (PartStat::Tentative, true),
+            };
+            state.no_send = no_send;
+            return answer(state, action, partstat, comment);
+        }
+        Action::AnswerNoSend => {
+            if no_send {
+                info(state, "answers are mailed again".to_string());
+            } else if usable(state, Action::Accept).is_some() {
+                state.no_send = true;
+                let keys: Vec<String> = [Action::Accept, Action::Decline, Action::Tentative]
+                    .iter()
+                    .filter_map(|a| state.keymap.label(*a))
+                    .collect();
+                info(
+                    state,
+                    format!(
+                        "not mailing: press {} to answer in your calendar only \
+                         (the organizer is not told); any other key cancels",
+                        keys.join("/")
+                    ),
+                );
+            }
+        }
         Action::ChooseOccurrence => {
             if let Some(row) = usable(state, action) {
                 let cursor = state
@@ -795,6 +845,7 @@ fn usable(state: &mut State, action: Action) -> Option<Row> {
 
 fn answer(state: &mut State, action: Action, partstat: PartStat, comment: bool) -> Vec<Effect> {
     let Some(row) = usable(state, action) else {
+        state.no_send = false;
         return Vec::new();
     };
     if comment {
@@ -815,7 +866,8 @@ fn confirm_or_send(
     partstat: PartStat,
     comment: Option<String>,
 ) -> Vec<Effect> {
-    if !state.confirm {
+    // `confirm` asks before mailing; an answer after `n` mails nothing.
+    if !state.confirm || state.no_send {
         return send(state, row, partstat, comment);
     }
     state.mode = Mode::Confirm {
@@ -857,15 +909,21 @@ fn undo_dismiss(state: &mut State) -> Vec<Effect> {
 
 fn send(state: &mut State, row: &Row, partstat: PartStat, comment: Option<String>) -> Vec<Effect> {
     let instance = state.scope_of(row).cloned();
+    let mail = !std::mem::take(&mut state.no_send);
     state.busy.insert(row.key.clone(), Busy::Sending(partstat));
     let scope = instance
         .as_ref()
         .map(|o| format!(" (only {})", o.label))
         .unwrap_or_default();
+    let doing = if mail {
+        "sending your answer"
+    } else {
+        "recording, without mailing, your answer"
+    };
     info(
         state,
         format!(
-            "sending your answer ({}) to \"{}\"{scope}…",
+            "{doing} ({}) to \"{}\"{scope}…",
             verb(partstat),
             row.summary
         ),
@@ -875,5 +933,6 @@ fn send(state: &mut State, row: &Row, partstat: PartStat, comment: Option<String
         partstat,
         comment,
         instance: instance.map(|o| o.instance),
+        send: mail,
     }]
 }

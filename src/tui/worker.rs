@@ -50,6 +50,7 @@ pub fn execute(inbox: &mut Inbox, effect: Effect, post: &mut dyn FnMut(Msg)) {
             partstat,
             comment,
             instance,
+            send,
         } => {
             let result = respond(
                 inbox,
@@ -57,6 +58,7 @@ pub fn execute(inbox: &mut Inbox, effect: Effect, post: &mut dyn FnMut(Msg)) {
                 partstat,
                 comment.as_deref(),
                 instance.as_deref(),
+                send,
             );
             post(Msg::Answered { target, result });
         }
@@ -111,6 +113,7 @@ fn respond(
     partstat: PartStat,
     comment: Option<&str>,
     instance: Option<&str>,
+    send: bool,
 ) -> Result<Answered, InboxError> {
     let req = ResponseRequest {
         partstat,
@@ -118,10 +121,13 @@ fn respond(
         instance,
         dry_run: false,
         resend: false,
+        no_send: !send,
     };
     let done = inbox.respond(&target.key, &req)?;
     let delivery = if done.server_scheduled {
         Delivery::ServerScheduled
+    } else if done.not_mailed {
+        Delivery::NotMailed
     } else if done.already_sent {
         Delivery::AlreadySent
     } else if done.sent {

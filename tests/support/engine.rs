@@ -30,6 +30,7 @@ pub fn respond(
         instance,
         dry_run,
         resend: false,
+        no_send: false,
     };
     inbox::respond(&m.env(), raw, &req)
 }

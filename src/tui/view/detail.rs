@@ -192,6 +192,35 @@ pub fn lines(row: &Row, state: &State, theme: &Theme) -> Vec<Line<'static>> {
     out
 }
 
+/// Where an answer goes, said before a key is pressed: mailed to the
+/// organizer, sent by the calendar server, or (after `n`) not mailed.
+fn reply_line(row: &Row, state: &State, theme: &Theme) -> Line<'static> {
+    let no_send = state.keymap.label(Action::AnswerNoSend);
+    let (text, hint) = if row.server_sends_reply {
+        ("your calendar server sends the reply".to_string(), None)
+    } else if state.no_send {
+        (
+            "not mailed: the next answer changes your calendar only".to_string(),
+            None,
+        )
+    } else {
+        let to = row
+            .organizer_address
+            .as_deref()
+            .map(terminal_line)
+            .unwrap_or_else(|| "the organizer".to_string());
+        (
+            format!("reply mailed to {to}"),
+            no_send.map(|k| format!("  ({k}: don't mail it)")),
+        )
+    };
+    let mut spans = vec![Span::styled("Answer: ", theme.label()), Span::raw(text)];
+    if let Some(h) = hint {
+        spans.push(Span::styled(h, theme.dim()));
+    }
+    Line::from(spans)
+}
+
 /// What the keys can do for this row, shown before any key is pressed.
 fn availability(row: &Row, state: &State, theme: &Theme, out: &mut Vec<Line<'static>>) {
     let keys = |actions: &[Action]| {
@@ -208,6 +237,8 @@ fn availability(row: &Row, state: &State, theme: &Theme, out: &mut Vec<Line<'sta
             Span::styled(format!("Answer ({answer_keys}) disabled: "), theme.error()),
             Span::raw(reason.clone()),
         ]));
+    } else {
+        out.push(reply_line(row, state, theme));
     }
     if let Some(reason) = state.refusal(row, Action::Apply) {
         let apply_key = keys(&[Action::Apply]);
