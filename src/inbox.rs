@@ -607,7 +607,7 @@ pub fn deliver(
     let result = transport.send(&entry.envelope, &entry.message);
     match &result {
         Ok(()) => env.outbox.mark_sent(&entry.id)?,
-        Err(e) => env.outbox.record_error(&entry.id, &e.to_string())?,
+        Err(e) => env.outbox.record_failure(&entry.id, e)?,
     }
     Ok(Delivery {
         id: entry.id.clone(),
