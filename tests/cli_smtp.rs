@@ -474,10 +474,40 @@ fn ac2_t63_smtp_451_queues_and_flush_delivers_same_message_id() {
     queued_then_flushed(Failure::Code("451"));
 }
 
-/// AC2, R9.13: 550 on DATA: still queued (the user may fix and retry).
+/// Issue 8 item 6: 550 on DATA is a refusal for good: not queued for
+/// retries (every flush would fail again), listed apart by `outbox list`,
+/// removed by `outbox drop ID`; a flush sends nothing.
 #[test]
-fn ac2_r9_13_smtp_550_queues_and_flush_delivers_same_message_id() {
-    queued_then_flushed(Failure::Code("550"));
+fn ac2_r9_13_smtp_550_is_kept_apart_and_dropped_not_retried() {
+    let Some(failing) = SmtpServer::start(&ServerOptions::plain().failing("550")) else {
+        return;
+    };
+    let sb = Sandbox::new();
+    sb.write_config(&SmtpConf::plain(failing.port()).toml());
+    let (code, _, err) = reply(&sb, "accept", GOOGLE, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("refused for good"), "{err}");
+    assert!(err.contains("rsvp outbox drop"), "{err}");
+    assert!(
+        !err.contains("outbox flush"),
+        "a retry would fail again: {err}"
+    );
+    assert_stored(&sb, "ACCEPTED");
+    let (code, out, err) = run(&sb, &["outbox", "list"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("FAILED"), "{out}");
+    let id = out
+        .lines()
+        .find(|l| l.contains("FAILED"))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("an id")
+        .to_string();
+    let (code, out, err) = run(&sb, &["outbox", "flush"]);
+    assert_eq!(code, 0, "nothing to retry: {out}{err}");
+    let (code, out, err) = run(&sb, &["outbox", "drop", &id]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, out, _) = run(&sb, &["outbox", "list"]);
+    assert_eq!(out.trim(), "outbox is empty", "{out}");
 }
 
 /// AC2, R9.13: nothing listens; the server comes up on that port later.

@@ -10,6 +10,9 @@
 // wait4(2) for a child's peak RSS and kill(2) of its process group have no
 // safe std API; the crate itself denies unsafe code (Cargo.toml [lints]).
 #![allow(unsafe_code)]
+// A measuring harness, like test code: a panic is how it fails loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::indexing_slicing, clippy::unreachable)]
 
 mod corpus;
 mod measure;

@@ -86,6 +86,13 @@ pub fn run_reply(
             )?;
             Ok(exit::OK)
         }
+        Some(e) if e.is_permanent() => Err(Failure::new(
+            exit::RUNTIME,
+            format!(
+                "reply to {to} refused for good: {}; not retried: see `rsvp outbox list`, then `rsvp outbox drop ID`",
+                terminal_line(&e.to_string())
+            ),
+        )),
         Some(e) => Err(Failure::new(
             exit::RUNTIME,
             format!(
