@@ -145,6 +145,8 @@ struct Bench {
     details: String,
     notes: Vec<String>,
     have_notmuch: bool,
+    /// GNU time is there: peak RSS comes from `/usr/bin/time -f %M`.
+    have_time: bool,
     /// Warm-list medians by calendar size, for the growth rows.
     warm_by_events: Vec<(usize, f64)>,
     /// Calendar sizes whose listing timed out.
@@ -166,6 +168,7 @@ fn main() {
     let run = data.join("run");
     let mut b = Bench {
         have_notmuch: tool_ok("notmuch", &["--version"]),
+        have_time: tool_ok("/usr/bin/time", &["-f", "%M", "true"]),
         opts,
         bin,
         data,
@@ -213,6 +216,13 @@ impl Bench {
         if !self.have_notmuch {
             self.notes
                 .push("notmuch (CLI) is missing: every notmuch/floor column is skipped; install the Debian package notmuch".into());
+        }
+        if !self.have_time {
+            self.notes.push(
+                "/usr/bin/time (Debian package time) is missing: peak RSS is wait4's, which \
+                 never shows less than this harness's own size at the time of the spawn"
+                    .into(),
+            );
         }
         if self.opts.skips("index") {
             self.note("index rows skipped (RSVP_BENCH_SKIP=index); databases built untimed");
@@ -393,8 +403,15 @@ impl Bench {
     }
 
     /// One timed run of `cmd`, stdout and stderr to files named after `tag`.
-    fn timed(&self, mut cmd: Command, tag: &str, timeout: Duration) -> Outcome {
+    fn timed(&self, cmd: Command, tag: &str, timeout: Duration) -> Outcome {
         let err = self.out_file(&format!("{tag}.err"));
+        let rss = self.out_file(&format!("{tag}.rss"));
+        let _ = fs::remove_file(&rss);
+        let mut cmd = if self.have_time {
+            with_time(&cmd, &rss)
+        } else {
+            cmd
+        };
         match (fs::File::create(self.out_file(tag)), fs::File::create(&err)) {
             (Ok(o), Ok(e)) => {
                 cmd.stdout(o).stderr(e);
@@ -403,7 +420,14 @@ impl Bench {
                 cmd.stdout(Stdio::null()).stderr(Stdio::null());
             }
         }
-        measure::run(&mut cmd, timeout, Some(&err))
+        let mut o = measure::run(&mut cmd, timeout, Some(&err));
+        if let Some(kib) = fs::read_to_string(&rss)
+            .ok()
+            .and_then(|t| t.lines().rev().find_map(|l| l.trim().parse::<i64>().ok()))
+        {
+            o.maxrss_kib = kib;
+        }
+        o
     }
 
     fn rsvp(&self, args: &[&str], config: Option<&Path>) -> Command {
@@ -1069,6 +1093,29 @@ fn verdict(value: f64, limit: f64) -> String {
     } else {
         "no".into()
     }
+}
+
+/// `cmd` run under `/usr/bin/time -f %M -o rss`. The peak RSS that
+/// `wait4` reports for a direct child also counts the pages it shared with
+/// this process at fork (Linux records the old mm's high-water mark at
+/// exec), so small figures would show the harness's own size; a child of
+/// `time` is forked from a 2 MiB process instead.
+fn with_time(cmd: &Command, rss: &Path) -> Command {
+    let mut w = Command::new("/usr/bin/time");
+    w.args(["-f", "%M", "-o"])
+        .arg(rss)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => w.env(k, v),
+            None => w.env_remove(k),
+        };
+    }
+    if let Some(d) = cmd.get_current_dir() {
+        w.current_dir(d);
+    }
+    w
 }
 
 fn json_len(p: &Path) -> Option<usize> {
