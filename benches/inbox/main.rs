@@ -858,7 +858,7 @@ impl Bench {
                     figure,
                     rsvp: format!("TIMEOUT (> {})", dur(self.opts.timeout.as_secs_f64())),
                     floor: format!("{} (at {small})", dur(a)),
-                    ratio: format!("> {:.1}x", self.opts.timeout.as_secs_f64() / a),
+                    ratio: format!("> {:.2}x", self.opts.timeout.as_secs_f64() / a),
                     target,
                     met: "no (timed out)".into(),
                 }),
