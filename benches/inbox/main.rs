@@ -18,7 +18,7 @@ mod corpus;
 mod measure;
 mod tui;
 
-use measure::{Outcome, Stats, Status, cell, dur, mib, stats};
+use measure::{Outcome, Status, cell, dur, mib, stats};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -152,6 +152,8 @@ struct Bench {
     details: String,
     notes: Vec<String>,
     have_notmuch: bool,
+    /// GNU time is there: peak RSS comes from `/usr/bin/time -f %M`.
+    have_time: bool,
     /// Warm-list medians by calendar size, for the growth rows.
     warm_by_events: Vec<(usize, f64)>,
     /// Calendar sizes whose listing timed out.
@@ -173,6 +175,7 @@ fn main() {
     let run = data.join("run");
     let mut b = Bench {
         have_notmuch: tool_ok("notmuch", &["--version"]),
+        have_time: tool_ok("/usr/bin/time", &["-f", "%M", "true"]),
         opts,
         bin,
         data,
@@ -220,6 +223,13 @@ impl Bench {
         if !self.have_notmuch {
             self.notes
                 .push("notmuch (CLI) is missing: every notmuch/floor column is skipped; install the Debian package notmuch".into());
+        }
+        if !self.have_time {
+            self.notes.push(
+                "/usr/bin/time (Debian package time) is missing: peak RSS is wait4's, which \
+                 never shows less than this harness's own size at the time of the spawn"
+                    .into(),
+            );
         }
         if self.opts.skips("index") {
             self.note("index rows skipped (RSVP_BENCH_SKIP=index); databases built untimed");
@@ -400,8 +410,15 @@ impl Bench {
     }
 
     /// One timed run of `cmd`, stdout and stderr to files named after `tag`.
-    fn timed(&self, mut cmd: Command, tag: &str, timeout: Duration) -> Outcome {
+    fn timed(&self, cmd: Command, tag: &str, timeout: Duration) -> Outcome {
         let err = self.out_file(&format!("{tag}.err"));
+        let rss = self.out_file(&format!("{tag}.rss"));
+        let _ = fs::remove_file(&rss);
+        let mut cmd = if self.have_time {
+            with_time(&cmd, &rss)
+        } else {
+            cmd
+        };
         match (fs::File::create(self.out_file(tag)), fs::File::create(&err)) {
             (Ok(o), Ok(e)) => {
                 cmd.stdout(o).stderr(e);
@@ -410,7 +427,14 @@ impl Bench {
                 cmd.stdout(Stdio::null()).stderr(Stdio::null());
             }
         }
-        measure::run(&mut cmd, timeout, Some(&err))
+        let mut o = measure::run(&mut cmd, timeout, Some(&err));
+        if let Some(kib) = fs::read_to_string(&rss)
+            .ok()
+            .and_then(|t| t.lines().rev().find_map(|l| l.trim().parse::<i64>().ok()))
+        {
+            o.maxrss_kib = kib;
+        }
+        o
     }
 
     fn rsvp(&self, args: &[&str], config: Option<&Path>) -> Command {
@@ -841,185 +865,12 @@ impl Bench {
                     figure,
                     rsvp: format!("TIMEOUT (> {})", dur(self.opts.timeout.as_secs_f64())),
                     floor: format!("{} (at {small})", dur(a)),
-                    ratio: format!("> {:.0}x", self.opts.timeout.as_secs_f64() / a),
+                    ratio: format!("> {:.2}x", self.opts.timeout.as_secs_f64() / a),
                     target,
                     met: "no (timed out)".into(),
                 }),
                 _ => self.skip_row(&figure, "a warm listing is missing"),
             }
-        }
-    }
-
-    fn tui_figures(&mut self) {
-        let first_fig = "TUI: launch → first row (tmux 120×40, warm cache)";
-        let a_fig = "TUI: `a` on the first row right after launch → reply at SMTP";
-        if !tool_ok("tmux", &["-V"]) {
-            self.skip_row(first_fig, "tmux missing (Debian package tmux)");
-            self.skip_row(a_fig, "tmux missing");
-            return;
-        }
-        if self.too_slow.contains(&self.opts.events) {
-            self.skip_row(first_fig, "the listing at this size timed out");
-            self.skip_row(a_fig, "the listing at this size timed out");
-            return;
-        }
-        let smtp = if tool_ok("/usr/bin/python3", &["-c", "import aiosmtpd"]) {
-            match tui::Smtp::start(&self.run) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    self.note(&format!("SMTP server: {e}"));
-                    None
-                }
-            }
-        } else {
-            self.note("/usr/bin/python3 with aiosmtpd missing (Debian package python3-aiosmtpd)");
-            None
-        };
-        // The TUI answers into a hard-linked copy of the calendar (rsvp
-        // writes by rename, so the generated vdir stays as it is).
-        let cal = self.run.join("cal-tui");
-        rm(&cal);
-        let linked = Command::new("cp")
-            .arg("-al")
-            .arg(self.calendar(self.opts.events))
-            .arg(&cal)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !linked {
-            self.skip_row(first_fig, "could not copy the calendar");
-            return;
-        }
-        let text = self
-            .config_text("private", self.opts.events, smtp.as_ref().map(|s| s.port))
-            .replace(
-                &format!("path = \"{}\"", self.calendar(self.opts.events).display()),
-                &format!("path = \"{}\"", cal.display()),
-            );
-        if fs::write(self.run.join("config/rsvp/config.toml"), text).is_err() {
-            self.skip_row(first_fig, "could not write the config");
-            return;
-        }
-        let timeout = self.opts.timeout;
-        // One untimed launch fills the cache for this configuration.
-        let env = self.env();
-        match tui::Pane::launch(&self.run, 999, &self.bin, &env) {
-            Ok(l) => match l.pane.wait_first_row(timeout) {
-                Ok(_) => say("TUI warm-up launch showed its first row"),
-                Err(e) => {
-                    self.skip_row(first_fig, &format!("warm-up launch: {e}"));
-                    return;
-                }
-            },
-            Err(e) => {
-                self.skip_row(first_fig, &e);
-                return;
-            }
-        }
-        let mut firsts = Vec::new();
-        let mut sends = Vec::new();
-        let mut problems = Vec::new();
-        let mut limit = self.opts.runs;
-        let mut k = 0;
-        while k < limit {
-            let launch = match tui::Pane::launch(&self.run, k, &self.bin, &env) {
-                Ok(l) => l,
-                Err(e) => {
-                    problems.push(e);
-                    break;
-                }
-            };
-            let seen = launch.pane.wait_first_row(timeout);
-            let (seen_at, screen) = match seen {
-                Ok(x) => x,
-                Err(e) => {
-                    problems.push(e);
-                    break;
-                }
-            };
-            let before = smtp.as_ref().map(|s| s.arrivals().len()).unwrap_or(0);
-            let pressed = tui::now_secs();
-            launch.pane.key("a");
-            let Some(started) = tui::read_stamp(&launch.stamp_file) else {
-                problems.push("the pane wrote no launch time".into());
-                break;
-            };
-            let first = seen_at - started;
-            firsts.push(first);
-            let row = tui::first_row(&screen).unwrap_or_default();
-            say(&format!("TUI #{k}: first row after {} — {row}", dur(first)));
-            if let Some(smtp) = &smtp {
-                let deadline = Instant::now() + timeout;
-                loop {
-                    let got = smtp.arrivals();
-                    if got.len() > before {
-                        let t = got[before] - pressed;
-                        say(&format!("TUI #{k}: reply at SMTP {} after `a`", dur(t)));
-                        sends.push(t);
-                        break;
-                    }
-                    if Instant::now() > deadline {
-                        let s = launch.pane.screen();
-                        let status: Vec<&str> = s.lines().rev().take(3).collect();
-                        problems.push(format!(
-                            "no reply at SMTP {} after `a`; status: {}",
-                            dur(timeout.as_secs_f64()),
-                            status
-                                .join(" / ")
-                                .split_whitespace()
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                        ));
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
-            let _ = writeln!(
-                self.details,
-                "- TUI run {k}: first row {} ({row}){}",
-                dur(first),
-                sends
-                    .get(k)
-                    .map(|t| format!(", `a` → SMTP {}", dur(*t)))
-                    .unwrap_or_default()
-            );
-            if k == 0 && first > self.opts.slow_secs && self.opts.slow_runs < limit {
-                limit = self.opts.slow_runs;
-                self.note(&format!(
-                    "TUI: first launch took more than {} s, so {limit} runs",
-                    self.opts.slow_secs
-                ));
-            }
-            k += 1;
-            if problems.len() > 1 {
-                break;
-            }
-        }
-        let row = |fig: &str, xs: &[f64], problems: &[String]| -> Row {
-            let st: Option<Stats> = stats(xs);
-            Row {
-                figure: fig.into(),
-                rsvp: match (st, problems.first()) {
-                    (Some(s), None) => cell(&s),
-                    (Some(s), Some(p)) => format!("{} + {p}", cell(&s)),
-                    (None, Some(p)) => p.clone(),
-                    (None, None) => "not run".into(),
-                },
-                floor: "—".into(),
-                ratio: "—".into(),
-                target: "≤ 100 ms".into(),
-                met: st
-                    .map(|s| verdict(s.median, 0.1))
-                    .unwrap_or_else(|| "—".into()),
-            }
-        };
-        let r = row(first_fig, &firsts, &problems);
-        self.rows.push(r);
-        if smtp.is_some() {
-            let r = row(a_fig, &sends, &problems);
-            self.rows.push(r);
-        } else {
-            self.skip_row(a_fig, "no SMTP server (see notes)");
         }
     }
 
@@ -1076,6 +927,29 @@ fn verdict(value: f64, limit: f64) -> String {
     } else {
         "no".into()
     }
+}
+
+/// `cmd` run under `/usr/bin/time -f %M -o rss`. The peak RSS that
+/// `wait4` reports for a direct child also counts the pages it shared with
+/// this process at fork (Linux records the old mm's high-water mark at
+/// exec), so small figures would show the harness's own size; a child of
+/// `time` is forked from a 2 MiB process instead.
+fn with_time(cmd: &Command, rss: &Path) -> Command {
+    let mut w = Command::new("/usr/bin/time");
+    w.args(["-f", "%M", "-o"])
+        .arg(rss)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => w.env(k, v),
+            None => w.env_remove(k),
+        };
+    }
+    if let Some(d) = cmd.get_current_dir() {
+        w.current_dir(d);
+    }
+    w
 }
 
 fn json_len(p: &Path) -> Option<usize> {

@@ -1,6 +1,10 @@
 //! The real binary in tmux: launch → first row, and `a` → the reply at a
 //! loopback SMTP server (tests/support/smtp_server.py under /usr/bin/python3).
 
+use super::{Bench, Row, rm, say, tool_ok, verdict};
+use crate::measure::{Stats, cell, dur, stats};
+use std::fmt::Write as _;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -234,4 +238,181 @@ pub fn first_row(screen: &str) -> Option<String> {
 
 pub fn read_stamp(p: &Path) -> Option<f64> {
     std::fs::read_to_string(p).ok()?.trim().parse().ok()
+}
+
+impl Bench {
+    /// Launch → first row and `a` → SMTP, in the same launches (last:
+    /// answering changes the private database and the calendar copy).
+    pub(crate) fn tui_figures(&mut self) {
+        let first_fig = "TUI: launch → first row (tmux 120×40, warm cache)";
+        let a_fig = "TUI: `a` on the first row right after launch → reply at SMTP";
+        if !tool_ok("tmux", &["-V"]) {
+            self.skip_row(first_fig, "tmux missing (Debian package tmux)");
+            self.skip_row(a_fig, "tmux missing");
+            return;
+        }
+        if self.too_slow.contains(&self.opts.events) {
+            self.skip_row(first_fig, "the listing at this size timed out");
+            self.skip_row(a_fig, "the listing at this size timed out");
+            return;
+        }
+        let smtp = if tool_ok("/usr/bin/python3", &["-c", "import aiosmtpd"]) {
+            match Smtp::start(&self.run) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    self.note(&format!("SMTP server: {e}"));
+                    None
+                }
+            }
+        } else {
+            self.note("/usr/bin/python3 with aiosmtpd missing (Debian package python3-aiosmtpd)");
+            None
+        };
+        // The TUI answers into a hard-linked copy of the calendar (rsvp
+        // writes by rename, so the generated vdir stays as it is).
+        let cal = self.run.join("cal-tui");
+        rm(&cal);
+        let linked = Command::new("cp")
+            .arg("-al")
+            .arg(self.calendar(self.opts.events))
+            .arg(&cal)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !linked {
+            self.skip_row(first_fig, "could not copy the calendar");
+            return;
+        }
+        let text = self
+            .config_text("private", self.opts.events, smtp.as_ref().map(|s| s.port))
+            .replace(
+                &format!("path = \"{}\"", self.calendar(self.opts.events).display()),
+                &format!("path = \"{}\"", cal.display()),
+            );
+        if fs::write(self.run.join("config/rsvp/config.toml"), text).is_err() {
+            self.skip_row(first_fig, "could not write the config");
+            return;
+        }
+        let timeout = self.opts.timeout;
+        // One untimed launch fills the cache for this configuration.
+        let env = self.env();
+        match Pane::launch(&self.run, 999, &self.bin, &env) {
+            Ok(l) => match l.pane.wait_first_row(timeout) {
+                Ok(_) => say("TUI warm-up launch showed its first row"),
+                Err(e) => {
+                    self.skip_row(first_fig, &format!("warm-up launch: {e}"));
+                    return;
+                }
+            },
+            Err(e) => {
+                self.skip_row(first_fig, &e);
+                return;
+            }
+        }
+        let mut firsts = Vec::new();
+        let mut sends = Vec::new();
+        let mut problems = Vec::new();
+        let mut limit = self.opts.runs;
+        let mut k = 0;
+        while k < limit {
+            let launch = match Pane::launch(&self.run, k, &self.bin, &env) {
+                Ok(l) => l,
+                Err(e) => {
+                    problems.push(e);
+                    break;
+                }
+            };
+            let seen = launch.pane.wait_first_row(timeout);
+            let (seen_at, screen) = match seen {
+                Ok(x) => x,
+                Err(e) => {
+                    problems.push(e);
+                    break;
+                }
+            };
+            let before = smtp.as_ref().map(|s| s.arrivals().len()).unwrap_or(0);
+            let pressed = now_secs();
+            launch.pane.key("a");
+            let Some(started) = read_stamp(&launch.stamp_file) else {
+                problems.push("the pane wrote no launch time".into());
+                break;
+            };
+            let first = seen_at - started;
+            firsts.push(first);
+            let row = first_row(&screen).unwrap_or_default();
+            say(&format!("TUI #{k}: first row after {} — {row}", dur(first)));
+            if let Some(smtp) = &smtp {
+                let deadline = Instant::now() + timeout;
+                loop {
+                    let got = smtp.arrivals();
+                    if got.len() > before {
+                        let t = got[before] - pressed;
+                        say(&format!("TUI #{k}: reply at SMTP {} after `a`", dur(t)));
+                        sends.push(t);
+                        break;
+                    }
+                    if Instant::now() > deadline {
+                        let s = launch.pane.screen();
+                        let status: Vec<&str> = s.lines().rev().take(3).collect();
+                        problems.push(format!(
+                            "no reply at SMTP {} after `a`; status: {}",
+                            dur(timeout.as_secs_f64()),
+                            status
+                                .join(" / ")
+                                .split_whitespace()
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        ));
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+            let _ = writeln!(
+                self.details,
+                "- TUI run {k}: first row {} ({row}){}",
+                dur(first),
+                sends
+                    .get(k)
+                    .map(|t| format!(", `a` → SMTP {}", dur(*t)))
+                    .unwrap_or_default()
+            );
+            if k == 0 && first > self.opts.slow_secs && self.opts.slow_runs < limit {
+                limit = self.opts.slow_runs;
+                self.note(&format!(
+                    "TUI: first launch took more than {} s, so {limit} runs",
+                    self.opts.slow_secs
+                ));
+            }
+            k += 1;
+            if problems.len() > 1 {
+                break;
+            }
+        }
+        let row = |fig: &str, xs: &[f64], problems: &[String]| -> Row {
+            let st: Option<Stats> = stats(xs);
+            Row {
+                figure: fig.into(),
+                rsvp: match (st, problems.first()) {
+                    (Some(s), None) => cell(&s),
+                    (Some(s), Some(p)) => format!("{} + {p}", cell(&s)),
+                    (None, Some(p)) => p.clone(),
+                    (None, None) => "not run".into(),
+                },
+                floor: "—".into(),
+                ratio: "—".into(),
+                target: "≤ 100 ms".into(),
+                met: st
+                    .map(|s| verdict(s.median, 0.1))
+                    .unwrap_or_else(|| "—".into()),
+            }
+        };
+        let r = row(first_fig, &firsts, &problems);
+        self.rows.push(r);
+        if smtp.is_some() {
+            let r = row(a_fig, &sends, &problems);
+            self.rows.push(r);
+        } else {
+            self.skip_row(a_fig, "no SMTP server (see notes)");
+        }
+    }
 }
