@@ -338,7 +338,21 @@ fn second_run_lists_no_directory_and_indexes_nothing() {
     let mb = Mailbox::new();
     let nm = mb.open();
     index(&nm);
+    let state = mb.database.join("rsvp-index-state.json");
+    let written = fs::metadata(&state)
+        .expect("state")
+        .modified()
+        .expect("mtime");
     let again = index(&nm);
+    // Issue 6: nothing new rewrites nothing (and takes no write lock).
+    assert_eq!(
+        fs::metadata(&state)
+            .expect("state")
+            .modified()
+            .expect("mtime"),
+        written,
+        "the index state is not rewritten when nothing changed"
+    );
     assert_eq!(
         again,
         IndexCounts {
@@ -923,6 +937,9 @@ fn dropping_the_adapter_while_it_waits_for_the_lock_does_not_block() {
     let mb = Mailbox::new();
     let nm = mb.open();
     index(&nm);
+    // Something new, so the run needs the write lock (with nothing new it
+    // takes no lock at all).
+    mb.put("new", "1736241171.M8P100.test", "zoom_single_part.eml");
     let holder = LockHolder::start(&mb.database);
     let events = nm.start_index();
     assert_eq!(events.recv_timeout(WAIT), Ok(IndexProgress::Waiting));

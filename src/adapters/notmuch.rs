@@ -553,6 +553,26 @@ impl Worker {
             Err(e) => return Err(fail(format!("maildir {}: {e}", maildir.display()))),
         }
         let root = maildir.to_str().unwrap_or_default().to_string();
+        // Nothing new (every directory's mtime as recorded, none added or
+        // gone): no write lock, no state rewritten (issue 6: nothing new
+        // costs what `notmuch new` costs).
+        if let Some(state) = State::load(database, &root)
+            && let Ok(walked) = walk(maildir)
+            && walked.unreadable.is_empty()
+            && walked.leaves.len() == state.dirs.len()
+            && walked.leaves.iter().all(|l| {
+                state
+                    .dirs
+                    .get(&l.rel)
+                    .is_some_and(|d| d.mtime == Some(l.mtime))
+            })
+        {
+            return Ok(IndexCounts {
+                managed: true,
+                skipped: walked.skipped,
+                ..IndexCounts::default()
+            });
+        }
         let db = self.target.open_rw(Some(progress))?;
         // Read the state only once the write lock is ours: it then matches
         // the database (another rsvp may have indexed while we waited).
