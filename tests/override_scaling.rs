@@ -118,3 +118,48 @@ fn r2_4_pairing_overrides_scales_linearly() {
         "1,990 overrides took {big:?}"
     );
 }
+
+/// Time of `inbox::apply_message` of an n-override update over a stored
+/// copy with the same n overrides (the best of two runs, each on a fresh
+/// calendar).
+fn apply_time(n: usize) -> Duration {
+    let mut best = Duration::MAX;
+    for _ in 0..2 {
+        let m = MemEnv::new(&[ME]);
+        m.store
+            .create("big-series@x.example", calendar(n, None, 0, 10).as_bytes())
+            .unwrap();
+        let env = m.env();
+        let raw = message(n);
+        let started = Instant::now();
+        inbox::apply_message(&env, &raw).unwrap();
+        best = best.min(started.elapsed());
+        let stored = m
+            .store
+            .find_by_uid("big-series@x.example")
+            .unwrap()
+            .expect("stored");
+        let text = String::from_utf8_lossy(&stored.data).replace("\r\n ", "");
+        assert_eq!(
+            text.matches("RECURRENCE-ID").count(),
+            n,
+            "every override is kept"
+        );
+    }
+    best
+}
+
+/// Issue 8 item 11: applying ~2,000 overrides pairs each with its stored
+/// counterpart by lookup (classify::StoredOverrides), not a scan.
+#[test]
+fn r2_8_applying_overrides_scales_linearly() {
+    let small = apply_time(497);
+    let big = apply_time(1990);
+    eprintln!("apply with overrides: 497 -> {small:?}, 1990 -> {big:?}");
+    assert!(
+        big < small * 10,
+        "4x the overrides cost {:.1}x the time: quadratic?",
+        big.as_secs_f64() / small.as_secs_f64()
+    );
+    assert!(big < Duration::from_secs(60), "{big:?}");
+}

@@ -209,6 +209,15 @@ pub fn merge_request(
     }
     add_timezones(&mut b, &tz_sources);
 
+    // Whether anything at all changed: the same for every component, so
+    // computed at most once (a full diff pairs every override; issue 8
+    // item 11).
+    let any_change = std::cell::OnceCell::new();
+    let changed_at_all = || {
+        *any_change.get_or_init(|| {
+            stored.is_some_and(|s| !diff::diff(s, incoming, me, &opts.clock).is_empty())
+        })
+    };
     let partstat_for =
         |inc: Comp<'_>, local: Option<Comp<'_>>| -> Option<(PartStat, Option<PartStat>)> {
             let Some(local) = local else {
@@ -244,7 +253,7 @@ pub fn merge_request(
                         && inc.has_explicit_partstat(a)
                         && a.rsvp)
                 // A raised SEQUENCE with no change at all keeps the answer (T26).
-                && stored.is_some_and(|s| !diff::diff(s, incoming, me, &opts.clock).is_empty());
+                && changed_at_all();
             if (significant || reasked) && current != PartStat::NeedsAction {
                 Some((PartStat::NeedsAction, Some(current)))
             } else {
@@ -256,8 +265,14 @@ pub fn merge_request(
         };
 
     let full = incoming.master().is_some();
-    let local_for =
-        |inc: Comp<'_>| stored.and_then(|s| classify::counterpart(s, inc, incoming, &opts.clock));
+    // The stored overrides indexed once: pairing each incoming component is
+    // a lookup, not a scan (issue 8 item 11).
+    let stored_index = stored.map(|s| classify::StoredOverrides::new(s, &opts.clock));
+    let local_for = |inc: Comp<'_>| {
+        stored_index
+            .as_ref()
+            .and_then(|ix| ix.counterpart(inc, incoming, &opts.clock))
+    };
     let alarm_source =
         |local: Option<Comp<'_>>| local.map(|l| l.c.component_ids.clone()).unwrap_or_default();
 
