@@ -232,11 +232,29 @@ pub fn overlapping(
     skip: &dyn Fn(usize) -> bool,
     max: usize,
 ) -> Vec<usize> {
-    let longest = others
+    overlapping_within(mine, others, longest(others), skip, max)
+}
+
+/// The longest of `others`: how far before an occurrence an overlapping
+/// interval can start. Compute it once for many [`overlapping_within`].
+pub fn longest(others: &[Occurrence]) -> Duration {
+    others
         .iter()
         .map(|o| o.end - o.start)
         .max()
-        .unwrap_or_else(Duration::zero);
+        .unwrap_or_else(Duration::zero)
+}
+
+/// [`overlapping`] with the longest interval of `others` given, so a
+/// listing that checks many invitations against one calendar scans the
+/// calendar once, not once per invitation.
+pub fn overlapping_within(
+    mine: &[Occurrence],
+    others: &[Occurrence],
+    longest: Duration,
+    skip: &dyn Fn(usize) -> bool,
+    max: usize,
+) -> Vec<usize> {
     let mut hits: Vec<usize> = Vec::new();
     for m in mine {
         if m.end <= m.start {

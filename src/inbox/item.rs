@@ -198,6 +198,8 @@ pub(crate) struct Context<'a> {
     pub window: (DateTime<Utc>, DateTime<Utc>),
     pub busy: &'a [super::cache::Busy],
     pub busy_occurrences: &'a [overlap::Occurrence],
+    /// The longest of them (computed once per listing).
+    pub busy_longest: chrono::Duration,
     pub trusted: &'a dyn Fn(&str) -> bool,
     /// Whether a reply to this UID is still in the outbox.
     pub queued: bool,
@@ -346,9 +348,10 @@ pub(crate) fn build(
         if wants_conflicts {
             let own = inv.uid.as_str();
             let skip = |i: usize| ctx.busy.get(i).is_none_or(|b| b.uid == own);
-            conflicts = overlap::overlapping(
+            conflicts = overlap::overlapping_within(
                 &expansion.occurrences,
                 ctx.busy_occurrences,
+                ctx.busy_longest,
                 &skip,
                 MAX_CONFLICTS,
             )

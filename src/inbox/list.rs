@@ -559,6 +559,8 @@ pub(crate) struct CalendarIndex {
     by_uid: HashMap<String, (String, FileStamp)>,
     busy: Vec<Busy>,
     occurrences: Vec<Occurrence>,
+    /// The longest busy interval (for [`overlap::overlapping_within`]).
+    longest: Duration,
 }
 
 impl CalendarIndex {
@@ -591,6 +593,7 @@ impl CalendarIndex {
             by_uid,
             busy,
             occurrences: Vec::new(),
+            longest: Duration::zero(),
         };
         index.sort_busy();
         index
@@ -631,6 +634,7 @@ impl CalendarIndex {
                 })
             })
             .collect();
+        self.longest = overlap::longest(&self.occurrences);
     }
 }
 
@@ -746,6 +750,7 @@ pub fn list_all(
             window: window(env.now),
             busy: &index.busy,
             busy_occurrences: &index.occurrences,
+            busy_longest: index.longest,
             trusted: opts.trusted,
             queued: is_queued,
             server_sends_reply: !super::mails_reply(env),
@@ -802,6 +807,7 @@ pub(crate) fn adhoc_item(
         window: window(env.now),
         busy: &index.busy,
         busy_occurrences: &index.occurrences,
+        busy_longest: index.longest,
         trusted,
         queued,
         server_sends_reply: !super::mails_reply(env),
