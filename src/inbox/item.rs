@@ -196,7 +196,7 @@ pub(crate) struct Context<'a> {
     /// The overlap window and the calendar's busy occurrences in it,
     /// sorted by start.
     pub window: (DateTime<Utc>, DateTime<Utc>),
-    pub busy: &'a [super::cache::Busy],
+    pub busy: &'a [&'a super::cache::Busy],
     pub busy_occurrences: &'a [overlap::Occurrence],
     /// The longest of them (computed once per listing).
     pub busy_longest: chrono::Duration,

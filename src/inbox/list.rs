@@ -483,27 +483,33 @@ fn index_object(
 /// Bring the calendar index up to date with one scan of each collection
 /// (the calendar written to, then the read-only busy calendars): only
 /// files whose identity changed (or whose busy window moved) are read.
-pub(crate) fn refresh_calendar(
+pub(crate) fn refresh_calendar<'c>(
     env: &Env<'_>,
-    cache: &mut ParseCache,
-) -> Result<CalendarIndex, InboxError> {
+    cache: &'c mut ParseCache,
+) -> Result<CalendarIndex<'c>, InboxError> {
     let mut entries = std::mem::take(&mut cache.state.calendar);
     let scanned = refresh_store(env, env.store, &mut entries, cache);
     cache.state.calendar = entries;
     let scanned = scanned?;
-    let mut index = CalendarIndex::of(&cache.state.calendar, scanned, window(env.now));
     let mut others = std::mem::take(&mut cache.state.others);
     if others.len() != env.busy_calendars.len() {
         others.resize_with(env.busy_calendars.len(), HashMap::new);
         cache.state.dirty = true;
     }
+    let mut other_scans = Vec::with_capacity(others.len());
     for (store, entries) in env.busy_calendars.iter().zip(others.iter_mut()) {
         // A busy calendar that cannot be read costs its busy times only.
-        if let Ok(scanned) = refresh_store(env, store.as_ref(), entries, cache) {
-            index.add_busy(entries, scanned, window(env.now));
-        }
+        other_scans.push(refresh_store(env, store.as_ref(), entries, cache).ok());
     }
     cache.state.others = others;
+    // The index borrows the cached entries: nothing is copied per event.
+    let state = &cache.state;
+    let mut index = CalendarIndex::of(&state.calendar, &scanned, window(env.now));
+    for (entries, scanned) in state.others.iter().zip(other_scans) {
+        if let Some(scanned) = scanned {
+            index.add_busy(entries, &scanned, window(env.now));
+        }
+    }
     index.sort_busy();
     Ok(index)
 }
@@ -554,48 +560,46 @@ fn refresh_store(
     Ok(scanned)
 }
 
-/// The calendar as one listing sees it: UID → file, and busy times.
-pub(crate) struct CalendarIndex {
-    by_uid: HashMap<String, (String, FileStamp)>,
-    busy: Vec<Busy>,
+/// The calendar as one listing sees it: UID → file, and busy times, all
+/// borrowed from the cache.
+pub(crate) struct CalendarIndex<'c> {
+    by_uid: HashMap<&'c str, (&'c str, FileStamp)>,
+    busy: Vec<&'c Busy>,
     occurrences: Vec<Occurrence>,
     /// The longest busy interval (for [`overlap::overlapping_within`]).
     longest: Duration,
 }
 
-impl CalendarIndex {
+impl<'c> CalendarIndex<'c> {
     fn of(
-        entries: &HashMap<String, CalendarEntry>,
-        scanned: Vec<(String, FileStamp)>,
+        entries: &'c HashMap<String, CalendarEntry>,
+        scanned: &[(String, FileStamp)],
         (from, to): (DateTime<Utc>, DateTime<Utc>),
-    ) -> CalendarIndex {
-        let mut by_uid = HashMap::new();
-        let mut busy = Vec::new();
-        // Sorted by name: several files with one UID break the vdir
-        // contract; the first by name wins so the choice is stable.
-        for (href, stamp) in scanned {
-            let Some(e) = entries.get(&href) else {
-                continue;
-            };
-            for uid in &e.uids {
-                by_uid
-                    .entry(uid.clone())
-                    .or_insert_with(|| (href.clone(), stamp));
-            }
-            busy.extend(
-                e.busy
-                    .iter()
-                    .filter(|b| b.end > from.timestamp() && b.start < to.timestamp())
-                    .cloned(),
-            );
-        }
+    ) -> CalendarIndex<'c> {
         let mut index = CalendarIndex {
-            by_uid,
-            busy,
+            by_uid: HashMap::with_capacity(scanned.len()),
+            busy: Vec::new(),
             occurrences: Vec::new(),
             longest: Duration::zero(),
         };
-        index.sort_busy();
+        // Sorted by name: several files with one UID break the vdir
+        // contract; the first by name wins so the choice is stable.
+        for (href, stamp) in scanned {
+            let Some((href, e)) = entries.get_key_value(href) else {
+                continue;
+            };
+            for uid in &e.uids {
+                index
+                    .by_uid
+                    .entry(uid.as_str())
+                    .or_insert((href.as_str(), *stamp));
+            }
+            index.busy.extend(
+                e.busy
+                    .iter()
+                    .filter(|b| b.end > from.timestamp() && b.start < to.timestamp()),
+            );
+        }
         index
     }
 
@@ -603,19 +607,18 @@ impl CalendarIndex {
     /// up: answers are written to the main calendar only).
     fn add_busy(
         &mut self,
-        entries: &HashMap<String, CalendarEntry>,
-        scanned: Vec<(String, FileStamp)>,
+        entries: &'c HashMap<String, CalendarEntry>,
+        scanned: &[(String, FileStamp)],
         (from, to): (DateTime<Utc>, DateTime<Utc>),
     ) {
         for (href, _) in scanned {
-            let Some(e) = entries.get(&href) else {
+            let Some(e) = entries.get(href) else {
                 continue;
             };
             self.busy.extend(
                 e.busy
                     .iter()
-                    .filter(|b| b.end > from.timestamp() && b.start < to.timestamp())
-                    .cloned(),
+                    .filter(|b| b.end > from.timestamp() && b.start < to.timestamp()),
             );
         }
     }
@@ -643,7 +646,7 @@ impl CalendarIndex {
 /// Read-only: the listing never writes.
 struct Indexed<'a> {
     inner: &'a dyn CalendarStore,
-    index: &'a CalendarIndex,
+    index: &'a CalendarIndex<'a>,
 }
 
 impl CalendarStore for Indexed<'_> {

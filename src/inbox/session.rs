@@ -319,7 +319,8 @@ impl Inbox {
     /// before a write reads no file that has not changed.
     fn prime_store(&mut self) -> Result<(), InboxError> {
         let mut cache = self.take_cache();
-        let result = list::refresh_calendar(&self.env(), &mut cache).map(|_| {
+        let refreshed = list::refresh_calendar(&self.env(), &mut cache).map(|_| ());
+        let result = refreshed.map(|()| {
             let known: Vec<(String, FileStamp, Vec<String>)> = cache
                 .state
                 .calendar
