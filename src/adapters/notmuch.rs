@@ -556,16 +556,9 @@ impl Worker {
         // Nothing new (every directory's mtime as recorded, none added or
         // gone): no write lock, no state rewritten (issue 6: nothing new
         // costs what `notmuch new` costs).
-        if let Some(state) = State::load(database, &root)
-            && let Ok(walked) = walk(maildir)
+        if let Ok(walked) = walk(maildir)
             && walked.unreadable.is_empty()
-            && walked.leaves.len() == state.dirs.len()
-            && walked.leaves.iter().all(|l| {
-                state
-                    .dirs
-                    .get(&l.rel)
-                    .is_some_and(|d| d.mtime == Some(l.mtime))
-            })
+            && State::unchanged(database, &root, &walked.leaves)
         {
             return Ok(IndexCounts {
                 managed: true,

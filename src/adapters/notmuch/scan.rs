@@ -42,15 +42,73 @@ impl State {
     }
 
     pub(super) fn save(&self, database: &Path) -> io::Result<()> {
+        // The summary goes first when the state turns dirty and last when
+        // it is clean, so it never describes more than the state does.
+        let summary = database.join(SUMMARY_FILE);
+        if self.dirty {
+            match fs::remove_file(&summary) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
         let data = serde_json::to_vec(self).map_err(io::Error::other)?;
         let (temp, _) = fsutil::write_temp(database, STATE_FILE, &data, 0o600, None)?;
         if let Err(e) = fs::rename(&temp, database.join(STATE_FILE)) {
             let _ = fs::remove_file(&temp);
             return Err(e);
         }
+        if !self.dirty {
+            let mut text = format!("{SUMMARY_VERSION}\n{}\n", self.maildir);
+            for (rel, dir) in &self.dirs {
+                match dir.mtime {
+                    Some((s, ns)) => text.push_str(&format!("{s} {ns} {rel}\n")),
+                    // A directory to list again: no summary can skip it.
+                    None => text.push_str(&format!("- - {rel}\n")),
+                }
+            }
+            let (temp, _) =
+                fsutil::write_temp(database, SUMMARY_FILE, text.as_bytes(), 0o600, None)?;
+            if let Err(e) = fs::rename(&temp, &summary) {
+                let _ = fs::remove_file(&temp);
+                return Err(e);
+            }
+        }
         fsutil::fsync_dir(database)
     }
+
+    /// Whether the last clean run saw exactly these directories with these
+    /// mtimes: then nothing changed and a run has nothing to do. Reads only
+    /// the small summary beside the state (not the file lists).
+    pub(super) fn unchanged(database: &Path, maildir: &str, leaves: &[Leaf]) -> bool {
+        let Ok(text) = fs::read_to_string(database.join(SUMMARY_FILE)) else {
+            return false;
+        };
+        let mut lines = text.lines();
+        if lines.next() != Some(SUMMARY_VERSION) || lines.next() != Some(maildir) {
+            return false;
+        }
+        let mut seen: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+        for line in lines {
+            let mut parts = line.splitn(3, ' ');
+            let (Some(s), Some(ns), Some(rel)) = (parts.next(), parts.next(), parts.next()) else {
+                return false;
+            };
+            let (Ok(s), Ok(ns)) = (s.parse::<i64>(), ns.parse::<i64>()) else {
+                return false;
+            };
+            seen.insert(rel, (s, ns));
+        }
+        seen.len() == leaves.len()
+            && leaves
+                .iter()
+                .all(|l| seen.get(l.rel.as_str()) == Some(&l.mtime))
+    }
 }
+
+/// The small summary of a clean state: per directory its mtime.
+const SUMMARY_FILE: &str = "rsvp-index-dirs";
+const SUMMARY_VERSION: &str = "rsvp-index-dirs 1";
 
 /// A `cur` or `new` directory of the Maildir.
 pub(super) struct Leaf {
