@@ -29,6 +29,7 @@ pub enum Action {
     Filter,
     TogglePending,
     RetryOutbox,
+    DropRefused,
     UndoDismiss,
     OpenMessage,
     Help,
@@ -37,7 +38,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the help lists them.
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 27] = [
         Action::Down,
         Action::Up,
         Action::First,
@@ -60,6 +61,7 @@ impl Action {
         Action::Filter,
         Action::TogglePending,
         Action::RetryOutbox,
+        Action::DropRefused,
         Action::UndoDismiss,
         Action::OpenMessage,
         Action::Help,
@@ -91,6 +93,7 @@ impl Action {
             Action::Filter => "filter",
             Action::TogglePending => "toggle_pending",
             Action::RetryOutbox => "retry_outbox",
+            Action::DropRefused => "drop_refused",
             Action::UndoDismiss => "undo_dismiss",
             Action::OpenMessage => "open_message",
             Action::Help => "help",
@@ -128,6 +131,7 @@ impl Action {
             Action::Filter => "filter the list by text",
             Action::TogglePending => "show pending only / everything",
             Action::RetryOutbox => "retry sending queued replies",
+            Action::DropRefused => "drop the replies the mail server refused for good",
             Action::UndoDismiss => "undo a dismissal (the selected row, else the last one)",
             Action::OpenMessage => "open the original message ($PAGER or [ui] open_command)",
             Action::Help => "this help",
@@ -160,6 +164,7 @@ impl Action {
             Action::Filter => "filter",
             Action::TogglePending => "pending/all",
             Action::RetryOutbox => "retry outbox",
+            Action::DropRefused => "drop refused",
             Action::UndoDismiss => "undo dismiss",
             Action::OpenMessage => "open message",
             Action::Help => "help",
@@ -370,6 +375,7 @@ impl Keymap {
                     Action::Filter => vec![c('/')],
                     Action::TogglePending => vec![c('p')],
                     Action::RetryOutbox => vec![c('R')],
+                    Action::DropRefused => vec![c('X')],
                     Action::UndoDismiss => vec![c('u')],
                     Action::OpenMessage => vec![c('o')],
                     Action::Help => vec![c('?')],

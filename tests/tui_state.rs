@@ -799,6 +799,7 @@ fn unreadable_invitations_are_said_on_the_status_line() {
                 path: "/mail/new/1.eml".into(),
                 reason: "the message file is gone; run notmuch new".into(),
             }],
+            refused: Vec::new(),
         })),
     );
     let st = s.status.clone().expect("a status line");
@@ -826,5 +827,36 @@ fn o_opens_the_original_message() {
             Level::Error,
             "cannot open the message: less: not found".into()
         )
+    );
+}
+
+/// Issue 8 item 6: replies the mail server refused for good are said on
+/// the status line with the key that drops them; the key asks the worker.
+#[test]
+fn refused_replies_are_said_and_x_drops_them() {
+    let mut s = loaded();
+    let _ = update::update(
+        &mut s,
+        Msg::Rows(Ok(rsvp::inbox::Listing {
+            items: rows(&memenv()),
+            unreadable: Vec::new(),
+            refused: vec!["u1@x to org@example.org".into()],
+        })),
+    );
+    let st = s.status.clone().expect("a status line");
+    assert_eq!(st.level, Level::Warning);
+    assert_eq!(
+        st.text,
+        "1 reply refused for good by the mail server (u1@x to org@example.org); X drops it"
+    );
+    assert_eq!(keys(&mut s, "X"), [Effect::DropRefused]);
+    let effects = update::update(&mut s, Msg::DroppedRefused(Ok(1)));
+    assert_eq!(
+        s.status.clone().expect("status").text,
+        "dropped 1 refused reply"
+    );
+    assert!(
+        matches!(effects[..], [Effect::Refresh { .. }]),
+        "{effects:?}"
     );
 }

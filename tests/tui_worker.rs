@@ -666,3 +666,46 @@ fn a_declined_event_is_kept_transparent_by_default() {
     let text = String::from_utf8_lossy(&stored.data);
     assert!(text.contains("TRANSP:TRANSPARENT"), "{text}");
 }
+
+/// Issue 8 item 6: a reply the server refused for good is listed apart
+/// (the listing names it) and the TUI's drop removes it from the outbox.
+#[test]
+fn a_refused_reply_is_listed_and_dropped() {
+    let m = memenv();
+    let src = source();
+    let mut b = worker_inbox(&m, &src);
+    m.transport.fail_next(
+        TransportError::Permanent {
+            server: "smtp.example.org:587".into(),
+            message: "550 5.1.1 no such user".into(),
+        },
+        1,
+    );
+    let row = row_for(&m, "google-new.eml");
+    let msgs = run(
+        &mut b,
+        Effect::Respond {
+            target: target_of(&row),
+            partstat: PartStat::Accepted,
+            comment: None,
+            instance: None,
+            send: true,
+        },
+    );
+    assert!(
+        matches!(&msgs[..], [Msg::Answered { result: Ok(_), .. }]),
+        "{msgs:?}"
+    );
+    match &run(&mut b, Effect::Refresh { all: true })[..] {
+        [Msg::Rows(Ok(listing))] => assert_eq!(listing.refused.len(), 1, "{:?}", listing.refused),
+        other => panic!("{other:?}"),
+    }
+    match &run(&mut b, Effect::DropRefused)[..] {
+        [Msg::DroppedRefused(Ok(1))] => {}
+        other => panic!("{other:?}"),
+    }
+    match &run(&mut b, Effect::Refresh { all: true })[..] {
+        [Msg::Rows(Ok(listing))] => assert!(listing.refused.is_empty()),
+        other => panic!("{other:?}"),
+    }
+}

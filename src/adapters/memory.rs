@@ -203,6 +203,8 @@ struct OutboxState {
     entries: Vec<(OutboxEntry, bool)>,
     /// Ids put staged and not yet marked ready (not sendable).
     staged: std::collections::HashSet<String>,
+    /// Ids the server refused for good (kept apart, never retried).
+    refused: std::collections::HashSet<String>,
     fail_next_put: Option<OutboxError>,
 }
 
@@ -265,9 +267,41 @@ impl Outbox for MemoryOutbox {
         Ok(state
             .entries
             .iter()
-            .filter(|(e, sent)| !*sent && !state.staged.contains(&e.id))
+            .filter(|(e, sent)| {
+                !*sent && !state.staged.contains(&e.id) && !state.refused.contains(&e.id)
+            })
             .map(|(e, _)| e.clone())
             .collect())
+    }
+
+    fn record_failure(&self, id: &str, error: &TransportError) -> Result<(), OutboxError> {
+        self.record_error(id, &error.to_string())?;
+        if error.is_permanent() {
+            self.lock()?.refused.insert(id.to_string());
+        }
+        Ok(())
+    }
+
+    fn failed(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        let state = self.lock()?;
+        Ok(state
+            .entries
+            .iter()
+            .filter(|(e, sent)| !*sent && state.refused.contains(&e.id))
+            .map(|(e, _)| e.clone())
+            .collect())
+    }
+
+    fn drop_entry(&self, id: &str) -> Result<(), OutboxError> {
+        let mut state = self.lock()?;
+        let before = state.entries.len();
+        state.entries.retain(|(e, sent)| e.id != id || *sent);
+        state.refused.remove(id);
+        state.staged.remove(id);
+        if state.entries.len() == before {
+            return Err(OutboxError::NotFound { id: id.to_string() });
+        }
+        Ok(())
     }
 
     fn put_staged(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {

@@ -84,6 +84,9 @@ pub struct Unreadable {
 pub struct Listing {
     pub items: Vec<Item>,
     pub unreadable: Vec<Unreadable>,
+    /// Replies the mail server refused for good ("UID to address", terminal
+    /// safe): never retried; the user drops them (issue 8 item 6).
+    pub refused: Vec<String>,
 }
 
 impl Listing {
@@ -768,7 +771,17 @@ pub fn list_all(
         }
     }
     sort(&mut items);
-    Ok(Listing { items, unreadable })
+    let refused = env
+        .outbox
+        .failed()?
+        .iter()
+        .map(|e| terminal_line(&format!("{} to {}", e.key.uid, e.envelope.to.join(", "))))
+        .collect();
+    Ok(Listing {
+        items,
+        unreadable,
+        refused,
+    })
 }
 
 /// Pending first, then by start.

@@ -57,6 +57,8 @@ pub enum Effect {
     Dismiss { target: Target },
     /// Send the queued replies (`inbox::flush`).
     RetryOutbox,
+    /// Drop the replies the mail server refused for good (issue 8 item 6).
+    DropRefused,
     /// Edit the comment in `$EDITOR` (run by the terminal loop, not the worker).
     EditComment { text: String },
     /// Take the dismissal back (remove the tag `rsvp/dismissed`).
@@ -126,6 +128,8 @@ pub enum Msg {
         result: Result<(), InboxError>,
     },
     Flushed(Result<Flushed, InboxError>),
+    /// How many refused replies were dropped.
+    DroppedRefused(Result<usize, InboxError>),
     Undismissed {
         target: Target,
         result: Result<(), InboxError>,
@@ -159,6 +163,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let keep = state.selected_row().map(|r| r.key.clone());
             if let Some(note) = listing.unreadable_note() {
                 warn(state, note);
+            }
+            if let Some(first) = listing.refused.first() {
+                let key = state.keymap.label(Action::DropRefused).unwrap_or_default();
+                let n = listing.refused.len();
+                warn(
+                    state,
+                    format!(
+                        "{n} repl{} refused for good by the mail server ({first}); {key} drops {}",
+                        plural_y(n),
+                        if n == 1 { "it" } else { "them" }
+                    ),
+                );
             }
             state.rows = listing.items;
             state.loading = false;
@@ -287,6 +303,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 error(state, format!("cannot open the message: {e}"));
             }
             Vec::new()
+        }
+        Msg::DroppedRefused(result) => {
+            match result {
+                Ok(0) => info(state, "no refused replies to drop".to_string()),
+                Ok(n) => info(state, format!("dropped {n} refused repl{}", plural_y(n))),
+                Err(e) => error(state, format!("cannot drop the refused replies: {e}")),
+            }
+            vec![Effect::Refresh {
+                all: state.show_all,
+            }]
         }
         Msg::Flushed(result) => {
             state.flushing = false;
@@ -789,6 +815,10 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             return vec![Effect::Refresh {
                 all: state.show_all,
             }];
+        }
+        Action::DropRefused => {
+            info(state, "dropping the refused replies…".to_string());
+            return vec![Effect::DropRefused];
         }
         Action::RetryOutbox => {
             if state.flushing {

@@ -75,6 +75,7 @@ pub fn execute(inbox: &mut Inbox, effect: Effect, post: &mut dyn FnMut(Msg)) {
             post(Msg::Undismissed { target, result });
         }
         Effect::RetryOutbox => post(Msg::Flushed(flush(inbox))),
+        Effect::DropRefused => post(Msg::DroppedRefused(drop_refused(inbox))),
         Effect::OpenMessage { .. } => post(Msg::Opened(Err(
             "the pager runs on the terminal, not in the background".to_string(),
         ))),
@@ -166,6 +167,15 @@ fn apply(inbox: &mut Inbox, target: &Target) -> Result<String, InboxError> {
         Some(w) => format!("{text} ({w})"),
         None => text,
     })
+}
+
+/// Drop every reply the mail server refused for good.
+fn drop_refused(inbox: &mut Inbox) -> Result<usize, InboxError> {
+    let refused = inbox.refused()?;
+    for e in &refused {
+        inbox.drop_queued(&e.id)?;
+    }
+    Ok(refused.len())
 }
 
 fn flush(inbox: &mut Inbox) -> Result<Flushed, InboxError> {
@@ -432,6 +442,7 @@ fn effect_name(e: &Effect) -> String {
         Effect::Apply { target } => format!("apply {}", target.path),
         Effect::Dismiss { target } => format!("dismiss {}", target.path),
         Effect::RetryOutbox => "retry outbox".to_string(),
+        Effect::DropRefused => "drop refused replies".to_string(),
         Effect::EditComment { .. } => "edit comment".to_string(),
         Effect::Undismiss { target } => format!("undismiss {}", target.path),
         Effect::OpenMessage { path, .. } => format!("open {path}"),

@@ -103,6 +103,7 @@ pub fn state_with(rows: Vec<Row>) -> State {
         Msg::Rows(Ok(Listing {
             items: rows,
             unreadable: Vec::new(),
+            refused: Vec::new(),
         })),
     );
     let _ = update::update(&mut s, Msg::Indexed(Ok(None)));
@@ -134,6 +135,7 @@ pub fn listing(rows: Vec<Row>) -> Listing {
     Listing {
         items: rows,
         unreadable: Vec::new(),
+        refused: Vec::new(),
     }
 }
 
