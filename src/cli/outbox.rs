@@ -6,6 +6,17 @@ use super::{Failure, Out, OutboxAction, exit, write_out};
 use crate::domain::sanitize::terminal_line;
 use crate::inbox::Inbox;
 
+/// One outbox entry on one line: id, recipients, answer, UID, then `tail`.
+fn entry_line(e: &crate::domain::ports::OutboxEntry, tail: &str) -> String {
+    format!(
+        "{}  {}  {} {}{tail}\n",
+        e.id,
+        e.envelope.to.join(","),
+        e.key.partstat,
+        terminal_line(&e.key.uid),
+    )
+}
+
 pub fn run_outbox(
     inbox: &mut Inbox,
     action: OutboxAction,
@@ -18,16 +29,8 @@ pub fn run_outbox(
             let failed = inbox.refused()?;
             let unfinished = inbox.unfinished()?;
             for e in &unfinished {
-                write_out(
-                    out,
-                    &format!(
-                        "{}  {}  {} {}  UNFINISHED: rsvp stopped before the calendar was written; answer again to send it\n",
-                        e.id,
-                        e.envelope.to.join(","),
-                        e.key.partstat,
-                        terminal_line(&e.key.uid),
-                    ),
-                )?;
+                let note = "  UNFINISHED: rsvp stopped before the calendar was written; answer again to send it";
+                write_out(out, &entry_line(e, note))?;
             }
             if pending.is_empty() && failed.is_empty() && unfinished.is_empty() {
                 write_out(out, "outbox is empty\n")?;
@@ -39,38 +42,22 @@ pub fn run_outbox(
                 )?;
             }
             for e in &failed {
+                let why = e.last_error.as_deref().unwrap_or("refused");
                 write_out(
                     out,
-                    &format!(
-                        "{}  {}  {} {}  FAILED: {}\n",
-                        e.id,
-                        e.envelope.to.join(","),
-                        e.key.partstat,
-                        terminal_line(&e.key.uid),
-                        terminal_line(e.last_error.as_deref().unwrap_or("refused"))
-                    ),
+                    &entry_line(e, &format!("  FAILED: {}", terminal_line(why))),
                 )?;
             }
             if !failed.is_empty() && !pending.is_empty() {
                 write_out(out, "queued:\n")?;
             }
-            for e in pending {
+            for e in &pending {
                 let last = e
                     .last_error
                     .as_deref()
                     .map(|x| format!(" (last error: {})", terminal_line(x)))
                     .unwrap_or_default();
-                write_out(
-                    out,
-                    &format!(
-                        "{}  {}  {} {}{}\n",
-                        e.id,
-                        e.envelope.to.join(","),
-                        e.key.partstat,
-                        terminal_line(&e.key.uid),
-                        last
-                    ),
-                )?;
+                write_out(out, &entry_line(e, &last))?;
             }
             Ok(exit::OK)
         }

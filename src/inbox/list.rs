@@ -626,6 +626,28 @@ impl<'c> CalendarIndex<'c> {
         }
     }
 
+    /// What building an item needs besides the message: the calendar's
+    /// busy times from this index, and the settings of `env`.
+    fn context<'x>(
+        &'x self,
+        env: &'x Env<'_>,
+        trusted: &'x dyn Fn(&str) -> bool,
+        queued: bool,
+    ) -> item::Context<'x> {
+        item::Context {
+            identity: env.identity,
+            clock: env.clock,
+            now: env.now,
+            window: window(env.now),
+            busy: &self.busy,
+            busy_occurrences: &self.occurrences,
+            busy_longest: self.longest,
+            trusted,
+            queued,
+            server_sends_reply: !super::mails_reply(env),
+        }
+    }
+
     /// Sort the busy times by start and derive the overlap occurrences.
     fn sort_busy(&mut self) {
         self.busy.sort_by_key(|b| (b.start, b.end));
@@ -749,18 +771,7 @@ pub fn list_all(
         let older: Vec<Candidate> = versions.map(|(c, _)| c).collect();
         let shown = classify_loaded(&listing_env, loaded)?;
         let is_queued = shown.invite().is_some_and(|i| queued.contains(&i.uid));
-        let ctx = item::Context {
-            identity: env.identity,
-            clock: env.clock,
-            now: env.now,
-            window: window(env.now),
-            busy: &index.busy,
-            busy_occurrences: &index.occurrences,
-            busy_longest: index.longest,
-            trusted: opts.trusted,
-            queued: is_queued,
-            server_sends_reply: !super::mails_reply(env),
-        };
+        let ctx = index.context(env, opts.trusted, is_queued);
         let item = item::build(&ctx, message, older, shown);
         // Not invited (sent to an address that is not configured as mine):
         // listed with the pending ones, so the user can add the address.
@@ -816,18 +827,7 @@ pub(crate) fn adhoc_item(
             .pending()
             .is_ok_and(|p| p.iter().any(|e| e.key.uid == i.uid))
     });
-    let ctx = item::Context {
-        identity: env.identity,
-        clock: env.clock,
-        now: env.now,
-        window: window(env.now),
-        busy: &index.busy,
-        busy_occurrences: &index.occurrences,
-        busy_longest: index.longest,
-        trusted,
-        queued,
-        server_sends_reply: !super::mails_reply(env),
-    };
+    let ctx = index.context(env, trusted, queued);
     Ok(item::build(&ctx, message, Vec::new(), shown))
 }
 
