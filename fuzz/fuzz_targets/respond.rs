@@ -27,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
             instance: None,
             dry_run: false,
             resend: true,
+            no_send: false,
         };
         if let Ok(done) = inbox::respond(&env, data, &req) {
             common::assert_message_well_formed(&done.message);
