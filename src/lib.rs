@@ -72,10 +72,13 @@
 //!    [`inbox::Inbox::respond`].
 //! 5. `reply` builds the REPLY calendar and the iMIP message; `apply` builds
 //!    the new stored object.
-//! 6. `inbox::respond` puts the message in the durable outbox (same
-//!    Message-ID on every retry), writes the calendar atomically (temp
-//!    file, fsync, rename, ETag check), then sends; a failed send leaves
-//!    the reply queued and says so.
+//! 6. `inbox::respond` puts the message in the durable outbox, staged
+//!    (same Message-ID on every retry; answering again reuses it), writes
+//!    the calendar atomically (temp file, fsync, rename-exchange, a
+//!    concurrent write put back), marks the entry sendable, then sends: a
+//!    crash at any point never leaves a reply the calendar does not hold,
+//!    and delivery is at least once with one Message-ID. A failed send
+//!    leaves the reply queued (temporary) or apart (refused for good).
 //! 7. The session tags the item's messages (`rsvp/accepted` …) in the mail
 //!    index.
 //!
