@@ -145,7 +145,7 @@ pub enum Command {
     },
     /// Validate the configuration and probe the calendar and the transport.
     Check,
-    /// Bring the mail index up to date ([mail] maildir) and print counts;
+    /// Bring the mail index up to date (`[mail] maildir`) and print counts;
     /// for your own notmuch database only report (`notmuch new` indexes it).
     Index,
     /// Write a commented starter configuration from your notmuch, khal and

@@ -1,6 +1,6 @@
 //! Occurrences of an event as instants, and overlaps between events, with
 //! recurrence expansion capped as R9.7 says: at most
-//! [`classify::MAX_EXPANSION`] instances, kept only inside a time window, and
+//! [`crate::domain::classify::MAX_EXPANSION`] instances, kept only inside a time window, and
 //! rules whose BY lists multiply into huge sets per period are not expanded.
 
 use super::classify::MAX_EXPANSION;

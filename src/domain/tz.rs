@@ -833,7 +833,7 @@ pub fn partial_to_instant(
     local_to_utc(zone, result.date_time)
 }
 
-/// The instant of a [`CalDate`]: a TZID that cannot be resolved, floating
+/// The instant of a [`crate::domain::ical::CalDate`]: a TZID that cannot be resolved, floating
 /// times and DATEs are read in `fallback` (the user's zone).
 pub fn to_instant(
     value: &super::ical::CalDate,
