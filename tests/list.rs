@@ -953,3 +953,28 @@ fn icloud_organizer_email_param_is_shown_and_trusted_and_replies_go_to_the_relay
     let done = inbox::respond(&env, msg.as_bytes(), &req).unwrap();
     assert_eq!(done.envelope.to, ["2_GEZDGMBXGI2TC@imip.me.com"]);
 }
+
+/// `Inbox::item`: an item by key, as it is now, for a listed message and
+/// for one given on the command line (which keeps the name it was given).
+#[test]
+fn an_item_by_key_is_the_current_one_for_both_origins() {
+    let m = me();
+    let src = std::sync::Arc::new(MemorySource::new());
+    src.add("/m/x", &M::default().bytes());
+    let mut session = m.inbox(Some(src.clone()));
+    let listed = session.list(true).unwrap().items;
+    assert_eq!(listed.len(), 1);
+    let again = session.item(&listed[0].key).unwrap();
+    assert_eq!(again.uid, listed[0].uid);
+    assert_eq!(again.path, "/m/x");
+
+    let given = session.adhoc(M::default().bytes(), "/tmp/inv.eml").unwrap();
+    let again = session.item(&given.key).unwrap();
+    assert_eq!(again.key, given.key);
+    assert_eq!(again.path, "/tmp/inv.eml", "the name it was given by");
+
+    assert!(matches!(
+        session.item("no-such-key"),
+        Err(InboxError::Refused(_))
+    ));
+}

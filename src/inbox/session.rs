@@ -62,8 +62,8 @@ pub struct Settings {
 enum Origin {
     /// Messages of the mail source: the one shown, then older versions.
     Source(Vec<Candidate>),
-    /// A message given on the command line.
-    Given(Vec<u8>),
+    /// A message given on the command line, and the name it was given by.
+    Given { raw: Vec<u8>, path: String },
 }
 
 /// One inbox session.
@@ -222,8 +222,8 @@ impl Inbox {
     /// The item `key` as it is now (from a fresh listing, or the message
     /// given on the command line).
     pub fn item(&mut self, key: &str) -> Result<Item, InboxError> {
-        if let Some(Origin::Given(raw)) = self.known.get(key).cloned() {
-            return self.given_item(key, raw);
+        if let Some(Origin::Given { raw, path }) = self.known.get(key).cloned() {
+            return self.given_item_at(key, &path, &raw);
         }
         self.list(true)?
             .items
@@ -271,13 +271,14 @@ impl Inbox {
         self.given += 1;
         let key = format!("given:{}", self.given);
         let item = self.given_item_at(&key, path, &raw)?;
-        self.known.insert(key, Origin::Given(raw));
+        self.known.insert(
+            key,
+            Origin::Given {
+                raw,
+                path: path.to_string(),
+            },
+        );
         Ok(item)
-    }
-
-    fn given_item(&mut self, key: &str, raw: Vec<u8>) -> Result<Item, InboxError> {
-        let path = key.to_string();
-        self.given_item_at(key, &path, &raw)
     }
 
     fn given_item_at(&mut self, key: &str, path: &str, raw: &[u8]) -> Result<Item, InboxError> {
@@ -304,7 +305,7 @@ impl Inbox {
     /// The raw message of an item.
     pub fn raw(&self, key: &str) -> Result<Vec<u8>, InboxError> {
         match self.known.get(key) {
-            Some(Origin::Given(raw)) => Ok(raw.clone()),
+            Some(Origin::Given { raw, .. }) => Ok(raw.clone()),
             Some(Origin::Source(messages)) => {
                 let (Some(source), Some(first)) = (&self.ports.source, messages.first()) else {
                     return Err(unknown(key));
