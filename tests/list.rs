@@ -109,7 +109,7 @@ fn me() -> MemEnv {
 #[test]
 fn grouping_shows_newest_and_counts_superseded() {
     let m = me();
-    let src = MemorySource::new();
+    let src = std::sync::Arc::new(MemorySource::new());
     let v0 = M::default();
     let v1 = M {
         seq: 1,
@@ -147,15 +147,14 @@ fn grouping_shows_newest_and_counts_superseded() {
     assert_eq!(u1.partstat, Some(PartStat::NeedsAction));
     assert!(u1.pending);
     assert_eq!(items[1].superseded, 0);
-    // The same through newest_for_uid (used by --id).
-    let found = inbox::list::newest_for_uid(&src, &mut ParseCache::new(), "u1", chrono::Utc::now())
-        .unwrap();
-    assert_eq!(found.map(|c| c.path), Some("/m/c".to_string()));
-    assert!(
-        inbox::list::newest_for_uid(&src, &mut ParseCache::new(), "nope", chrono::Utc::now())
-            .unwrap()
-            .is_none()
-    );
+    // The same through the session's `--id` lookup.
+    let mut session = m.inbox(Some(src.clone()));
+    let found = session.find_uid("u1").unwrap();
+    assert_eq!(found.message.path, "/m/c");
+    assert!(matches!(
+        session.find_uid("nope"),
+        Err(InboxError::Refused(_))
+    ));
 }
 
 /// Pending by default; `all` adds answered (duplicate) and not-invited items.

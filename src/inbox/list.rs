@@ -389,30 +389,6 @@ fn group(loaded: Vec<(Candidate, Digest)>) -> Vec<Group> {
     groups
 }
 
-/// The newest message for `uid` (REQUEST/CANCEL/PUBLISH before replies).
-pub fn newest_for_uid(
-    source: &dyn InviteSource,
-    cache: &mut ParseCache,
-    uid: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<Candidate>, InboxError> {
-    let (loaded, _) = load_candidates(source, cache, now)?;
-    let mut best: Option<(bool, Candidate)> = None;
-    for g in group(loaded) {
-        let Some((c, Digest::Invite(p))) = g.versions.into_iter().next() else {
-            continue;
-        };
-        if p.uid != uid {
-            continue;
-        }
-        let is_reply = p.reply_from.is_some();
-        if best.as_ref().is_none_or(|(r, _)| *r && !is_reply) {
-            best = Some((is_reply, c));
-        }
-    }
-    Ok(best.map(|(_, c)| c))
-}
-
 /// `[from, to)` for overlaps: whole UTC days.
 pub fn window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     let day = (now - Duration::days(WINDOW_PAST_DAYS)).date_naive();
