@@ -977,3 +977,55 @@ fn an_item_by_key_is_the_current_one_for_both_origins() {
         Err(InboxError::Refused(_))
     ));
 }
+
+/// Issue 6: the calendar index reads a calendar file only when its
+/// identity changed, never once per invitation or per listing.
+#[test]
+fn the_calendar_index_reads_only_changed_calendar_files() {
+    let m = me();
+    let env = m.env();
+    let src = MemorySource::new();
+    for uid in ["u1", "u2", "u3"] {
+        src.add(
+            &format!("/m/{uid}"),
+            &M {
+                uid,
+                ..M::default()
+            }
+            .bytes(),
+        );
+    }
+    let event = |summary: &str| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:busy\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250110T080000Z\r\nDTEND:20250110T090000Z\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
+    };
+    m.store.insert("busy.ics", event("One").as_bytes());
+    m.store.insert(
+        "other.ics",
+        event("Two").replace("UID:busy", "UID:other").as_bytes(),
+    );
+    let mut cache = ParseCache::new();
+    let list =
+        |cache: &mut ParseCache| inbox::list(&env, &src, cache, ListOptions::everything()).unwrap();
+    let items = list(&mut cache);
+    assert_eq!(items.len(), 3);
+    assert_eq!(
+        cache.calendar_reads(),
+        2,
+        "each calendar file once, not per invitation"
+    );
+    assert_eq!(items[0].conflicts.len(), 2);
+    list(&mut cache);
+    assert_eq!(cache.calendar_reads(), 2, "nothing changed, nothing read");
+    m.store
+        .insert("busy.ics", event("One, moved room").as_bytes());
+    let items = list(&mut cache);
+    assert_eq!(cache.calendar_reads(), 3, "only the changed file is read");
+    assert!(
+        items[0]
+            .conflicts
+            .iter()
+            .any(|c| c.summary == "One, moved room")
+    );
+}
