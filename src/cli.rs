@@ -215,6 +215,17 @@ impl Failure {
     }
 }
 
+/// The classification behind an item the Inbox handed out whole (`item`,
+/// `find_uid`, `adhoc` always build it).
+pub(crate) fn shown_of(item: &inbox::Item) -> Result<&inbox::Shown, Failure> {
+    item.shown().ok_or_else(|| {
+        Failure::new(
+            exit::RUNTIME,
+            format!("invitation {}: its details could not be loaded", item.key),
+        )
+    })
+}
+
 impl From<InboxError> for Failure {
     fn from(e: InboxError) -> Failure {
         let code = match &e {
@@ -256,16 +267,37 @@ pub type Out<'a> = &'a mut dyn std::io::Write;
 /// too (`\u202e`), so parsers read the same data and a terminal sees no
 /// control characters (R9.5, T55).
 pub fn json_text(v: &Value) -> String {
-    let raw = serde_json::to_string_pretty(v).unwrap_or_default();
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
+    escape_json(serde_json::to_string_pretty(v).unwrap_or_default())
+}
+
+/// Pretty JSON of `v` (as [`json_text`]), then a line break, through
+/// [`write_out`].
+pub(crate) fn write_json<T: serde::Serialize + ?Sized>(out: Out<'_>, v: &T) -> Result<(), Failure> {
+    let mut raw = serde_json::to_string_pretty(v)
+        .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot encode the output: {e}")))?;
+    raw.push('\n');
+    write_out(out, &escape_json(raw))
+}
+
+/// DEL, C1 and bidi controls as `\uXXXX` escapes (serde_json escapes C0).
+fn escape_json(raw: String) -> String {
+    let special = |c: char| {
         let u = u32::from(c);
-        if u == 0x7f || (0x80..=0x9f).contains(&u) || crate::domain::sanitize::is_bidi_control(c) {
-            out.push_str(&format!("\\u{u:04x}"));
-        } else {
-            out.push(c);
+        u == 0x7f || (0x80..=0x9f).contains(&u) || crate::domain::sanitize::is_bidi_control(c)
+    };
+    if !raw.contains(special) {
+        return raw;
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut start = 0;
+    for (i, c) in raw.char_indices() {
+        if special(c) {
+            out.push_str(raw.get(start..i).unwrap_or_default());
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            start = i + c.len_utf8();
         }
     }
+    out.push_str(raw.get(start..).unwrap_or_default());
     out
 }
 

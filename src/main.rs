@@ -32,6 +32,9 @@ mod check;
 #[path = "main/init.rs"]
 mod init;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let mut stdout = std::io::stdout().lock();

@@ -81,6 +81,11 @@ impl World {
         self.root.join("cache/inbox-v1.bin")
     }
 
+    /// The saved rows of the last listing.
+    fn rows_file(&self) -> PathBuf {
+        self.root.join("cache/rows-v1.bin")
+    }
+
     /// A new session over the files, as a new run of rsvp makes one. Its
     /// clock runs ten seconds ahead, so files written by the test are not
     /// "racy" (changed within the timestamp granularity before they were
@@ -308,23 +313,31 @@ fn a_corrupt_cache_is_discarded_with_a_log_line_and_rebuilt() {
     let w = World::new();
     std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
     assert_eq!(summaries(&items(&mut w.inbox())), ["Alpha"]);
-    let good = std::fs::read(w.cache_file()).unwrap();
-    // Cut in half, then garbage: each is discarded and rebuilt.
-    for bad in [
-        good[..good.len() / 2].to_vec(),
-        b"\xff\xfenot a cache at all".to_vec(),
-    ] {
-        std::fs::write(w.cache_file(), &bad).unwrap();
-        w.log.lock().unwrap().clear();
-        assert_eq!(summaries(&items(&mut w.inbox())), ["Alpha"]);
-        let log = w.log.lock().unwrap().clone();
-        assert!(
-            log.iter()
-                .any(|l| l.contains("corrupt") && l.contains("rebuilding")),
-            "{log:?}"
-        );
-        let rebuilt = std::fs::read(w.cache_file()).unwrap();
-        assert_ne!(rebuilt, bad, "rebuilt");
+    // Each of the two files: the saved rows, and the parsed messages with
+    // the calendar index (read when the rows do not answer, so the rows
+    // are removed for that case).
+    for (file, other) in [(w.rows_file(), None), (w.cache_file(), Some(w.rows_file()))] {
+        let good = std::fs::read(&file).unwrap();
+        // Cut in half, then garbage: each is discarded and rebuilt.
+        for bad in [
+            good[..good.len() / 2].to_vec(),
+            b"\xff\xfenot a cache at all".to_vec(),
+        ] {
+            std::fs::write(&file, &bad).unwrap();
+            if let Some(other) = &other {
+                std::fs::remove_file(other).unwrap();
+            }
+            w.log.lock().unwrap().clear();
+            assert_eq!(summaries(&items(&mut w.inbox())), ["Alpha"]);
+            let log = w.log.lock().unwrap().clone();
+            assert!(
+                log.iter()
+                    .any(|l| l.contains("corrupt") && l.contains("rebuilding")),
+                "{file:?}: {log:?}"
+            );
+            let rebuilt = std::fs::read(&file).unwrap();
+            assert_ne!(rebuilt, bad, "rebuilt");
+        }
     }
 }
 

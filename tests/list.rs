@@ -361,8 +361,8 @@ fn t59_untrusted_sender_with_new_uid() {
     let contacts = ["friend@known.example"];
     let trusted = |a: &str| contacts.contains(&a);
     let opts = ListOptions {
-        all: true,
         trusted: &trusted,
+        ..ListOptions::everything()
     };
     let items = inbox::list(&env, &src, &mut ParseCache::new(), opts).unwrap();
     let get = |uid: &str| items.iter().find(|i| i.uid == uid).unwrap();
@@ -926,8 +926,8 @@ fn icloud_organizer_email_param_is_shown_and_trusted_and_replies_go_to_the_relay
         &src,
         &mut ParseCache::new(),
         ListOptions {
-            all: true,
             trusted: &contacts,
+            ..ListOptions::everything()
         },
     )
     .unwrap();

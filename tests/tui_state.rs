@@ -723,13 +723,16 @@ fn filter_ignores_accents_and_covers_addresses_location_and_attendees() {
                 .as_deref()
                 .unwrap_or("")
                 .ends_with("example.net")
-            || s.rows[i].shown.invite().is_some_and(|inv| {
-                inv.primary().is_some_and(|c| {
-                    c.attendees()
-                        .iter()
-                        .any(|a| a.email.as_deref().unwrap_or("").ends_with("example.net"))
+            || s.rows[i]
+                .shown()
+                .and_then(|s| s.invite())
+                .is_some_and(|inv| {
+                    inv.primary().is_some_and(|c| {
+                        c.attendees()
+                            .iter()
+                            .any(|a| a.email.as_deref().unwrap_or("").ends_with("example.net"))
+                    })
                 })
-            })
     }),);
     assert_eq!(keys(&mut s, "Esc"), []);
     assert_eq!(s.filter, "", "Esc in the list clears a kept filter");

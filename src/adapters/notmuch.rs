@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 use crate::adapters::fsutil;
 use crate::domain::extract::MAX_MESSAGE_BYTES;
 use crate::domain::ports::{
-    Candidate, IndexCounts, IndexProgress, InviteSource, MailIndex, SourceError,
+    Candidate, FileStamp, Found, IndexCounts, IndexProgress, InviteSource, MailIndex, SourceError,
 };
 
 /// Messages that may carry an invitation. `attachment:*.ics` unquoted
@@ -200,7 +200,7 @@ struct TagRequest {
 }
 
 enum Request {
-    Candidates(Reply<Vec<Candidate>>),
+    Candidates(Option<String>, Reply<Found>),
     Tag(TagRequest, Reply<()>),
     Index(Sender<IndexProgress>),
     Shutdown,
@@ -296,8 +296,20 @@ impl Notmuch {
     }
 
     pub fn candidates_timeout(&self, wait: Duration) -> Result<Vec<Candidate>, SourceError> {
+        match self.candidates_since_timeout(None, wait)? {
+            Found::Changed { candidates, .. } => Ok(candidates),
+            Found::Unchanged => Ok(Vec::new()),
+        }
+    }
+
+    /// [`InviteSource::candidates_since`] with an explicit wait.
+    pub fn candidates_since_timeout(
+        &self,
+        since: Option<&str>,
+        wait: Duration,
+    ) -> Result<Found, SourceError> {
         let (reply, answer) = mpsc::channel();
-        self.send(Request::Candidates(reply))?;
+        self.send(Request::Candidates(since.map(str::to_string), reply))?;
         self.wait(&answer, wait)
     }
 
@@ -384,6 +396,17 @@ impl InviteSource for Notmuch {
         self.candidates_timeout(self.timeout)
     }
 
+    fn candidates_since(&self, since: Option<&str>) -> Result<Found, SourceError> {
+        self.candidates_since_timeout(since, self.timeout)
+    }
+
+    fn restat(&self, path: &str) -> Option<FileStamp> {
+        std::fs::metadata(path)
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .map(|m| super::fsutil::stamp(&m))
+    }
+
     fn read(&self, candidate: &Candidate) -> Result<Vec<u8>, SourceError> {
         let fail = |message: String| SourceError::Message {
             path: candidate.path.clone(),
@@ -455,8 +478,8 @@ impl Worker {
             };
             match request {
                 Request::Shutdown => return,
-                Request::Candidates(reply) => {
-                    let _ = reply.send(self.target.guarded(|t| t.candidates()));
+                Request::Candidates(since, reply) => {
+                    let _ = reply.send(self.target.guarded(|t| t.candidates(since.as_deref())));
                 }
                 Request::Tag(tag, reply) => {
                     let result = self.target.guarded(|t| {
@@ -491,8 +514,8 @@ impl Worker {
     fn serve(&mut self, db: &Database) {
         loop {
             match self.requests.try_recv() {
-                Ok(Request::Candidates(reply)) => {
-                    let _ = reply.send(self.target.guarded(|t| t.candidates()));
+                Ok(Request::Candidates(since, reply)) => {
+                    let _ = reply.send(self.target.guarded(|t| t.candidates(since.as_deref())));
                 }
                 Ok(Request::Tag(tag, reply)) => {
                     let result = self
@@ -612,11 +635,18 @@ impl Target {
         })
     }
 
-    fn candidates(&self) -> Result<Vec<Candidate>, SourceError> {
+    /// The candidates, unless the database is still at revision `since`
+    /// (its UUID and lastmod: any new message or tag change moves it).
+    fn candidates(&self, since: Option<&str>) -> Result<Found, SourceError> {
         let Some(db) = self.open_ro()? else {
             // Saying "nothing needs you" here would be a lie.
             return Err(SourceError::NotIndexed(self.name.clone()));
         };
+        let revision = db.revision();
+        let revision = format!("{}:{}", revision.uuid, revision.revision);
+        if since == Some(revision.as_str()) {
+            return Ok(Found::Unchanged);
+        }
         let query = db.create_query(&self.query).map_err(|e| self.error(e))?;
         query.set_sort(Sort::NewestFirst);
         let messages = query.search_messages().map_err(|e| self.error(e))?;
@@ -631,7 +661,10 @@ impl Target {
                 found.push(candidate);
             }
         }
-        Ok(found)
+        Ok(Found::Changed {
+            revision: Some(revision),
+            candidates: found,
+        })
     }
 
     /// (all messages, invitation candidates) on a fresh read-only handle.

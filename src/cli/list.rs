@@ -1,10 +1,10 @@
 //! `rsvp list`, and the input of `show` and `reply` (`--message` or
 //! `--id UID`): all through the one [`Inbox`].
 
-use super::{Failure, Out, exit, read_input, write_out};
+use super::{Failure, Out, exit, read_input, write_json, write_out};
 use crate::domain::sanitize::terminal_line;
 use crate::inbox::{Inbox, Item};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 /// Where `show` and `reply` take the message from.
 #[derive(Clone, Copy)]
@@ -109,41 +109,90 @@ pub fn item_line(item: &Item) -> String {
 }
 
 /// The JSON object of one item (README contract of `list --json`).
-pub fn item_json(item: &Item) -> Value {
-    json!({
-        "uid": (!item.uid.is_empty()).then(|| item.uid.clone()),
-        "status": item.status.as_str(),
-        "cancel_scope": item.status.cancel_scope(),
-        "partstat": item.partstat.map(|p| p.as_str()),
-        "summary": item.summary,
-        "start": item.start.map(|t| t.to_rfc3339()),
-        "start_text": item.start_text,
-        "all_day": item.all_day,
-        "recurring": item.recurring,
-        "organizer": (item.organizer_display.is_some()).then(|| json!({
-            "address": item.organizer_address,
-            "name": item.organizer_cn,
-        })),
-        "sender": item.sender,
-        "flags": item.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
-        "warnings": item.warnings,
-        "message": item.message.path,
-        "superseded": item.superseded,
-        "older": item.older.iter().map(|c| c.path.clone()).collect::<Vec<_>>(),
-        "pending": item.pending,
-        "past": item.past,
-        "conflicts": item.conflicts.iter().map(|c| json!({
-            "uid": c.uid,
-            "summary": c.summary,
-            "start": c.start.to_rfc3339(),
-            "end": c.end.to_rfc3339(),
-        })).collect::<Vec<_>>(),
-        "can_reply": item.reply_refusal.is_none(),
-        "can_apply": item.apply_refusal.is_none(),
-        "queued": item.queued,
-        "answers": item.answers,
-        "dismissed": item.dismissed,
-    })
+/// One item of `rsvp list --json`, fields in the order of the contract's
+/// sorted keys; serialized straight from the item, with no tree in between.
+#[derive(Serialize)]
+pub struct ItemJson<'a> {
+    all_day: bool,
+    answers: &'a Option<String>,
+    can_apply: bool,
+    can_reply: bool,
+    cancel_scope: Option<&'static str>,
+    conflicts: Vec<ConflictJson<'a>>,
+    dismissed: bool,
+    flags: Vec<&'static str>,
+    message: &'a str,
+    older: Vec<&'a str>,
+    organizer: Option<OrganizerJson<'a>>,
+    partstat: Option<&'static str>,
+    past: bool,
+    pending: bool,
+    queued: bool,
+    recurring: bool,
+    sender: &'a Option<String>,
+    start: Option<String>,
+    start_text: &'a str,
+    status: &'static str,
+    summary: &'a str,
+    superseded: usize,
+    uid: Option<&'a str>,
+    warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+struct OrganizerJson<'a> {
+    address: &'a Option<String>,
+    name: &'a Option<String>,
+}
+
+#[derive(Serialize)]
+struct ConflictJson<'a> {
+    end: String,
+    start: String,
+    summary: &'a str,
+    uid: &'a str,
+}
+
+/// The `list --json` object of one item.
+pub fn item_json(item: &Item) -> ItemJson<'_> {
+    ItemJson {
+        all_day: item.all_day,
+        answers: &item.answers,
+        can_apply: item.apply_refusal.is_none(),
+        can_reply: item.reply_refusal.is_none(),
+        cancel_scope: item.status.cancel_scope(),
+        conflicts: item
+            .conflicts
+            .iter()
+            .map(|c| ConflictJson {
+                end: c.end.to_rfc3339(),
+                start: c.start.to_rfc3339(),
+                summary: &c.summary,
+                uid: &c.uid,
+            })
+            .collect(),
+        dismissed: item.dismissed,
+        flags: item.flags.iter().map(|f| f.as_str()).collect(),
+        message: &item.message.path,
+        older: item.older.iter().map(|c| c.path.as_str()).collect(),
+        organizer: item.organizer_display.is_some().then_some(OrganizerJson {
+            address: &item.organizer_address,
+            name: &item.organizer_cn,
+        }),
+        partstat: item.partstat.map(|p| p.as_str()),
+        past: item.past,
+        pending: item.pending,
+        queued: item.queued,
+        recurring: item.recurring,
+        sender: &item.sender,
+        start: item.start.map(|t| t.to_rfc3339()),
+        start_text: &item.start_text,
+        status: item.status.as_str(),
+        summary: &item.summary,
+        superseded: item.superseded,
+        uid: (!item.uid.is_empty()).then_some(item.uid.as_str()),
+        warnings: &item.warnings,
+    }
 }
 
 /// `rsvp list [--all] [--json]`.
@@ -163,8 +212,8 @@ pub fn run_list(
     }
     let items = listing.items;
     if as_json {
-        let v = Value::Array(items.iter().map(item_json).collect());
-        write_out(out, &format!("{}\n", super::json_text(&v)))?;
+        let all: Vec<ItemJson<'_>> = items.iter().map(item_json).collect();
+        write_json(out, &all)?;
         return Ok(exit::OK);
     }
     if items.is_empty() {

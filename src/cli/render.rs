@@ -14,7 +14,7 @@ pub fn run_render(
     let text = match inbox {
         Some(inbox) => {
             let item = inbox.adhoc(raw, path.unwrap_or("-"))?;
-            present::describe_shown(&item.shown, clock)
+            present::describe_shown(super::shown_of(&item)?, clock)
         }
         None => {
             let loaded = inbox::load(&raw)?;

@@ -67,10 +67,13 @@ pub fn run_show(
     let item = input.item(inbox)?;
     let clock = inbox.clock();
     if as_json {
-        let v = show_json(&item.shown, &clock);
+        let v = show_json(super::shown_of(&item)?, &clock);
         write_out(out, &format!("{}\n", json_text(&v)))?;
     } else {
-        write_out(out, &present::describe_shown(&item.shown, &clock))?;
+        write_out(
+            out,
+            &present::describe_shown(super::shown_of(&item)?, &clock),
+        )?;
     }
     Ok(exit::OK)
 }

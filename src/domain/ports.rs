@@ -291,7 +291,7 @@ impl FileStamp {
 pub const RACY_WINDOW_NS: i64 = 3_000_000_000;
 
 /// One message that may carry an invitation, as the mail index sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Candidate {
     /// A stable id for the message (notmuch message id, or the path).
     pub id: String,
@@ -329,6 +329,35 @@ pub trait InviteSource {
     fn read(&self, candidate: &Candidate) -> Result<Vec<u8>, SourceError>;
     /// Record what was done (`+rsvp/accepted`, `-rsvp/pending` …).
     fn tag(&self, candidate: &Candidate, add: &[&str], remove: &[&str]) -> Result<(), SourceError>;
+    /// The candidates, or [`Found::Unchanged`] when the index has not
+    /// changed since the revision `since` that an earlier call returned
+    /// (then the earlier list still holds, file stamps aside). A source
+    /// without revisions always answers with the list.
+    fn candidates_since(&self, since: Option<&str>) -> Result<Found, SourceError> {
+        let _ = since;
+        Ok(Found::Changed {
+            revision: None,
+            candidates: self.candidates()?,
+        })
+    }
+    /// The file's stamp now; `None` when it is gone or the source cannot
+    /// tell (the caller then asks for the candidates again).
+    fn restat(&self, path: &str) -> Option<FileStamp> {
+        let _ = path;
+        None
+    }
+}
+
+/// What [`InviteSource::candidates_since`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// The index is at the revision given.
+    Unchanged,
+    /// The candidates now, and the index's revision (if it has one).
+    Changed {
+        revision: Option<String>,
+        candidates: Vec<Candidate>,
+    },
 }
 
 /// Counts of one indexing run, for `rsvp index` and the TUI's progress line.
@@ -410,6 +439,12 @@ impl<T: InviteSource + ?Sized> InviteSource for std::sync::Arc<T> {
     }
     fn tag(&self, candidate: &Candidate, add: &[&str], remove: &[&str]) -> Result<(), SourceError> {
         (**self).tag(candidate, add, remove)
+    }
+    fn candidates_since(&self, since: Option<&str>) -> Result<Found, SourceError> {
+        (**self).candidates_since(since)
+    }
+    fn restat(&self, path: &str) -> Option<FileStamp> {
+        (**self).restat(path)
     }
 }
 

@@ -35,21 +35,38 @@ pub fn is_bidi_control(c: char) -> bool {
 /// controls become `<U+XXXX>`. CRLF becomes `\n`. Nothing is silently dropped,
 /// so removed bytes can never join harmless fragments into an escape sequence.
 pub fn terminal_safe(s: &str) -> String {
+    // Runs of ordinary characters are copied whole; only what needs
+    // rewriting is looked at one by one.
     let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\n' | '\t' => out.push(c),
-            '\r' if chars.peek() == Some(&'\n') => {}
-            _ => push_visible(&mut out, c),
+    let mut start = 0;
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\n' || c == '\t' || !needs_rewrite(c) {
+            continue;
         }
+        out.push_str(s.get(start..i).unwrap_or_default());
+        start = i + c.len_utf8();
+        if c == '\r' && chars.peek().is_some_and(|&(_, n)| n == '\n') {
+            continue;
+        }
+        push_visible(&mut out, c);
     }
+    out.push_str(s.get(start..).unwrap_or_default());
     out
+}
+
+/// What [`push_visible`] does not pass through as it is.
+fn needs_rewrite(c: char) -> bool {
+    let code = u32::from(c);
+    code < 0x20 || (0x7F..=0x9F).contains(&code) || (code >= 0x61C && is_bidi_control(c))
 }
 
 /// Like [`terminal_safe`], but the result is a single line: line breaks
 /// (LF, CRLF, a lone CR) and tabs become one space each (R9.5).
 pub fn terminal_line(s: &str) -> String {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {

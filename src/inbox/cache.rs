@@ -15,8 +15,12 @@
 //! time. A cache that cannot be read or decoded, or that was written by
 //! another version or for other settings, is discarded with a log line.
 
+use super::item::{Agenda, AgendaEntry, Conflict, Flag, Item, Occurrence};
+use crate::domain::classify::{CancelScope, Status};
 use crate::domain::extract::{Mailbox, MessageMeta};
-use crate::domain::ports::{CacheStore, FileStamp};
+use crate::domain::invite::{Method, PartStat};
+use crate::domain::ports::{CacheStore, Candidate, FileStamp};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -261,5 +265,381 @@ pub fn stamp_of(s: Stamp) -> FileStamp {
         mtime_ns: s.mtime_ns,
         ctime_ns: s.ctime_ns,
         ino: s.ino,
+    }
+}
+
+/// The rows cache file's name: the last listing, whole, for a warm start.
+pub const ROWS_FILE: &str = "rows-v1.bin";
+
+/// The last listing as rows (every item, `--all`), and everything it was
+/// computed from. A listing whose inputs are all unchanged is served from
+/// here without reading [`FILE`], a message or a calendar file:
+///
+/// - the mail index's revision and the candidates it gave, each with its
+///   file stamp (any new message, tag change or touched file misses);
+/// - a digest of every calendar file's name and stamp (any calendar change
+///   misses: conflicts and the day agenda depend on the whole calendar);
+/// - digests of the tombstones and of the outbox's queued replies;
+/// - the answers of the contacts list that the rows depended on;
+/// - the time: rows are kept until the earliest moment one of them changes
+///   with the time alone ([`super::Item::until`]) and never past the UTC
+///   day (the overlap window moves with it).
+///
+/// Rows computed while any of those files was "racy" are not reused.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Rows {
+    pub(crate) format: u32,
+    pub fingerprint: String,
+    pub revision: Option<String>,
+    pub candidates: Vec<CandidateEntry>,
+    pub candidates_digest: u64,
+    pub calendar_digest: u64,
+    pub tombstones_digest: u64,
+    pub outbox_digest: u64,
+    pub computed_at: i64,
+    pub valid_until: i64,
+    pub racy: bool,
+    /// (address, trusted) as asked while building the rows.
+    pub trust: Vec<(String, bool)>,
+    pub unreadable: Vec<(String, String)>,
+    pub items: Vec<RowEntry>,
+    #[serde(skip)]
+    pub dirty: bool,
+    /// Whether the rows may be used (loaded for these settings and format).
+    #[serde(skip)]
+    pub usable: bool,
+}
+
+impl Rows {
+    /// Rows for these settings that match nothing yet.
+    pub fn empty(fingerprint: &str) -> Rows {
+        Rows {
+            format: FORMAT,
+            fingerprint: fingerprint.to_string(),
+            ..Rows::default()
+        }
+    }
+
+    /// The saved rows, or empty ones when there are none usable (a corrupt
+    /// file is said in the log).
+    pub fn load(store: &dyn CacheStore, fingerprint: &str, log: &dyn Fn(&str)) -> Rows {
+        let bytes = match store.load(ROWS_FILE) {
+            Ok(Some(b)) => b,
+            Ok(None) => return Rows::empty(fingerprint),
+            Err(e) => {
+                log(&format!("cache unreadable, rebuilding it: {e}"));
+                return Rows::empty(fingerprint);
+            }
+        };
+        match bincode::deserialize::<Rows>(&bytes) {
+            Ok(mut r) if r.format == FORMAT && r.fingerprint == fingerprint => {
+                r.usable = true;
+                r
+            }
+            Ok(_) => Rows::empty(fingerprint),
+            Err(e) => {
+                log(&format!(
+                    "cache {}/{ROWS_FILE} is corrupt ({e}); rebuilding it",
+                    store.describe()
+                ));
+                Rows::empty(fingerprint)
+            }
+        }
+    }
+
+    /// Save when something changed; a failure only costs time next run.
+    pub fn save(&mut self, store: &dyn CacheStore, log: &dyn Fn(&str)) {
+        if !self.dirty {
+            return;
+        }
+        match bincode::serialize(&*self) {
+            Ok(bytes) => match store.save(ROWS_FILE, &bytes) {
+                Ok(()) => self.dirty = false,
+                Err(e) => log(&format!("cannot save the cache: {e}")),
+            },
+            Err(e) => log(&format!("cannot encode the cache: {e}")),
+        }
+    }
+}
+
+/// A [`Candidate`] as saved.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CandidateEntry {
+    id: String,
+    path: String,
+    stamp: Stamp,
+    tags: Vec<String>,
+    missing: Option<String>,
+}
+
+impl From<&Candidate> for CandidateEntry {
+    fn from(c: &Candidate) -> CandidateEntry {
+        CandidateEntry {
+            id: c.id.clone(),
+            path: c.path.clone(),
+            stamp: c.stamp.into(),
+            tags: c.tags.clone(),
+            missing: c.missing.clone(),
+        }
+    }
+}
+
+impl From<&CandidateEntry> for Candidate {
+    fn from(c: &CandidateEntry) -> Candidate {
+        Candidate {
+            id: c.id.clone(),
+            path: c.path.clone(),
+            stamp: stamp_of(c.stamp),
+            tags: c.tags.clone(),
+            missing: c.missing.clone(),
+        }
+    }
+}
+
+type Span = (i64, i64);
+
+/// An [`Item`] without its classification, as saved.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RowEntry {
+    key: String,
+    path: String,
+    uid: String,
+    status: (String, Option<String>),
+    partstat: Option<String>,
+    summary: String,
+    start: Option<i64>,
+    start_text: String,
+    all_day: bool,
+    organizer: Option<String>,
+    organizer_display: Option<String>,
+    organizer_address: Option<String>,
+    organizer_cn: Option<String>,
+    sender: Option<String>,
+    flags: Vec<String>,
+    warnings: Vec<String>,
+    message: CandidateEntry,
+    older: Vec<CandidateEntry>,
+    pending: bool,
+    past: bool,
+    queued: bool,
+    dismissed: bool,
+    recurring: bool,
+    occurrences: Vec<(String, String, i64)>,
+    conflicts: Vec<(String, String, Span)>,
+    agenda: Option<(i32, Span, Vec<(String, String, Span, bool)>)>,
+    reply_refusal: Option<String>,
+    apply_refusal: Option<String>,
+    server_sends_reply: bool,
+    method_mismatch: bool,
+    answers: Option<String>,
+    method: Option<String>,
+    invite_uid: Option<String>,
+    message_id: Option<String>,
+    search: String,
+    until: Option<i64>,
+}
+
+const STATUSES: [Status; 16] = [
+    Status::New,
+    Status::Update,
+    Status::Reschedule,
+    Status::Poll,
+    Status::Outdated,
+    Status::Duplicate,
+    Status::Cancel(CancelScope::Whole),
+    Status::Cancel(CancelScope::Instances),
+    Status::Cancel(CancelScope::ThisAndFuture),
+    Status::Cancelled,
+    Status::Uninvited,
+    Status::OrganizerChanged,
+    Status::NotInvited,
+    Status::Reply,
+    Status::Publish,
+    Status::Invalid,
+];
+
+const FLAGS: [Flag; 4] = [
+    Flag::SenderNotOrganizer,
+    Flag::OrganizerChanged,
+    Flag::Untrusted,
+    Flag::RecurrenceCapped,
+];
+
+fn at(t: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t, 0)
+}
+
+impl From<&Item> for RowEntry {
+    fn from(i: &Item) -> RowEntry {
+        let span = |a: DateTime<Utc>, b: DateTime<Utc>| (a.timestamp(), b.timestamp());
+        RowEntry {
+            key: i.key.clone(),
+            path: i.path.clone(),
+            uid: i.uid.clone(),
+            status: (
+                i.status.as_str().to_string(),
+                i.status.cancel_scope().map(str::to_string),
+            ),
+            partstat: i.partstat.map(|p| p.as_str().to_string()),
+            summary: i.summary.clone(),
+            start: i.start.map(|t| t.timestamp()),
+            start_text: i.start_text.clone(),
+            all_day: i.all_day,
+            organizer: i.organizer.clone(),
+            organizer_display: i.organizer_display.clone(),
+            organizer_address: i.organizer_address.clone(),
+            organizer_cn: i.organizer_cn.clone(),
+            sender: i.sender.clone(),
+            flags: i.flags.iter().map(|f| f.as_str().to_string()).collect(),
+            warnings: i.warnings.clone(),
+            message: (&i.message).into(),
+            older: i.older.iter().map(CandidateEntry::from).collect(),
+            pending: i.pending,
+            past: i.past,
+            queued: i.queued,
+            dismissed: i.dismissed,
+            recurring: i.recurring,
+            occurrences: i
+                .occurrences
+                .iter()
+                .map(|o| (o.instance.clone(), o.label.clone(), o.start.timestamp()))
+                .collect(),
+            conflicts: i
+                .conflicts
+                .iter()
+                .map(|c| (c.uid.clone(), c.summary.clone(), span(c.start, c.end)))
+                .collect(),
+            agenda: i.agenda.as_ref().map(|a| {
+                (
+                    a.day.num_days_from_ce(),
+                    span(a.start, a.end),
+                    a.events
+                        .iter()
+                        .map(|e| {
+                            (
+                                e.uid.clone(),
+                                e.summary.clone(),
+                                span(e.start, e.end),
+                                e.overlaps,
+                            )
+                        })
+                        .collect(),
+                )
+            }),
+            reply_refusal: i.reply_refusal.clone(),
+            apply_refusal: i.apply_refusal.clone(),
+            server_sends_reply: i.server_sends_reply,
+            method_mismatch: i.method_mismatch,
+            answers: i.answers.clone(),
+            method: i.method.map(|m| m.as_str().to_string()),
+            invite_uid: i.invite_uid.clone(),
+            message_id: i.message_id.clone(),
+            search: i.search.clone(),
+            until: i.until.map(|t| t.timestamp()),
+        }
+    }
+}
+
+impl RowEntry {
+    /// The row again (without its classification); `None` when something
+    /// saved no longer decodes (the rows are then rebuilt).
+    pub fn item(&self) -> Option<Item> {
+        let status = STATUSES.iter().copied().find(|s| {
+            s.as_str() == self.status.0 && s.cancel_scope() == self.status.1.as_deref()
+        })?;
+        let mut flags = Vec::with_capacity(self.flags.len());
+        for f in &self.flags {
+            flags.push(FLAGS.iter().copied().find(|x| x.as_str() == f)?);
+        }
+        let method = match &self.method {
+            Some(m) => Some(Method::parse(m)?),
+            None => None,
+        };
+        let mut occurrences = Vec::with_capacity(self.occurrences.len());
+        for (instance, label, start) in &self.occurrences {
+            occurrences.push(Occurrence {
+                instance: instance.clone(),
+                label: label.clone(),
+                start: at(*start)?,
+            });
+        }
+        let mut conflicts = Vec::with_capacity(self.conflicts.len());
+        for (uid, summary, (start, end)) in &self.conflicts {
+            conflicts.push(Conflict {
+                uid: uid.clone(),
+                summary: summary.clone(),
+                start: at(*start)?,
+                end: at(*end)?,
+            });
+        }
+        let agenda = match &self.agenda {
+            None => None,
+            Some((day, (start, end), events)) => {
+                let mut list = Vec::with_capacity(events.len());
+                for (uid, summary, (s, e), overlaps) in events {
+                    list.push(AgendaEntry {
+                        uid: uid.clone(),
+                        summary: summary.clone(),
+                        start: at(*s)?,
+                        end: at(*e)?,
+                        overlaps: *overlaps,
+                    });
+                }
+                Some(Agenda {
+                    day: NaiveDate::from_num_days_from_ce_opt(*day)?,
+                    start: at(*start)?,
+                    end: at(*end)?,
+                    events: list,
+                })
+            }
+        };
+        let start = match self.start {
+            Some(t) => Some(at(t)?),
+            None => None,
+        };
+        let until = match self.until {
+            Some(t) => Some(at(t)?),
+            None => None,
+        };
+        Some(Item {
+            key: self.key.clone(),
+            path: self.path.clone(),
+            uid: self.uid.clone(),
+            status,
+            partstat: self.partstat.as_deref().map(PartStat::parse),
+            summary: self.summary.clone(),
+            start,
+            start_text: self.start_text.clone(),
+            all_day: self.all_day,
+            organizer: self.organizer.clone(),
+            organizer_display: self.organizer_display.clone(),
+            organizer_address: self.organizer_address.clone(),
+            organizer_cn: self.organizer_cn.clone(),
+            sender: self.sender.clone(),
+            flags,
+            warnings: self.warnings.clone(),
+            message: (&self.message).into(),
+            superseded: self.older.len(),
+            older: self.older.iter().map(Candidate::from).collect(),
+            pending: self.pending,
+            past: self.past,
+            queued: self.queued,
+            dismissed: self.dismissed,
+            recurring: self.recurring,
+            occurrences,
+            conflicts,
+            agenda,
+            reply_refusal: self.reply_refusal.clone(),
+            apply_refusal: self.apply_refusal.clone(),
+            server_sends_reply: self.server_sends_reply,
+            method_mismatch: self.method_mismatch,
+            answers: self.answers.clone(),
+            method,
+            invite_uid: self.invite_uid.clone(),
+            message_id: self.message_id.clone(),
+            search: self.search.clone(),
+            until,
+            shown: None,
+        })
     }
 }

@@ -172,7 +172,29 @@ pub struct Item {
     /// My answers in the calendar when some occurrences were answered apart
     /// from the series: "1 occurrence declined · series needs an answer".
     pub answers: Option<String>,
-    pub shown: Shown,
+    /// The iTIP METHOD and the UID as the calendar data says them (not
+    /// made terminal-safe: for matching, never for display).
+    pub method: Option<Method>,
+    pub invite_uid: Option<String>,
+    /// The message's Message-ID (for opening it in the mail client).
+    pub message_id: Option<String>,
+    /// LOCATION and every attendee's name and address, one per line: what
+    /// the TUI's filter looks through besides the row's own text.
+    pub search: String,
+    /// When the item as built stops being true with the passing of time
+    /// alone (an occurrence starts or ends, the event ends); `None` when
+    /// nothing in it depends on the time of day.
+    pub until: Option<DateTime<Utc>>,
+    /// The message and classification behind the row. A listing served
+    /// from the saved rows has none; [`super::Inbox::item`] always does.
+    pub shown: Option<Box<Shown>>,
+}
+
+impl Item {
+    /// The classification behind the row, when it was built with it.
+    pub fn shown(&self) -> Option<&Shown> {
+        self.shown.as_deref()
+    }
 }
 
 /// A status that needs the user: an answer or applying to the calendar.
@@ -375,6 +397,26 @@ pub(crate) fn build(
         }
     }
     let past = expansion.last_end.is_some_and(|end| end < ctx.now);
+    // What changes with the time alone: the event ending (`past`), the
+    // agenda's slot ending, the next upcoming occurrence starting.
+    let mut until: Option<DateTime<Utc>> = None;
+    let mut later = |t: DateTime<Utc>| {
+        if t > ctx.now {
+            until = Some(until.map_or(t, |u| u.min(t)));
+        }
+    };
+    if let Some(end) = expansion.last_end {
+        later(end);
+    }
+    if let Some(a) = &day {
+        later(a.end);
+    }
+    for o in &expansion.occurrences {
+        later(o.end);
+        if o.end > ctx.now {
+            break;
+        }
+    }
     if shown.loaded.method_mismatch {
         say(
             "not applied automatically: press c (or rsvp apply --force-method) to apply it as its calendar's METHOD says",
@@ -431,6 +473,23 @@ pub(crate) fn build(
     let occurrences = inv
         .filter(|_| recurring)
         .map(|i| occurrences(i, &ctx.clock, ctx.now))
+        .unwrap_or_default();
+    if let Some(first) = occurrences.first() {
+        later(first.start);
+    }
+    let search = inv
+        .and_then(|i| i.primary())
+        .map(|main| {
+            let mut lines: Vec<String> = Vec::new();
+            if let Some(l) = main.text(&calcard::icalendar::ICalendarProperty::Location) {
+                lines.push(terminal_line(&l));
+            }
+            for a in main.attendees() {
+                lines.extend(a.cn.as_deref().map(terminal_line));
+                lines.extend(a.email.as_deref().map(terminal_line));
+            }
+            lines.join("\n")
+        })
         .unwrap_or_default();
     let organizer = inv.and_then(|i| i.organizer());
     let summary = inv
@@ -494,7 +553,16 @@ pub(crate) fn build(
         server_sends_reply: ctx.server_sends_reply,
         answers: answers.map(|a| terminal_line(&a.text())),
         method_mismatch: shown.loaded.method_mismatch,
-        shown,
+        method: inv.and_then(|i| i.method),
+        invite_uid: inv.map(|i| i.uid.clone()),
+        message_id: shown
+            .loaded
+            .meta
+            .as_ref()
+            .and_then(|m| m.message_id.clone()),
+        search,
+        until,
+        shown: Some(Box::new(shown)),
     }
 }
 

@@ -19,12 +19,13 @@ use crate::domain::identity::Identity;
 use crate::domain::invite::{Invite, Method};
 use crate::domain::overlap::{self, Occurrence};
 use crate::domain::ports::{
-    CalendarStore, Candidate, FileStamp, InviteSource, SourceError, StoreError, StoredObject,
-    Tombstones,
+    CalendarStore, Candidate, FileStamp, Found, InviteSource, SourceError, StoreError,
+    StoredObject, Tombstones,
 };
 use crate::domain::sanitize::terminal_line;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 pub use super::item::{Conflict, Flag, MAX_CONFLICTS, is_pending};
 
@@ -46,6 +47,12 @@ pub struct ListOptions<'a> {
     /// Whether a (normalised, lower-case) sender address is in the user's
     /// contacts (`[trust] contacts`); answer `true` when no list is configured.
     pub trusted: &'a dyn Fn(&str) -> bool,
+    /// Build only the item with this key, whole (its classification
+    /// included), and leave the saved rows alone.
+    pub detail: Option<&'a str>,
+    /// Loads the saved parsed messages and calendar index when a listing
+    /// needs them (the saved rows did not answer); `None`: start empty.
+    pub load: Option<&'a dyn Fn() -> State>,
 }
 
 fn trust_everyone(_: &str) -> bool {
@@ -58,6 +65,8 @@ impl ListOptions<'static> {
         ListOptions {
             all: false,
             trusted: &trust_everyone,
+            detail: None,
+            load: None,
         }
     }
 
@@ -66,6 +75,8 @@ impl ListOptions<'static> {
         ListOptions {
             all: true,
             trusted: &trust_everyone,
+            detail: None,
+            load: None,
         }
     }
 }
@@ -118,8 +129,14 @@ impl Listing {
 #[derive(Debug)]
 pub struct ParseCache {
     pub(crate) state: State,
+    /// Whether `state` holds what was saved (else it is loaded on the
+    /// first listing that needs it, through [`ListOptions::load`]).
+    pub(crate) loaded: bool,
+    /// The last listing's rows and what they were computed from.
+    pub(crate) rows: cache::Rows,
     reads: usize,
     calendar_reads: usize,
+    served: usize,
 }
 
 impl Default for ParseCache {
@@ -136,8 +153,39 @@ impl ParseCache {
     pub(crate) fn with_state(state: State) -> ParseCache {
         ParseCache {
             state,
+            loaded: true,
+            rows: cache::Rows::default(),
             reads: 0,
             calendar_reads: 0,
+            served: 0,
+        }
+    }
+
+    /// A cache that starts from saved `rows`; the parsed messages and the
+    /// calendar index are loaded only when a listing needs them.
+    pub(crate) fn with_rows(rows: cache::Rows) -> ParseCache {
+        ParseCache {
+            state: State::empty(""),
+            loaded: false,
+            rows,
+            reads: 0,
+            calendar_reads: 0,
+            served: 0,
+        }
+    }
+
+    /// How many listings were served from the saved rows.
+    pub fn served_from_rows(&self) -> usize {
+        self.served
+    }
+
+    /// Load what was saved, once (see [`ListOptions::load`]).
+    pub(crate) fn ensure_loaded(&mut self, load: Option<&dyn Fn() -> State>) {
+        if !self.loaded {
+            if let Some(load) = load {
+                self.state = load();
+            }
+            self.loaded = true;
         }
     }
 
@@ -166,6 +214,8 @@ impl ParseCache {
         self.state.calendar.clear();
         self.state.others.clear();
         self.state.dirty = true;
+        self.loaded = true;
+        self.rows.usable = false;
     }
 }
 
@@ -259,10 +309,10 @@ type Read = (Vec<(Candidate, Digest)>, Vec<Unreadable>);
 /// Every candidate's digest, read through the cache; unreadable ones apart.
 fn load_candidates(
     source: &dyn InviteSource,
+    candidates: Vec<Candidate>,
     cache: &mut ParseCache,
     now: DateTime<Utc>,
 ) -> Result<Read, InboxError> {
-    let candidates = source.candidates()?;
     let now_ns = now_ns(now);
     let mut seen: HashSet<String> = HashSet::with_capacity(candidates.len());
     let mut out = Vec::with_capacity(candidates.len());
@@ -466,25 +516,81 @@ pub(crate) fn refresh_calendar<'c>(
     env: &Env<'_>,
     cache: &'c mut ParseCache,
 ) -> Result<CalendarIndex<'c>, InboxError> {
+    let scans = scan_calendars(env)?;
+    refresh_calendar_from(env, cache, scans)
+}
+
+/// One scan of the calendar written to, then of each read-only busy
+/// calendar (`None` for one that cannot be read: it costs its busy times
+/// only).
+pub(crate) struct Scans {
+    main: Vec<(String, FileStamp)>,
+    others: Vec<Option<Vec<(String, FileStamp)>>>,
+}
+
+impl Scans {
+    /// A digest of every file's name and stamp.
+    fn digest(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.main.hash(&mut h);
+        self.others.hash(&mut h);
+        h.finish()
+    }
+
+    /// Whether a file changed so recently that it may change again unseen.
+    fn racy(&self, now_ns: i64) -> bool {
+        self.main
+            .iter()
+            .chain(self.others.iter().flatten().flatten())
+            .any(|(_, stamp)| stamp.is_racy(now_ns))
+    }
+}
+
+pub(crate) fn scan_calendars(env: &Env<'_>) -> Result<Scans, InboxError> {
+    Ok(Scans {
+        main: env.store.scan()?,
+        others: env.busy_calendars.iter().map(|s| s.scan().ok()).collect(),
+    })
+}
+
+/// [`refresh_calendar`] from scans already taken.
+fn refresh_calendar_from<'c>(
+    env: &Env<'_>,
+    cache: &'c mut ParseCache,
+    scans: Scans,
+) -> Result<CalendarIndex<'c>, InboxError> {
+    let Scans {
+        main: scanned,
+        others: other_scans,
+    } = scans;
     let mut entries = std::mem::take(&mut cache.state.calendar);
-    let scanned = refresh_store(env, env.store, &mut entries, cache);
+    let refreshed = refresh_store(env, env.store, &scanned, &mut entries, cache);
     cache.state.calendar = entries;
-    let scanned = scanned?;
+    refreshed?;
     let mut others = std::mem::take(&mut cache.state.others);
     if others.len() != env.busy_calendars.len() {
         others.resize_with(env.busy_calendars.len(), HashMap::new);
         cache.state.dirty = true;
     }
-    let mut other_scans = Vec::with_capacity(others.len());
-    for (store, entries) in env.busy_calendars.iter().zip(others.iter_mut()) {
+    let mut usable = Vec::with_capacity(others.len());
+    for ((store, entries), scanned) in env
+        .busy_calendars
+        .iter()
+        .zip(others.iter_mut())
+        .zip(other_scans)
+    {
         // A busy calendar that cannot be read costs its busy times only.
-        other_scans.push(refresh_store(env, store.as_ref(), entries, cache).ok());
+        usable.push(
+            scanned.filter(|scanned| {
+                refresh_store(env, store.as_ref(), scanned, entries, cache).is_ok()
+            }),
+        );
     }
     cache.state.others = others;
     // The index borrows the cached entries: nothing is copied per event.
     let state = &cache.state;
     let mut index = CalendarIndex::of(&state.calendar, &scanned, window(env.now));
-    for (entries, scanned) in state.others.iter().zip(other_scans) {
+    for (entries, scanned) in state.others.iter().zip(usable) {
         if let Some(scanned) = scanned {
             index.add_busy(entries, &scanned, window(env.now));
         }
@@ -498,14 +604,14 @@ pub(crate) fn refresh_calendar<'c>(
 fn refresh_store(
     env: &Env<'_>,
     store: &dyn CalendarStore,
+    scanned: &[(String, FileStamp)],
     entries: &mut HashMap<String, CalendarEntry>,
     cache: &mut ParseCache,
-) -> Result<Vec<(String, FileStamp)>, InboxError> {
+) -> Result<(), InboxError> {
     let (from, to) = busy_window(env.now);
     let now_ns = now_ns(env.now);
-    let scanned = store.scan()?;
     let mut seen: HashSet<&str> = HashSet::with_capacity(scanned.len());
-    for (href, stamp) in &scanned {
+    for (href, stamp) in scanned {
         seen.insert(href.as_str());
         let usable = entries.get(href).is_some_and(|e| {
             cache::fresh(e.stamp, e.racy, *stamp) && e.window_from == from.timestamp()
@@ -536,7 +642,7 @@ fn refresh_store(
     if entries.len() != before {
         cache.state.dirty = true;
     }
-    Ok(scanned)
+    Ok(())
 }
 
 /// The calendar as one listing sees it: UID → file, and busy times, all
@@ -710,22 +816,60 @@ pub fn list(
 }
 
 /// [`list`], with the candidates that could not be read.
+///
+/// Served from the saved rows ([`cache::Rows`]) when nothing they were
+/// computed from changed: then no message, no calendar file and no saved
+/// parse is read, and the items come without their classification
+/// ([`Item::shown`] is `None`; [`ListOptions::detail`] builds one whole).
 pub fn list_all(
     env: &Env<'_>,
     source: &dyn InviteSource,
     cache: &mut ParseCache,
     opts: ListOptions<'_>,
 ) -> Result<Listing, InboxError> {
-    let (loaded, unreadable) = load_candidates(source, cache, env.now)?;
-    let groups = group(loaded);
-    let index = refresh_calendar(env, cache)?;
-    let tombstones = Snapshot(env.tombstones.all()?);
+    let now_ns = now_ns(env.now);
+    let (revision, candidates) = candidates(source, cache)?;
+    let scans = scan_calendars(env)?;
+    let tombstones = env.tombstones.all()?;
     let queued: HashSet<String> = env
         .outbox
         .pending()?
         .into_iter()
         .map(|e| e.key.uid)
         .collect();
+    let refused = env
+        .outbox
+        .failed()?
+        .iter()
+        .map(|e| terminal_line(&format!("{} to {}", e.key.uid, e.envelope.to.join(", "))))
+        .collect();
+    let inputs = Inputs {
+        candidates: digest(&candidates),
+        calendar: scans.digest(),
+        tombstones: digest(&sorted(tombstones.iter().map(|(k, v)| (k.clone(), *v)))),
+        outbox: digest(&sorted(queued.iter().cloned())),
+    };
+    if opts.detail.is_none()
+        && let Some((items, unreadable)) = from_rows(&cache.rows, &inputs, env.now, opts)
+    {
+        cache.served += 1;
+        return Ok(Listing {
+            items: items.into_iter().filter(|i| shows(i, opts.all)).collect(),
+            unreadable,
+            refused,
+        });
+    }
+    cache.ensure_loaded(opts.load);
+    let racy = scans.racy(now_ns)
+        || candidates
+            .iter()
+            .any(|c| c.missing.is_none() && c.stamp.is_racy(now_ns));
+    let saved_candidates: Vec<cache::CandidateEntry> =
+        candidates.iter().map(cache::CandidateEntry::from).collect();
+    let (loaded, unreadable) = load_candidates(source, candidates, cache, env.now)?;
+    let groups = group(loaded);
+    let index = refresh_calendar_from(env, cache, scans)?;
+    let tombstones = Snapshot(tombstones);
     let indexed = Indexed {
         inner: env.store,
         index: &index,
@@ -735,40 +879,175 @@ pub fn list_all(
         tombstones: &tombstones,
         ..*env
     };
+    // The contacts' answers the rows depend on, to check them next time.
+    let asked: std::cell::RefCell<Vec<(String, bool)>> = std::cell::RefCell::new(Vec::new());
+    let trusted = |a: &str| {
+        let answer = (opts.trusted)(a);
+        asked.borrow_mut().push((a.to_string(), answer));
+        answer
+    };
     let mut items = Vec::new();
     for g in groups {
         let mut versions = g.versions.into_iter();
         let Some((message, digest)) = versions.next() else {
             continue;
         };
+        if opts.detail.is_some_and(|k| k != message.id) {
+            continue;
+        }
         let Some(loaded) = loaded_of(&digest) else {
             continue;
         };
         let older: Vec<Candidate> = versions.map(|(c, _)| c).collect();
         let shown = classify_loaded(&listing_env, loaded)?;
         let is_queued = shown.invite().is_some_and(|i| queued.contains(&i.uid));
-        let ctx = index.context(env, opts.trusted, is_queued);
-        let item = item::build(&ctx, message, older, shown);
-        // Not invited (sent to an address that is not configured as mine):
-        // listed with the pending ones, so the user can add the address.
-        let not_invited =
-            item.status == crate::domain::classify::Status::NotInvited && !item.dismissed;
-        if opts.all || ((item.pending || not_invited) && !item.past) {
-            items.push(item);
-        }
+        let ctx = index.context(env, &trusted, is_queued);
+        items.push(item::build(&ctx, message, older, shown));
     }
     sort(&mut items);
-    let refused = env
-        .outbox
-        .failed()?
-        .iter()
-        .map(|e| terminal_line(&format!("{} to {}", e.key.uid, e.envelope.to.join(", "))))
-        .collect();
+    if opts.detail.is_none() {
+        let mut trust = asked.into_inner();
+        trust.sort();
+        trust.dedup();
+        let valid_until = items
+            .iter()
+            .filter_map(|i| i.until)
+            .map(|t| t.timestamp())
+            .fold(next_midnight(env.now), i64::min);
+        cache.rows = cache::Rows {
+            revision,
+            candidates: saved_candidates,
+            candidates_digest: inputs.candidates,
+            calendar_digest: inputs.calendar,
+            tombstones_digest: inputs.tombstones,
+            outbox_digest: inputs.outbox,
+            computed_at: env.now.timestamp(),
+            valid_until,
+            racy,
+            trust,
+            unreadable: unreadable
+                .iter()
+                .map(|u| (u.path.clone(), u.reason.clone()))
+                .collect(),
+            items: items.iter().map(cache::RowEntry::from).collect(),
+            dirty: true,
+            usable: true,
+            ..cache::Rows::empty(&cache.rows.fingerprint)
+        };
+    }
     Ok(Listing {
-        items,
+        items: items.into_iter().filter(|i| shows(i, opts.all)).collect(),
         unreadable,
         refused,
     })
+}
+
+/// Whether a listing shows `item`: everything with `all`, else what needs
+/// the user and has not ended. Not invited (sent to an address that is
+/// not configured as mine) is listed with the pending ones, so the user
+/// can add the address.
+fn shows(item: &Item, all: bool) -> bool {
+    let not_invited = item.status == crate::domain::classify::Status::NotInvited && !item.dismissed;
+    all || ((item.pending || not_invited) && !item.past)
+}
+
+/// Digests of what a listing is computed from besides the messages.
+struct Inputs {
+    candidates: u64,
+    calendar: u64,
+    tombstones: u64,
+    outbox: u64,
+}
+
+fn digest<T: Hash + ?Sized>(value: &T) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+fn sorted<T: Ord>(values: impl Iterator<Item = T>) -> Vec<T> {
+    let mut v: Vec<T> = values.collect();
+    v.sort();
+    v
+}
+
+/// The next UTC midnight after `now` (unix seconds): the overlap window
+/// moves then.
+fn next_midnight(now: DateTime<Utc>) -> i64 {
+    now.date_naive()
+        .succ_opt()
+        .map(|d| d.and_time(NaiveTime::MIN).and_utc().timestamp())
+        .unwrap_or(i64::MIN)
+}
+
+/// The candidates and the mail index's revision: the saved list when the
+/// index has not changed since (each file stamped again), else a query.
+fn candidates(
+    source: &dyn InviteSource,
+    cache: &ParseCache,
+) -> Result<(Option<String>, Vec<Candidate>), InboxError> {
+    let rows = &cache.rows;
+    let since = rows.revision.as_deref().filter(|_| rows.usable);
+    match source.candidates_since(since)? {
+        Found::Changed {
+            revision,
+            candidates,
+        } => Ok((revision, candidates)),
+        Found::Unchanged => {
+            let mut out = Vec::with_capacity(rows.candidates.len());
+            for saved in &rows.candidates {
+                let mut c = Candidate::from(saved);
+                // Moved or gone since: the query finds it again (or says so).
+                let Some(stamp) = c
+                    .missing
+                    .is_none()
+                    .then(|| source.restat(&c.path))
+                    .flatten()
+                else {
+                    return Ok((since.map(str::to_string), source.candidates()?));
+                };
+                c.stamp = stamp;
+                out.push(c);
+            }
+            Ok((since.map(str::to_string), out))
+        }
+    }
+}
+
+/// The saved rows, when every input is as it was and none of them has
+/// changed with the time since.
+fn from_rows(
+    rows: &cache::Rows,
+    inputs: &Inputs,
+    now: DateTime<Utc>,
+    opts: ListOptions<'_>,
+) -> Option<(Vec<Item>, Vec<Unreadable>)> {
+    let now = now.timestamp();
+    let same = rows.usable
+        && !rows.racy
+        && rows.candidates_digest == inputs.candidates
+        && rows.calendar_digest == inputs.calendar
+        && rows.tombstones_digest == inputs.tombstones
+        && rows.outbox_digest == inputs.outbox
+        && rows.computed_at <= now
+        && now < rows.valid_until
+        && rows.trust.iter().all(|(a, t)| (opts.trusted)(a) == *t);
+    if !same {
+        return None;
+    }
+    let mut items = Vec::with_capacity(rows.items.len());
+    for r in &rows.items {
+        items.push(r.item()?);
+    }
+    let unreadable = rows
+        .unreadable
+        .iter()
+        .map(|(path, reason)| Unreadable {
+            path: path.clone(),
+            reason: reason.clone(),
+        })
+        .collect();
+    Some((items, unreadable))
 }
 
 /// Pending first, then by start.

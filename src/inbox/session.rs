@@ -172,27 +172,68 @@ impl Inbox {
         )
     }
 
+    /// What the saved rows depend on besides their inputs: the cache's
+    /// fingerprint and the settings that change a classification.
+    fn rows_fingerprint(&self) -> String {
+        let mut groups = self.settings.groups.clone();
+        groups.sort();
+        format!(
+            "{} {} {:?} {:?} {}",
+            self.fingerprint(),
+            groups.join(","),
+            self.settings.scheduling,
+            self.settings.declined,
+            self.ports.busy.len()
+        )
+    }
+
+    /// The session's cache: the saved rows at once; the parsed messages and
+    /// the calendar index when a listing needs them ([`Inbox::load_state`]).
     fn take_cache(&mut self) -> ParseCache {
         match self.cache.take() {
             Some(c) => c,
             None => {
-                let fingerprint = self.fingerprint();
+                let fingerprint = self.rows_fingerprint();
                 let log = &self.settings.log;
-                ParseCache::with_state(State::load(self.ports.cache.as_ref(), &fingerprint, &|l| {
-                    log(l)
-                }))
+                ParseCache::with_rows(cache::Rows::load(
+                    self.ports.cache.as_ref(),
+                    &fingerprint,
+                    &|l| log(l),
+                ))
             }
         }
     }
 
+    /// The saved parsed messages and calendar index.
+    fn load_state(&self) -> State {
+        let log = &self.settings.log;
+        State::load(self.ports.cache.as_ref(), &self.fingerprint(), &|l| log(l))
+    }
+
+    /// The cache, loaded whole (for what is not a listing).
+    fn take_loaded_cache(&mut self) -> ParseCache {
+        let mut cache = self.take_cache();
+        if !cache.loaded {
+            cache.ensure_loaded(Some(&|| self.load_state()));
+        }
+        cache
+    }
+
     fn put_cache(&mut self, mut cache: ParseCache) {
         let log = &self.settings.log;
-        cache.state.save(self.ports.cache.as_ref(), &|l| log(l));
+        if cache.loaded {
+            cache.state.save(self.ports.cache.as_ref(), &|l| log(l));
+        }
+        cache.rows.save(self.ports.cache.as_ref(), &|l| log(l));
         self.cache = Some(cache);
     }
 
     /// Every invitation that needs the user (or everything with `all`).
     pub fn list(&mut self, all: bool) -> Result<Listing, InboxError> {
+        self.list_with(all, None)
+    }
+
+    fn list_with(&mut self, all: bool, detail: Option<&str>) -> Result<Listing, InboxError> {
         let mut cache = self.take_cache();
         let result = match &self.ports.source {
             None => Err(InboxError::Config(
@@ -205,6 +246,8 @@ impl Inbox {
                 ListOptions {
                     all,
                     trusted: self.settings.trusted.as_ref(),
+                    detail,
+                    load: Some(&|| self.load_state()),
                 },
             ),
         };
@@ -225,7 +268,7 @@ impl Inbox {
         if let Some(Origin::Given { raw, path }) = self.known.get(key).cloned() {
             return self.given_item_at(key, &path, &raw);
         }
-        self.list(true)?
+        self.list_with(true, Some(key))?
             .items
             .into_iter()
             .find(|i| i.key == key)
@@ -238,25 +281,23 @@ impl Inbox {
         let items = self.list(true)?.items;
         let mut best: Option<Item> = None;
         for item in items {
-            let Some(inv) = item.shown.invite() else {
-                continue;
-            };
-            if inv.uid != uid {
+            if item.invite_uid.as_deref() != Some(uid) {
                 continue;
             }
-            let is_reply = inv.method == Some(crate::domain::invite::Method::Reply);
+            let is_reply = item.method == Some(crate::domain::invite::Method::Reply);
             let better = match &best {
                 None => true,
-                Some(b) => {
-                    b.shown.invite().map(|i| i.method)
-                        == Some(Some(crate::domain::invite::Method::Reply))
-                        && !is_reply
-                }
+                Some(b) => b.method == Some(crate::domain::invite::Method::Reply) && !is_reply,
             };
             if better {
                 best = Some(item);
             }
         }
+        // The listing may come from the saved rows: the item whole.
+        let best = match best {
+            Some(b) if b.shown.is_none() => Some(self.item(&b.key)?),
+            other => other,
+        };
         best.ok_or_else(|| {
             InboxError::Refused(format!(
                 "no invitation with UID {:?} in the mail source",
@@ -290,7 +331,7 @@ impl Inbox {
             tags: Vec::new(),
             missing: None,
         };
-        let mut cache = self.take_cache();
+        let mut cache = self.take_loaded_cache();
         let result = list::adhoc_item(
             &self.env(),
             &mut cache,
@@ -319,7 +360,7 @@ impl Inbox {
     /// Tell the calendar store what the index knows, so finding a UID
     /// before a write reads no file that has not changed.
     fn prime_store(&mut self) -> Result<(), InboxError> {
-        let mut cache = self.take_cache();
+        let mut cache = self.take_loaded_cache();
         let refreshed = list::refresh_calendar(&self.env(), &mut cache).map(|_| ());
         let result = refreshed.map(|()| {
             let known: Vec<(String, FileStamp, Vec<String>)> = cache
@@ -455,9 +496,8 @@ impl Inbox {
         for entry in delivered {
             let partstat = PartStat::parse(&entry.key.partstat);
             for item in &items {
-                let is_invitation = item.shown.invite().is_some_and(|i| {
-                    i.uid == entry.key.uid && matches!(i.method, Some(Method::Request) | None)
-                });
+                let is_invitation = item.invite_uid.as_deref() == Some(entry.key.uid.as_str())
+                    && matches!(item.method, Some(Method::Request) | None);
                 let occurrence = !entry.key.recurrence_ids.is_empty();
                 if is_invitation && let Err(e) = self.tag_answer(&item.key, partstat, occurrence) {
                     first_error.get_or_insert(e);

@@ -206,6 +206,9 @@ pub struct State {
     /// Retrying the outbox.
     pub flushing: bool,
     pub detail_scroll: u16,
+    /// The row whose details (classification, diff, agenda) were asked of
+    /// the worker: rows painted from the saved listing come without them.
+    pub detail_asked: Option<String>,
     pub keymap: Keymap,
     pub clock: Clock,
     /// Colours on (off when NO_COLOR is set).
@@ -242,6 +245,7 @@ impl State {
             indexing: None,
             flushing: false,
             detail_scroll: 0,
+            detail_asked: None,
             keymap,
             clock,
             color: true,
@@ -361,15 +365,7 @@ fn matches_filter(row: &Row, needle: &str) -> bool {
     {
         return true;
     }
-    let Some(main) = row.shown.invite().and_then(|i| i.primary()) else {
-        return false;
-    };
-    main.text(&calcard::icalendar::ICalendarProperty::Location)
-        .is_some_and(|l| hit(&l))
-        || main
-            .attendees()
-            .iter()
-            .any(|a| a.cn.as_deref().is_some_and(hit) || a.email.as_deref().is_some_and(hit))
+    row.search.lines().any(hit)
 }
 
 /// Lower case without accents, so "tomas" finds "Tomás" and "muller"

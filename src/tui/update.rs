@@ -6,7 +6,7 @@ use super::state::{
     Busy, Focus, Level, LineInput, Mode, Occurrence, Progress, Row, State, StatusLine,
 };
 use crate::domain::invite::PartStat;
-use crate::inbox::{InboxError, Listing};
+use crate::inbox::{InboxError, Item, Listing};
 use crate::keymap::{Action, Key, KeyCode};
 
 /// Upper bound of the detail scroll offset (the view clamps it further to
@@ -39,6 +39,9 @@ impl Target {
 pub enum Effect {
     /// List the invitations again (everything when `all`).
     Refresh { all: bool },
+    /// Build one row whole (`Inbox::item`): the selected row came from
+    /// the saved listing, without its details.
+    Detail { key: String },
     /// Index new mail, then list again.
     Reindex,
     /// Answer through `inbox::respond` (outbox → calendar → send).
@@ -111,6 +114,11 @@ pub enum Msg {
     Key(Key),
     /// A new list of invitations, or why there is none.
     Rows(Result<Listing, InboxError>),
+    /// One row whole, with its details (see [`Effect::Detail`]).
+    Detail {
+        key: String,
+        result: Result<Box<Item>, InboxError>,
+    },
     Progress(Progress),
     /// Indexing finished (with an optional summary) or failed.
     Indexed(Result<Option<String>, InboxError>),
@@ -157,6 +165,23 @@ pub fn init(state: &mut State) -> Vec<Effect> {
 
 /// Apply `msg` to `state`; returns the work it asks for.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let mut effects = step(state, msg);
+    effects.extend(want_detail(state));
+    effects
+}
+
+/// Ask for the selected row's details once, when it came without them.
+fn want_detail(state: &mut State) -> Option<Effect> {
+    let row = state.selected_row()?;
+    if row.shown.is_some() || state.detail_asked.as_deref() == Some(row.key.as_str()) {
+        return None;
+    }
+    let key = row.key.clone();
+    state.detail_asked = Some(key.clone());
+    Some(Effect::Detail { key })
+}
+
+fn step(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(state, key),
         Msg::Rows(Ok(listing)) => {
@@ -177,11 +202,24 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 );
             }
             state.rows = listing.items;
+            state.detail_asked = None;
             state.loading = false;
             state
                 .scope
                 .retain(|k, _| state.rows.iter().any(|r| &r.key == k));
             reselect(state, keep.as_deref());
+            Vec::new()
+        }
+        Msg::Detail { key, result } => {
+            match result {
+                Ok(item) => {
+                    if let Some(row) = state.rows.iter_mut().find(|r| r.key == key) {
+                        *row = *item;
+                    }
+                }
+                // Asked once: the row keeps what the listing showed.
+                Err(e) => error(state, format!("cannot load the details: {e}")),
+            }
             Vec::new()
         }
         Msg::Rows(Err(e)) => {
@@ -776,12 +814,7 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             if let Some(row) = state.selected_row() {
                 return vec![Effect::OpenMessage {
                     path: row.path.clone(),
-                    message_id: row
-                        .shown
-                        .loaded
-                        .meta
-                        .as_ref()
-                        .and_then(|m| m.message_id.clone()),
+                    message_id: row.message_id.clone(),
                 }];
             }
             info(state, "no invitation selected".to_string());

@@ -37,6 +37,10 @@ const INDEX_POLL: Duration = Duration::from_millis(20);
 pub fn execute(inbox: &mut Inbox, effect: Effect, post: &mut dyn FnMut(Msg)) {
     match effect {
         Effect::Refresh { all } => post(Msg::Rows(inbox.list(all))),
+        Effect::Detail { key } => {
+            let result = inbox.item(&key).map(Box::new);
+            post(Msg::Detail { key, result });
+        }
         Effect::Reindex => {
             let result = inbox.reindex(&mut |event| {
                 if let Some(p) = progress_of(event) {
@@ -236,10 +240,13 @@ fn describe(msg: &Msg) -> Option<String> {
 }
 
 /// The jobs waiting for the worker: answers and other actions in order,
-/// then at most one refresh and one reindex.
+/// then the selected row's details, then at most one refresh and one
+/// reindex.
 #[derive(Debug, Default)]
 pub struct Queue {
     actions: VecDeque<Effect>,
+    /// The row whose details are wanted (only the latest ask counts).
+    detail: Option<String>,
     /// A refresh is wanted (listing everything when `Some(true)`).
     refresh: Option<bool>,
     reindex: bool,
@@ -250,16 +257,21 @@ impl Queue {
     pub fn push(&mut self, effect: Effect) {
         match effect {
             Effect::Refresh { all } => self.refresh = Some(all),
+            Effect::Detail { key } => self.detail = Some(key),
             Effect::Reindex => self.reindex = true,
             other => self.actions.push_back(other),
         }
     }
 
-    /// The next job: an action first, then the refresh (the screen paints
-    /// from the cache before anything else), then the reindex.
+    /// The next job: an action first, then the details of the row the user
+    /// looks at, then the refresh (the screen paints from the cache before
+    /// anything else), then the reindex.
     pub fn pop(&mut self) -> Option<Effect> {
         if let Some(a) = self.actions.pop_front() {
             return Some(a);
+        }
+        if let Some(key) = self.detail.take() {
+            return Some(Effect::Detail { key });
         }
         if let Some(all) = self.refresh.take() {
             return Some(Effect::Refresh { all });
@@ -268,7 +280,7 @@ impl Queue {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.actions.is_empty() && self.refresh.is_none() && !self.reindex
+        self.actions.is_empty() && self.detail.is_none() && self.refresh.is_none() && !self.reindex
     }
 }
 
@@ -435,6 +447,9 @@ pub fn run_jobs(inbox: &mut Inbox, rx: &Receiver<Effect>, log: &Log, post: &mut 
 fn effect_name(e: &Effect) -> String {
     match e {
         Effect::Refresh { all } => format!("refresh all={all}"),
+        Effect::Detail { key } => {
+            format!("details of {}", crate::domain::sanitize::terminal_line(key))
+        }
         Effect::Reindex => "reindex".to_string(),
         Effect::Respond {
             target, partstat, ..

@@ -79,7 +79,15 @@ pub fn inbox(m: &MemEnv, src: &Arc<MemorySource>) -> Inbox {
 /// Every fixture as the listing makes rows of it (`--all`), in the order
 /// of [`MESSAGES`] (which the key sequences of the tests are written for).
 pub fn rows(m: &MemEnv) -> Vec<Row> {
-    let mut items = inbox(m, &source()).list(true).unwrap().items;
+    let mut session = inbox(m, &source());
+    let mut items = session.list(true).unwrap().items;
+    // A listing served from the saved rows has no details: the TUI asks
+    // the worker for them (Effect::Detail); here, every row whole.
+    for item in &mut items {
+        if item.shown.is_none() {
+            *item = session.item(&item.key).unwrap();
+        }
+    }
     assert_eq!(items.len(), MESSAGES.len(), "every fixture is listed");
     items.sort_by_key(|r| MESSAGES.iter().position(|n| *n == r.key));
     items

@@ -84,13 +84,13 @@ fn field(theme: &Theme, label: &str, value: String) -> Line<'static> {
 /// The lines of the detail pane for `row`.
 pub fn lines(row: &Row, state: &State, theme: &Theme) -> Vec<Line<'static>> {
     let clock = &state.clock;
-    let shown = &row.shown;
     let mut out: Vec<Line<'static>> = Vec::new();
     out.push(Line::styled(row.summary.clone(), theme.label()));
-    let method = shown
-        .invite()
-        .map(|i| i.method.map(Method::as_str).unwrap_or("no METHOD"))
-        .unwrap_or("unreadable");
+    let method = match (&row.invite_uid, row.method) {
+        (None, _) => "unreadable",
+        (Some(_), Some(m)) => m.as_str(),
+        (Some(_), None) => "no METHOD",
+    };
     let mut head = vec![
         Span::raw(format!("{method} · ")),
         Span::styled(status_words(row.status), theme.badge(row.status)),
@@ -119,6 +119,12 @@ pub fn lines(row: &Row, state: &State, theme: &Theme) -> Vec<Line<'static>> {
     out.push(Line::from(head));
     availability(row, state, theme, &mut out);
 
+    let Some(shown) = row.shown() else {
+        // Rows served from the saved listing: the worker loads the rest.
+        out.push(Line::raw(""));
+        out.push(Line::styled("loading the details…", theme.dim()));
+        return out;
+    };
     let Some(invite) = shown.invite() else {
         out.push(Line::raw(""));
         if let Err(reason) = &shown.loaded.invite {
@@ -649,7 +655,8 @@ fn attendees(row: &Row, c: Comp<'_>, theme: &Theme, out: &mut Vec<Line<'static>>
     if atts.is_empty() {
         return;
     }
-    let me = row.shown.class.me().map(|m| m.party.email.clone());
+    let class = row.shown().map(|s| &s.class);
+    let me = class.and_then(|c| c.me()).map(|m| m.party.email.clone());
     out.push(Line::raw(""));
     out.push(Line::styled(
         format!("Attendees ({})", atts.len()),
@@ -658,7 +665,7 @@ fn attendees(row: &Row, c: Comp<'_>, theme: &Theme, out: &mut Vec<Line<'static>>
     for a in atts.iter().take(MAX_ATTENDEES) {
         let is_me = me.as_ref().is_some_and(|m| m.is_some() && *m == a.email);
         // My own answer is the one in my calendar, not the organizer's copy.
-        let partstat = match (is_me, row.shown.class.partstat) {
+        let partstat = match (is_me, class.and_then(|c| c.partstat)) {
             (true, Some(mine)) => mine,
             _ => a.partstat,
         };
