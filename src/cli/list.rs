@@ -153,6 +153,54 @@ struct ConflictJson<'a> {
     uid: &'a str,
 }
 
+/// `t.to_rfc3339()` (`2027-01-04T07:30:00+00:00`), written digit by digit
+/// for whole seconds of years 0–9999 (every time of a listing): a listing
+/// prints tens of thousands of them.
+fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    let year = u32::try_from(t.year()).unwrap_or(u32::MAX);
+    if year > 9999 || t.nanosecond() != 0 {
+        return t.to_rfc3339();
+    }
+    let mut out = String::with_capacity(25);
+    let digit = |n: u32| char::from(b'0' + u8::try_from(n % 10).unwrap_or(0));
+    for n in [year / 1000, year / 100, year / 10, year] {
+        out.push(digit(n));
+    }
+    for (sep, n) in [
+        ('-', t.month()),
+        ('-', t.day()),
+        ('T', t.hour()),
+        (':', t.minute()),
+        (':', t.second()),
+    ] {
+        out.push(sep);
+        out.push(digit(n / 10));
+        out.push(digit(n));
+    }
+    out.push_str("+00:00");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_is_chronos() {
+        use chrono::TimeZone;
+        for t in [
+            chrono::Utc.with_ymd_and_hms(2027, 1, 4, 7, 30, 0).unwrap(),
+            chrono::Utc
+                .with_ymd_and_hms(1999, 12, 31, 23, 59, 59)
+                .unwrap(),
+            chrono::Utc.with_ymd_and_hms(5, 2, 3, 4, 5, 6).unwrap(),
+            chrono::Utc.with_ymd_and_hms(12345, 1, 1, 0, 0, 0).unwrap(),
+            chrono::Utc.timestamp_opt(1_700_000_000, 5).unwrap(),
+        ] {
+            assert_eq!(super::rfc3339(t), t.to_rfc3339());
+        }
+    }
+}
+
 /// The `list --json` object of one item.
 pub fn item_json(item: &Item) -> ItemJson<'_> {
     ItemJson {
@@ -165,8 +213,8 @@ pub fn item_json(item: &Item) -> ItemJson<'_> {
             .conflicts
             .iter()
             .map(|c| ConflictJson {
-                end: c.end.to_rfc3339(),
-                start: c.start.to_rfc3339(),
+                end: rfc3339(c.end),
+                start: rfc3339(c.start),
                 summary: &c.summary,
                 uid: &c.uid,
             })
@@ -185,7 +233,7 @@ pub fn item_json(item: &Item) -> ItemJson<'_> {
         queued: item.queued,
         recurring: item.recurring,
         sender: &item.sender,
-        start: item.start.map(|t| t.to_rfc3339()),
+        start: item.start.map(rfc3339),
         start_text: &item.start_text,
         status: item.status.as_str(),
         summary: &item.summary,

@@ -15,12 +15,12 @@
 //! time. A cache that cannot be read or decoded, or that was written by
 //! another version or for other settings, is discarded with a log line.
 
-use super::item::{Agenda, AgendaEntry, Conflict, Flag, Item, Occurrence};
+use super::item::{Conflict, Flag, Item, Occurrence};
 use crate::domain::classify::{CancelScope, Status};
 use crate::domain::extract::{Mailbox, MessageMeta};
 use crate::domain::invite::{Method, PartStat};
 use crate::domain::ports::{CacheStore, Candidate, FileStamp};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -398,7 +398,7 @@ impl From<&CandidateEntry> for Candidate {
 
 type Span = (i64, i64);
 
-/// An [`Item`] without its classification, as saved.
+/// An [`Item`] without its classification and day agenda, as saved.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RowEntry {
     key: String,
@@ -426,7 +426,6 @@ pub struct RowEntry {
     recurring: bool,
     occurrences: Vec<(String, String, i64)>,
     conflicts: Vec<(String, String, Span)>,
-    agenda: Option<(i32, Span, Vec<(String, String, Span, bool)>)>,
     reply_refusal: Option<String>,
     apply_refusal: Option<String>,
     server_sends_reply: bool,
@@ -509,23 +508,6 @@ impl From<&Item> for RowEntry {
                 .iter()
                 .map(|c| (c.uid.clone(), c.summary.clone(), span(c.start, c.end)))
                 .collect(),
-            agenda: i.agenda.as_ref().map(|a| {
-                (
-                    a.day.num_days_from_ce(),
-                    span(a.start, a.end),
-                    a.events
-                        .iter()
-                        .map(|e| {
-                            (
-                                e.uid.clone(),
-                                e.summary.clone(),
-                                span(e.start, e.end),
-                                e.overlaps,
-                            )
-                        })
-                        .collect(),
-                )
-            }),
             reply_refusal: i.reply_refusal.clone(),
             apply_refusal: i.apply_refusal.clone(),
             server_sends_reply: i.server_sends_reply,
@@ -572,27 +554,6 @@ impl RowEntry {
                 end: at(*end)?,
             });
         }
-        let agenda = match &self.agenda {
-            None => None,
-            Some((day, (start, end), events)) => {
-                let mut list = Vec::with_capacity(events.len());
-                for (uid, summary, (s, e), overlaps) in events {
-                    list.push(AgendaEntry {
-                        uid: uid.clone(),
-                        summary: summary.clone(),
-                        start: at(*s)?,
-                        end: at(*e)?,
-                        overlaps: *overlaps,
-                    });
-                }
-                Some(Agenda {
-                    day: NaiveDate::from_num_days_from_ce_opt(*day)?,
-                    start: at(*start)?,
-                    end: at(*end)?,
-                    events: list,
-                })
-            }
-        };
         let start = match self.start {
             Some(t) => Some(at(t)?),
             None => None,
@@ -628,7 +589,9 @@ impl RowEntry {
             recurring: self.recurring,
             occurrences,
             conflicts,
-            agenda,
+            // Kept out of the rows (a fifth of their size): the details
+            // carry it (`Inbox::item`).
+            agenda: None,
             reply_refusal: self.reply_refusal.clone(),
             apply_refusal: self.apply_refusal.clone(),
             server_sends_reply: self.server_sends_reply,

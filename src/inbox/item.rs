@@ -186,7 +186,8 @@ pub struct Item {
     /// nothing in it depends on the time of day.
     pub until: Option<DateTime<Utc>>,
     /// The message and classification behind the row. A listing served
-    /// from the saved rows has none; [`super::Inbox::item`] always does.
+    /// from the saved rows has none (nor an [`Item::agenda`]);
+    /// [`super::Inbox::item`] always builds both.
     pub shown: Option<Box<Shown>>,
 }
 
