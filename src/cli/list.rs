@@ -182,25 +182,6 @@ fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn rfc3339_is_chronos() {
-        use chrono::TimeZone;
-        for t in [
-            chrono::Utc.with_ymd_and_hms(2027, 1, 4, 7, 30, 0).unwrap(),
-            chrono::Utc
-                .with_ymd_and_hms(1999, 12, 31, 23, 59, 59)
-                .unwrap(),
-            chrono::Utc.with_ymd_and_hms(5, 2, 3, 4, 5, 6).unwrap(),
-            chrono::Utc.with_ymd_and_hms(12345, 1, 1, 0, 0, 0).unwrap(),
-            chrono::Utc.timestamp_opt(1_700_000_000, 5).unwrap(),
-        ] {
-            assert_eq!(super::rfc3339(t), t.to_rfc3339());
-        }
-    }
-}
-
 /// The `list --json` object of one item.
 pub fn item_json(item: &Item) -> ItemJson<'_> {
     ItemJson {
@@ -276,4 +257,23 @@ pub fn run_list(
         write_out(out, &format!("{}\n", item_line(item)))?;
     }
     Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_is_chronos() {
+        use chrono::TimeZone;
+        for t in [
+            chrono::Utc.with_ymd_and_hms(2027, 1, 4, 7, 30, 0).unwrap(),
+            chrono::Utc
+                .with_ymd_and_hms(1999, 12, 31, 23, 59, 59)
+                .unwrap(),
+            chrono::Utc.with_ymd_and_hms(5, 2, 3, 4, 5, 6).unwrap(),
+            chrono::Utc.with_ymd_and_hms(12345, 1, 1, 0, 0, 0).unwrap(),
+            chrono::Utc.timestamp_opt(1_700_000_000, 5).unwrap(),
+        ] {
+            assert_eq!(super::rfc3339(t), t.to_rfc3339());
+        }
+    }
 }
