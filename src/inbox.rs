@@ -17,7 +17,7 @@ mod session;
 pub use item::{Agenda, AgendaEntry, Conflict, Flag, Item, Occurrence};
 pub use list::{ListOptions, Listing, ParseCache, Unreadable, list};
 pub use respond::{Responded, ResponseRequest, respond};
-pub use session::{Inbox, Ports, Settings};
+pub use session::{CacheCounts, Inbox, Ports, Settings};
 
 /// The tag of a message the user dismissed (`x`): it no longer needs them.
 pub const DISMISSED_TAG: &str = "rsvp/dismissed";

@@ -91,7 +91,11 @@ impl World {
     /// "racy" (changed within the timestamp granularity before they were
     /// read) and the cache is trusted by file identity alone.
     fn inbox(&self) -> Inbox {
-        let now: DateTime<Utc> = Utc::now() + Duration::seconds(10);
+        self.inbox_with(Utc::now() + Duration::seconds(10), |_| true)
+    }
+
+    /// A session at `now` whose contacts say `trusted`.
+    fn inbox_with(&self, now: DateTime<Utc>, trusted: fn(&str) -> bool) -> Inbox {
         let log = self.log.clone();
         Inbox::new(
             Ports {
@@ -115,7 +119,7 @@ impl World {
                 clock: Clock {
                     local: chrono_tz::UTC,
                 },
-                trusted: Box::new(|_: &str| true),
+                trusted: Box::new(trusted),
                 now: Box::new(move || now),
                 token: Box::new(|| "t".to_string()),
                 log: Box::new(move |l: &str| log.lock().unwrap().push(l.to_string())),
@@ -413,4 +417,136 @@ fn an_oversized_invitation_is_listed_as_unreadable() {
     assert_eq!(summaries(&listing.items), ["Alpha"]);
     assert_eq!(listing.unreadable.len(), 1, "{:?}", listing.unreadable);
     assert!(listing.unreadable[0].path.ends_with("big:2,S"));
+}
+
+/// Issue 6, "a warm listing reads no message that has not changed": the
+/// second run is the saved rows, with no message, calendar file or saved
+/// parse read; the details of one item are built on demand.
+#[test]
+fn a_warm_listing_is_served_from_the_saved_rows() {
+    let w = World::new();
+    std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
+    std::fs::write(w.mail("2:2,S"), request("u2", "Beta", &at(32, "08:00"))).unwrap();
+    std::fs::write(
+        w.calendar("e1.ics"),
+        event("e1", "Dentist", &at(30, "08:30")),
+    )
+    .unwrap();
+    let mut first = w.inbox();
+    let listed = items(&mut first);
+    assert!(listed.iter().all(|i| i.shown.is_some()));
+    assert_eq!(first.cache_counts().served_from_rows, 0);
+    assert!(w.rows_file().is_file(), "the rows are saved");
+
+    let mut second = w.inbox();
+    let again = items(&mut second);
+    let counts = second.cache_counts();
+    assert_eq!(counts.served_from_rows, 1, "{counts:?}");
+    assert_eq!(counts.message_reads, 0);
+    assert_eq!(counts.calendar_reads, 0);
+    assert!(
+        !counts.parses_loaded,
+        "the saved parses are not even loaded"
+    );
+    assert_eq!(summaries(&again), ["Alpha", "Beta"]);
+    for (a, b) in listed.iter().zip(&again) {
+        assert_eq!(
+            (
+                &a.key,
+                &a.status,
+                &a.conflicts,
+                &a.warnings,
+                a.pending,
+                a.until
+            ),
+            (
+                &b.key,
+                &b.status,
+                &b.conflicts,
+                &b.warnings,
+                b.pending,
+                b.until
+            )
+        );
+        assert!(b.shown.is_none(), "rows come without their details");
+    }
+    // One item whole, on demand.
+    let whole = second.item(&again[0].key).unwrap();
+    assert!(whole.shown.is_some() && whole.agenda.is_some());
+    assert_eq!(whole.summary, again[0].summary);
+}
+
+/// The saved rows are never used once the time alone changes a row: the
+/// event has ended, so the same listing an hour later says it is past.
+#[test]
+fn saved_rows_expire_when_a_row_changes_with_the_time() {
+    let w = World::new();
+    let now = Utc::now() + Duration::seconds(10);
+    let soon = (now + Duration::minutes(30))
+        .format("%Y%m%dT%H%M%SZ")
+        .to_string();
+    std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &soon)).unwrap();
+    let listed = w.inbox_with(now, |_| true).list(true).unwrap().items;
+    assert!(!listed[0].past);
+    assert_eq!(listed[0].until.map(|t| t > now), Some(true), "{listed:?}");
+    // A minute later nothing changed: the rows answer.
+    let mut later = w.inbox_with(now + Duration::minutes(1), |_| true);
+    assert!(!later.list(true).unwrap().items[0].past);
+    assert_eq!(later.cache_counts().served_from_rows, 1);
+    // Two hours later the event has ended (the hour it lasts is over).
+    let mut after = w.inbox_with(now + Duration::hours(2), |_| true);
+    let listed = after.list(true).unwrap().items;
+    assert!(listed[0].past, "{listed:?}");
+    assert_eq!(after.cache_counts().served_from_rows, 0);
+    assert!(
+        after.list(false).unwrap().items.is_empty(),
+        "past: not pending"
+    );
+}
+
+/// R9.2: rows that depended on the contacts are rebuilt when the contacts
+/// say otherwise (the untrusted flag comes and goes).
+#[test]
+fn saved_rows_follow_the_contacts() {
+    let w = World::new();
+    std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
+    let now = Utc::now() + Duration::seconds(10);
+    let trusted = w.inbox_with(now, |_| true).list(true).unwrap().items;
+    assert!(trusted[0].flags.is_empty());
+    let mut stranger = w.inbox_with(now, |_| false);
+    let listed = stranger.list(true).unwrap().items;
+    assert_eq!(listed[0].flags, [rsvp::inbox::Flag::Untrusted]);
+    assert_eq!(stranger.cache_counts().served_from_rows, 0);
+    let mut again = w.inbox_with(now, |_| true);
+    assert!(again.list(true).unwrap().items[0].flags.is_empty());
+    assert_eq!(again.cache_counts().served_from_rows, 0);
+}
+
+/// A calendar file changed in place (same size, same second) and a message
+/// rewritten the same way: the rows are not served, the new content is.
+#[test]
+fn saved_rows_are_not_served_after_a_file_changed_under_them() {
+    let w = World::new();
+    let msg = w.mail("1:2,S");
+    std::fs::write(&msg, request("u1", "Alpha", &at(30, "08:00"))).unwrap();
+    age(&msg);
+    let cal = w.calendar("e1.ics");
+    std::fs::write(&cal, event("e1", "Dentist", &at(30, "08:30"))).unwrap();
+    age(&cal);
+    assert_eq!(items(&mut w.inbox())[0].conflicts.len(), 1);
+    rewrite_same_second(&cal, &event("e1", "Dentist", &at(31, "08:30")));
+    let mut session = w.inbox();
+    assert!(items(&mut session)[0].conflicts.is_empty());
+    assert_eq!(session.cache_counts().served_from_rows, 0);
+    rewrite_same_second(&msg, &request("u1", "Omega", &at(30, "08:00")));
+    let mut session = w.inbox();
+    assert_eq!(summaries(&items(&mut session)), ["Omega"]);
+    assert_eq!(session.cache_counts().served_from_rows, 0);
+    let mut session = w.inbox();
+    assert_eq!(summaries(&items(&mut session)), ["Omega"]);
+    assert_eq!(
+        session.cache_counts().served_from_rows,
+        1,
+        "then served again"
+    );
 }

@@ -1445,3 +1445,108 @@ mod cli {
         );
     }
 }
+
+/// Issue 6: the saved rows are keyed by the database's revision. The
+/// adapter says "unchanged" for the revision it last gave and "changed"
+/// once another program (here the notmuch CLI) tags a message; a listing
+/// then shows the new tag instead of the rows saved before it.
+#[test]
+fn saved_rows_follow_the_users_database_revision() {
+    use rsvp::adapters::cache::FileCache;
+    use rsvp::adapters::memory::{MemoryOutbox, MemoryStore};
+    use rsvp::adapters::tombstones::MemoryTombstones;
+    use rsvp::domain::ports::Found;
+    use rsvp::inbox::{Inbox, Ports};
+
+    if notmuch_cli().is_none() {
+        return;
+    }
+    let mb = Mailbox::new();
+    let config = user_config(&mb);
+    let open = || {
+        Notmuch::open(Settings::new(Mode::User {
+            config: Some(config.clone()),
+        }))
+        .expect("open")
+    };
+    let nm = open();
+    let Found::Changed {
+        revision: Some(revision),
+        candidates,
+    } = nm.candidates_since(None).expect("candidates")
+    else {
+        panic!("a first call lists the candidates with the revision");
+    };
+    assert_eq!(mb.fixtures_of(&candidates), set(INVITATIONS));
+    assert_eq!(
+        nm.candidates_since(Some(&revision)).expect("since"),
+        Found::Unchanged
+    );
+    let google = candidate_for(&candidates, &mb.path_of("google_request.eml")).clone();
+
+    let cache = mb.tmp.path().join("cache");
+    let session = || {
+        let now = chrono::Utc::now() + chrono::Duration::seconds(10);
+        Inbox::new(
+            Ports {
+                store: Box::new(MemoryStore::new()),
+                busy: Vec::new(),
+                outbox: Box::new(MemoryOutbox::new()),
+                tombstones: Box::new(MemoryTombstones::default()),
+                transport: None,
+                source: Some(Box::new(open())),
+                index: None,
+                cache: Box::new(FileCache::new(&cache)),
+            },
+            rsvp::inbox::Settings {
+                identity: rsvp::domain::identity::Identity::new(
+                    None,
+                    &["dana@example.org".to_string()],
+                ),
+                groups: Vec::new(),
+                send_from: None,
+                scheduling: rsvp::inbox::Scheduling::Client,
+                declined: rsvp::inbox::Declined::default(),
+                clock: rsvp::domain::diff::Clock {
+                    local: chrono_tz::UTC,
+                },
+                trusted: Box::new(|_: &str| true),
+                now: Box::new(move || now),
+                token: Box::new(|| "t".to_string()),
+                log: Box::new(|_: &str| {}),
+            },
+        )
+    };
+    let dismissed = |inbox: &mut Inbox| {
+        let items = inbox.list(true).expect("list").items;
+        items
+            .iter()
+            .find(|i| i.key == google.id)
+            .expect("the google invitation is listed")
+            .dismissed
+    };
+    let mut first = session();
+    assert!(!dismissed(&mut first));
+    let mut second = session();
+    assert!(!dismissed(&mut second));
+    assert_eq!(second.cache_counts().served_from_rows, 1, "warm: the rows");
+
+    let out = Command::new("notmuch")
+        .arg(format!("--config={}", config.display()))
+        .args(["tag", "+rsvp/dismissed", "--", &format!("id:{}", google.id)])
+        .stdin(Stdio::null())
+        .output()
+        .expect("notmuch tag");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(matches!(
+        nm.candidates_since(Some(&revision)).expect("since"),
+        Found::Changed { .. }
+    ));
+    let mut third = session();
+    assert!(dismissed(&mut third), "the tag set by notmuch is seen");
+    assert_eq!(third.cache_counts().served_from_rows, 0);
+}

@@ -863,3 +863,56 @@ fn refused_replies_are_said_and_x_drops_them() {
         "{effects:?}"
     );
 }
+
+/// Issue 6: rows painted from the saved listing come without details; the
+/// selected one is asked for once, shows "loading" until it arrives, and
+/// is then shown whole.
+#[test]
+fn the_selected_row_without_details_asks_for_them_once() {
+    let m = memenv();
+    let whole = rows(&m);
+    let mut bare = whole.clone();
+    for r in &mut bare {
+        r.shown = None;
+    }
+    let mut s = State::new(Keymap::defaults(), clock());
+    s.color = false;
+    let _ = update::init(&mut s);
+    let effects = update::update(
+        &mut s,
+        Msg::Rows(Ok(rsvp::inbox::Listing {
+            items: bare,
+            unreadable: Vec::new(),
+            refused: Vec::new(),
+        })),
+    );
+    let first = selected(&s).to_string();
+    assert_eq!(effects, [Effect::Detail { key: first.clone() }]);
+    assert!(screen(&s, 120, 40).contains("loading the details"));
+    // A message that changes nothing does not ask again.
+    assert_eq!(update::update(&mut s, Msg::Indexed(Ok(None))).len(), 1);
+    assert!(
+        !update::update(&mut s, Msg::Progress(Progress::Started))
+            .iter()
+            .any(|e| matches!(e, Effect::Detail { .. }))
+    );
+    let item = whole.iter().find(|r| r.key == first).unwrap().clone();
+    let effects = update::update(
+        &mut s,
+        Msg::Detail {
+            key: first.clone(),
+            result: Ok(Box::new(item)),
+        },
+    );
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(s.selected_row().unwrap().shown.is_some());
+    assert!(!screen(&s, 120, 40).contains("loading the details"));
+    // Moving to another bare row asks for that one.
+    let effects = keys(&mut s, "j");
+    assert_eq!(
+        effects,
+        [Effect::Detail {
+            key: selected(&s).to_string()
+        }]
+    );
+}

@@ -709,3 +709,60 @@ fn a_refused_reply_is_listed_and_dropped() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Issue 6: the details of the row the user looks at come right after the
+/// actions and before any refresh; only the latest ask counts.
+#[test]
+fn the_selected_rows_details_come_after_actions_and_before_refreshes() {
+    let row = Target {
+        key: "k".into(),
+        path: "p".into(),
+        summary: "s".into(),
+    };
+    let mut q = Queue::default();
+    q.push(Effect::Refresh { all: false });
+    q.push(Effect::Detail { key: "a".into() });
+    q.push(Effect::Dismiss {
+        target: row.clone(),
+    });
+    q.push(Effect::Detail { key: "b".into() });
+    assert_eq!(q.pop(), Some(Effect::Dismiss { target: row }));
+    assert_eq!(q.pop(), Some(Effect::Detail { key: "b".into() }));
+    assert_eq!(q.pop(), Some(Effect::Refresh { all: false }));
+    assert_eq!(q.pop(), None);
+}
+
+/// A listing served from the saved rows has no details; `Effect::Detail`
+/// through `worker::execute` builds the row whole.
+#[test]
+fn a_detail_job_builds_the_row_whole() {
+    let m = memenv();
+    let src = source();
+    let _ = inbox(&m, &src).list(true).unwrap();
+    let mut session = inbox(&m, &src);
+    let listed = session.list(true).unwrap().items;
+    assert!(
+        listed.iter().all(|r| r.shown.is_none()),
+        "the second session is served from the saved rows"
+    );
+    let mut posted = Vec::new();
+    worker::execute(
+        &mut session,
+        Effect::Detail {
+            key: "google-new.eml".into(),
+        },
+        &mut |m| posted.push(m),
+    );
+    match posted.as_slice() {
+        [
+            Msg::Detail {
+                key,
+                result: Ok(item),
+            },
+        ] => {
+            assert_eq!(key, "google-new.eml");
+            assert!(item.shown.is_some() && item.agenda.is_some());
+        }
+        other => panic!("{other:?}"),
+    }
+}

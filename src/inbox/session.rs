@@ -57,6 +57,15 @@ pub struct Settings {
     pub log: Box<dyn Fn(&str)>,
 }
 
+/// See [`Inbox::cache_counts`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheCounts {
+    pub message_reads: usize,
+    pub calendar_reads: usize,
+    pub served_from_rows: usize,
+    pub parses_loaded: bool,
+}
+
 /// What an item is made of.
 #[derive(Debug, Clone)]
 enum Origin {
@@ -134,6 +143,20 @@ impl Inbox {
     /// The current time of the session.
     pub fn now(&self) -> DateTime<Utc> {
         (self.settings.now)()
+    }
+
+    /// What the session's listings cost so far: message files read,
+    /// calendar files read, listings served from the saved rows, and
+    /// whether the saved parses were loaded at all.
+    pub fn cache_counts(&self) -> CacheCounts {
+        self.cache
+            .as_ref()
+            .map_or_else(CacheCounts::default, |c| CacheCounts {
+                message_reads: c.reads(),
+                calendar_reads: c.calendar_reads(),
+                served_from_rows: c.served_from_rows(),
+                parses_loaded: c.loaded,
+            })
     }
 
     /// Whether there is a mail source to list.

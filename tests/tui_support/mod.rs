@@ -151,3 +151,10 @@ pub fn listing(rows: Vec<Row>) -> Listing {
 pub fn failure(text: &str) -> rsvp::inbox::InboxError {
     rsvp::inbox::InboxError::Other(text.to_string())
 }
+
+/// The screen `state` draws at `w`×`h`, as text.
+pub fn screen(state: &State, w: u16, h: u16) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    t.draw(|f| rsvp::tui::view::render(state, f)).unwrap();
+    t.backend().to_string()
+}
