@@ -102,7 +102,15 @@ fn fixtures_classify_as_the_screens_expect() {
 fn opening_lists_what_is_indexed_then_indexes_in_the_background() {
     let mut s = State::new(Keymap::defaults(), clock());
     let effects = update::init(&mut s);
-    assert_eq!(effects, [Effect::Refresh { all: false }, Effect::Reindex]);
+    assert_eq!(
+        effects,
+        [
+            Effect::Paint { all: false },
+            Effect::Refresh { all: false },
+            Effect::Reindex
+        ],
+        "the saved rows at once, then checked, then new mail"
+    );
     assert!(s.loading);
     assert_eq!(s.indexing, Some(Progress::Started));
     let _ = update::update(&mut s, Msg::Rows(Ok(listing(rows(&memenv())))));

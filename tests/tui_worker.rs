@@ -766,3 +766,34 @@ fn a_detail_job_builds_the_row_whole() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Issue 6, "the TUI paints from the cache at once": `Effect::Paint` posts
+/// the rows the last listing saved, unchecked, and nothing when there are
+/// none; the refresh that follows checks them.
+#[test]
+fn paint_posts_the_saved_rows_then_the_refresh_checks_them() {
+    let m = memenv();
+    let src = source();
+    let mut posted = Vec::new();
+    worker::execute(
+        &mut inbox(&m, &src),
+        Effect::Paint { all: true },
+        &mut |msg| posted.push(msg),
+    );
+    assert!(posted.is_empty(), "nothing saved yet: nothing painted");
+    let listed = inbox(&m, &src).list(true).unwrap().items;
+    let mut session = inbox(&m, &src);
+    worker::execute(&mut session, Effect::Paint { all: true }, &mut |msg| {
+        posted.push(msg)
+    });
+    match posted.as_slice() {
+        [Msg::Rows(Ok(l))] => {
+            let keys: Vec<&str> = l.items.iter().map(|i| i.key.as_str()).collect();
+            let want: Vec<&str> = listed.iter().map(|i| i.key.as_str()).collect();
+            assert_eq!(keys, want);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A painted row can be answered: the session knows its messages.
+    assert!(session.raw(&listed[0].key).is_ok());
+}

@@ -520,6 +520,20 @@ pub(crate) fn refresh_calendar<'c>(
     refresh_calendar_from(env, cache, scans)
 }
 
+/// Bring the index of the calendar written to up to date (its UIDs, for
+/// priming the store before a write), without the busy calendars and
+/// without building the busy index.
+pub(crate) fn refresh_written_calendar(
+    env: &Env<'_>,
+    cache: &mut ParseCache,
+) -> Result<(), InboxError> {
+    let scanned = env.store.scan()?;
+    let mut entries = std::mem::take(&mut cache.state.calendar);
+    let refreshed = refresh_store(env, env.store, &scanned, &mut entries, cache);
+    cache.state.calendar = entries;
+    refreshed
+}
+
 /// One scan of the calendar written to, then of each read-only busy
 /// calendar (`None` for one that cannot be read: it costs its busy times
 /// only).
@@ -942,6 +956,36 @@ pub fn list_all(
     })
 }
 
+/// The saved rows as they were, unchecked (see [`super::Inbox::saved`]).
+pub(crate) fn saved(cache: &ParseCache, all: bool) -> Option<Listing> {
+    let rows = &cache.rows;
+    if !rows.usable {
+        return None;
+    }
+    let mut items = Vec::with_capacity(rows.items.len());
+    for r in &rows.items {
+        let item = r.item()?;
+        if shows(&item, all) {
+            items.push(item);
+        }
+    }
+    Some(Listing {
+        items,
+        unreadable: unreadable_of(rows),
+        refused: Vec::new(),
+    })
+}
+
+fn unreadable_of(rows: &cache::Rows) -> Vec<Unreadable> {
+    rows.unreadable
+        .iter()
+        .map(|(path, reason)| Unreadable {
+            path: path.clone(),
+            reason: reason.clone(),
+        })
+        .collect()
+}
+
 /// Whether a listing shows `item`: everything with `all`, else what needs
 /// the user and has not ended. Not invited (sent to an address that is
 /// not configured as mine) is listed with the pending ones, so the user
@@ -1039,15 +1083,7 @@ fn from_rows(
     for r in &rows.items {
         items.push(r.item()?);
     }
-    let unreadable = rows
-        .unreadable
-        .iter()
-        .map(|(path, reason)| Unreadable {
-            path: path.clone(),
-            reason: reason.clone(),
-        })
-        .collect();
-    Some((items, unreadable))
+    Some((items, unreadable_of(rows)))
 }
 
 /// Pending first, then by start.

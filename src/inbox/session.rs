@@ -276,13 +276,30 @@ impl Inbox {
         };
         self.put_cache(cache);
         let listing = result?;
+        self.remember(&listing);
+        Ok(listing)
+    }
+
+    /// The rows the last listing saved, as they were: not checked against
+    /// the mail or the calendar (the TUI paints them at once, then lists).
+    /// `None` when none were saved for these settings.
+    pub fn saved(&mut self, all: bool) -> Option<Listing> {
+        let cache = self.take_cache();
+        let listing = list::saved(&cache, all);
+        self.cache = Some(cache);
+        let listing = listing?;
+        self.remember(&listing);
+        Some(listing)
+    }
+
+    /// What each listed item is made of, for reading and tagging it.
+    fn remember(&mut self, listing: &Listing) {
         for item in &listing.items {
             let mut messages = vec![item.message.clone()];
             messages.extend(item.older.iter().cloned());
             self.known
                 .insert(item.key.clone(), Origin::Source(messages));
         }
-        Ok(listing)
     }
 
     /// The item `key` as it is now (from a fresh listing, or the message
@@ -384,7 +401,7 @@ impl Inbox {
     /// before a write reads no file that has not changed.
     fn prime_store(&mut self) -> Result<(), InboxError> {
         let mut cache = self.take_loaded_cache();
-        let refreshed = list::refresh_calendar(&self.env(), &mut cache).map(|_| ());
+        let refreshed = list::refresh_written_calendar(&self.env(), &mut cache);
         let result = refreshed.map(|()| {
             let known: Vec<(String, FileStamp, Vec<String>)> = cache
                 .state

@@ -37,6 +37,9 @@ impl Target {
 /// Work to do outside `update`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
+    /// Show the rows the last listing saved, at once (a `Refresh` follows
+    /// that checks them).
+    Paint { all: bool },
     /// List the invitations again (everything when `all`).
     Refresh { all: bool },
     /// Build one row whole (`Inbox::item`): the selected row came from
@@ -150,12 +153,16 @@ pub enum Msg {
     WorkerGone(String),
 }
 
-/// The effects to run when the screen opens: show what is indexed at once,
-/// then look for new mail in the background.
+/// The effects to run when the screen opens: paint the rows saved last
+/// time at once, check them against the mail and the calendar, then look
+/// for new mail in the background.
 pub fn init(state: &mut State) -> Vec<Effect> {
     state.loading = true;
     state.indexing = Some(Progress::Started);
     vec![
+        Effect::Paint {
+            all: state.show_all,
+        },
         Effect::Refresh {
             all: state.show_all,
         },

@@ -36,6 +36,11 @@ const INDEX_POLL: Duration = Duration::from_millis(20);
 /// to its end here; the worker thread runs it in the background instead.
 pub fn execute(inbox: &mut Inbox, effect: Effect, post: &mut dyn FnMut(Msg)) {
     match effect {
+        Effect::Paint { all } => {
+            if let Some(listing) = inbox.saved(all) {
+                post(Msg::Rows(Ok(listing)));
+            }
+        }
         Effect::Refresh { all } => post(Msg::Rows(inbox.list(all))),
         Effect::Detail { key } => {
             let result = inbox.item(&key).map(Box::new);
@@ -405,7 +410,13 @@ pub fn run_jobs(inbox: &mut Inbox, rx: &Receiver<Effect>, log: &Log, post: &mut 
             // Quitting: the actions still queued are run; a running index
             // finishes on its own thread.
             while let Some(effect) = queue.pop() {
-                if matches!(effect, Effect::Refresh { .. } | Effect::Reindex) {
+                if matches!(
+                    effect,
+                    Effect::Paint { .. }
+                        | Effect::Refresh { .. }
+                        | Effect::Detail { .. }
+                        | Effect::Reindex
+                ) {
                     continue;
                 }
                 execute(inbox, effect, post);
@@ -446,6 +457,7 @@ pub fn run_jobs(inbox: &mut Inbox, rx: &Receiver<Effect>, log: &Log, post: &mut 
 
 fn effect_name(e: &Effect) -> String {
     match e {
+        Effect::Paint { all } => format!("paint the saved rows all={all}"),
         Effect::Refresh { all } => format!("refresh all={all}"),
         Effect::Detail { key } => {
             format!("details of {}", crate::domain::sanitize::terminal_line(key))
