@@ -550,3 +550,66 @@ fn saved_rows_are_not_served_after_a_file_changed_under_them() {
         "then served again"
     );
 }
+
+/// When the rows cannot be served whole, each row is still taken again if
+/// its own messages, stored copy, tombstone and queue state are unchanged
+/// and no busy time that changed touches its occurrences; the rest are
+/// rebuilt. An event moved from one invitation's slot to another's
+/// changes the conflicts of both and of nothing else.
+#[test]
+fn rows_untouched_by_a_change_are_reused_one_by_one() {
+    let w = World::new();
+    for (name, uid, summary, day) in [
+        ("1:2,S", "u1", "Alpha", 30),
+        ("2:2,S", "u2", "Beta", 40),
+        ("3:2,S", "u3", "Gamma", 50),
+    ] {
+        let path = w.mail(name);
+        std::fs::write(&path, request(uid, summary, &at(day, "08:00"))).unwrap();
+        age(&path);
+    }
+    let cal = w.calendar("e1.ics");
+    std::fs::write(&cal, event("e1", "Dentist", &at(30, "08:30"))).unwrap();
+    age(&cal);
+    let conflicts = |items: &[Item]| -> Vec<(String, usize)> {
+        let mut v: Vec<(String, usize)> = items
+            .iter()
+            .map(|i| (i.summary.clone(), i.conflicts.len()))
+            .collect();
+        v.sort();
+        v
+    };
+    let first = items(&mut w.inbox());
+    assert_eq!(
+        conflicts(&first),
+        [("Alpha".into(), 1), ("Beta".into(), 0), ("Gamma".into(), 0)]
+    );
+    // The dentist moves from Alpha's day to Beta's (same size, in place).
+    rewrite_same_second(&cal, &event("e1", "Dentist", &at(40, "08:30")));
+    let mut session = w.inbox();
+    let second = items(&mut session);
+    assert_eq!(
+        conflicts(&second),
+        [("Alpha".into(), 0), ("Beta".into(), 1), ("Gamma".into(), 0)]
+    );
+    let counts = session.cache_counts();
+    assert_eq!(counts.served_from_rows, 0);
+    assert_eq!(
+        counts.rows_reused, 1,
+        "only Gamma is taken again: {counts:?}"
+    );
+    assert_eq!(counts.calendar_reads, 1, "only the changed file is read");
+    let gamma = second.iter().find(|i| i.summary == "Gamma").unwrap();
+    assert!(gamma.shown.is_none(), "Gamma came from the saved rows");
+
+    // Beta's message changes: Alpha and Gamma are taken again.
+    rewrite_same_second(&w.mail("2:2,S"), &request("u2", "Bota", &at(40, "08:00")));
+    let mut session = w.inbox();
+    let third = items(&mut session);
+    assert_eq!(
+        conflicts(&third),
+        [("Alpha".into(), 0), ("Bota".into(), 1), ("Gamma".into(), 0)]
+    );
+    assert_eq!(session.cache_counts().rows_reused, 2);
+    assert_eq!(session.cache_counts().message_reads, 1);
+}

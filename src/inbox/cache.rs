@@ -27,7 +27,7 @@ use std::collections::HashMap;
 /// The cache file's name.
 pub const FILE: &str = "inbox-v1.bin";
 /// Bumped whenever the format or what is derived into it changes.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// A [`FileStamp`] as saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,6 +198,14 @@ pub struct State {
     /// The busy calendars' files, one map per calendar in the order of
     /// `Ports::busy`.
     pub others: Vec<HashMap<String, CalendarEntry>>,
+    /// The busy intervals (unix seconds) of every calendar file read again,
+    /// added or removed since the rows of generation `log_base` were
+    /// computed, before and after: a saved row whose occurrences overlap
+    /// none of them has the same conflicts. Emptied when rows are saved.
+    pub busy_log: Vec<(i64, i64)>,
+    /// The [`Rows::generation`] the log counts from; 0: none (no row may
+    /// be reused against this state).
+    pub log_base: u64,
     /// Whether anything changed since it was loaded (saved only then).
     #[serde(skip)]
     pub dirty: bool,
@@ -290,6 +298,8 @@ pub const ROWS_FILE: &str = "rows-v1.bin";
 pub struct Rows {
     pub(crate) format: u32,
     pub fingerprint: String,
+    /// Which computation these rows are (see [`State::log_base`]).
+    pub generation: u64,
     pub revision: Option<String>,
     pub candidates: Vec<CandidateEntry>,
     pub candidates_digest: u64,
@@ -436,6 +446,27 @@ pub struct RowEntry {
     message_id: Option<String>,
     search: String,
     until: Option<i64>,
+    /// What the row was built from besides the busy times.
+    pub inputs: RowInputs,
+}
+
+/// What one row was built from: when all of it is unchanged, and no busy
+/// interval changed within `span`, the row is still true.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowInputs {
+    /// Digest of the messages of its UID (paths, stamps, tags).
+    pub versions: u64,
+    /// Digest of the stored copy's file and stamp (0: none).
+    pub stored: u64,
+    pub tombstone: Option<i64>,
+    pub queued: bool,
+    /// (address, trusted) as asked while building it.
+    pub trust: Vec<(String, bool)>,
+    /// The first start and last end of its occurrences within the overlap
+    /// window; `None`: its conflicts do not depend on the calendar.
+    pub span: Option<(i64, i64)>,
+    /// One of its files had changed too recently to be trusted by stamp.
+    pub racy: bool,
 }
 
 const STATUSES: [Status; 16] = [
@@ -466,6 +497,26 @@ const FLAGS: [Flag; 4] = [
 
 fn at(t: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t, 0)
+}
+
+impl RowEntry {
+    /// The row of `i`, built from `inputs`.
+    pub fn of(i: &Item, inputs: RowInputs) -> RowEntry {
+        RowEntry {
+            inputs,
+            ..RowEntry::from(i)
+        }
+    }
+
+    /// The key of the item (its newest message's id).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// When the row stops being true with the time alone.
+    pub fn until(&self) -> Option<i64> {
+        self.until
+    }
 }
 
 impl From<&Item> for RowEntry {
@@ -518,6 +569,7 @@ impl From<&Item> for RowEntry {
             message_id: i.message_id.clone(),
             search: i.search.clone(),
             until: i.until.map(|t| t.timestamp()),
+            inputs: RowInputs::default(),
         }
     }
 }
@@ -602,6 +654,7 @@ impl RowEntry {
             message_id: self.message_id.clone(),
             search: self.search.clone(),
             until,
+            overlap_span: self.inputs.span.and_then(|(a, b)| Some((at(a)?, at(b)?))),
             shown: None,
         })
     }

@@ -185,6 +185,10 @@ pub struct Item {
     /// alone (an occurrence starts or ends, the event ends); `None` when
     /// nothing in it depends on the time of day.
     pub until: Option<DateTime<Utc>>,
+    /// The first start and last end of its occurrences within the overlap
+    /// window, when its conflicts are computed: busy times outside it
+    /// cannot change the item.
+    pub overlap_span: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// The message and classification behind the row. A listing served
     /// from the saved rows has none (nor an [`Item::agenda`]);
     /// [`super::Inbox::item`] always builds both.
@@ -314,6 +318,7 @@ pub(crate) fn build(
 
     let mut expansion = Expansion::default();
     let mut conflicts = Vec::new();
+    let mut overlap_span = None;
     let mut day = None;
     if let Some(inv) = inv {
         // Sender checks (R7.9, R9.1): a CANCEL answers to the stored organizer.
@@ -369,6 +374,12 @@ pub(crate) fn build(
             None | Some(Method::Request) | Some(Method::Publish) | Some(Method::Add)
         ) && !matches!(class.status, Status::Cancelled | Status::Invalid);
         if wants_conflicts {
+            overlap_span = expansion
+                .occurrences
+                .iter()
+                .map(|o| o.start)
+                .min()
+                .zip(expansion.occurrences.iter().map(|o| o.end).max());
             let own = inv.uid.as_str();
             let skip = |i: usize| ctx.busy.get(i).is_none_or(|b| b.uid == own);
             conflicts = overlap::overlapping_within(
@@ -563,6 +574,7 @@ pub(crate) fn build(
             .and_then(|m| m.message_id.clone()),
         search,
         until,
+        overlap_span,
         shown: Some(Box::new(shown)),
     }
 }

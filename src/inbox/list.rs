@@ -137,6 +137,7 @@ pub struct ParseCache {
     reads: usize,
     calendar_reads: usize,
     served: usize,
+    reused: usize,
 }
 
 impl Default for ParseCache {
@@ -158,6 +159,7 @@ impl ParseCache {
             reads: 0,
             calendar_reads: 0,
             served: 0,
+            reused: 0,
         }
     }
 
@@ -171,7 +173,14 @@ impl ParseCache {
             reads: 0,
             calendar_reads: 0,
             served: 0,
+            reused: 0,
         }
+    }
+
+    /// How many saved rows were taken again one by one by listings that
+    /// could not be served whole.
+    pub fn rows_reused(&self) -> usize {
+        self.reused
     }
 
     /// How many listings were served from the saved rows.
@@ -214,6 +223,8 @@ impl ParseCache {
         self.state.calendar.clear();
         self.state.others.clear();
         self.state.dirty = true;
+        self.state.busy_log.clear();
+        self.state.log_base = 0;
         self.loaded = true;
         self.rows.usable = false;
     }
@@ -573,6 +584,23 @@ fn refresh_calendar_from<'c>(
     cache: &'c mut ParseCache,
     scans: Scans,
 ) -> Result<CalendarIndex<'c>, InboxError> {
+    let usable = update_calendar(env, cache, scans)?;
+    Ok(index_of(env, cache, &usable))
+}
+
+/// The scans of the calendars whose entries are up to date: the written
+/// one, then each busy calendar (`None`: it could not be read).
+struct Updated {
+    main: Vec<(String, FileStamp)>,
+    others: Vec<Option<Vec<(String, FileStamp)>>>,
+}
+
+/// Bring the cached calendar entries up to date with `scans`.
+fn update_calendar(
+    env: &Env<'_>,
+    cache: &mut ParseCache,
+    scans: Scans,
+) -> Result<Updated, InboxError> {
     let Scans {
         main: scanned,
         others: other_scans,
@@ -601,16 +629,23 @@ fn refresh_calendar_from<'c>(
         );
     }
     cache.state.others = others;
-    // The index borrows the cached entries: nothing is copied per event.
+    Ok(Updated {
+        main: scanned,
+        others: usable,
+    })
+}
+
+/// The index of the cached entries (borrowed: nothing is copied per event).
+fn index_of<'c>(env: &Env<'_>, cache: &'c ParseCache, updated: &Updated) -> CalendarIndex<'c> {
     let state = &cache.state;
-    let mut index = CalendarIndex::of(&state.calendar, &scanned, window(env.now));
-    for (entries, scanned) in state.others.iter().zip(usable) {
+    let mut index = CalendarIndex::of(&state.calendar, &updated.main, window(env.now));
+    for (entries, scanned) in state.others.iter().zip(&updated.others) {
         if let Some(scanned) = scanned {
-            index.add_busy(entries, &scanned, window(env.now));
+            index.add_busy(entries, scanned, window(env.now));
         }
     }
     index.sort_busy();
-    Ok(index)
+    index
 }
 
 /// Bring `entries` (one collection's part of the index) up to date with one
@@ -634,29 +669,61 @@ fn refresh_store(
             continue;
         }
         let Some(obj) = store.get(href)? else {
-            entries.remove(href);
+            if let Some(old) = entries.remove(href) {
+                log_busy(&mut cache.state, &old.busy);
+            }
             continue;
         };
         cache.calendar_reads += 1;
         let (uids, busy) = index_object(&obj, env.identity, env.clock.local, from, to);
-        entries.insert(
-            href.clone(),
-            CalendarEntry {
-                stamp: (*stamp).into(),
-                racy: stamp.is_racy(now_ns),
-                uids,
-                window_from: from.timestamp(),
-                busy,
-            },
-        );
+        log_busy(&mut cache.state, &busy);
+        let entry = CalendarEntry {
+            stamp: (*stamp).into(),
+            racy: stamp.is_racy(now_ns),
+            uids,
+            window_from: from.timestamp(),
+            busy,
+        };
+        if let Some(old) = entries.insert(href.clone(), entry) {
+            log_busy(&mut cache.state, &old.busy);
+        }
         cache.state.dirty = true;
     }
     let before = entries.len();
-    entries.retain(|href, _| seen.contains(href.as_str()));
+    let mut gone = Vec::new();
+    entries.retain(|href, e| {
+        let keep = seen.contains(href.as_str());
+        if !keep {
+            gone.extend(e.busy.iter().map(|b| (b.start, b.end)));
+        }
+        keep
+    });
     if entries.len() != before {
         cache.state.dirty = true;
+        log_spans(&mut cache.state, gone);
     }
     Ok(())
+}
+
+/// Most busy intervals remembered as changed; beyond, no saved row is
+/// reused (the log restarts with the next saved rows).
+const MAX_BUSY_LOG: usize = 20_000;
+
+/// Remember busy times that changed (see [`State::busy_log`]).
+fn log_busy(state: &mut State, busy: &[Busy]) {
+    log_spans(state, busy.iter().map(|b| (b.start, b.end)).collect());
+}
+
+fn log_spans(state: &mut State, spans: Vec<(i64, i64)>) {
+    if state.log_base == 0 || spans.is_empty() {
+        return;
+    }
+    if state.busy_log.len() + spans.len() > MAX_BUSY_LOG {
+        state.busy_log.clear();
+        state.log_base = 0;
+        return;
+    }
+    state.busy_log.extend(spans);
 }
 
 /// The calendar as one listing sees it: UID → file, and busy times, all
@@ -882,7 +949,18 @@ pub fn list_all(
         candidates.iter().map(cache::CandidateEntry::from).collect();
     let (loaded, unreadable) = load_candidates(source, candidates, cache, env.now)?;
     let groups = group(loaded);
-    let index = refresh_calendar_from(env, cache, scans)?;
+    let updated = update_calendar(env, cache, scans)?;
+    let old_rows = std::mem::take(&mut cache.rows);
+    let fingerprint = old_rows.fingerprint.clone();
+    let cache_ro: &ParseCache = cache;
+    let index = index_of(env, cache_ro, &updated);
+    // A busy calendar that cannot be read now drops its busy times from
+    // every row: nothing saved is reused then.
+    let reuse = if updated.others.iter().all(Option::is_some) {
+        Reuse::of(&old_rows, &cache_ro.state, env.now)
+    } else {
+        Reuse::none(&cache_ro.state)
+    };
     let tombstones = Snapshot(tombstones);
     let indexed = Indexed {
         inner: env.store,
@@ -893,15 +971,12 @@ pub fn list_all(
         tombstones: &tombstones,
         ..*env
     };
-    // The contacts' answers the rows depend on, to check them next time.
-    let asked: std::cell::RefCell<Vec<(String, bool)>> = std::cell::RefCell::new(Vec::new());
-    let trusted = |a: &str| {
-        let answer = (opts.trusted)(a);
-        asked.borrow_mut().push((a.to_string(), answer));
-        answer
-    };
     let mut items = Vec::new();
+    let mut rows: Vec<cache::RowEntry> = Vec::new();
+    let mut reused = 0usize;
     for g in groups {
+        let versions_digest = digest(&g.versions.iter().map(|(c, _)| c).collect::<Vec<_>>());
+        let racy_group = g.versions.iter().any(|(c, _)| c.stamp.is_racy(now_ns));
         let mut versions = g.versions.into_iter();
         let Some((message, digest)) = versions.next() else {
             continue;
@@ -909,26 +984,88 @@ pub fn list_all(
         if opts.detail.is_some_and(|k| k != message.id) {
             continue;
         }
+        let uid = match &digest {
+            Digest::Invite(p) => Some(p.uid.as_str()),
+            _ => None,
+        };
+        let stored = uid.and_then(|u| index.by_uid.get(u));
+        let inputs = cache::RowInputs {
+            racy: racy_group || stored.is_some_and(|(_, stamp)| stamp.is_racy(now_ns)),
+            versions: versions_digest,
+            stored: stored.map_or(0, |(href, stamp)| {
+                crate::inbox::list::digest(&(href, stamp))
+            }),
+            tombstone: uid.and_then(|u| tombstones.0.get(u).copied()),
+            queued: uid.is_some_and(|u| queued.contains(u)),
+            ..cache::RowInputs::default()
+        };
+        if opts.detail.is_none()
+            && let Some((row, item)) = reuse.row(&message.id, &inputs, opts)
+        {
+            reused += 1;
+            rows.push(row.clone());
+            items.push(item);
+            continue;
+        }
         let Some(loaded) = loaded_of(&digest) else {
             continue;
         };
         let older: Vec<Candidate> = versions.map(|(c, _)| c).collect();
         let shown = classify_loaded(&listing_env, loaded)?;
-        let is_queued = shown.invite().is_some_and(|i| queued.contains(&i.uid));
-        let ctx = index.context(env, &trusted, is_queued);
-        items.push(item::build(&ctx, message, older, shown));
-    }
-    sort(&mut items);
-    if opts.detail.is_none() {
+        // The contacts' answers the row depends on, to check them next time.
+        let asked: std::cell::RefCell<Vec<(String, bool)>> = std::cell::RefCell::new(Vec::new());
+        let trusted = |a: &str| {
+            let answer = (opts.trusted)(a);
+            asked.borrow_mut().push((a.to_string(), answer));
+            answer
+        };
+        let ctx = index.context(env, &trusted, inputs.queued);
+        let item = item::build(&ctx, message, older, shown);
         let mut trust = asked.into_inner();
         trust.sort();
         trust.dedup();
-        let valid_until = items
+        let span = item
+            .overlap_span
+            .map(|(a, b)| (a.timestamp(), b.timestamp()));
+        rows.push(cache::RowEntry::of(
+            &item,
+            cache::RowInputs {
+                trust,
+                span,
+                ..inputs
+            },
+        ));
+        items.push(item);
+    }
+    drop(index);
+    cache.reused += reused;
+    if opts.detail.is_none() {
+        let mut trust: Vec<(String, bool)> = rows
             .iter()
-            .filter_map(|i| i.until)
-            .map(|t| t.timestamp())
+            .flat_map(|r| r.inputs.trust.iter().cloned())
+            .collect();
+        trust.sort();
+        trust.dedup();
+        let valid_until = rows
+            .iter()
+            .filter_map(cache::RowEntry::until)
             .fold(next_midnight(env.now), i64::min);
+        // Sorted as the items are.
+        let order: HashMap<&str, usize> =
+            rows.iter().enumerate().map(|(i, r)| (r.key(), i)).collect();
+        sort(&mut items);
+        let sorted_rows: Vec<cache::RowEntry> = items
+            .iter()
+            .filter_map(|i| {
+                order
+                    .get(i.key.as_str())
+                    .and_then(|&n| rows.get(n))
+                    .cloned()
+            })
+            .collect();
+        let generation = generation_of(env.now, &old_rows);
         cache.rows = cache::Rows {
+            generation,
             revision,
             candidates: saved_candidates,
             candidates_digest: inputs.candidates,
@@ -943,17 +1080,97 @@ pub fn list_all(
                 .iter()
                 .map(|u| (u.path.clone(), u.reason.clone()))
                 .collect(),
-            items: items.iter().map(cache::RowEntry::from).collect(),
+            items: sorted_rows,
             dirty: true,
             usable: true,
-            ..cache::Rows::empty(&cache.rows.fingerprint)
+            ..cache::Rows::empty(&fingerprint)
         };
+        // The busy log now counts from these rows.
+        cache.state.busy_log.clear();
+        cache.state.log_base = generation;
+        cache.state.dirty = true;
+    } else {
+        sort(&mut items);
+        cache.rows = old_rows;
     }
     Ok(Listing {
         items: items.into_iter().filter(|i| shows(i, opts.all)).collect(),
         unreadable,
         refused,
     })
+}
+
+/// The saved rows a listing may take again one by one: those whose inputs
+/// are unchanged and whose occurrences no changed busy time touches.
+struct Reuse<'a> {
+    rows: HashMap<&'a str, &'a cache::RowEntry>,
+    log: &'a [(i64, i64)],
+    now: i64,
+}
+
+impl<'a> Reuse<'a> {
+    fn of(rows: &'a cache::Rows, state: &'a State, now: DateTime<Utc>) -> Reuse<'a> {
+        let same_day = DateTime::from_timestamp(rows.computed_at, 0)
+            .is_some_and(|t| t.date_naive() == now.date_naive());
+        let usable = rows.usable
+            && state.log_base != 0
+            && state.log_base == rows.generation
+            && rows.computed_at <= now.timestamp()
+            && same_day;
+        Reuse {
+            rows: if usable {
+                rows.items.iter().map(|r| (r.key(), r)).collect()
+            } else {
+                HashMap::new()
+            },
+            log: &state.busy_log,
+            now: now.timestamp(),
+        }
+    }
+
+    /// Nothing to reuse.
+    fn none(state: &'a State) -> Reuse<'a> {
+        Reuse {
+            rows: HashMap::new(),
+            log: &state.busy_log,
+            now: 0,
+        }
+    }
+
+    /// The saved row for `key` and its item, when still true.
+    fn row(
+        &self,
+        key: &str,
+        inputs: &cache::RowInputs,
+        opts: ListOptions<'_>,
+    ) -> Option<(&'a cache::RowEntry, Item)> {
+        let r = *self.rows.get(key)?;
+        let was = &r.inputs;
+        let same = !was.racy
+            && was.versions == inputs.versions
+            && was.stored == inputs.stored
+            && was.tombstone == inputs.tombstone
+            && was.queued == inputs.queued
+            && r.until().is_none_or(|u| self.now < u)
+            && was.trust.iter().all(|(a, t)| (opts.trusted)(a) == *t)
+            && was
+                .span
+                .is_none_or(|(a, b)| !self.log.iter().any(|&(s, e)| s < b && e > a));
+        if !same {
+            return None;
+        }
+        Some((r, r.item()?))
+    }
+}
+
+/// A generation number for new rows: never 0, never the last one.
+fn generation_of(now: DateTime<Utc>, last: &cache::Rows) -> u64 {
+    let n = u64::try_from(now_ns(now)).unwrap_or(1).max(1);
+    if n == last.generation {
+        n.wrapping_add(1).max(1)
+    } else {
+        n
+    }
 }
 
 /// The saved rows as they were, unchecked (see [`super::Inbox::saved`]).

@@ -63,6 +63,8 @@ pub struct CacheCounts {
     pub message_reads: usize,
     pub calendar_reads: usize,
     pub served_from_rows: usize,
+    /// Saved rows taken again one by one (the others were rebuilt).
+    pub rows_reused: usize,
     pub parses_loaded: bool,
 }
 
@@ -146,8 +148,8 @@ impl Inbox {
     }
 
     /// What the session's listings cost so far: message files read,
-    /// calendar files read, listings served from the saved rows, and
-    /// whether the saved parses were loaded at all.
+    /// calendar files read, listings served from the saved rows, saved
+    /// rows reused one by one, and whether the saved parses were loaded.
     pub fn cache_counts(&self) -> CacheCounts {
         self.cache
             .as_ref()
@@ -155,6 +157,7 @@ impl Inbox {
                 message_reads: c.reads(),
                 calendar_reads: c.calendar_reads(),
                 served_from_rows: c.served_from_rows(),
+                rows_reused: c.rows_reused(),
                 parses_loaded: c.loaded,
             })
     }
