@@ -8,7 +8,7 @@
 
 use std::fs;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -43,9 +43,16 @@ fn counter(data: &[u8], name: &str) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
+/// How long the other program lets rsvp try after each of its writes (it
+/// goes on as soon as rsvp has made an attempt).
+const TURN: Duration = Duration::from_millis(2);
+
 /// The other program: read, bump X-WRITER, write a temp file, rename it
-/// over the object. Returns (writes done, writes lost).
-fn other_writer(dir: &Path, stop: &AtomicBool) -> (u64, u64) {
+/// over the object. After each write it polls until rsvp has made another
+/// attempt (or [`TURN`] passed), so on a loaded machine rsvp still gets
+/// windows to write in and the race is between the two, not a flood.
+/// Returns (writes done, writes lost).
+fn other_writer(dir: &Path, stop: &AtomicBool, attempts: &AtomicU64) -> (u64, u64) {
     let target = dir.join(NAME);
     let temp = dir.join(".other-writer.tmp");
     let mut last_written = 0;
@@ -73,6 +80,14 @@ fn other_writer(dir: &Path, stop: &AtomicBool) -> (u64, u64) {
         fs::write(&temp, object(next, rsvp)).unwrap();
         fs::rename(&temp, &target).unwrap();
         last_written = next;
+        let seen_attempts = attempts.load(Ordering::Relaxed);
+        let turn = Instant::now();
+        while attempts.load(Ordering::Relaxed) == seen_attempts
+            && turn.elapsed() < TURN
+            && !stop.load(Ordering::Relaxed)
+        {
+            thread::yield_now();
+        }
     }
     let final_seen = counter(&fs::read(&target).unwrap(), "X-WRITER").unwrap_or(0);
     if final_seen < last_written {
@@ -89,15 +104,17 @@ fn r9_12_concurrent_writer_loses_no_write() {
     fs::write(dir.path().join(NAME), object(0, 0)).unwrap();
     let vdir = Vdir::open(dir.path()).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
+    let attempts = Arc::new(AtomicU64::new(0));
     let start = Arc::new(Barrier::new(2));
 
     let writer = {
         let dir = dir.path().to_path_buf();
         let stop = Arc::clone(&stop);
+        let attempts = Arc::clone(&attempts);
         let start = Arc::clone(&start);
         thread::spawn(move || {
             start.wait();
-            other_writer(&dir, &stop)
+            other_writer(&dir, &stop, &attempts)
         })
     };
 
@@ -110,7 +127,9 @@ fn r9_12_concurrent_writer_loses_no_write() {
         };
         let writer_seq = counter(&existing.data, "X-WRITER").unwrap();
         let rsvp_seq = counter(&existing.data, "X-RSVP").unwrap();
-        match vdir.update(&existing, &object(writer_seq, rsvp_seq + 1)) {
+        let result = vdir.update(&existing, &object(writer_seq, rsvp_seq + 1));
+        attempts.fetch_add(1, Ordering::Relaxed);
+        match result {
             Ok(_) => ok += 1,
             Err(StoreError::Conflict { .. }) => conflicts += 1,
             // A third write landed inside the swap: the newest stays, the

@@ -66,6 +66,29 @@ pub(crate) fn write_temp(
     }
 }
 
+/// [`write_temp`] without fsync, for files whose loss costs only time (the
+/// cache); returns the temp file's path.
+pub(crate) fn write_temp_unsynced(
+    dir: &Path,
+    name: &str,
+    data: &[u8],
+    mode: u32,
+) -> io::Result<PathBuf> {
+    let path = dir.join(temp_name(name));
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&path)?;
+    match file.write_all(data) {
+        Ok(()) => Ok(path),
+        Err(e) => {
+            let _ = fs::remove_file(&path);
+            Err(e)
+        }
+    }
+}
+
 /// Make the directory entries of `dir` durable (after a rename or link).
 /// Filesystems that cannot fsync a directory are tolerated.
 pub(crate) fn fsync_dir(dir: &Path) -> io::Result<()> {

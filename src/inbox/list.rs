@@ -315,9 +315,10 @@ fn revision(inv: &Invite) -> (i64, Option<i64>) {
 }
 
 /// Candidates with their digests, and those that could not be read.
-type Read = (Vec<(Candidate, Digest)>, Vec<Unreadable>);
+type Read = (Vec<Candidate>, Vec<Unreadable>);
 
-/// Every candidate's digest, read through the cache; unreadable ones apart.
+/// Every candidate's digest brought into the cache (read only when its
+/// file changed); the candidates that have one, and the unreadable ones.
 fn load_candidates(
     source: &dyn InviteSource,
     candidates: Vec<Candidate>,
@@ -341,50 +342,44 @@ fn load_candidates(
             .state
             .messages
             .get(&c.path)
-            .filter(|e| cache::fresh(e.stamp, e.racy, c.stamp))
-            .map(|e| e.digest.clone());
-        let digest = match cached {
-            Some(d) => d,
-            None => {
-                let raw = match source.read(&c) {
-                    Ok(raw) => raw,
-                    Err(SourceError::Message { message, .. }) => {
-                        unreadable.push(Unreadable {
-                            path: terminal_line(&c.path),
-                            reason: terminal_line(&message),
-                        });
-                        cache.state.messages.remove(&c.path);
-                        continue;
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                cache.reads += 1;
-                if raw.len() > extract::MAX_MESSAGE_BYTES {
-                    // R9.8: refused whole, and said (issue 8 item 9).
+            .is_some_and(|e| cache::fresh(e.stamp, e.racy, c.stamp));
+        if !cached {
+            let raw = match source.read(&c) {
+                Ok(raw) => raw,
+                Err(SourceError::Message { message, .. }) => {
                     unreadable.push(Unreadable {
                         path: terminal_line(&c.path),
-                        reason: format!(
-                            "larger than {} MB; not read",
-                            extract::MAX_MESSAGE_BYTES / (1024 * 1024)
-                        ),
+                        reason: terminal_line(&message),
                     });
                     cache.state.messages.remove(&c.path);
                     continue;
                 }
-                let digest = digest_of(&raw);
-                cache.state.messages.insert(
-                    c.path.clone(),
-                    MessageEntry {
-                        stamp: c.stamp.into(),
-                        racy: c.stamp.is_racy(now_ns),
-                        digest: digest.clone(),
-                    },
-                );
-                cache.state.dirty = true;
-                digest
+                Err(e) => return Err(e.into()),
+            };
+            cache.reads += 1;
+            if raw.len() > extract::MAX_MESSAGE_BYTES {
+                // R9.8: refused whole, and said (issue 8 item 9).
+                unreadable.push(Unreadable {
+                    path: terminal_line(&c.path),
+                    reason: format!(
+                        "larger than {} MB; not read",
+                        extract::MAX_MESSAGE_BYTES / (1024 * 1024)
+                    ),
+                });
+                cache.state.messages.remove(&c.path);
+                continue;
             }
-        };
-        out.push((c, digest));
+            cache.state.messages.insert(
+                c.path.clone(),
+                MessageEntry {
+                    stamp: c.stamp.into(),
+                    racy: c.stamp.is_racy(now_ns),
+                    digest: digest_of(&raw),
+                },
+            );
+            cache.state.dirty = true;
+        }
+        out.push(c);
     }
     let before = cache.state.messages.len();
     cache.state.messages.retain(|path, _| seen.contains(path));
@@ -394,9 +389,9 @@ fn load_candidates(
     Ok((out, unreadable))
 }
 
-/// One UID's messages, newest first.
-struct Group {
-    versions: Vec<(Candidate, Digest)>,
+/// One UID's messages, newest first, with their digests in the cache.
+struct Group<'c> {
+    versions: Vec<(Candidate, &'c Digest)>,
 }
 
 fn group_key(c: &Candidate, d: &Digest) -> Option<String> {
@@ -418,11 +413,14 @@ fn rank(d: &Digest) -> Option<(i64, Option<i64>)> {
     }
 }
 
-fn group(loaded: Vec<(Candidate, Digest)>) -> Vec<Group> {
+fn group(loaded: Vec<Candidate>, messages: &HashMap<String, MessageEntry>) -> Vec<Group<'_>> {
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut groups: Vec<Group> = Vec::new();
-    for (c, d) in loaded {
-        let Some(key) = group_key(&c, &d) else {
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    for c in loaded {
+        let Some(d) = messages.get(&c.path).map(|e| &e.digest) else {
+            continue;
+        };
+        let Some(key) = group_key(&c, d) else {
             continue;
         };
         match index.get(&key) {
@@ -523,14 +521,6 @@ fn index_object(
 /// Bring the calendar index up to date with one scan of each collection
 /// (the calendar written to, then the read-only busy calendars): only
 /// files whose identity changed (or whose busy window moved) are read.
-pub(crate) fn refresh_calendar<'c>(
-    env: &Env<'_>,
-    cache: &'c mut ParseCache,
-) -> Result<CalendarIndex<'c>, InboxError> {
-    let scans = scan_calendars(env)?;
-    refresh_calendar_from(env, cache, scans)
-}
-
 /// Bring the index of the calendar written to up to date (its UIDs, for
 /// priming the store before a write), without the busy calendars and
 /// without building the busy index.
@@ -579,15 +569,6 @@ pub(crate) fn scan_calendars(env: &Env<'_>) -> Result<Scans, InboxError> {
 }
 
 /// [`refresh_calendar`] from scans already taken.
-fn refresh_calendar_from<'c>(
-    env: &Env<'_>,
-    cache: &'c mut ParseCache,
-    scans: Scans,
-) -> Result<CalendarIndex<'c>, InboxError> {
-    let usable = update_calendar(env, cache, scans)?;
-    Ok(index_of(env, cache, &usable))
-}
-
 /// The scans of the calendars whose entries are up to date: the written
 /// one, then each busy calendar (`None`: it could not be read).
 struct Updated {
@@ -636,15 +617,14 @@ fn update_calendar(
 }
 
 /// The index of the cached entries (borrowed: nothing is copied per event).
-fn index_of<'c>(env: &Env<'_>, cache: &'c ParseCache, updated: &Updated) -> CalendarIndex<'c> {
+fn index_of<'c>(env: &Env<'_>, cache: &'c ParseCache, updated: &'c Updated) -> CalendarIndex<'c> {
     let state = &cache.state;
     let mut index = CalendarIndex::of(&state.calendar, &updated.main, window(env.now));
     for (entries, scanned) in state.others.iter().zip(&updated.others) {
         if let Some(scanned) = scanned {
-            index.add_busy(entries, scanned, window(env.now));
+            index.add_busy(entries, scanned);
         }
     }
-    index.sort_busy();
     index
 }
 
@@ -728,8 +708,24 @@ fn log_spans(state: &mut State, spans: Vec<(i64, i64)>) {
 
 /// The calendar as one listing sees it: UID → file, and busy times, all
 /// borrowed from the cache.
+/// One calendar's cached entries and its scan.
+type Source<'c> = (
+    &'c HashMap<String, CalendarEntry>,
+    &'c [(String, FileStamp)],
+);
+
 pub(crate) struct CalendarIndex<'c> {
     by_uid: HashMap<&'c str, (&'c str, FileStamp)>,
+    /// The entries and scans of every calendar (the written one first).
+    sources: Vec<Source<'c>>,
+    window: (DateTime<Utc>, DateTime<Utc>),
+    /// Built on first use: a listing that takes every row again needs
+    /// only the UIDs.
+    busy: std::cell::OnceCell<BusyIndex<'c>>,
+}
+
+/// The busy times within the window, sorted by start.
+struct BusyIndex<'c> {
     busy: Vec<&'c Busy>,
     occurrences: Vec<Occurrence>,
     /// The longest busy interval (for [`overlap::overlapping_within`]).
@@ -739,15 +735,10 @@ pub(crate) struct CalendarIndex<'c> {
 impl<'c> CalendarIndex<'c> {
     fn of(
         entries: &'c HashMap<String, CalendarEntry>,
-        scanned: &[(String, FileStamp)],
-        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        scanned: &'c [(String, FileStamp)],
+        window: (DateTime<Utc>, DateTime<Utc>),
     ) -> CalendarIndex<'c> {
-        let mut index = CalendarIndex {
-            by_uid: HashMap::with_capacity(scanned.len()),
-            busy: Vec::new(),
-            occurrences: Vec::new(),
-            longest: Duration::zero(),
-        };
+        let mut by_uid = HashMap::with_capacity(scanned.len());
         // Sorted by name: several files with one UID break the vdir
         // contract; the first by name wins so the choice is stable.
         for (href, stamp) in scanned {
@@ -755,18 +746,17 @@ impl<'c> CalendarIndex<'c> {
                 continue;
             };
             for uid in &e.uids {
-                index
-                    .by_uid
+                by_uid
                     .entry(uid.as_str())
                     .or_insert((href.as_str(), *stamp));
             }
-            index.busy.extend(
-                e.busy
-                    .iter()
-                    .filter(|b| b.end > from.timestamp() && b.start < to.timestamp()),
-            );
         }
-        index
+        CalendarIndex {
+            by_uid,
+            sources: vec![(entries, scanned)],
+            window,
+            busy: std::cell::OnceCell::new(),
+        }
     }
 
     /// Add the busy times of a read-only calendar (its UIDs are not looked
@@ -774,19 +764,42 @@ impl<'c> CalendarIndex<'c> {
     fn add_busy(
         &mut self,
         entries: &'c HashMap<String, CalendarEntry>,
-        scanned: &[(String, FileStamp)],
-        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        scanned: &'c [(String, FileStamp)],
     ) {
-        for (href, _) in scanned {
-            let Some(e) = entries.get(href) else {
-                continue;
-            };
-            self.busy.extend(
-                e.busy
-                    .iter()
-                    .filter(|b| b.end > from.timestamp() && b.start < to.timestamp()),
-            );
-        }
+        self.sources.push((entries, scanned));
+    }
+
+    /// The busy times of every calendar within the window, sorted by start,
+    /// with the overlap occurrences derived from them.
+    fn busy(&self) -> &BusyIndex<'c> {
+        self.busy.get_or_init(|| {
+            let (from, to) = (self.window.0.timestamp(), self.window.1.timestamp());
+            let mut busy: Vec<&'c Busy> = Vec::new();
+            for (entries, scanned) in &self.sources {
+                for (href, _) in scanned.iter() {
+                    if let Some(e) = entries.get(href) {
+                        busy.extend(e.busy.iter().filter(|b| b.end > from && b.start < to));
+                    }
+                }
+            }
+            busy.sort_by_key(|b| (b.start, b.end));
+            let occurrences: Vec<Occurrence> = busy
+                .iter()
+                .filter_map(|b| {
+                    Some(Occurrence {
+                        comp_id: 0,
+                        start: DateTime::from_timestamp(b.start, 0)?,
+                        end: DateTime::from_timestamp(b.end, 0)?,
+                    })
+                })
+                .collect();
+            let longest = overlap::longest(&occurrences);
+            BusyIndex {
+                busy,
+                occurrences,
+                longest,
+            }
+        })
     }
 
     /// What building an item needs besides the message: the calendar's
@@ -797,47 +810,31 @@ impl<'c> CalendarIndex<'c> {
         trusted: &'x dyn Fn(&str) -> bool,
         queued: bool,
     ) -> item::Context<'x> {
+        let b = self.busy();
         item::Context {
             identity: env.identity,
             clock: env.clock,
             now: env.now,
             window: window(env.now),
-            busy: &self.busy,
-            busy_occurrences: &self.occurrences,
-            busy_longest: self.longest,
+            busy: &b.busy,
+            busy_occurrences: &b.occurrences,
+            busy_longest: b.longest,
             trusted,
             queued,
             server_sends_reply: !super::mails_reply(env),
         }
-    }
-
-    /// Sort the busy times by start and derive the overlap occurrences.
-    fn sort_busy(&mut self) {
-        self.busy.sort_by_key(|b| (b.start, b.end));
-        self.occurrences = self
-            .busy
-            .iter()
-            .filter_map(|b| {
-                Some(Occurrence {
-                    comp_id: 0,
-                    start: DateTime::from_timestamp(b.start, 0)?,
-                    end: DateTime::from_timestamp(b.end, 0)?,
-                })
-            })
-            .collect();
-        self.longest = overlap::longest(&self.occurrences);
     }
 }
 
 /// The calendar store seen through the index of one listing: a lookup by
 /// UID reads only the file the index names (never a scan per invitation).
 /// Read-only: the listing never writes.
-struct Indexed<'a> {
+struct Indexed<'a, 'c> {
     inner: &'a dyn CalendarStore,
-    index: &'a CalendarIndex<'a>,
+    index: &'a CalendarIndex<'c>,
 }
 
-impl CalendarStore for Indexed<'_> {
+impl CalendarStore for Indexed<'_, '_> {
     fn find_by_uid(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
         let Some((href, _)) = self.index.by_uid.get(uid) else {
             return Ok(None);
@@ -948,11 +945,11 @@ pub fn list_all(
     let saved_candidates: Vec<cache::CandidateEntry> =
         candidates.iter().map(cache::CandidateEntry::from).collect();
     let (loaded, unreadable) = load_candidates(source, candidates, cache, env.now)?;
-    let groups = group(loaded);
     let updated = update_calendar(env, cache, scans)?;
     let old_rows = std::mem::take(&mut cache.rows);
     let fingerprint = old_rows.fingerprint.clone();
     let cache_ro: &ParseCache = cache;
+    let groups = group(loaded, &cache_ro.state.messages);
     let index = index_of(env, cache_ro, &updated);
     // A busy calendar that cannot be read now drops its busy times from
     // every row: nothing saved is reused then.
@@ -984,7 +981,7 @@ pub fn list_all(
         if opts.detail.is_some_and(|k| k != message.id) {
             continue;
         }
-        let uid = match &digest {
+        let uid = match digest {
             Digest::Invite(p) => Some(p.uid.as_str()),
             _ => None,
         };
@@ -1007,7 +1004,7 @@ pub fn list_all(
             items.push(item);
             continue;
         }
-        let Some(loaded) = loaded_of(&digest) else {
+        let Some(loaded) = loaded_of(digest) else {
             continue;
         };
         let older: Vec<Candidate> = versions.map(|(c, _)| c).collect();
@@ -1328,7 +1325,8 @@ pub(crate) fn adhoc_item(
     loaded: Loaded,
     trusted: &dyn Fn(&str) -> bool,
 ) -> Result<Item, InboxError> {
-    let index = refresh_calendar(env, cache)?;
+    let updated = update_calendar(env, cache, scan_calendars(env)?)?;
+    let index = index_of(env, cache, &updated);
     let shown = classify_loaded(env, loaded)?;
     let queued = shown.invite().is_some_and(|i| {
         env.outbox
