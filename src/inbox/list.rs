@@ -706,13 +706,14 @@ fn log_spans(state: &mut State, spans: Vec<(i64, i64)>) {
     state.busy_log.extend(spans);
 }
 
-/// The calendar as one listing sees it: UID → file, and busy times, all
-/// borrowed from the cache.
 /// One calendar's cached entries and its scan.
 type Source<'c> = (
     &'c HashMap<String, CalendarEntry>,
     &'c [(String, FileStamp)],
 );
+
+/// The calendar as one listing sees it: UID → file, and busy times, all
+/// borrowed from the cache.
 
 pub(crate) struct CalendarIndex<'c> {
     by_uid: HashMap<&'c str, (&'c str, FileStamp)>,
