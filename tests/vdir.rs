@@ -324,7 +324,7 @@ fn update_keeps_the_file_mode() {
 }
 
 #[test]
-fn t62_leftover_temp_files_are_ignored_and_old_ones_cleaned_by_open() {
+fn t62_leftover_temp_files_are_ignored_and_old_ones_cleaned_at_the_next_start() {
     let (_root, dir) = collection();
     let store = Vdir::open(&dir).unwrap();
     store.create("real", &event("real", "x")).unwrap();
@@ -363,9 +363,19 @@ fn t62_leftover_temp_files_are_ignored_and_old_ones_cleaned_by_open() {
     assert_eq!(listed[0].href, "real.ics");
 
     drop(store);
+    // The next start: its first scan (a listing) removes the stale ones.
     let reopened = Vdir::open(&dir).unwrap();
+    reopened.scan().unwrap();
     assert!(!stale.exists(), "stale temp file removed at start-up");
     assert!(!stale_new.exists(), "stale temp file removed at start-up");
+    // A start that writes before any scan removes them before the write.
+    let stale_again = dir.join(".y.ics.tmp");
+    fs::write(&stale_again, event("real", "half-written")).unwrap();
+    set_old(&stale_again);
+    let writer = Vdir::open(&dir).unwrap();
+    assert!(stale_again.exists(), "opening alone reads nothing");
+    writer.create("second", &event("second", "y")).unwrap();
+    assert!(!stale_again.exists(), "removed before the first write");
     assert!(
         live.exists(),
         "a young temp file may belong to a running writer"

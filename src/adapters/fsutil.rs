@@ -142,23 +142,31 @@ pub(crate) fn is_old(meta: &Metadata, now: SystemTime) -> bool {
 /// from `dir`. Returns how many were removed; failures to remove one file
 /// are ignored (readers ignore temp files anyway).
 pub(crate) fn remove_stale_temps(dir: &Path) -> io::Result<usize> {
-    let now = SystemTime::now();
-    let mut removed = 0;
+    let mut temps = Vec::new();
     for entry in fs::read_dir(dir)? {
         let Ok(entry) = entry else { continue };
         let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if !is_temp_name(name) {
-            continue;
+        if name.to_str().is_some_and(is_temp_name) {
+            temps.push(entry.path());
         }
-        let Ok(meta) = fs::symlink_metadata(entry.path()) else {
+    }
+    Ok(remove_stale(temps.into_iter()))
+}
+
+/// Remove those of `temps` (our temp file names) that are regular files
+/// old enough to be left by a crash; returns how many went.
+pub(crate) fn remove_stale(temps: impl Iterator<Item = PathBuf>) -> usize {
+    let now = SystemTime::now();
+    let mut removed = 0;
+    for path in temps {
+        let Ok(meta) = fs::symlink_metadata(&path) else {
             continue;
         };
-        if meta.is_file() && is_old(&meta, now) && fs::remove_file(entry.path()).is_ok() {
+        if meta.is_file() && is_old(&meta, now) && fs::remove_file(&path).is_ok() {
             removed += 1;
         }
     }
-    Ok(removed)
+    removed
 }
 
 /// vdirsyncer-style ETag of a file: `<mtime_ns>;<inode>` (R9.12).

@@ -544,12 +544,17 @@ impl Worker {
                 self.index_private(&database, &maildir, progress)?
             }
         };
-        let (total, candidates) = self.target.counts()?;
+        let unchanged = counts.added == 0 && counts.removed == 0;
+        let (total, candidates) = self.target.counts(unchanged)?;
         counts.total = total;
         counts.candidates = candidates;
         Ok(counts)
     }
 }
+
+/// Beside the private database: its revision, the query and the counts
+/// `rsvp index` prints (see `Target::counts`).
+const COUNTS_FILE: &str = "rsvp-index-counts";
 
 impl Target {
     /// Run one request, turning a panic inside the notmuch crate into an error.
@@ -668,10 +673,32 @@ impl Target {
     }
 
     /// (all messages, invitation candidates) on a fresh read-only handle.
-    fn counts(&self) -> Result<(u64, u64), SourceError> {
+    /// In private mode they are kept beside the database with its revision
+    /// and the query: when this run indexed nothing (`unchanged`; only rsvp
+    /// writes its private database, and a removal does not move the
+    /// revision, so a run that removed something counts again) and the
+    /// revision is the same, nothing is counted.
+    fn counts(&self, unchanged: bool) -> Result<(u64, u64), SourceError> {
         let Some(db) = self.open_ro()? else {
             return Ok((0, 0));
         };
+        let revision = db.revision();
+        let key = format!("{}:{}\n{}\n", revision.uuid, revision.revision, self.query);
+        let saved = match &self.mode {
+            Mode::Private { database, .. } => Some(database.join(COUNTS_FILE)),
+            Mode::User { .. } => None,
+        };
+        if unchanged
+            && let Some(known) = saved
+                .as_deref()
+                .and_then(|f| std::fs::read_to_string(f).ok())
+                .and_then(|text| {
+                    let (a, b) = text.strip_prefix(&key)?.trim().split_once(' ')?;
+                    Some((a.parse().ok()?, b.parse().ok()?))
+                })
+        {
+            return Ok(known);
+        }
         let count = |q: &str| -> Result<u64, SourceError> {
             let query = db.create_query(q).map_err(|e| self.error(e))?;
             query
@@ -679,7 +706,15 @@ impl Target {
                 .map(u64::from)
                 .map_err(|e| self.error(e))
         };
-        Ok((count("*")?, count(&self.query)?))
+        let counts = (count("*")?, count(&self.query)?);
+        if let Some(file) = saved {
+            // Only time is lost when this cannot be written.
+            let tmp = file.with_extension("tmp");
+            if std::fs::write(&tmp, format!("{key}{} {}\n", counts.0, counts.1)).is_ok() {
+                let _ = std::fs::rename(&tmp, &file);
+            }
+        }
+        Ok(counts)
     }
 }
 

@@ -8,6 +8,7 @@ use std::fs::{self, File, Metadata};
 use std::io::{self, ErrorKind, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -30,6 +31,12 @@ const FIND_ATTEMPTS: usize = 3;
 pub struct Vdir {
     dir: PathBuf,
     index: Mutex<HashMap<String, IndexEntry>>,
+    /// Stale temp files were removed this session (by the first scan, or
+    /// before the first write): opening reads nothing, so a listing of a
+    /// large calendar reads its directory once.
+    swept: AtomicBool,
+    /// Opened only to read (`open_read_only`): never swept.
+    read_only: bool,
 }
 
 /// What the index remembers about one file. The ctime is part of the key
@@ -107,11 +114,11 @@ impl Vdir {
                     .to_string(),
             });
         }
-        fsutil::remove_stale_temps(dir)
-            .map_err(|e| io_error(dir, "cannot read the calendar directory", &e))?;
         Ok(Vdir {
             dir: dir.to_path_buf(),
             index: Mutex::new(HashMap::new()),
+            swept: AtomicBool::new(false),
+            read_only: false,
         })
     }
 
@@ -128,7 +135,18 @@ impl Vdir {
         Ok(Vdir {
             dir: dir.to_path_buf(),
             index: Mutex::new(HashMap::new()),
+            swept: AtomicBool::new(false),
+            read_only: true,
         })
+    }
+
+    /// Remove stale temp files left by a crash (T62), once per session:
+    /// during the first scan (which reads the directory anyway) or before
+    /// the first write; readers ignore them, so a failure is not fatal.
+    fn sweep(&self) {
+        if !self.read_only && !self.swept.swap(true, Ordering::Relaxed) {
+            let _ = fsutil::remove_stale_temps(&self.dir);
+        }
     }
 
     /// The collection directory.
@@ -396,13 +414,21 @@ impl CalendarStore for Vdir {
         let entries = fs::read_dir(&self.dir)
             .map_err(|e| io_error(&self.dir, "cannot read the calendar directory", &e))?;
         let mut found: Vec<(String, fs::DirEntry)> = Vec::new();
+        let mut temps: Vec<fs::DirEntry> = Vec::new();
         for entry in entries {
             let Ok(entry) = entry else { continue };
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             if is_object_name(name) {
                 found.push((name.to_string(), entry));
+            } else if fsutil::is_temp_name(name) {
+                temps.push(entry);
             }
+        }
+        // T62: the scan has seen the temp files; stale ones go now (at
+        // start-up, with no second reading of the directory).
+        if !self.read_only && !self.swept.swap(true, Ordering::Relaxed) {
+            fsutil::remove_stale(temps.iter().map(fs::DirEntry::path));
         }
         // One stat per file is most of a warm listing's cost on a large
         // calendar: spread over the cores.
@@ -495,6 +521,7 @@ impl CalendarStore for Vdir {
     }
 
     fn create(&self, uid: &str, data: &[u8]) -> Result<StoredObject, StoreError> {
+        self.sweep();
         self.check_uid(Some(uid))?;
         self.check_uid(scan_uid(data).as_deref())?;
         // Someone else (another rsvp, vdirsyncer) created it since our lookup:
@@ -545,6 +572,7 @@ impl CalendarStore for Vdir {
     }
 
     fn update(&self, existing: &StoredObject, data: &[u8]) -> Result<StoredObject, StoreError> {
+        self.sweep();
         self.check_uid(scan_uid(data).as_deref())?;
         let name = existing.href.as_str();
         if !is_object_name(name) {
@@ -582,6 +610,7 @@ impl CalendarStore for Vdir {
     }
 
     fn delete(&self, existing: &StoredObject) -> Result<(), StoreError> {
+        self.sweep();
         let name = existing.href.as_str();
         if !is_object_name(name) {
             return Err(StoreError::Io {

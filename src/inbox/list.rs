@@ -714,7 +714,6 @@ type Source<'c> = (
 
 /// The calendar as one listing sees it: UID → file, and busy times, all
 /// borrowed from the cache.
-
 pub(crate) struct CalendarIndex<'c> {
     by_uid: HashMap<&'c str, (&'c str, FileStamp)>,
     /// The entries and scans of every calendar (the written one first).
