@@ -77,8 +77,14 @@ impl World {
         self.root.join("calendar").join(name)
     }
 
+    /// The calendar index (busy times, UIDs).
     fn cache_file(&self) -> PathBuf {
-        self.root.join("cache/inbox-v1.bin")
+        self.root.join("cache/calendar-v1.bin")
+    }
+
+    /// The parsed messages.
+    fn messages_file(&self) -> PathBuf {
+        self.root.join("cache/messages-v1.bin")
     }
 
     /// The saved rows of the last listing.
@@ -320,7 +326,11 @@ fn a_corrupt_cache_is_discarded_with_a_log_line_and_rebuilt() {
     // Each of the two files: the saved rows, and the parsed messages with
     // the calendar index (read when the rows do not answer, so the rows
     // are removed for that case).
-    for (file, other) in [(w.rows_file(), None), (w.cache_file(), Some(w.rows_file()))] {
+    for (file, other) in [
+        (w.rows_file(), None),
+        (w.cache_file(), Some(w.rows_file())),
+        (w.messages_file(), Some(w.rows_file())),
+    ] {
         let good = std::fs::read(&file).unwrap();
         // Cut in half, then garbage: each is discarded and rebuilt.
         for bad in [
@@ -349,8 +359,10 @@ fn a_corrupt_cache_is_discarded_with_a_log_line_and_rebuilt() {
 fn an_unreadable_cache_file_costs_time_not_the_listing() {
     let w = World::new();
     std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
-    // A directory where the cache file should be: cannot be read or saved.
-    std::fs::create_dir_all(w.cache_file()).unwrap();
+    // Directories where the cache files should be: cannot be read or saved.
+    for file in [w.cache_file(), w.messages_file(), w.rows_file()] {
+        std::fs::create_dir_all(file).unwrap();
+    }
     assert_eq!(summaries(&items(&mut w.inbox())), ["Alpha"]);
     let log = w.log.lock().unwrap().clone();
     assert!(log.iter().any(|l| l.contains("cache")), "{log:?}");

@@ -797,3 +797,22 @@ fn paint_posts_the_saved_rows_then_the_refresh_checks_them() {
     // A painted row can be answered: the session knows its messages.
     assert!(session.raw(&listed[0].key).is_ok());
 }
+
+/// A row answered, applied or dismissed is not painted again as it was at
+/// the next start (the saved rows drop it; the listing rebuilds it).
+#[test]
+fn a_row_acted_on_is_not_painted_again_as_it_was() {
+    let m = memenv();
+    let src = source();
+    let listed = inbox(&m, &src).list(true).unwrap().items;
+    let key = listed[0].key.clone();
+    let mut session = inbox(&m, &src);
+    session.dismiss(&key).unwrap();
+    let painted = inbox(&m, &src).saved(true).unwrap().items;
+    assert_eq!(painted.len(), listed.len() - 1);
+    assert!(painted.iter().all(|i| i.key != key));
+    let mut next = inbox(&m, &src);
+    let relisted = next.list(true).unwrap().items;
+    assert_eq!(relisted.len(), listed.len(), "the listing has it again");
+    assert_eq!(next.cache_counts().served_from_rows, 0);
+}

@@ -24,10 +24,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// The cache file's name.
-pub const FILE: &str = "inbox-v1.bin";
+/// The cache file of the parsed messages.
+pub const MESSAGES_FILE: &str = "messages-v1.bin";
+/// The cache file of the calendar index (and its busy log).
+pub const CALENDAR_FILE: &str = "calendar-v1.bin";
 /// Bumped whenever the format or what is derived into it changes.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// A [`FileStamp`] as saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,11 +189,11 @@ pub struct Busy {
     pub end: i64,
 }
 
-/// Everything saved.
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// Everything saved but the rows, held in two files so that a change of
+/// the calendar does not rewrite the parsed messages and the other way
+/// round: [`MESSAGES_FILE`] and [`CALENDAR_FILE`].
+#[derive(Debug, Default)]
 pub struct State {
-    format: u32,
-    /// The settings the derived data depends on (identity, zone, version).
     fingerprint: String,
     pub messages: HashMap<String, MessageEntry>,
     pub calendar: HashMap<String, CalendarEntry>,
@@ -206,18 +208,86 @@ pub struct State {
     /// The [`Rows::generation`] the log counts from; 0: none (no row may
     /// be reused against this state).
     pub log_base: u64,
-    /// Whether anything changed since it was loaded (saved only then).
-    #[serde(skip)]
-    pub dirty: bool,
+    /// Whether each part changed since it was loaded (saved only then).
+    pub messages_dirty: bool,
+    pub calendar_dirty: bool,
+}
+
+/// One of the two files of a [`State`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Messages,
+    Calendar,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MessagesFile {
+    format: u32,
+    fingerprint: String,
+    messages: HashMap<String, MessageEntry>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CalendarFile {
+    format: u32,
+    fingerprint: String,
+    calendar: HashMap<String, CalendarEntry>,
+    others: Vec<HashMap<String, CalendarEntry>>,
+    busy_log: Vec<(i64, i64)>,
+    log_base: u64,
+}
+
+/// Read and decode one cache file; `None` (with a log line saying why
+/// when it was there) when it is missing, unreadable, corrupt, or for
+/// other settings.
+fn load_file<T: serde::de::DeserializeOwned>(
+    store: &dyn CacheStore,
+    name: &str,
+    log: &dyn Fn(&str),
+) -> Option<T> {
+    let bytes = match store.load(name) {
+        Ok(Some(b)) => b,
+        Ok(None) => return None,
+        Err(e) => {
+            log(&format!("cache unreadable, rebuilding it: {e}"));
+            return None;
+        }
+    };
+    match bincode::deserialize::<T>(&bytes) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            log(&format!(
+                "cache {}/{name} is corrupt ({e}); rebuilding it",
+                store.describe()
+            ));
+            None
+        }
+    }
+}
+
+fn save_file<T: Serialize>(store: &dyn CacheStore, name: &str, v: &T, log: &dyn Fn(&str)) -> bool {
+    match bincode::serialize(v) {
+        Ok(bytes) => match store.save(name, &bytes) {
+            Ok(()) => true,
+            Err(e) => {
+                log(&format!("cannot save the cache: {e}"));
+                false
+            }
+        },
+        Err(e) => {
+            log(&format!("cannot encode the cache: {e}"));
+            false
+        }
+    }
 }
 
 impl State {
     /// An empty state for these settings.
     pub fn empty(fingerprint: &str) -> State {
         State {
-            format: FORMAT,
             fingerprint: fingerprint.to_string(),
-            dirty: true,
+            messages_dirty: true,
+            calendar_dirty: true,
             ..State::default()
         }
     }
@@ -225,38 +295,99 @@ impl State {
     /// The saved state, or an empty one (with a log line saying why) when
     /// there is none usable.
     pub fn load(store: &dyn CacheStore, fingerprint: &str, log: &dyn Fn(&str)) -> State {
-        let bytes = match store.load(FILE) {
-            Ok(Some(b)) => b,
-            Ok(None) => return State::empty(fingerprint),
-            Err(e) => {
-                log(&format!("cache unreadable, rebuilding it: {e}"));
-                return State::empty(fingerprint);
+        let mut state = State::empty(fingerprint);
+        state.load_part(store, Part::Messages, log);
+        state.load_part(store, Part::Calendar, log);
+        state
+    }
+
+    /// Replace one part with what is saved (or leave it empty).
+    pub fn load_part(&mut self, store: &dyn CacheStore, part: Part, log: &dyn Fn(&str)) {
+        let mine =
+            |format: u32, fingerprint: &str| format == FORMAT && fingerprint == self.fingerprint;
+        match part {
+            Part::Messages => {
+                if let Some(f) = load_file::<MessagesFile>(store, MESSAGES_FILE, log)
+                    .filter(|f| mine(f.format, &f.fingerprint))
+                {
+                    self.messages = f.messages;
+                    self.messages_dirty = false;
+                }
             }
-        };
-        match bincode::deserialize::<State>(&bytes) {
-            Ok(s) if s.format == FORMAT && s.fingerprint == fingerprint => s,
-            Ok(_) => State::empty(fingerprint),
-            Err(e) => {
-                log(&format!(
-                    "cache {}/{FILE} is corrupt ({e}); rebuilding it",
-                    store.describe()
-                ));
-                State::empty(fingerprint)
+            Part::Calendar => {
+                if let Some(f) = load_file::<CalendarFile>(store, CALENDAR_FILE, log)
+                    .filter(|f| mine(f.format, &f.fingerprint))
+                {
+                    self.calendar = f.calendar;
+                    self.others = f.others;
+                    self.busy_log = f.busy_log;
+                    self.log_base = f.log_base;
+                    self.calendar_dirty = false;
+                }
             }
         }
     }
 
-    /// Save when something changed; a failure only costs time next run.
-    pub fn save(&mut self, store: &dyn CacheStore, log: &dyn Fn(&str)) {
-        if !self.dirty {
-            return;
+    /// Take `part` (and the settings' fingerprint) from `saved`.
+    pub fn adopt(&mut self, saved: State, part: Part) {
+        self.fingerprint = saved.fingerprint;
+        match part {
+            Part::Messages => {
+                self.messages = saved.messages;
+                self.messages_dirty = saved.messages_dirty;
+            }
+            Part::Calendar => {
+                self.calendar = saved.calendar;
+                self.others = saved.others;
+                self.busy_log = saved.busy_log;
+                self.log_base = saved.log_base;
+                self.calendar_dirty = saved.calendar_dirty;
+            }
         }
-        match bincode::serialize(&*self) {
-            Ok(bytes) => match store.save(FILE, &bytes) {
-                Ok(()) => self.dirty = false,
-                Err(e) => log(&format!("cannot save the cache: {e}")),
-            },
-            Err(e) => log(&format!("cannot encode the cache: {e}")),
+    }
+
+    /// The saved `part` alone (the other one empty, not to be saved).
+    pub fn load_only(
+        store: &dyn CacheStore,
+        fingerprint: &str,
+        part: Part,
+        log: &dyn Fn(&str),
+    ) -> State {
+        let mut state = State::empty(fingerprint);
+        state.load_part(store, part, log);
+        state
+    }
+
+    /// Save the parts that changed; a failure only costs time next run.
+    pub fn save(&mut self, store: &dyn CacheStore, log: &dyn Fn(&str)) {
+        if self.messages_dirty {
+            let file = MessagesFile {
+                format: FORMAT,
+                fingerprint: std::mem::take(&mut self.fingerprint),
+                messages: std::mem::take(&mut self.messages),
+            };
+            if save_file(store, MESSAGES_FILE, &file, log) {
+                self.messages_dirty = false;
+            }
+            self.fingerprint = file.fingerprint;
+            self.messages = file.messages;
+        }
+        if self.calendar_dirty {
+            let file = CalendarFile {
+                format: FORMAT,
+                fingerprint: std::mem::take(&mut self.fingerprint),
+                calendar: std::mem::take(&mut self.calendar),
+                others: std::mem::take(&mut self.others),
+                busy_log: std::mem::take(&mut self.busy_log),
+                log_base: self.log_base,
+            };
+            if save_file(store, CALENDAR_FILE, &file, log) {
+                self.calendar_dirty = false;
+            }
+            self.fingerprint = file.fingerprint;
+            self.calendar = file.calendar;
+            self.others = file.others;
+            self.busy_log = file.busy_log;
         }
     }
 }
@@ -281,7 +412,8 @@ pub const ROWS_FILE: &str = "rows-v1.bin";
 
 /// The last listing as rows (every item, `--all`), and everything it was
 /// computed from. A listing whose inputs are all unchanged is served from
-/// here without reading [`FILE`], a message or a calendar file:
+/// here without reading [`MESSAGES_FILE`], [`CALENDAR_FILE`], a message or
+/// a calendar file:
 ///
 /// - the mail index's revision and the candidates it gave, each with its
 ///   file stamp (any new message, tag change or touched file misses);
@@ -462,9 +594,9 @@ pub struct RowInputs {
     pub queued: bool,
     /// (address, trusted) as asked while building it.
     pub trust: Vec<(String, bool)>,
-    /// The first start and last end of its occurrences within the overlap
-    /// window; `None`: its conflicts do not depend on the calendar.
-    pub span: Option<(i64, i64)>,
+    /// Its occurrences within the overlap window ([`Item::overlap_slots`]);
+    /// empty: its conflicts do not depend on the calendar.
+    pub slots: Vec<(i64, i64)>,
     /// One of its files had changed too recently to be trusted by stamp.
     pub racy: bool,
 }
@@ -654,7 +786,7 @@ impl RowEntry {
             message_id: self.message_id.clone(),
             search: self.search.clone(),
             until,
-            overlap_span: self.inputs.span.and_then(|(a, b)| Some((at(a)?, at(b)?))),
+            overlap_slots: self.inputs.slots.clone(),
             shown: None,
         })
     }

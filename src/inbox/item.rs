@@ -19,6 +19,26 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 pub const MAX_CONFLICTS: usize = 50;
 /// Most upcoming occurrences offered for answering one alone.
 pub const MAX_OCCURRENCES: usize = 24;
+/// Most occurrence slots kept for one item (see [`Item::overlap_slots`]).
+pub const MAX_SLOTS: usize = 400;
+
+/// The (start, end) of `occurrences`, or one span over all of them when
+/// there are more than [`MAX_SLOTS`].
+fn slots(occurrences: &[overlap::Occurrence]) -> Vec<(i64, i64)> {
+    let all = occurrences
+        .iter()
+        .map(|o| (o.start.timestamp(), o.end.timestamp()));
+    if occurrences.len() <= MAX_SLOTS {
+        return all.collect();
+    }
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for (a, b) in all {
+        lo = lo.min(a);
+        hi = hi.max(b);
+    }
+    vec![(lo, hi)]
+}
+
 /// Most other events shown in the day agenda.
 pub const MAX_AGENDA: usize = 30;
 /// How far back the day agenda looks for events that started before the
@@ -185,10 +205,11 @@ pub struct Item {
     /// alone (an occurrence starts or ends, the event ends); `None` when
     /// nothing in it depends on the time of day.
     pub until: Option<DateTime<Utc>>,
-    /// The first start and last end of its occurrences within the overlap
-    /// window, when its conflicts are computed: busy times outside it
-    /// cannot change the item.
-    pub overlap_span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Its occurrences within the overlap window (start, end; unix
+    /// seconds), when its conflicts are computed: a busy time that overlaps
+    /// none of them cannot change the item. Runs of more than
+    /// [`MAX_SLOTS`] are kept as one span from the first to the last.
+    pub overlap_slots: Vec<(i64, i64)>,
     /// The message and classification behind the row. A listing served
     /// from the saved rows has none (nor an [`Item::agenda`]);
     /// [`super::Inbox::item`] always builds both.
@@ -318,7 +339,7 @@ pub(crate) fn build(
 
     let mut expansion = Expansion::default();
     let mut conflicts = Vec::new();
-    let mut overlap_span = None;
+    let mut overlap_slots = Vec::new();
     let mut day = None;
     if let Some(inv) = inv {
         // Sender checks (R7.9, R9.1): a CANCEL answers to the stored organizer.
@@ -374,12 +395,7 @@ pub(crate) fn build(
             None | Some(Method::Request) | Some(Method::Publish) | Some(Method::Add)
         ) && !matches!(class.status, Status::Cancelled | Status::Invalid);
         if wants_conflicts {
-            overlap_span = expansion
-                .occurrences
-                .iter()
-                .map(|o| o.start)
-                .min()
-                .zip(expansion.occurrences.iter().map(|o| o.end).max());
+            overlap_slots = slots(&expansion.occurrences);
             let own = inv.uid.as_str();
             let skip = |i: usize| ctx.busy.get(i).is_none_or(|b| b.uid == own);
             conflicts = overlap::overlapping_within(
@@ -574,7 +590,7 @@ pub(crate) fn build(
             .and_then(|m| m.message_id.clone()),
         search,
         until,
-        overlap_span,
+        overlap_slots,
         shown: Some(Box::new(shown)),
     }
 }

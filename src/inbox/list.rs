@@ -52,7 +52,7 @@ pub struct ListOptions<'a> {
     pub detail: Option<&'a str>,
     /// Loads the saved parsed messages and calendar index when a listing
     /// needs them (the saved rows did not answer); `None`: start empty.
-    pub load: Option<&'a dyn Fn() -> State>,
+    pub load: Option<&'a dyn Fn(cache::Part) -> State>,
 }
 
 fn trust_everyone(_: &str) -> bool {
@@ -129,15 +129,37 @@ impl Listing {
 #[derive(Debug)]
 pub struct ParseCache {
     pub(crate) state: State,
-    /// Whether `state` holds what was saved (else it is loaded on the
+    /// Which parts of `state` hold what was saved (else they are loaded on the
     /// first listing that needs it, through [`ListOptions::load`]).
-    pub(crate) loaded: bool,
+    pub(crate) loaded: Parts,
     /// The last listing's rows and what they were computed from.
     pub(crate) rows: cache::Rows,
     reads: usize,
     calendar_reads: usize,
     served: usize,
     reused: usize,
+}
+
+/// Which parts of the saved state are in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Parts {
+    pub(crate) messages: bool,
+    pub(crate) calendar: bool,
+}
+
+impl Parts {
+    const ALL: Parts = Parts {
+        messages: true,
+        calendar: true,
+    };
+    const NONE: Parts = Parts {
+        messages: false,
+        calendar: false,
+    };
+
+    pub(crate) fn any(self) -> bool {
+        self.messages || self.calendar
+    }
 }
 
 impl Default for ParseCache {
@@ -154,7 +176,7 @@ impl ParseCache {
     pub(crate) fn with_state(state: State) -> ParseCache {
         ParseCache {
             state,
-            loaded: true,
+            loaded: Parts::ALL,
             rows: cache::Rows::default(),
             reads: 0,
             calendar_reads: 0,
@@ -166,9 +188,13 @@ impl ParseCache {
     /// A cache that starts from saved `rows`; the parsed messages and the
     /// calendar index are loaded only when a listing needs them.
     pub(crate) fn with_rows(rows: cache::Rows) -> ParseCache {
+        let mut state = State::empty("");
+        // Nothing of it is saved until a part is loaded (or cleared).
+        state.messages_dirty = false;
+        state.calendar_dirty = false;
         ParseCache {
-            state: State::empty(""),
-            loaded: false,
+            state,
+            loaded: Parts::NONE,
             rows,
             reads: 0,
             calendar_reads: 0,
@@ -188,14 +214,31 @@ impl ParseCache {
         self.served
     }
 
-    /// Load what was saved, once (see [`ListOptions::load`]).
-    pub(crate) fn ensure_loaded(&mut self, load: Option<&dyn Fn() -> State>) {
-        if !self.loaded {
-            if let Some(load) = load {
-                self.state = load();
-            }
-            self.loaded = true;
+    /// Load a part of what was saved, once (see [`ListOptions::load`]).
+    pub(crate) fn ensure(
+        &mut self,
+        part: cache::Part,
+        load: Option<&dyn Fn(cache::Part) -> State>,
+    ) {
+        let done = match part {
+            cache::Part::Messages => &mut self.loaded.messages,
+            cache::Part::Calendar => &mut self.loaded.calendar,
+        };
+        if *done {
+            return;
         }
+        *done = true;
+        let Some(load) = load else {
+            return;
+        };
+        let saved = load(part);
+        self.state.adopt(saved, part);
+    }
+
+    /// Both parts (a listing that cannot be served from the rows).
+    pub(crate) fn ensure_loaded(&mut self, load: Option<&dyn Fn(cache::Part) -> State>) {
+        self.ensure(cache::Part::Messages, load);
+        self.ensure(cache::Part::Calendar, load);
     }
 
     /// How many message files were read from the source so far.
@@ -222,10 +265,11 @@ impl ParseCache {
         self.state.messages.clear();
         self.state.calendar.clear();
         self.state.others.clear();
-        self.state.dirty = true;
+        self.state.messages_dirty = true;
+        self.state.calendar_dirty = true;
         self.state.busy_log.clear();
         self.state.log_base = 0;
-        self.loaded = true;
+        self.loaded = Parts::ALL;
         self.rows.usable = false;
     }
 }
@@ -377,14 +421,14 @@ fn load_candidates(
                     digest: digest_of(&raw),
                 },
             );
-            cache.state.dirty = true;
+            cache.state.messages_dirty = true;
         }
         out.push(c);
     }
     let before = cache.state.messages.len();
     cache.state.messages.retain(|path, _| seen.contains(path));
     if cache.state.messages.len() != before {
-        cache.state.dirty = true;
+        cache.state.messages_dirty = true;
     }
     Ok((out, unreadable))
 }
@@ -593,7 +637,7 @@ fn update_calendar(
     let mut others = std::mem::take(&mut cache.state.others);
     if others.len() != env.busy_calendars.len() {
         others.resize_with(env.busy_calendars.len(), HashMap::new);
-        cache.state.dirty = true;
+        cache.state.calendar_dirty = true;
     }
     let mut usable = Vec::with_capacity(others.len());
     for ((store, entries), scanned) in env
@@ -667,7 +711,7 @@ fn refresh_store(
         if let Some(old) = entries.insert(href.clone(), entry) {
             log_busy(&mut cache.state, &old.busy);
         }
-        cache.state.dirty = true;
+        cache.state.calendar_dirty = true;
     }
     let before = entries.len();
     let mut gone = Vec::new();
@@ -679,7 +723,7 @@ fn refresh_store(
         keep
     });
     if entries.len() != before {
-        cache.state.dirty = true;
+        cache.state.calendar_dirty = true;
         log_spans(&mut cache.state, gone);
     }
     Ok(())
@@ -956,7 +1000,7 @@ pub fn list_all(
     let reuse = if updated.others.iter().all(Option::is_some) {
         Reuse::of(&old_rows, &cache_ro.state, env.now)
     } else {
-        Reuse::none(&cache_ro.state)
+        Reuse::none()
     };
     let tombstones = Snapshot(tombstones);
     let indexed = Indexed {
@@ -1021,14 +1065,12 @@ pub fn list_all(
         let mut trust = asked.into_inner();
         trust.sort();
         trust.dedup();
-        let span = item
-            .overlap_span
-            .map(|(a, b)| (a.timestamp(), b.timestamp()));
+        let slots = item.overlap_slots.clone();
         rows.push(cache::RowEntry::of(
             &item,
             cache::RowInputs {
                 trust,
-                span,
+                slots,
                 ..inputs
             },
         ));
@@ -1085,7 +1127,7 @@ pub fn list_all(
         // The busy log now counts from these rows.
         cache.state.busy_log.clear();
         cache.state.log_base = generation;
-        cache.state.dirty = true;
+        cache.state.calendar_dirty = true;
     } else {
         sort(&mut items);
         cache.rows = old_rows;
@@ -1101,7 +1143,10 @@ pub fn list_all(
 /// are unchanged and whose occurrences no changed busy time touches.
 struct Reuse<'a> {
     rows: HashMap<&'a str, &'a cache::RowEntry>,
-    log: &'a [(i64, i64)],
+    /// The changed busy intervals' starts, sorted, and for each prefix the
+    /// latest end: whether one overlaps a slot is two binary searches.
+    starts: Vec<i64>,
+    latest_end: Vec<i64>,
     now: i64,
 }
 
@@ -1114,24 +1159,46 @@ impl<'a> Reuse<'a> {
             && state.log_base == rows.generation
             && rows.computed_at <= now.timestamp()
             && same_day;
+        let mut log = state.busy_log.clone();
+        log.sort_unstable();
+        let mut latest = i64::MIN;
+        let latest_end = log
+            .iter()
+            .map(|&(_, e)| {
+                latest = latest.max(e);
+                latest
+            })
+            .collect();
         Reuse {
             rows: if usable {
                 rows.items.iter().map(|r| (r.key(), r)).collect()
             } else {
                 HashMap::new()
             },
-            log: &state.busy_log,
+            starts: log.iter().map(|&(s, _)| s).collect(),
+            latest_end,
             now: now.timestamp(),
         }
     }
 
     /// Nothing to reuse.
-    fn none(state: &'a State) -> Reuse<'a> {
+    fn none() -> Reuse<'a> {
         Reuse {
             rows: HashMap::new(),
-            log: &state.busy_log,
+            starts: Vec::new(),
+            latest_end: Vec::new(),
             now: 0,
         }
+    }
+
+    /// Whether a changed busy interval overlaps `[a, b)`.
+    fn touched(&self, a: i64, b: i64) -> bool {
+        // The intervals starting before `b`; one of them ends after `a`?
+        let before = self.starts.partition_point(|&s| s < b);
+        before
+            .checked_sub(1)
+            .and_then(|i| self.latest_end.get(i))
+            .is_some_and(|&e| e > a)
     }
 
     /// The saved row for `key` and its item, when still true.
@@ -1150,9 +1217,7 @@ impl<'a> Reuse<'a> {
             && was.queued == inputs.queued
             && r.until().is_none_or(|u| self.now < u)
             && was.trust.iter().all(|(a, t)| (opts.trusted)(a) == *t)
-            && was
-                .span
-                .is_none_or(|(a, b)| !self.log.iter().any(|&(s, e)| s < b && e > a));
+            && !was.slots.iter().any(|&(a, b)| self.touched(a, b));
         if !same {
             return None;
         }

@@ -158,7 +158,7 @@ impl Inbox {
                 calendar_reads: c.calendar_reads(),
                 served_from_rows: c.served_from_rows(),
                 rows_reused: c.rows_reused(),
-                parses_loaded: c.loaded,
+                parses_loaded: c.loaded.any(),
             })
     }
 
@@ -230,26 +230,25 @@ impl Inbox {
         }
     }
 
-    /// The saved parsed messages and calendar index.
-    fn load_state(&self) -> State {
+    /// One part of the saved parsed messages and calendar index.
+    fn load_state(&self, part: cache::Part) -> State {
         let log = &self.settings.log;
-        State::load(self.ports.cache.as_ref(), &self.fingerprint(), &|l| log(l))
+        State::load_only(self.ports.cache.as_ref(), &self.fingerprint(), part, &|l| {
+            log(l)
+        })
     }
 
-    /// The cache, loaded whole (for what is not a listing).
-    fn take_loaded_cache(&mut self) -> ParseCache {
+    /// The cache with its calendar part loaded (what is not a listing
+    /// needs the calendar index, not the parsed messages).
+    fn take_calendar_cache(&mut self) -> ParseCache {
         let mut cache = self.take_cache();
-        if !cache.loaded {
-            cache.ensure_loaded(Some(&|| self.load_state()));
-        }
+        cache.ensure(cache::Part::Calendar, Some(&|p| self.load_state(p)));
         cache
     }
 
     fn put_cache(&mut self, mut cache: ParseCache) {
         let log = &self.settings.log;
-        if cache.loaded {
-            cache.state.save(self.ports.cache.as_ref(), &|l| log(l));
-        }
+        cache.state.save(self.ports.cache.as_ref(), &|l| log(l));
         cache.rows.save(self.ports.cache.as_ref(), &|l| log(l));
         self.cache = Some(cache);
     }
@@ -273,7 +272,7 @@ impl Inbox {
                     all,
                     trusted: self.settings.trusted.as_ref(),
                     detail,
-                    load: Some(&|| self.load_state()),
+                    load: Some(&|p| self.load_state(p)),
                 },
             ),
         };
@@ -374,7 +373,7 @@ impl Inbox {
             tags: Vec::new(),
             missing: None,
         };
-        let mut cache = self.take_loaded_cache();
+        let mut cache = self.take_calendar_cache();
         let result = list::adhoc_item(
             &self.env(),
             &mut cache,
@@ -403,7 +402,7 @@ impl Inbox {
     /// Tell the calendar store what the index knows, so finding a UID
     /// before a write reads no file that has not changed.
     fn prime_store(&mut self) -> Result<(), InboxError> {
-        let mut cache = self.take_loaded_cache();
+        let mut cache = self.take_calendar_cache();
         let refreshed = list::refresh_written_calendar(&self.env(), &mut cache);
         let result = refreshed.map(|()| {
             let known: Vec<(String, FileStamp, Vec<String>)> = cache
@@ -430,6 +429,9 @@ impl Inbox {
             self.prime_store()?;
         }
         let mut done = super::respond(&self.env(), &raw, req)?;
+        if !req.dry_run {
+            self.forget_row(key);
+        }
         // The calendar holds the answer once `href` is set (R9.13): record
         // it even if sending failed, since the reply is queued.
         if !req.dry_run
@@ -452,6 +454,7 @@ impl Inbox {
         let raw = self.raw(key)?;
         self.prime_store()?;
         let (shown, applied) = apply_message_with(&self.env(), &raw, own_method)?;
+        self.forget_row(key);
         let mut warnings = Vec::new();
         let (add, remove) = APPLIED_TAGS;
         if let Err(e) = self.tag(key, add, remove) {
@@ -462,12 +465,29 @@ impl Inbox {
 
     /// Mark the item `key` as needing nothing more (tag `rsvp/dismissed`).
     pub fn dismiss(&mut self, key: &str) -> Result<(), InboxError> {
+        self.forget_row(key);
         self.tag(key, &[DISMISSED_TAG], &["rsvp/pending"])
     }
 
     /// Take a dismissal back: the item needs the user again if it did.
     pub fn undismiss(&mut self, key: &str) -> Result<(), InboxError> {
+        self.forget_row(key);
         self.tag(key, &[], &[DISMISSED_TAG])
+    }
+
+    /// The saved row of `key` no longer says what is true (it was just
+    /// answered, applied or dismissed): drop it, so the rows painted at the
+    /// next start do not offer it again as it was, and never serve the
+    /// saved rows whole again (the next listing rebuilds that row).
+    fn forget_row(&mut self, key: &str) {
+        let mut cache = self.take_cache();
+        let rows = &mut cache.rows;
+        if rows.usable {
+            rows.items.retain(|r| r.key() != key);
+            rows.valid_until = i64::MIN;
+            rows.dirty = true;
+        }
+        self.put_cache(cache);
     }
 
     /// Tag every message of the item (the older versions are done too).
