@@ -46,17 +46,36 @@
 //! [`inbox::Inbox::adhoc`]); the session remembers which message files make
 //! up each item, to read and tag them.
 //!
-//! A listing costs one query of the mail index, one stat per candidate and
-//! one scan of each calendar directory: parsed messages are kept by file
-//! identity (path, size, mtime and ctime in ns, inode) and the calendar
-//! index (UID -> file, busy intervals) by calendar file identity, both saved
-//! between runs under `$XDG_CACHE_HOME/rsvp` (`inbox/cache.rs`). Only
-//! changed files are read; a file changed within the timestamp granularity
-//! before it was read is read again next time. Losing or corrupting the
-//! cache costs time, never data. Tombstones and the outbox are read once
-//! per listing. A candidate whose file is gone (a mail client moved it
-//! since `notmuch new`) is found again by its Maildir unique name, or
-//! listed as unreadable.
+//! A listing costs one stat per candidate and one scan of each calendar
+//! directory (one stat per file, on every core), plus one query of the mail
+//! index only when its revision moved. Three things are saved between runs
+//! under `$XDG_CACHE_HOME/rsvp` (`inbox/cache.rs`), each file atomically
+//! and with a checksum:
+//!
+//! - the rows of the last listing, with what each was computed from: the
+//!   mail index's revision and the candidates' stamps, a digest of every
+//!   calendar file's stamp, the tombstones, the queued replies, the
+//!   contacts' answers and the moment a row changes with the time alone.
+//!   When nothing changed, the listing IS those rows: no message, calendar
+//!   file or saved parse is read. The rows carry no classification
+//!   ([`inbox::Item::shown`] is `None`) and no day agenda;
+//!   [`inbox::Inbox::item`] builds one item whole, and the TUI asks for
+//!   the selected row's details in the background;
+//! - the parsed messages, by file identity (path, size, mtime and ctime in
+//!   ns, inode);
+//! - the calendar index (UID -> file, busy intervals), by calendar file
+//!   identity, with a log of the busy intervals of every file read again
+//!   since the rows were saved.
+//!
+//! When something changed, only changed files are read, and each saved row
+//! is taken again when its own messages, stored copy, tombstone, queue
+//! state and contacts are unchanged and no logged busy interval touches
+//! one of its occurrences; the others are rebuilt. A file changed within
+//! the timestamp granularity before it was read is read again next time.
+//! Losing or corrupting the cache costs time, never data. Tombstones and
+//! the outbox are read once per listing. A candidate whose file is gone (a
+//! mail client moved it since `notmuch new`) is found again by its Maildir
+//! unique name, or listed as unreadable.
 //!
 //! # One answer, end to end
 //!
@@ -82,8 +101,11 @@
 //! 7. The session tags the item's messages (`rsvp/accepted` …) in the mail
 //!    index.
 //!
-//! The TUI never blocks on this: the worker runs answers before queued
-//! refreshes (which coalesce) and indexes new mail in the background.
+//! The TUI never blocks on this: at start it paints the rows saved last
+//! time at once (an item answered since is not among them), then lists;
+//! the worker runs answers before the selected row's details and before
+//! queued refreshes (which coalesce), and indexes new mail in the
+//! background.
 
 pub mod adapters;
 pub mod cli;

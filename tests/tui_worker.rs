@@ -816,3 +816,62 @@ fn a_row_acted_on_is_not_painted_again_as_it_was() {
     assert_eq!(relisted.len(), listed.len(), "the listing has it again");
     assert_eq!(next.cache_counts().served_from_rows, 0);
 }
+
+/// Issue 6, "`a` right after launch": once the saved rows are painted, the
+/// worker waits for a key before it checks them, so an answer pressed on
+/// the first screen runs before the listing; the listing follows at once.
+#[test]
+fn an_answer_on_the_painted_rows_runs_before_they_are_checked() {
+    let m = memenv();
+    let src = source();
+    // A listing saves the rows that the next start paints.
+    let _ = inbox(&m, &src).list(false).unwrap();
+    let row = row_for(&m, "google-new.eml");
+    let (jobs, rx_jobs) = mpsc::channel();
+    let (tx, rx) = mpsc::channel();
+    let for_thread = (m.clone(), src.clone());
+    let thread = std::thread::spawn(move || {
+        let (m, src) = for_thread;
+        let mut b = worker_inbox(&m, &src);
+        // A long grace: the test does not race the clock; the answer ends it.
+        worker::run_jobs_with(
+            &mut b,
+            &rx_jobs,
+            &Log::off(),
+            &mut |msg| {
+                let _ = tx.send(msg);
+            },
+            Duration::from_secs(60),
+        );
+    });
+    jobs.send(Effect::Paint { all: false }).unwrap();
+    jobs.send(Effect::Refresh { all: false }).unwrap();
+    let started = Instant::now();
+    assert!(
+        matches!(recv_until(&rx, |_| true), Msg::Rows(Ok(_))),
+        "painted"
+    );
+    jobs.send(Effect::Respond {
+        target: target_of(&row),
+        partstat: PartStat::Accepted,
+        comment: None,
+        instance: None,
+        send: true,
+    })
+    .unwrap();
+    let next = recv_until(&rx, |m| matches!(m, Msg::Answered { .. } | Msg::Rows(_)));
+    assert!(
+        matches!(next, Msg::Answered { result: Ok(_), .. }),
+        "{next:?}"
+    );
+    assert!(
+        matches!(recv_until(&rx, |_| true), Msg::Rows(Ok(_))),
+        "then checked"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the answer ended the grace"
+    );
+    drop(jobs);
+    thread.join().unwrap();
+}

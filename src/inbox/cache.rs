@@ -1,13 +1,17 @@
 //! The inbox's state that survives restarts (ARCHITECTURE.md "State that
 //! survives restarts"), saved through the [`CacheStore`] port under
-//! `$XDG_CACHE_HOME/rsvp`. Losing it costs time, never data:
+//! `$XDG_CACHE_HOME/rsvp` in three files. Losing it costs time, never data:
 //!
-//! - parsed messages keyed by file identity (path + [`FileStamp`]): a warm
-//!   listing reads no message file that has not changed;
-//! - the calendar index: per calendar file, its identity, the UIDs it holds
-//!   and its busy intervals (expanded within a window of whole months that
-//!   covers the R9.7 window), rebuilt only for files whose identity changed;
-//!   the same for each read-only busy calendar (`[calendar] busy`, khal's).
+//! - [`ROWS_FILE`]: the last listing's rows and what they were computed
+//!   from ([`Rows`]): a listing whose inputs are unchanged is these rows;
+//! - [`MESSAGES_FILE`]: parsed messages keyed by file identity (path +
+//!   [`FileStamp`]): a listing reads no message file that has not changed;
+//! - [`CALENDAR_FILE`]: the calendar index: per calendar file, its
+//!   identity, the UIDs it holds and its busy intervals (expanded within a
+//!   window of whole months that covers the R9.7 window), rebuilt only for
+//!   files whose identity changed; the same for each read-only busy
+//!   calendar (`[calendar] busy`, khal's); and the log of busy intervals
+//!   changed since the rows were saved ([`State::busy_log`]).
 //!
 //! A stale entry is never used: an entry is trusted only while the file's
 //! stamp is unchanged, and an entry taken while the file was "racy" (changed

@@ -3,10 +3,15 @@
 //! ones are counted as superseded), classified against the calendar, with
 //! warnings and overlaps.
 //!
-//! Cost: one query of the mail index, one stat per candidate, one scan of
-//! the calendar directory; only messages and calendar files whose identity
-//! changed are read and parsed (the [`ParseCache`], saved between runs by
-//! the [`super::Inbox`]); tombstones and the outbox are read once. Each
+//! Cost, when nothing changed: one stat per candidate (the mail index is
+//! asked only whether its revision moved), one scan of each calendar
+//! directory, and the saved rows ([`cache::Rows`]): nothing else is read.
+//! When something changed: one query of the mail index if its revision
+//! moved; only messages and calendar files whose identity changed are
+//! read and parsed (the [`ParseCache`], saved between runs by the
+//! [`super::Inbox`]); each saved row whose inputs are unchanged and whose
+//! occurrences no changed busy time touches is taken again, the others are
+//! classified anew; tombstones and the outbox are read once. Each
 //! invitation's stored copy is found through the calendar index, never by
 //! scanning the calendar again.
 

@@ -426,12 +426,12 @@ impl Inbox {
     ) -> Result<Responded, InboxError> {
         let raw = self.raw(key)?;
         if !req.dry_run {
+            // First: a start that follows must not paint the row as it was,
+            // even if this process is gone right after the send.
+            self.forget_row(key);
             self.prime_store()?;
         }
         let mut done = super::respond(&self.env(), &raw, req)?;
-        if !req.dry_run {
-            self.forget_row(key);
-        }
         // The calendar holds the answer once `href` is set (R9.13): record
         // it even if sending failed, since the reply is queued.
         if !req.dry_run
@@ -452,9 +452,9 @@ impl Inbox {
         own_method: bool,
     ) -> Result<(super::Shown, Applied, Vec<String>), InboxError> {
         let raw = self.raw(key)?;
+        self.forget_row(key);
         self.prime_store()?;
         let (shown, applied) = apply_message_with(&self.env(), &raw, own_method)?;
-        self.forget_row(key);
         let mut warnings = Vec::new();
         let (add, remove) = APPLIED_TAGS;
         if let Err(e) = self.tag(key, add, remove) {

@@ -31,6 +31,11 @@ pub type Factory = Box<dyn FnOnce() -> Result<Inbox, String> + Send>;
 /// How often the worker looks at a running index while it waits for jobs.
 const INDEX_POLL: Duration = Duration::from_millis(20);
 
+/// After painting the saved rows, how long the worker waits for a key
+/// before it starts checking them (a listing it cannot interrupt): an
+/// answer pressed on the first screen does not wait behind it.
+pub const PAINT_GRACE: Duration = Duration::from_millis(250);
+
 /// Run one effect to completion. Progress and the outcome go to `post`.
 /// Synchronous, so tests call it directly without threads. `Reindex` runs
 /// to its end here; the worker thread runs it in the background instead.
@@ -284,6 +289,11 @@ impl Queue {
         std::mem::take(&mut self.reindex).then_some(Effect::Reindex)
     }
 
+    /// Whether an action (not a listing, details or indexing) waits.
+    pub fn has_actions(&self) -> bool {
+        !self.actions.is_empty()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty() && self.detail.is_none() && self.refresh.is_none() && !self.reindex
     }
@@ -358,9 +368,22 @@ impl Worker {
 /// The worker's loop: take every job that arrived, run the most urgent,
 /// and follow a background index run, until the job channel closes.
 pub fn run_jobs(inbox: &mut Inbox, rx: &Receiver<Effect>, log: &Log, post: &mut dyn FnMut(Msg)) {
+    run_jobs_with(inbox, rx, log, post, PAINT_GRACE);
+}
+
+/// [`run_jobs`] with another [`PAINT_GRACE`]. The grace ends early with the
+/// first action (the user acted: the listing may run).
+pub fn run_jobs_with(
+    inbox: &mut Inbox,
+    rx: &Receiver<Effect>,
+    log: &Log,
+    post: &mut dyn FnMut(Msg),
+    paint_grace: Duration,
+) {
     let mut queue = Queue::default();
     let mut indexing: Option<Receiver<IndexProgress>> = None;
     let mut open = true;
+    let mut grace: Option<Instant> = None;
     loop {
         // Everything that is already waiting, without blocking.
         loop {
@@ -423,6 +446,18 @@ pub fn run_jobs(inbox: &mut Inbox, rx: &Receiver<Effect>, log: &Log, post: &mut 
             }
             return;
         }
+        if let Some(until) = grace {
+            let left = until.saturating_duration_since(Instant::now());
+            if open && !left.is_zero() && !queue.has_actions() {
+                match rx.recv_timeout(left) {
+                    Ok(e) => queue.push(e),
+                    Err(RecvTimeoutError::Timeout) => grace = None,
+                    Err(RecvTimeoutError::Disconnected) => open = false,
+                }
+                continue;
+            }
+            grace = None;
+        }
         match queue.pop() {
             Some(Effect::Reindex) if indexing.is_some() => {
                 // One run at a time; the running one sees the new mail too
@@ -437,7 +472,15 @@ pub fn run_jobs(inbox: &mut Inbox, rx: &Receiver<Effect>, log: &Log, post: &mut 
             },
             Some(effect) => {
                 log.line(&format!("debug effect {}", effect_name(&effect)));
-                execute(inbox, effect, post);
+                let painting = matches!(effect, Effect::Paint { .. });
+                let mut painted = false;
+                execute(inbox, effect, &mut |m| {
+                    painted = painting;
+                    post(m);
+                });
+                if painted {
+                    grace = Some(Instant::now() + paint_grace);
+                }
             }
             None => {
                 let wait = if indexing.is_some() {
