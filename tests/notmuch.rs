@@ -171,6 +171,24 @@ impl Mailbox {
     }
 }
 
+/// The Inbox settings of the fixtures' user (dana@example.org, UTC), at `now`.
+fn dana_settings(now: Box<dyn Fn() -> chrono::DateTime<chrono::Utc>>) -> rsvp::inbox::Settings {
+    rsvp::inbox::Settings {
+        identity: rsvp::domain::identity::Identity::new(None, &["dana@example.org".to_string()]),
+        groups: Vec::new(),
+        send_from: None,
+        scheduling: rsvp::inbox::Scheduling::Client,
+        declined: rsvp::inbox::Declined::default(),
+        clock: rsvp::domain::diff::Clock {
+            local: chrono_tz::UTC,
+        },
+        trusted: Box::new(|_: &str| true),
+        now,
+        token: Box::new(|| "t".to_string()),
+        log: Box::new(|_: &str| {}),
+    }
+}
+
 /// Collect index events until the run ends; never waits more than [`WAIT`]
 /// for one event.
 fn drain(
@@ -994,23 +1012,7 @@ fn an_answer_goes_out_while_indexing_waits_for_a_locked_database() {
                     cache: Box::new(MemoryCache::new()),
                     busy: Vec::new(),
                 },
-                rsvp::inbox::Settings {
-                    identity: rsvp::domain::identity::Identity::new(
-                        None,
-                        &["dana@example.org".to_string()],
-                    ),
-                    groups: Vec::new(),
-                    send_from: None,
-                    scheduling: rsvp::inbox::Scheduling::Client,
-                    declined: rsvp::inbox::Declined::default(),
-                    clock: rsvp::domain::diff::Clock {
-                        local: chrono_tz::UTC,
-                    },
-                    trusted: Box::new(|_: &str| true),
-                    now: Box::new(chrono::Utc::now),
-                    token: Box::new(|| "t".to_string()),
-                    log: Box::new(|_: &str| {}),
-                },
+                dana_settings(Box::new(chrono::Utc::now)),
             ))
         }),
         move |m| {
@@ -1498,23 +1500,7 @@ fn saved_rows_follow_the_users_database_revision() {
                 index: None,
                 cache: Box::new(FileCache::new(&cache)),
             },
-            rsvp::inbox::Settings {
-                identity: rsvp::domain::identity::Identity::new(
-                    None,
-                    &["dana@example.org".to_string()],
-                ),
-                groups: Vec::new(),
-                send_from: None,
-                scheduling: rsvp::inbox::Scheduling::Client,
-                declined: rsvp::inbox::Declined::default(),
-                clock: rsvp::domain::diff::Clock {
-                    local: chrono_tz::UTC,
-                },
-                trusted: Box::new(|_: &str| true),
-                now: Box::new(move || now),
-                token: Box::new(|| "t".to_string()),
-                log: Box::new(|_: &str| {}),
-            },
+            dana_settings(Box::new(move || now)),
         )
     };
     let dismissed = |inbox: &mut Inbox| {

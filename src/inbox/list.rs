@@ -5,7 +5,7 @@
 //!
 //! Cost, when nothing changed: one stat per candidate (the mail index is
 //! asked only whether its revision moved), one scan of each calendar
-//! directory, and the saved rows ([`cache::Rows`]): nothing else is read.
+//! directory, and the saved rows (`Rows` in `inbox/cache.rs`): nothing else is read.
 //! When something changed: one query of the mail index if its revision
 //! moved; only messages and calendar files whose identity changed are
 //! read and parsed (the [`ParseCache`], saved between runs by the
@@ -518,7 +518,7 @@ pub fn list(
 
 /// [`list`], with the candidates that could not be read.
 ///
-/// Served from the saved rows ([`cache::Rows`]) when nothing they were
+/// Served from the saved rows (`Rows` in `inbox/cache.rs`) when nothing they were
 /// computed from changed: then no message, no calendar file and no saved
 /// parse is read, and the items come without their classification
 /// ([`Item::shown`] is `None`; [`ListOptions::detail`] builds one whole).
