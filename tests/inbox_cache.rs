@@ -482,6 +482,10 @@ fn a_warm_listing_is_served_from_the_saved_rows() {
         );
         assert!(b.shown.is_none(), "rows come without their details");
     }
+    assert!(
+        second.list(true).unwrap().unchanged,
+        "served whole: unchanged"
+    );
     // One item whole, on demand.
     let whole = second.item(&again[0].key).unwrap();
     assert!(whole.shown.is_some() && whole.agenda.is_some());

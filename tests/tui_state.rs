@@ -811,6 +811,7 @@ fn unreadable_invitations_are_said_on_the_status_line() {
                 reason: "the message file is gone; run notmuch new".into(),
             }],
             refused: Vec::new(),
+            unchanged: false,
         })),
     );
     let st = s.status.clone().expect("a status line");
@@ -852,6 +853,7 @@ fn refused_replies_are_said_and_x_drops_them() {
             items: rows(&memenv()),
             unreadable: Vec::new(),
             refused: vec!["u1@x to org@example.org".into()],
+            unchanged: false,
         })),
     );
     let st = s.status.clone().expect("a status line");
@@ -892,6 +894,7 @@ fn the_selected_row_without_details_asks_for_them_once() {
             items: bare,
             unreadable: Vec::new(),
             refused: Vec::new(),
+            unchanged: false,
         })),
     );
     let first = selected(&s).to_string();
@@ -915,6 +918,35 @@ fn the_selected_row_without_details_asks_for_them_once() {
     assert!(effects.is_empty(), "{effects:?}");
     assert!(s.selected_row().unwrap().shown.is_some());
     assert!(!screen(&s, 120, 40).contains("loading the details"));
+    // The check of the painted rows finds nothing changed: the details
+    // built since are kept, nothing is asked again.
+    let bare_again: Vec<_> = whole
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            r.shown = None;
+            r
+        })
+        .collect();
+    let effects = update::update(
+        &mut s,
+        Msg::Rows(Ok(rsvp::inbox::Listing {
+            items: bare_again.clone(),
+            unchanged: true,
+            ..Default::default()
+        })),
+    );
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(s.selected_row().unwrap().shown.is_some());
+    // A listing that rebuilt rows (something changed) keeps nothing.
+    let effects = update::update(
+        &mut s,
+        Msg::Rows(Ok(rsvp::inbox::Listing {
+            items: bare_again,
+            ..Default::default()
+        })),
+    );
+    assert_eq!(effects, [Effect::Detail { key: first.clone() }]);
     // Moving to another bare row asks for that one.
     let effects = keys(&mut s, "j");
     assert_eq!(

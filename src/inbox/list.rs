@@ -101,6 +101,10 @@ pub struct Listing {
     /// Replies the mail server refused for good ("UID to address", terminal
     /// safe): never retried; the user drops them (issue 8 item 6).
     pub refused: Vec<String>,
+    /// Served whole from the saved rows, checked: nothing the rows depend
+    /// on changed since they were saved, so details of the same items
+    /// built since are still true (the TUI keeps them).
+    pub unchanged: bool,
 }
 
 impl Listing {
@@ -558,6 +562,7 @@ pub fn list_all(
             items: items.into_iter().filter(|i| shows(i, opts.all)).collect(),
             unreadable,
             refused,
+            unchanged: true,
         });
     }
     cache.ensure_loaded(opts.load);
@@ -715,6 +720,7 @@ pub fn list_all(
         items: items.into_iter().filter(|i| shows(i, opts.all)).collect(),
         unreadable,
         refused,
+        unchanged: false,
     })
 }
 
@@ -831,6 +837,8 @@ pub(crate) fn saved(cache: &ParseCache, all: bool) -> Option<Listing> {
         items,
         unreadable: unreadable_of(rows),
         refused: Vec::new(),
+        // Painted unchecked: nothing is known to be unchanged.
+        unchanged: false,
     })
 }
 

@@ -208,7 +208,22 @@ fn step(state: &mut State, msg: Msg) -> Vec<Effect> {
                     ),
                 );
             }
-            state.rows = listing.items;
+            let mut rows = listing.items;
+            if listing.unchanged {
+                // Nothing changed since the rows were saved: the details
+                // built for them since are still true; keep them.
+                for row in rows.iter_mut().filter(|r| r.shown.is_none()) {
+                    if let Some(old) = state
+                        .rows
+                        .iter_mut()
+                        .find(|o| o.key == row.key && o.shown.is_some())
+                    {
+                        row.shown = old.shown.take();
+                        row.agenda = old.agenda.take();
+                    }
+                }
+            }
+            state.rows = rows;
             state.detail_asked = None;
             state.loading = false;
             state

@@ -112,6 +112,7 @@ pub fn state_with(rows: Vec<Row>) -> State {
             items: rows,
             unreadable: Vec::new(),
             refused: Vec::new(),
+            unchanged: false,
         })),
     );
     let _ = update::update(&mut s, Msg::Indexed(Ok(None)));
@@ -144,6 +145,7 @@ pub fn listing(rows: Vec<Row>) -> Listing {
         items: rows,
         unreadable: Vec::new(),
         refused: Vec::new(),
+        unchanged: false,
     }
 }
 
