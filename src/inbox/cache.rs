@@ -296,14 +296,6 @@ impl State {
         }
     }
 
-    /// The saved state, or an empty one (with a log line saying why) when
-    /// there is none usable.
-    pub fn load(store: &dyn CacheStore, fingerprint: &str, log: &dyn Fn(&str)) -> State {
-        let mut state = State::empty(fingerprint);
-        state.load_part(store, Part::Messages, log);
-        state.load_part(store, Part::Calendar, log);
-        state
-    }
 
     /// Replace one part with what is saved (or leave it empty).
     pub fn load_part(&mut self, store: &dyn CacheStore, part: Part, log: &dyn Fn(&str)) {
