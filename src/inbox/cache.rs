@@ -296,7 +296,6 @@ impl State {
         }
     }
 
-
     /// Replace one part with what is saved (or leave it empty).
     pub fn load_part(&mut self, store: &dyn CacheStore, part: Part, log: &dyn Fn(&str)) {
         let mine =
