@@ -65,7 +65,12 @@
 //!   ns, inode);
 //! - the calendar index (UID -> file, busy intervals), by calendar file
 //!   identity, with a log of the busy intervals of every file read again
-//!   since the rows were saved.
+//!   since the rows were saved. Its file starts with each file's name,
+//!   stamp and UIDs, so an answer decodes only those.
+//!
+//! An answered, applied or dismissed row is dropped from the saved rows
+//! by writing a short list of dropped keys beside them (the rows file is
+//! not rewritten), before anything is sent.
 //!
 //! When something changed, only changed files are read, and each saved row
 //! is taken again when its own messages, stored copy, tombstone, queue
@@ -85,7 +90,12 @@
 //! 2. `domain::extract` finds the calendar part; `ical` parses it leniently;
 //!    `invite` models it; `identity` finds me among the attendees.
 //! 3. `classify` compares it with the stored copy (found through the
-//!    calendar index) and `diff` lists what changed.
+//!    calendar index) and `diff` lists what changed. Before a write the
+//!    vdir finds the UID's file through its own index, primed once per
+//!    session from the saved calendar index: it trusts a file the
+//!    directory still lists under the same name and inode, and reads files
+//!    created or replaced since (`adapters::vdir`); no file is stat'ed on
+//!    the way to a reply.
 //! 4. The user presses a / d / t (optionally with a comment, for the series
 //!    or one occurrence): the TUI's worker, or `rsvp reply`, calls
 //!    [`inbox::Inbox::respond`].

@@ -629,3 +629,102 @@ fn rows_untouched_by_a_change_are_reused_one_by_one() {
     assert_eq!(session.cache_counts().rows_reused, 2);
     assert_eq!(session.cache_counts().message_reads, 1);
 }
+
+/// An answer drops its row from what the next start paints by writing the
+/// few bytes of the forgotten list, not every row again; the next listing
+/// rebuilds that row. In a session that has not listed, the answer finds
+/// the stored copy (under a name that is not its UID) through the saved
+/// calendar index, without a listing first.
+#[test]
+fn an_answer_forgets_its_row_without_rewriting_the_rows() {
+    let w = World::new();
+    for (name, uid, summary, day) in [("1:2,S", "u1", "Alpha", 30), ("2:2,S", "u2", "Beta", 40)] {
+        let path = w.mail(name);
+        std::fs::write(&path, request(uid, summary, &at(day, "08:00"))).unwrap();
+        age(&path);
+    }
+    // Alpha is already in the calendar, under a name that is not its UID.
+    let stored = w.calendar("0a1b2c.ics");
+    std::fs::write(&stored, event("u1", "Alpha", &at(30, "08:00"))).unwrap();
+    age(&stored);
+    let first = items(&mut w.inbox());
+    let alpha = first
+        .iter()
+        .find(|i| i.summary == "Alpha")
+        .unwrap()
+        .key
+        .clone();
+    let rows_before = std::fs::read(w.rows_file()).unwrap();
+
+    // As the TUI does: paint the saved rows, answer one at once.
+    let mut session = w.inbox();
+    assert_eq!(session.saved(true).unwrap().items.len(), 2);
+    let req = rsvp::inbox::ResponseRequest {
+        partstat: rsvp::domain::invite::PartStat::Accepted,
+        comment: None,
+        instance: None,
+        dry_run: false,
+        resend: false,
+        no_send: false,
+    };
+    let done = session.respond(&alpha, &req).unwrap();
+    assert!(done.sent, "{:?}", done.send_error);
+    assert_eq!(
+        done.href.as_deref(),
+        Some("0a1b2c.ics"),
+        "the stored copy is updated"
+    );
+    assert_eq!(
+        std::fs::read_dir(w.root.join("calendar")).unwrap().count(),
+        1,
+        "no second file for the UID"
+    );
+    assert_eq!(
+        std::fs::read(w.rows_file()).unwrap(),
+        rows_before,
+        "the rows are not written again"
+    );
+    assert!(w.root.join("cache/rows-forgotten-v1.bin").is_file());
+    drop(session);
+
+    // The next start paints the rows without Alpha and does not serve them
+    // whole: its listing builds Alpha again, answered.
+    let mut next = w.inbox();
+    let painted = next.saved(true).unwrap();
+    assert_eq!(summaries(&painted.items), ["Beta"]);
+    let listed = items(&mut next);
+    assert_eq!(next.cache_counts().served_from_rows, 0);
+    let alpha = listed.iter().find(|i| i.summary == "Alpha").unwrap();
+    assert_eq!(
+        alpha.partstat,
+        Some(rsvp::domain::invite::PartStat::Accepted),
+        "{alpha:?}"
+    );
+    // A listing saves new rows: the forgotten list no longer applies.
+    let mut later = w.inbox();
+    assert_eq!(
+        summaries(&later.saved(true).unwrap().items),
+        ["Alpha", "Beta"]
+    );
+}
+
+/// A cache written by another version of rsvp (another format number at
+/// the start of each file) is not corrupt: it is replaced without a word.
+#[test]
+fn a_cache_of_another_version_is_replaced_without_a_corruption_line() {
+    use rsvp::domain::ports::CacheStore;
+    let w = World::new();
+    std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
+    let store = FileCache::new(&w.root.join("cache"));
+    let old = bincode::serialize(&(5u32, "another layout", vec![1u8, 2, 3])).unwrap();
+    for name in ["rows-v1.bin", "messages-v1.bin", "calendar-v1.bin"] {
+        store.save(name, &old).unwrap();
+    }
+    let mut inbox = w.inbox();
+    assert_eq!(summaries(&items(&mut inbox)), ["Alpha"]);
+    let log = w.log.lock().unwrap().clone();
+    assert!(!log.iter().any(|l| l.contains("corrupt")), "{log:?}");
+    assert_ne!(std::fs::read(w.rows_file()).unwrap()[..4], [5, 0, 0, 0]);
+    assert_eq!(summaries(&items(&mut w.inbox())), ["Alpha"]);
+    assert!(w.inbox().list(true).unwrap().unchanged);
+}

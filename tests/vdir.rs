@@ -578,3 +578,72 @@ fn scan_uid_agrees_with_calcard_on_the_corpus() {
     assert!(compared > 0);
     assert!(mismatches.is_empty(), "{mismatches:#?}");
 }
+
+/// An old, settled stamp for `path` (as a listing an hour ago saved it):
+/// its real inode, times an hour back, so the entry is not "racy".
+fn settled_stamp(path: &Path) -> rsvp::domain::ports::FileStamp {
+    let meta = fs::metadata(path).unwrap();
+    let hour_ago = i64::try_from(
+        (SystemTime::now() - Duration::from_secs(3600))
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    )
+    .unwrap();
+    rsvp::domain::ports::FileStamp {
+        size: meta.len(),
+        mtime_ns: hour_ago,
+        ctime_ns: hour_ago,
+        ino: meta.ino(),
+    }
+}
+
+/// R9.12: the lookup before a write trusts what the saved index says of a
+/// file while the directory lists it under the same name and inode (no
+/// stat of every file on the way to a reply), and sees every file created,
+/// removed or replaced by rename, as vdirsyncer and khal write.
+#[test]
+fn lookup_before_a_write_trusts_names_and_inodes_and_sees_renames() {
+    let (_root, dir) = collection();
+    fs::write(dir.join("a.ics"), event("one", "x")).unwrap();
+    fs::write(dir.join("c.ics"), event("five", "x")).unwrap();
+    let store = Vdir::open(&dir).unwrap();
+    // The saved index says c.ics holds "four": as if it had been edited in
+    // place (same inode) since the last listing.
+    let known = vec![
+        (
+            "a.ics".to_string(),
+            settled_stamp(&dir.join("a.ics")),
+            vec!["one".to_string()],
+        ),
+        (
+            "c.ics".to_string(),
+            settled_stamp(&dir.join("c.ics")),
+            vec!["four".to_string()],
+        ),
+    ];
+    store.prime(&mut known.into_iter());
+    assert_eq!(store.find_by_uid("one").unwrap().unwrap().href, "a.ics");
+
+    // Replaced by rename (a new inode) with another UID: seen at once.
+    let tmp = dir.join(".a.ics.tmp");
+    fs::write(&tmp, event("two", "x")).unwrap();
+    fs::rename(&tmp, dir.join("a.ics")).unwrap();
+    assert_eq!(store.find_by_uid("two").unwrap().unwrap().href, "a.ics");
+    assert_eq!(store.find_by_uid("one").unwrap(), None);
+
+    // Created, then removed: seen.
+    fs::write(dir.join("b.ics"), event("three", "x")).unwrap();
+    assert_eq!(store.find_by_uid("three").unwrap().unwrap().href, "b.ics");
+    fs::remove_file(dir.join("b.ics")).unwrap();
+    assert_eq!(store.find_by_uid("three").unwrap(), None);
+
+    // The file edited in place is trusted by name and inode, so its new UID
+    // alone is not seen; looking up the old UID reads it, finds it changed,
+    // and from then on the new UID is found.
+    assert_eq!(store.find_by_uid("five").unwrap(), None);
+    assert_eq!(store.find_by_uid("four").unwrap(), None);
+    assert_eq!(store.find_by_uid("five").unwrap().unwrap().href, "c.ics");
+    // A full listing stats every file and holds the truth.
+    assert_eq!(store.list().unwrap().len(), 2);
+}

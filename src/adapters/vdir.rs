@@ -1,7 +1,9 @@
 //! The calendar collection as a vdir (one `.ics` file per object, as khal
 //! and vdirsyncer use): lookup by the UID inside the files through a cached
-//! index, safe new names, atomic ETag-checked writes (R9.10, R9.12, T57,
-//! T61, T62). Never parses file names and never writes outside the directory.
+//! index (trusted per file while the directory lists it under the same
+//! name and inode, see `Check::Names`; a listing stats every file), safe
+//! new names, atomic ETag-checked writes (R9.10, R9.12, T57, T61, T62).
+//! Never parses file names and never writes outside the directory.
 
 use std::collections::HashMap;
 use std::fs::{self, File, Metadata};
@@ -160,47 +162,123 @@ impl Vdir {
         self.index.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Bring the index up to date with the directory and return
-    /// (file name, UID) for every object file, sorted by name.
-    fn refresh(&self) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    /// Bring the index up to date with the directory.
+    ///
+    /// [`Check::Stat`] stats every file (on all cores) and re-reads those
+    /// whose stamp changed: an edit in place that changes a UID is seen.
+    /// [`Check::Names`] trusts an indexed file while the directory still
+    /// lists it with the same inode (which a replacement by rename, as
+    /// vdirsyncer and khal write, always changes) and stats only the rest.
+    fn refresh(&self, check: Check) -> Result<(), StoreError> {
+        use std::os::unix::fs::DirEntryExt;
         let entries = fs::read_dir(&self.dir)
             .map_err(|e| io_error(&self.dir, "cannot read the calendar directory", &e))?;
-        let now = SystemTime::now();
-        let mut index = self.lock_index();
-        let mut fresh = HashMap::with_capacity(index.len());
+        let mut found: Vec<(String, fs::DirEntry)> = Vec::new();
         for entry in entries {
             let Ok(entry) = entry else { continue };
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            if !is_object_name(name) {
-                continue;
+            if is_object_name(name) {
+                found.push((name.to_string(), entry));
             }
-            let path = entry.path();
-            // Follows symlinks, as vdirsyncer does.
-            let Ok(meta) = fs::metadata(&path) else {
-                continue;
-            };
-            if !meta.is_file() {
-                continue;
-            }
-            let cached = index.remove(name).filter(|c| c.matches(&meta));
-            let entry = match cached {
-                Some(c) => c,
-                None => match fs::read(&path) {
-                    Ok(data) => IndexEntry::new(&meta, scan_uid(&data), now),
-                    // Unreadable files are skipped, not fatal.
-                    Err(_) => continue,
-                },
-            };
-            fresh.insert(name.to_string(), entry);
         }
-        let mut listing: Vec<(String, Option<String>)> = fresh
+        let now = SystemTime::now();
+        // Drop what the directory no longer lists, and pick the files to
+        // stat: all, or those the index cannot vouch for.
+        let to_stat: Vec<(String, &fs::DirEntry)> = {
+            let mut index = self.lock_index();
+            let mut indexed = 0;
+            let to_stat = found
+                .iter()
+                .filter(|(name, entry)| {
+                    let cached = index.get(name);
+                    indexed += usize::from(cached.is_some());
+                    !(check == Check::Names
+                        && entry.file_type().is_ok_and(|t| t.is_file())
+                        && cached.is_some_and(|c| !c.racy && c.ino == entry.ino()))
+                })
+                .map(|(name, entry)| (name.clone(), entry))
+                .collect();
+            // Some indexed file is no longer listed.
+            if indexed < index.len() {
+                let listed: std::collections::HashSet<&str> =
+                    found.iter().map(|(n, _)| n.as_str()).collect();
+                index.retain(|name, _| listed.contains(name.as_str()));
+            }
+            to_stat
+        };
+        let stats = parallel(&to_stat, |(_, entry)| {
+            let plain = entry.file_type().is_ok_and(|t| t.is_file());
+            // Follows symlinks, as vdirsyncer does.
+            if plain {
+                entry.metadata().ok()
+            } else {
+                fs::metadata(entry.path()).ok()
+            }
+        });
+        let mut index = self.lock_index();
+        for ((name, entry), meta) in to_stat.into_iter().zip(stats) {
+            let Some(meta) = meta.filter(Metadata::is_file) else {
+                index.remove(&name);
+                continue;
+            };
+            if index.get(&name).is_some_and(|c| c.matches(&meta)) {
+                continue;
+            }
+            match fs::read(entry.path()) {
+                Ok(data) => {
+                    index.insert(name, IndexEntry::new(&meta, scan_uid(&data), now));
+                }
+                // Unreadable files are skipped, not fatal.
+                Err(_) => {
+                    index.remove(&name);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The indexed files that hold `uid`, sorted by name.
+    fn names_with(&self, uid: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .lock_index()
             .iter()
-            .map(|(name, e)| (name.clone(), e.uid.clone()))
+            .filter(|(_, e)| e.uid.as_deref() == Some(uid))
+            .map(|(name, _)| name.clone())
             .collect();
-        *index = fresh;
-        listing.sort();
-        Ok(listing)
+        names.sort();
+        names
+    }
+
+    /// The object holding `uid`, after a refresh of the index by `check`;
+    /// the file found is read and must still hold the UID.
+    fn find_checked(&self, uid: &str, check: Check) -> Result<Option<StoredObject>, StoreError> {
+        if uid.is_empty() {
+            return Ok(None);
+        }
+        for _ in 0..FIND_ATTEMPTS {
+            self.refresh(check)?;
+            let mut changed = false;
+            // Several files with one UID break the vdir contract; the first
+            // by name wins so the choice is at least stable.
+            for name in self.names_with(uid) {
+                match self.read_object(&name) {
+                    Ok(obj) if scan_uid(&obj.data).as_deref() == Some(uid) => {
+                        return Ok(Some(obj));
+                    }
+                    // Changed or removed since it was indexed: forget the
+                    // entry so the next scan re-reads it, and look again.
+                    _ => {
+                        self.lock_index().remove(&name);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return Ok(None);
+            }
+        }
+        Ok(None)
     }
 
     /// Open, stat and read one object file; the ETag comes from the opened
@@ -388,24 +466,45 @@ impl Vdir {
     }
 }
 
-/// The stamps of the regular files among `entries`. Follows symlinks, as
-/// vdirsyncer does; a plain file is stamped relative to the directory (no
-/// walk of the whole path).
-fn stamp_all(entries: &[(String, fs::DirEntry)]) -> Vec<(String, crate::domain::ports::FileStamp)> {
-    let mut out = Vec::with_capacity(entries.len());
-    for (name, entry) in entries {
-        let plain = entry.file_type().is_ok_and(|t| t.is_file());
-        let meta = if plain {
-            entry.metadata()
-        } else {
-            fs::metadata(entry.path())
-        };
-        if let Ok(meta) = meta
-            && meta.is_file()
-        {
-            out.push((name.clone(), fsutil::stamp(&meta)));
+/// How [`Vdir::refresh`] checks the files it has indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// Stat every file.
+    Stat,
+    /// Trust a file listed under the same name with the same inode: a
+    /// file created, removed or replaced by rename (vdirsyncer, khal, most
+    /// editors) is seen; a file edited in place to hold another UID is seen
+    /// when it is looked up by its old UID (it is read and no longer
+    /// matches) and by the next listing, which stats every file, but not
+    /// by a lookup of the new UID alone.
+    Names,
+}
+
+/// `f` over `items` in order, spread over the cores (up to 4 threads, at
+/// least 1,024 items each): one stat per calendar file is most of a large
+/// calendar's cost. An item whose thread panicked maps to `None`.
+fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> Option<R> + Sync) -> Vec<Option<R>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 4);
+    let chunk = items.len().div_ceil(threads).max(1024);
+    let f = &f;
+    let run = move |c: &[T]| c.iter().map(f).collect::<Vec<_>>();
+    let mut out = Vec::with_capacity(items.len());
+    std::thread::scope(|scope| {
+        let mut chunks = items.chunks(chunk);
+        let first = chunks.next();
+        let handles: Vec<_> = chunks
+            .map(|c| (c.len(), scope.spawn(move || run(c))))
+            .collect();
+        out.extend(first.map(run).unwrap_or_default());
+        for (len, h) in handles {
+            match h.join() {
+                Ok(v) => out.extend(v),
+                Err(_) => out.extend(std::iter::repeat_with(|| None).take(len)),
+            }
         }
-    }
+    });
     out
 }
 
@@ -432,47 +531,52 @@ impl CalendarStore for Vdir {
         }
         // One stat per file is most of a warm listing's cost on a large
         // calendar: spread over the cores.
-        let threads = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZeroUsize::get)
-            .clamp(1, 4);
-        let chunk = found.len().div_ceil(threads).max(1024);
-        let mut out = Vec::with_capacity(found.len());
-        std::thread::scope(|scope| {
-            let mut chunks = found.chunks(chunk);
-            let first = chunks.next();
-            let handles: Vec<_> = chunks.map(|c| scope.spawn(move || stamp_all(c))).collect();
-            out.extend(first.map(stamp_all).unwrap_or_default());
-            for h in handles {
-                // A thread that panicked loses its files' stamps only.
-                out.extend(h.join().unwrap_or_default());
-            }
-        });
+        let mut out: Vec<(String, crate::domain::ports::FileStamp)> =
+            parallel(&found, |(name, entry)| {
+                let plain = entry.file_type().is_ok_and(|t| t.is_file());
+                // Follows symlinks, as vdirsyncer does; a plain file is
+                // stamped relative to the directory (no walk of the path).
+                let meta = if plain {
+                    entry.metadata()
+                } else {
+                    fs::metadata(entry.path())
+                };
+                meta.ok()
+                    .filter(Metadata::is_file)
+                    .map(|m| (name.clone(), fsutil::stamp(&m)))
+            })
+            .into_iter()
+            .flatten()
+            .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
     }
 
-    fn prime(&self, known: &[(String, crate::domain::ports::FileStamp, Vec<String>)]) {
+    fn prime(
+        &self,
+        known: &mut dyn Iterator<Item = (String, crate::domain::ports::FileStamp, Vec<String>)>,
+    ) {
         let now_ns = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(i64::MAX, |d| {
                 i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
             });
         let mut index = self.lock_index();
+        index.reserve(known.size_hint().0);
         for (href, stamp, uids) in known {
-            if index.contains_key(href) || stamp.is_racy(now_ns) || uids.len() != 1 {
+            if stamp.is_racy(now_ns) || uids.len() != 1 {
                 continue;
             }
-            index.insert(
-                href.clone(),
-                IndexEntry {
+            if let std::collections::hash_map::Entry::Vacant(slot) = index.entry(href) {
+                slot.insert(IndexEntry {
                     mtime_ns: i128::from(stamp.mtime_ns),
                     ctime_ns: i128::from(stamp.ctime_ns),
                     ino: stamp.ino,
                     size: stamp.size,
                     racy: false,
-                    uid: uids.first().cloned(),
-                },
-            );
+                    uid: uids.into_iter().next(),
+                });
+            }
         }
     }
 
@@ -495,29 +599,11 @@ impl CalendarStore for Vdir {
         if uid.is_empty() {
             return Ok(None);
         }
-        for _ in 0..FIND_ATTEMPTS {
-            let listing = self.refresh()?;
-            let mut changed = false;
-            // Several files with one UID break the vdir contract; the first
-            // by name wins so the choice is at least stable.
-            for (name, _) in listing.iter().filter(|(_, u)| u.as_deref() == Some(uid)) {
-                match self.read_object(name) {
-                    Ok(obj) if scan_uid(&obj.data).as_deref() == Some(uid) => {
-                        return Ok(Some(obj));
-                    }
-                    // Changed or removed since it was indexed: forget the
-                    // entry so the next scan re-reads it, and look again.
-                    _ => {
-                        self.lock_index().remove(name);
-                        changed = true;
-                    }
-                }
-            }
-            if !changed {
-                return Ok(None);
-            }
-        }
-        Ok(None)
+        // The lookup that precedes every write (answer, apply): trusting
+        // names and inodes spares one stat per calendar file on the way to
+        // the reply (see `Check::Names` for what that leaves unseen); the
+        // file found is read, and an update checks its ETag and bytes again.
+        self.find_checked(uid, Check::Names)
     }
 
     fn create(&self, uid: &str, data: &[u8]) -> Result<StoredObject, StoreError> {
@@ -526,7 +612,7 @@ impl CalendarStore for Vdir {
         self.check_uid(scan_uid(data).as_deref())?;
         // Someone else (another rsvp, vdirsyncer) created it since our lookup:
         // the caller must redo its work from a fresh read.
-        if let Some(existing) = self.find_by_uid(uid)? {
+        if let Some(existing) = self.find_checked(uid, Check::Names)? {
             return Err(StoreError::Conflict {
                 href: existing.href,
             });
@@ -629,10 +715,12 @@ impl CalendarStore for Vdir {
     }
 
     fn list(&self) -> Result<Vec<StoredObject>, StoreError> {
-        let listing = self.refresh()?;
-        Ok(listing
+        self.refresh(Check::Stat)?;
+        let mut names: Vec<String> = self.lock_index().keys().cloned().collect();
+        names.sort();
+        Ok(names
             .iter()
-            .filter_map(|(name, _)| self.read_object(name).ok())
+            .filter_map(|name| self.read_object(name).ok())
             .collect())
     }
 }

@@ -56,7 +56,7 @@ pub trait CalendarStore {
     /// What the caller already knows about the collection (name, identity,
     /// the UIDs inside), so a store that indexes files by UID need not read
     /// them again: entries whose identity no longer matches are ignored.
-    fn prime(&self, known: &[(String, FileStamp, Vec<String>)]) {
+    fn prime(&self, known: &mut dyn Iterator<Item = (String, FileStamp, Vec<String>)>) {
         let _ = known;
     }
     /// One object by name; `None` when it does not exist.
@@ -475,7 +475,7 @@ impl<T: CalendarStore + ?Sized> CalendarStore for std::sync::Arc<T> {
     fn scan(&self) -> Result<Vec<(String, FileStamp)>, StoreError> {
         (**self).scan()
     }
-    fn prime(&self, known: &[(String, FileStamp, Vec<String>)]) {
+    fn prime(&self, known: &mut dyn Iterator<Item = (String, FileStamp, Vec<String>)>) {
         (**self).prime(known)
     }
     fn get(&self, href: &str) -> Result<Option<StoredObject>, StoreError> {

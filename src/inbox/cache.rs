@@ -6,6 +6,9 @@
 //!   from ([`Rows`]): a listing whose inputs are unchanged is these rows;
 //! - [`MESSAGES_FILE`]: parsed messages keyed by file identity (path +
 //!   [`FileStamp`]): a listing reads no message file that has not changed;
+//! - [`FORGOTTEN_FILE`]: rows dropped since [`ROWS_FILE`] was written (a
+//!   row just answered, applied or dismissed), so that dropping one costs
+//!   a few bytes, not a rewrite of every row, before the reply is sent;
 //! - [`CALENDAR_FILE`]: the calendar index: per calendar file, its
 //!   identity, the UIDs it holds and its busy intervals (expanded within a
 //!   window of whole months that covers the R9.7 window), rebuilt only for
@@ -33,7 +36,7 @@ pub const MESSAGES_FILE: &str = "messages-v1.bin";
 /// The cache file of the calendar index (and its busy log).
 pub const CALENDAR_FILE: &str = "calendar-v1.bin";
 /// Bumped whenever the format or what is derived into it changes.
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 
 /// A [`FileStamp`] as saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,14 +234,64 @@ struct MessagesFile {
     messages: HashMap<String, MessageEntry>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// [`CALENDAR_FILE`] as read: the written calendar's entries split in two
+/// lists in the same order, the heads (name, stamp, UIDs) first, so that
+/// [`calendar_heads`] decodes only those (a reply needs to know which file
+/// holds a UID, not the busy times).
+#[derive(Deserialize)]
 struct CalendarFile {
     format: u32,
     fingerprint: String,
-    calendar: HashMap<String, CalendarEntry>,
+    heads: Vec<Head>,
+    tails: Vec<Tail>,
     others: Vec<HashMap<String, CalendarEntry>>,
     busy_log: Vec<(i64, i64)>,
     log_base: u64,
+}
+
+/// [`CALENDAR_FILE`] as written (the same layout as [`CalendarFile`]).
+#[derive(Serialize)]
+struct CalendarFileOut<'a> {
+    format: u32,
+    fingerprint: &'a str,
+    heads: Vec<(&'a str, Stamp, bool, &'a [String])>,
+    tails: Vec<(i64, &'a [Busy])>,
+    others: &'a [HashMap<String, CalendarEntry>],
+    busy_log: &'a [(i64, i64)],
+    log_base: u64,
+}
+
+/// The start of [`CALENDAR_FILE`]: what [`calendar_heads`] decodes.
+#[derive(Deserialize)]
+struct CalendarHeads {
+    format: u32,
+    fingerprint: String,
+    heads: Vec<Head>,
+}
+
+/// A calendar file's name, stamp, racy flag and UIDs.
+type Head = (String, Stamp, bool, Vec<String>);
+/// A calendar file's busy window start and busy occurrences.
+type Tail = (i64, Vec<Busy>);
+
+/// Which file of the written calendar holds which UIDs, as saved (name,
+/// stamp, UIDs; racy entries left out), without decoding the busy times;
+/// empty when nothing usable is saved.
+pub fn calendar_heads(
+    store: &dyn CacheStore,
+    fingerprint: &str,
+    log: &dyn Fn(&str),
+) -> Vec<(String, FileStamp, Vec<String>)> {
+    load_file::<CalendarHeads>(store, CALENDAR_FILE, log)
+        .filter(|f| f.format == FORMAT && f.fingerprint == fingerprint)
+        .map(|f| {
+            f.heads
+                .into_iter()
+                .filter(|(_, _, racy, _)| !racy)
+                .map(|(href, stamp, _, uids)| (href, stamp_of(stamp), uids))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Read and decode one cache file; `None` (with a log line saying why
@@ -257,6 +310,11 @@ fn load_file<T: serde::de::DeserializeOwned>(
             return None;
         }
     };
+    // Every file starts with its format: another version's is not corrupt,
+    // only not ours (and the layout after it may differ).
+    if bincode::deserialize::<u32>(&bytes).is_ok_and(|f| f != FORMAT) {
+        return None;
+    }
     match bincode::deserialize::<T>(&bytes) {
         Ok(v) => Some(v),
         Err(e) => {
@@ -313,7 +371,21 @@ impl State {
                 if let Some(f) = load_file::<CalendarFile>(store, CALENDAR_FILE, log)
                     .filter(|f| mine(f.format, &f.fingerprint))
                 {
-                    self.calendar = f.calendar;
+                    self.calendar = f
+                        .heads
+                        .into_iter()
+                        .zip(f.tails)
+                        .map(|((href, stamp, racy, uids), (window_from, busy))| {
+                            let entry = CalendarEntry {
+                                stamp,
+                                racy,
+                                uids,
+                                window_from,
+                                busy,
+                            };
+                            (href, entry)
+                        })
+                        .collect();
                     self.others = f.others;
                     self.busy_log = f.busy_log;
                     self.log_base = f.log_base;
@@ -368,21 +440,26 @@ impl State {
             self.messages = file.messages;
         }
         if self.calendar_dirty {
-            let file = CalendarFile {
+            let file = CalendarFileOut {
                 format: FORMAT,
-                fingerprint: std::mem::take(&mut self.fingerprint),
-                calendar: std::mem::take(&mut self.calendar),
-                others: std::mem::take(&mut self.others),
-                busy_log: std::mem::take(&mut self.busy_log),
+                fingerprint: &self.fingerprint,
+                heads: self
+                    .calendar
+                    .iter()
+                    .map(|(href, e)| (href.as_str(), e.stamp, e.racy, e.uids.as_slice()))
+                    .collect(),
+                tails: self
+                    .calendar
+                    .values()
+                    .map(|e| (e.window_from, e.busy.as_slice()))
+                    .collect(),
+                others: &self.others,
+                busy_log: &self.busy_log,
                 log_base: self.log_base,
             };
             if save_file(store, CALENDAR_FILE, &file, log) {
                 self.calendar_dirty = false;
             }
-            self.fingerprint = file.fingerprint;
-            self.calendar = file.calendar;
-            self.others = file.others;
-            self.busy_log = file.busy_log;
         }
     }
 }
@@ -404,6 +481,17 @@ pub fn stamp_of(s: Stamp) -> FileStamp {
 
 /// The rows cache file's name: the last listing, whole, for a warm start.
 pub const ROWS_FILE: &str = "rows-v1.bin";
+/// The rows dropped from [`ROWS_FILE`] since it was written ([`Forgotten`]).
+pub const FORGOTTEN_FILE: &str = "rows-forgotten-v1.bin";
+
+/// The keys of rows that no longer say what is true, for the rows of one
+/// [`Rows::generation`]: a newer generation of rows ignores them.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Forgotten {
+    format: u32,
+    generation: u64,
+    keys: Vec<String>,
+}
 
 /// The last listing as rows (every item, `--all`), and everything it was
 /// computed from. A listing whose inputs are all unchanged is served from
@@ -442,6 +530,10 @@ pub struct Rows {
     pub items: Vec<RowEntry>,
     #[serde(skip)]
     pub dirty: bool,
+    /// The keys dropped since the rows of this generation were written
+    /// ([`FORGOTTEN_FILE`]).
+    #[serde(skip)]
+    pub(crate) forgotten: Vec<String>,
     /// Whether the rows may be used (loaded for these settings and format).
     #[serde(skip)]
     pub usable: bool,
@@ -468,9 +560,13 @@ impl Rows {
                 return Rows::empty(fingerprint);
             }
         };
+        if bincode::deserialize::<u32>(&bytes).is_ok_and(|f| f != FORMAT) {
+            return Rows::empty(fingerprint);
+        }
         match bincode::deserialize::<Rows>(&bytes) {
             Ok(mut r) if r.format == FORMAT && r.fingerprint == fingerprint => {
                 r.usable = true;
+                r.apply_forgotten(store, log);
                 r
             }
             Ok(_) => Rows::empty(fingerprint),
@@ -482,6 +578,40 @@ impl Rows {
                 Rows::empty(fingerprint)
             }
         }
+    }
+
+    /// Drop the rows forgotten since these were written ([`Rows::forget`]).
+    fn apply_forgotten(&mut self, store: &dyn CacheStore, log: &dyn Fn(&str)) {
+        let Some(f) = load_file::<Forgotten>(store, FORGOTTEN_FILE, log) else {
+            return;
+        };
+        if f.format != FORMAT || f.generation != self.generation || f.keys.is_empty() {
+            return;
+        }
+        self.items.retain(|r| !f.keys.iter().any(|k| k == r.key()));
+        self.valid_until = i64::MIN;
+        self.forgotten = f.keys;
+    }
+
+    /// The row `key` no longer says what is true: drop it here and in what
+    /// is saved, by writing only the list of rows dropped (a few bytes)
+    /// rather than every row again. Rows with a dropped row are never
+    /// served whole again: the next listing rebuilds that row.
+    pub fn forget(&mut self, key: &str, store: &dyn CacheStore, log: &dyn Fn(&str)) {
+        if !self.usable {
+            return;
+        }
+        self.items.retain(|r| r.key() != key);
+        self.valid_until = i64::MIN;
+        if !self.forgotten.iter().any(|k| k == key) {
+            self.forgotten.push(key.to_string());
+        }
+        let forgotten = Forgotten {
+            format: FORMAT,
+            generation: self.generation,
+            keys: self.forgotten.clone(),
+        };
+        save_file(store, FORGOTTEN_FILE, &forgotten, log);
     }
 
     /// Save when something changed; a failure only costs time next run.

@@ -29,8 +29,8 @@ use std::hash::{Hash, Hasher};
 pub use super::item::{Conflict, Flag, MAX_CONFLICTS, is_pending};
 
 mod calendar;
+pub(crate) use calendar::calendar_text;
 use calendar::{Indexed, Snapshot, index_of, scan_calendars, update_calendar};
-pub(crate) use calendar::{calendar_text, refresh_written_calendar};
 
 /// The overlap window: from the start of the day before `now` ...
 pub const WINDOW_PAST_DAYS: i64 = 1;

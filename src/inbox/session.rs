@@ -83,6 +83,8 @@ pub struct Inbox {
     settings: Settings,
     /// Loaded from the cache store on first use.
     cache: Option<ParseCache>,
+    /// The calendar store was told what the index knows ([`Inbox::prime_store`]).
+    store_primed: bool,
     known: HashMap<String, Origin>,
     given: usize,
     /// More tag changes once an answer is recorded (`[mail] after_answer`).
@@ -95,6 +97,7 @@ impl Inbox {
             ports,
             settings,
             cache: None,
+            store_primed: false,
             known: HashMap::new(),
             given: 0,
             after_answer: (Vec::new(), Vec::new()),
@@ -399,22 +402,33 @@ impl Inbox {
         }
     }
 
-    /// Tell the calendar store what the index knows, so finding a UID
-    /// before a write reads no file that has not changed.
-    fn prime_store(&mut self) -> Result<(), InboxError> {
-        let mut cache = self.take_calendar_cache();
-        let refreshed = list::refresh_written_calendar(&self.env(), &mut cache);
-        let result = refreshed.map(|()| {
-            let known: Vec<(String, FileStamp, Vec<String>)> = cache
+    /// Tell the calendar store what the calendar index knows (each file's
+    /// stamp and UIDs), once per session, so finding a UID before a write
+    /// reads no file that has not changed. Nothing is scanned here: the
+    /// store checks every file's stamp itself and reads the ones that
+    /// differ. When no listing has loaded the index, only its heads (no
+    /// busy times) are decoded.
+    fn prime_store(&mut self) {
+        if self.store_primed {
+            return;
+        }
+        self.store_primed = true;
+        let cache = self.take_cache();
+        if cache.loaded.calendar {
+            let mut known = cache
                 .state
                 .calendar
                 .iter()
-                .map(|(href, e)| (href.clone(), cache::stamp_of(e.stamp), e.uids.clone()))
-                .collect();
-            self.ports.store.prime(&known);
-        });
-        self.put_cache(cache);
-        result
+                .filter(|(_, e)| !e.racy)
+                .map(|(href, e)| (href.clone(), cache::stamp_of(e.stamp), e.uids.clone()));
+            self.ports.store.prime(&mut known);
+        } else {
+            let log = &self.settings.log;
+            let heads =
+                cache::calendar_heads(self.ports.cache.as_ref(), &self.fingerprint(), &|l| log(l));
+            self.ports.store.prime(&mut heads.into_iter());
+        }
+        self.cache = Some(cache);
     }
 
     /// Answer the item `key` (outbox → calendar → send, R9.13) and record
@@ -429,7 +443,7 @@ impl Inbox {
             // First: a start that follows must not paint the row as it was,
             // even if this process is gone right after the send.
             self.forget_row(key);
-            self.prime_store()?;
+            self.prime_store();
         }
         let mut done = super::respond(&self.env(), &raw, req)?;
         // The calendar holds the answer once `href` is set (R9.13): record
@@ -453,7 +467,7 @@ impl Inbox {
     ) -> Result<(super::Shown, Applied, Vec<String>), InboxError> {
         let raw = self.raw(key)?;
         self.forget_row(key);
-        self.prime_store()?;
+        self.prime_store();
         let (shown, applied) = apply_message_with(&self.env(), &raw, own_method)?;
         let mut warnings = Vec::new();
         let (add, remove) = APPLIED_TAGS;
@@ -481,13 +495,11 @@ impl Inbox {
     /// saved rows whole again (the next listing rebuilds that row).
     fn forget_row(&mut self, key: &str) {
         let mut cache = self.take_cache();
-        let rows = &mut cache.rows;
-        if rows.usable {
-            rows.items.retain(|r| r.key() != key);
-            rows.valid_until = i64::MIN;
-            rows.dirty = true;
-        }
-        self.put_cache(cache);
+        let log = &self.settings.log;
+        cache
+            .rows
+            .forget(key, self.ports.cache.as_ref(), &|l| log(l));
+        self.cache = Some(cache);
     }
 
     /// Tag every message of the item (the older versions are done too).

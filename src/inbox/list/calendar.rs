@@ -79,20 +79,6 @@ fn index_object(
     (uids, busy)
 }
 
-/// Bring the index of the calendar written to up to date (its UIDs, for
-/// priming the store before a write), without the busy calendars and
-/// without building the busy index.
-pub(crate) fn refresh_written_calendar(
-    env: &Env<'_>,
-    cache: &mut ParseCache,
-) -> Result<(), InboxError> {
-    let scanned = env.store.scan()?;
-    let mut entries = std::mem::take(&mut cache.state.calendar);
-    let refreshed = refresh_store(env, env.store, &scanned, &mut entries, cache);
-    cache.state.calendar = entries;
-    refreshed
-}
-
 /// One scan of the calendar written to, then of each read-only busy
 /// calendar (`None` for one that cannot be read: it costs its busy times
 /// only).
