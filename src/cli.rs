@@ -270,13 +270,113 @@ pub fn json_text(v: &Value) -> String {
     escape_json(serde_json::to_string_pretty(v).unwrap_or_default())
 }
 
-/// Pretty JSON of `v` (as [`json_text`]), then a line break, through
-/// [`write_out`].
+/// Pretty JSON of `v` (as [`json_text`]), then a line break, streamed to
+/// `out` through [`SafeJson`]: a listing of thousands of items is never
+/// held whole in memory (nor copied again to make it terminal-safe).
 pub(crate) fn write_json<T: serde::Serialize + ?Sized>(out: Out<'_>, v: &T) -> Result<(), Failure> {
-    let mut raw = serde_json::to_string_pretty(v)
-        .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot encode the output: {e}")))?;
-    raw.push('\n');
-    write_out(out, &escape_json(raw))
+    use std::io::Write;
+    let fail = |e: std::io::Error| Failure::new(exit::RUNTIME, format!("cannot write output: {e}"));
+    let mut sink = SafeJson {
+        inner: std::io::BufWriter::with_capacity(64 * 1024, out),
+        carry: Vec::new(),
+    };
+    serde_json::to_writer_pretty(&mut sink, v).map_err(|e| {
+        if e.is_io() {
+            Failure::new(exit::RUNTIME, format!("cannot write output: {e}"))
+        } else {
+            Failure::new(exit::RUNTIME, format!("cannot encode the output: {e}"))
+        }
+    })?;
+    sink.write_all(b"\n").map_err(fail)?;
+    sink.finish().map_err(fail)
+}
+
+/// A writer of JSON text that escapes DEL, C1 and bidi controls as
+/// `\uXXXX` on the way (what [`json_text`] does to a whole string):
+/// serde_json escapes C0 controls, so what comes out needs nothing more to
+/// be terminal-safe (R9.5, T55). A UTF-8 sequence split between two writes
+/// is held until it is whole.
+struct SafeJson<W: std::io::Write> {
+    inner: W,
+    carry: Vec<u8>,
+}
+
+impl<W: std::io::Write> SafeJson<W> {
+    /// Write what is held and flush; an incomplete UTF-8 sequence at the
+    /// end (serde_json never writes one) is written as it is.
+    fn finish(mut self) -> std::io::Result<()> {
+        let carry = std::mem::take(&mut self.carry);
+        self.inner.write_all(&carry)?;
+        self.inner.flush()
+    }
+
+    fn escaped(&mut self, text: &str) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in text.char_indices() {
+            let u = u32::from(c);
+            if u == 0x7f
+                || (0x80..=0x9f).contains(&u)
+                || crate::domain::sanitize::is_bidi_control(c)
+            {
+                self.inner
+                    .write_all(text.get(start..i).unwrap_or_default().as_bytes())?;
+                write!(self.inner, "\\u{u:04x}")?;
+                start = i + c.len_utf8();
+            }
+        }
+        self.inner
+            .write_all(text.get(start..).unwrap_or_default().as_bytes())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for SafeJson<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // Plain ASCII (nearly all of it): as it is.
+        if self.carry.is_empty() && buf.iter().all(|&b| b < 0x7f) {
+            self.inner.write_all(buf)?;
+            return Ok(buf.len());
+        }
+        let joined;
+        let bytes: &[u8] = if self.carry.is_empty() {
+            buf
+        } else {
+            let mut j = std::mem::take(&mut self.carry);
+            j.extend_from_slice(buf);
+            joined = j;
+            &joined
+        };
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            match std::str::from_utf8(rest) {
+                Ok(text) => {
+                    self.escaped(text)?;
+                    break;
+                }
+                Err(e) => {
+                    let (valid, after) = rest.split_at(e.valid_up_to());
+                    self.escaped(std::str::from_utf8(valid).unwrap_or_default())?;
+                    match e.error_len() {
+                        // Cut at the end: wait for the rest of the sequence.
+                        None => {
+                            self.carry = after.to_vec();
+                            break;
+                        }
+                        // Not UTF-8 (never from serde_json): as it is.
+                        Some(n) => {
+                            let (bad, more) = after.split_at(n);
+                            self.inner.write_all(bad)?;
+                            rest = more;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// DEL, C1 and bidi controls as `\uXXXX` escapes (serde_json escapes C0).
@@ -333,5 +433,44 @@ mod tests {
         assert!(!text.contains('\u{202e}'));
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back, v);
+    }
+
+    /// `write_json` streams what `json_text` returns whole: the same
+    /// bytes, whatever the size of the pieces serde_json writes.
+    #[test]
+    fn t55_streamed_json_equals_json_text() {
+        let v = json!([
+            {"summary": "a\u{202e}b\u{9b}c\u{7f}d\u{1b}e", "n": 1},
+            {"summary": "Réunion \u{2066}x\u{2069} 東京 😀", "list": ["é", "\u{85}"]},
+        ]);
+        let mut out: Vec<u8> = Vec::new();
+        write_json(&mut out, &v).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("{}\n", json_text(&v))
+        );
+    }
+
+    /// A UTF-8 sequence cut between two writes is escaped or passed whole.
+    #[test]
+    fn safe_json_holds_a_sequence_cut_between_writes() {
+        use std::io::Write;
+        let text = "x\u{202e}y é 😀 \u{9b}";
+        let bytes = text.as_bytes();
+        for cut in 0..=bytes.len() {
+            let mut out: Vec<u8> = Vec::new();
+            let mut sink = SafeJson {
+                inner: &mut out,
+                carry: Vec::new(),
+            };
+            sink.write_all(&bytes[..cut]).unwrap();
+            sink.write_all(&bytes[cut..]).unwrap();
+            sink.finish().unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                "x\\u202ey é 😀 \\u009b",
+                "cut at {cut}"
+            );
+        }
     }
 }
