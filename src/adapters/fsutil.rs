@@ -66,27 +66,16 @@ pub(crate) fn write_temp(
     }
 }
 
-/// [`write_temp`] without fsync, for files whose loss costs only time (the
-/// cache); returns the temp file's path.
-pub(crate) fn write_temp_unsynced(
-    dir: &Path,
-    name: &str,
-    data: &[u8],
-    mode: u32,
-) -> io::Result<PathBuf> {
+/// A new temp file next to `name` in `dir`, to be written by the caller
+/// (who removes it on failure): its path and the open file.
+pub(crate) fn create_temp(dir: &Path, name: &str, mode: u32) -> io::Result<(PathBuf, File)> {
     let path = dir.join(temp_name(name));
-    let mut file = OpenOptions::new()
+    let file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(mode)
         .open(&path)?;
-    match file.write_all(data) {
-        Ok(()) => Ok(path),
-        Err(e) => {
-            let _ = fs::remove_file(&path);
-            Err(e)
-        }
-    }
+    Ok((path, file))
 }
 
 /// Make the directory entries of `dir` durable (after a rename or link).

@@ -251,6 +251,19 @@ pub trait CacheStore {
     /// Replace what is saved under `name` (atomically: a reader sees the
     /// old or the new bytes, never a mix).
     fn save(&self, name: &str, data: &[u8]) -> Result<(), String>;
+    /// [`CacheStore::save`] of the `len` bytes that `write` writes, without
+    /// holding them in memory when the store need not (a cache file of
+    /// several megabytes is written as it is encoded).
+    fn save_streamed(
+        &self,
+        name: &str,
+        len: u64,
+        write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), String> {
+        let mut data = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        write(&mut data).map_err(|e| format!("cannot encode {name}: {e}"))?;
+        self.save(name, &data)
+    }
     /// One line naming where (for log lines).
     fn describe(&self) -> String;
 }

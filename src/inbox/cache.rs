@@ -327,17 +327,22 @@ fn load_file<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// Encode `v` straight into the store's file (no copy of it in memory).
 fn save_file<T: Serialize>(store: &dyn CacheStore, name: &str, v: &T, log: &dyn Fn(&str)) -> bool {
-    match bincode::serialize(v) {
-        Ok(bytes) => match store.save(name, &bytes) {
-            Ok(()) => true,
-            Err(e) => {
-                log(&format!("cannot save the cache: {e}"));
-                false
-            }
-        },
+    let len = match bincode::serialized_size(v) {
+        Ok(len) => len,
         Err(e) => {
             log(&format!("cannot encode the cache: {e}"));
+            return false;
+        }
+    };
+    let mut write = |w: &mut dyn std::io::Write| {
+        bincode::serialize_into(w, v).map_err(|e| std::io::Error::other(e.to_string()))
+    };
+    match store.save_streamed(name, len, &mut write) {
+        Ok(()) => true,
+        Err(e) => {
+            log(&format!("cannot save the cache: {e}"));
             false
         }
     }
@@ -619,12 +624,8 @@ impl Rows {
         if !self.dirty {
             return;
         }
-        match bincode::serialize(&*self) {
-            Ok(bytes) => match store.save(ROWS_FILE, &bytes) {
-                Ok(()) => self.dirty = false,
-                Err(e) => log(&format!("cannot save the cache: {e}")),
-            },
-            Err(e) => log(&format!("cannot encode the cache: {e}")),
+        if save_file(store, ROWS_FILE, &*self, log) {
+            self.dirty = false;
         }
     }
 }
