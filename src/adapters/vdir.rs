@@ -504,13 +504,13 @@ enum Check {
 }
 
 /// `f` over `items` in order, spread over the cores (up to 4 threads, at
-/// least 1,024 items each): one stat per calendar file is most of a large
+/// least 256 items each): one stat per calendar file is most of a large
 /// calendar's cost. An item whose thread panicked maps to `None`.
 fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> Option<R> + Sync) -> Vec<Option<R>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .clamp(1, 4);
-    let chunk = items.len().div_ceil(threads).max(1024);
+    let chunk = items.len().div_ceil(threads).max(256);
     let f = &f;
     let run = move |c: &[T]| c.iter().map(f).collect::<Vec<_>>();
     let mut out = Vec::with_capacity(items.len());
@@ -614,6 +614,16 @@ impl CalendarStore for Vdir {
                 &e,
             )),
         }
+    }
+
+    /// Read on every core (a first listing reads the whole calendar).
+    fn get_many(&self, hrefs: &[&str]) -> Vec<Result<Option<StoredObject>, StoreError>> {
+        parallel(hrefs, |h| Some(self.get(h)))
+            .into_iter()
+            .zip(hrefs)
+            // A thread that panicked: read its files here.
+            .map(|(got, h)| got.unwrap_or_else(|| self.get(h)))
+            .collect()
     }
 
     fn find_by_uid(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {

@@ -63,6 +63,11 @@ pub trait CalendarStore {
     fn get(&self, href: &str) -> Result<Option<StoredObject>, StoreError> {
         Ok(self.list()?.into_iter().find(|o| o.href == href))
     }
+    /// [`CalendarStore::get`] of each name, in order (a store may read
+    /// them on several cores).
+    fn get_many(&self, hrefs: &[&str]) -> Vec<Result<Option<StoredObject>, StoreError>> {
+        hrefs.iter().map(|h| self.get(h)).collect()
+    }
     /// Remove an object if its ETag still matches (`[calendar] declined =
     /// "drop"`); a store that cannot delete says so.
     fn delete(&self, existing: &StoredObject) -> Result<(), StoreError> {
@@ -493,6 +498,9 @@ impl<T: CalendarStore + ?Sized> CalendarStore for std::sync::Arc<T> {
     }
     fn get(&self, href: &str) -> Result<Option<StoredObject>, StoreError> {
         (**self).get(href)
+    }
+    fn get_many(&self, hrefs: &[&str]) -> Vec<Result<Option<StoredObject>, StoreError>> {
+        (**self).get_many(hrefs)
     }
     fn delete(&self, existing: &StoredObject) -> Result<(), StoreError> {
         (**self).delete(existing)

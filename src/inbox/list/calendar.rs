@@ -190,34 +190,49 @@ fn refresh_store(
     let (from, to) = busy_window(env.now);
     let now_ns = now_ns(env.now);
     let mut seen: HashSet<&str> = HashSet::with_capacity(scanned.len());
+    let mut todo: Vec<(&str, FileStamp)> = Vec::new();
     for (href, stamp) in scanned {
         seen.insert(href.as_str());
         let usable = entries.get(href).is_some_and(|e| {
             cache::fresh(e.stamp, e.racy, *stamp) && e.window_from == from.timestamp()
         });
-        if usable {
-            continue;
+        if !usable {
+            todo.push((href.as_str(), *stamp));
         }
-        let Some(obj) = store.get(href)? else {
-            if let Some(old) = entries.remove(href) {
+    }
+    // Read and index the changed files a batch at a time, each batch on
+    // every core (a first listing reads the whole calendar), holding only
+    // one batch's bytes at once.
+    for batch in todo.chunks(READ_BATCH) {
+        let hrefs: Vec<&str> = batch.iter().map(|(h, _)| *h).collect();
+        let objects = store.get_many(&hrefs);
+        let (me, local) = (env.identity, env.clock.local);
+        let indexed = on_every_core(&objects, |obj| match obj {
+            Ok(Some(obj)) => Ok(Some(index_object(obj, me, local, from, to))),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e.clone()),
+        });
+        for (&(href, stamp), result) in batch.iter().zip(indexed) {
+            let Some((uids, busy)) = result? else {
+                if let Some(old) = entries.remove(href) {
+                    log_busy(&mut cache.state, &old.busy);
+                }
+                continue;
+            };
+            cache.calendar_reads += 1;
+            log_busy(&mut cache.state, &busy);
+            let entry = CalendarEntry {
+                stamp: stamp.into(),
+                racy: stamp.is_racy(now_ns),
+                uids,
+                window_from: from.timestamp(),
+                busy,
+            };
+            if let Some(old) = entries.insert(href.to_string(), entry) {
                 log_busy(&mut cache.state, &old.busy);
             }
-            continue;
-        };
-        cache.calendar_reads += 1;
-        let (uids, busy) = index_object(&obj, env.identity, env.clock.local, from, to);
-        log_busy(&mut cache.state, &busy);
-        let entry = CalendarEntry {
-            stamp: (*stamp).into(),
-            racy: stamp.is_racy(now_ns),
-            uids,
-            window_from: from.timestamp(),
-            busy,
-        };
-        if let Some(old) = entries.insert(href.clone(), entry) {
-            log_busy(&mut cache.state, &old.busy);
+            cache.state.calendar_dirty = true;
         }
-        cache.state.calendar_dirty = true;
     }
     let before = entries.len();
     let mut gone = Vec::new();
@@ -233,6 +248,35 @@ fn refresh_store(
         log_spans(&mut cache.state, gone);
     }
     Ok(())
+}
+
+/// How many calendar files are read and indexed at once.
+const READ_BATCH: usize = 512;
+
+/// `f` over `items`, in order, split over the cores (at most 4 threads,
+/// at least 64 items each). A thread that panicked yields `None` for its
+/// items, which are then done again here.
+fn on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 4);
+    let chunk = items.len().div_ceil(threads).max(64);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let mut chunks = items.chunks(chunk);
+        let first = chunks.next();
+        let handles: Vec<_> = chunks
+            .map(|c| (c, scope.spawn(move || c.iter().map(f).collect::<Vec<R>>())))
+            .collect();
+        let mut out: Vec<R> = first.map(|c| c.iter().map(f).collect()).unwrap_or_default();
+        for (c, h) in handles {
+            match h.join() {
+                Ok(v) => out.extend(v),
+                Err(_) => out.extend(c.iter().map(f)),
+            }
+        }
+        out
+    })
 }
 
 /// Most busy intervals remembered as changed; beyond, no saved row is
@@ -411,6 +455,9 @@ impl CalendarStore for Indexed<'_, '_> {
     }
     fn get(&self, href: &str) -> Result<Option<StoredObject>, StoreError> {
         self.inner.get(href)
+    }
+    fn get_many(&self, hrefs: &[&str]) -> Vec<Result<Option<StoredObject>, StoreError>> {
+        self.inner.get_many(hrefs)
     }
 }
 
