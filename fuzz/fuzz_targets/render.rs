@@ -1,13 +1,15 @@
 //! Fuzz target: the text of `rsvp render` and `rsvp show` (and the JSON of
 //! `show --json`) must satisfy the terminal invariant: no C0 control but
-//! `\t` and `\n`, no DEL, no C1 control, no bidi control (R9.5, T55).
+//! `\t` and `\n`, no DEL, no C1 control, no bidi control (R9.5, T55); the
+//! JSON streamed by `write_json` (what `list --json` prints) must be the
+//! same bytes as `json_text`.
 #![no_main]
 
 #[path = "common.rs"]
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use rsvp::cli::{json_text, present, show_json};
+use rsvp::cli::{json_text, present, show_json, write_json};
 use rsvp::inbox;
 
 fuzz_target!(|data: &[u8]| {
@@ -22,7 +24,13 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(shown) = inbox::show(&env, data) {
         let text = present::describe_shown(&shown, &env.clock);
         common::assert_terminal_safe("show", &text);
-        let json = json_text(&show_json(&shown, &env.clock));
+        let value = show_json(&shown, &env.clock);
+        let json = json_text(&value);
         common::assert_terminal_safe("show --json", &json);
+        let mut streamed: Vec<u8> = Vec::new();
+        if write_json(&mut streamed, &value).is_err() {
+            panic!("write_json failed on a Vec");
+        }
+        assert_eq!(streamed, format!("{json}\n").into_bytes(), "streamed JSON");
     }
 });
