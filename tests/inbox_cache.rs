@@ -728,3 +728,51 @@ fn a_cache_of_another_version_is_replaced_without_a_corruption_line() {
     assert_eq!(summaries(&items(&mut w.inbox())), ["Alpha"]);
     assert!(w.inbox().list(true).unwrap().unchanged);
 }
+
+/// `rsvp list` builds rows without keeping each invitation's
+/// classification (a first listing never holds them all at once): the
+/// same rows as a full listing, and the same rows saved.
+#[test]
+fn a_listing_as_rows_keeps_no_classification_and_saves_the_same_rows() {
+    let w = World::new();
+    std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
+    std::fs::write(w.mail("2:2,S"), request("u2", "Beta", &at(32, "08:00"))).unwrap();
+    std::fs::write(
+        w.calendar("e1.ics"),
+        event("e1", "Dentist", &at(30, "08:30")),
+    )
+    .unwrap();
+    let full = items(&mut w.inbox());
+    assert!(full.iter().all(|i| i.shown.is_some()));
+    let saved_full = std::fs::read(w.rows_file()).unwrap();
+    std::fs::remove_dir_all(w.root.join("cache")).unwrap();
+
+    let mut session = w.inbox();
+    let rows = session.list_rows(true).unwrap().items;
+    assert_eq!(
+        session.cache_counts().served_from_rows,
+        0,
+        "built, not served"
+    );
+    assert!(rows.iter().all(|i| i.shown.is_none() && i.agenda.is_none()));
+    let view = |items: &[Item]| -> Vec<String> {
+        items
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} {:?} {:?} {:?} {}",
+                    i.key, i.status, i.conflicts, i.warnings, i.pending
+                )
+            })
+            .collect()
+    };
+    assert_eq!(view(&rows), view(&full));
+    // The rows saved are those of the full listing (only the generation,
+    // a timestamp, differs): the next start paints the same.
+    let saved_rows = std::fs::read(w.rows_file()).unwrap();
+    assert_eq!(saved_rows.len(), saved_full.len());
+    let mut next = w.inbox();
+    assert_eq!(view(&next.saved(true).unwrap().items), view(&full));
+    // One item whole, on demand.
+    assert!(next.item(&rows[0].key).unwrap().shown.is_some());
+}

@@ -232,7 +232,7 @@ pub fn run_list(
     out: Out<'_>,
     err: Out<'_>,
 ) -> Result<u8, Failure> {
-    let listing = inbox.list(all)?;
+    let listing = inbox.list_rows(all)?;
     if let Some(note) = listing.unreadable_note() {
         write_out(err, &format!("rsvp: {note}\n"))?;
         for u in &listing.unreadable {

@@ -56,6 +56,11 @@ pub struct ListOptions<'a> {
     /// Loads the saved parsed messages and calendar index when a listing
     /// needs them (the saved rows did not answer); `None`: start empty.
     pub load: Option<&'a dyn Fn(cache::Part) -> State>,
+    /// Keep each rebuilt item's classification and day agenda
+    /// ([`Item::shown`], [`Item::agenda`]); `false` for a listing printed
+    /// as rows (`rsvp list`), which then never holds every invitation
+    /// parsed at once.
+    pub details: bool,
 }
 
 fn trust_everyone(_: &str) -> bool {
@@ -70,6 +75,7 @@ impl ListOptions<'static> {
             trusted: &trust_everyone,
             detail: None,
             load: None,
+            details: true,
         }
     }
 
@@ -80,6 +86,7 @@ impl ListOptions<'static> {
             trusted: &trust_everyone,
             detail: None,
             load: None,
+            details: true,
         }
     }
 }
@@ -645,7 +652,11 @@ pub fn list_all(
             answer
         };
         let ctx = index.context(env, &trusted, inputs.queued);
-        let item = item::build(&ctx, message, older, shown);
+        let mut item = item::build(&ctx, message, older, shown);
+        if !opts.details && opts.detail.is_none() {
+            item.shown = None;
+            item.agenda = None;
+        }
         let mut trust = asked.into_inner();
         trust.sort();
         trust.dedup();

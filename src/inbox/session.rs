@@ -258,10 +258,23 @@ impl Inbox {
 
     /// Every invitation that needs the user (or everything with `all`).
     pub fn list(&mut self, all: bool) -> Result<Listing, InboxError> {
-        self.list_with(all, None)
+        self.list_with(all, None, true)
     }
 
-    fn list_with(&mut self, all: bool, detail: Option<&str>) -> Result<Listing, InboxError> {
+    /// [`Inbox::list`] as rows: no item keeps its classification or day
+    /// agenda ([`Item::shown`] is `None`, as for rows served from the
+    /// cache), so a first listing never holds every invitation parsed at
+    /// once. For faces that print the rows (`rsvp list`).
+    pub fn list_rows(&mut self, all: bool) -> Result<Listing, InboxError> {
+        self.list_with(all, None, false)
+    }
+
+    fn list_with(
+        &mut self,
+        all: bool,
+        detail: Option<&str>,
+        details: bool,
+    ) -> Result<Listing, InboxError> {
         let mut cache = self.take_cache();
         let result = match &self.ports.source {
             None => Err(InboxError::Config(
@@ -276,6 +289,7 @@ impl Inbox {
                     trusted: self.settings.trusted.as_ref(),
                     detail,
                     load: Some(&|p| self.load_state(p)),
+                    details,
                 },
             ),
         };
@@ -313,7 +327,7 @@ impl Inbox {
         if let Some(Origin::Given { raw, path }) = self.known.get(key).cloned() {
             return self.given_item_at(key, &path, &raw);
         }
-        self.list_with(true, Some(key))?
+        self.list_with(true, Some(key), true)?
             .items
             .into_iter()
             .find(|i| i.key == key)
