@@ -12,7 +12,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::adapters::fsutil;
 use crate::domain::ports::{CalendarStore, StoreError, StoredObject};
@@ -39,7 +39,18 @@ pub struct Vdir {
     swept: AtomicBool,
     /// Opened only to read (`open_read_only`): never swept.
     read_only: bool,
+    /// A scan started ahead ([`CalendarStore::prefetch_scan`]), with when.
+    prefetched: Mutex<Option<(Instant, std::thread::JoinHandle<io::Result<Scanned>>)>>,
 }
+
+/// The object files with their stamps, sorted by name, and the temp files
+/// seen beside them.
+type Scanned = (Vec<(String, crate::domain::ports::FileStamp)>, Vec<PathBuf>);
+
+/// How old a prefetched scan may be when it is taken: it is taken by the
+/// listing that started it, a few milliseconds later; anything older was
+/// left behind (a listing that failed first) and is done again.
+const PREFETCH_FRESH: Duration = Duration::from_secs(1);
 
 /// What the index remembers about one file. The ctime is part of the key
 /// because user space cannot set it: a tool that restores the mtime after
@@ -121,6 +132,7 @@ impl Vdir {
             index: Mutex::new(HashMap::new()),
             swept: AtomicBool::new(false),
             read_only: false,
+            prefetched: Mutex::new(None),
         })
     }
 
@@ -139,6 +151,7 @@ impl Vdir {
             index: Mutex::new(HashMap::new()),
             swept: AtomicBool::new(false),
             read_only: true,
+            prefetched: Mutex::new(None),
         })
     }
 
@@ -489,6 +502,40 @@ fn stamp_all(entries: &[(String, fs::DirEntry)]) -> Vec<(String, crate::domain::
     out
 }
 
+/// List `dir` and stamp every object file (one stat each, on every core:
+/// most of a warm listing's cost on a large calendar).
+fn scan_dir(dir: &Path) -> io::Result<Scanned> {
+    let mut found: Vec<(String, fs::DirEntry)> = Vec::new();
+    let mut temps: Vec<PathBuf> = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let Ok(entry) = entry else { continue };
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if is_object_name(name) {
+            found.push((name.to_string(), entry));
+        } else if fsutil::is_temp_name(name) {
+            temps.push(entry.path());
+        }
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 4);
+    let chunk = found.len().div_ceil(threads).max(1024);
+    let mut out = Vec::with_capacity(found.len());
+    std::thread::scope(|scope| {
+        let mut chunks = found.chunks(chunk);
+        let first = chunks.next();
+        let handles: Vec<_> = chunks.map(|c| scope.spawn(move || stamp_all(c))).collect();
+        out.extend(first.map(stamp_all).unwrap_or_default());
+        for h in handles {
+            // A thread that panicked loses its files' stamps only.
+            out.extend(h.join().unwrap_or_default());
+        }
+    });
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok((out, temps))
+}
+
 /// How [`Vdir::refresh`] checks the files it has indexed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Check {
@@ -532,44 +579,34 @@ fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> Option<R> + Sync) -
 }
 
 impl CalendarStore for Vdir {
-    fn scan(&self) -> Result<Vec<(String, crate::domain::ports::FileStamp)>, StoreError> {
-        let entries = fs::read_dir(&self.dir)
-            .map_err(|e| io_error(&self.dir, "cannot read the calendar directory", &e))?;
-        let mut found: Vec<(String, fs::DirEntry)> = Vec::new();
-        let mut temps: Vec<fs::DirEntry> = Vec::new();
-        for entry in entries {
-            let Ok(entry) = entry else { continue };
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if is_object_name(name) {
-                found.push((name.to_string(), entry));
-            } else if fsutil::is_temp_name(name) {
-                temps.push(entry);
-            }
+    fn prefetch_scan(&self) {
+        let dir = self.dir.clone();
+        let started = std::thread::Builder::new()
+            .name("vdir-scan".into())
+            .spawn(move || scan_dir(&dir));
+        // No thread: the scan runs when it is asked for.
+        if let Ok(handle) = started {
+            *self.prefetched.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some((Instant::now(), handle));
         }
+    }
+
+    fn scan(&self) -> Result<Vec<(String, crate::domain::ports::FileStamp)>, StoreError> {
+        let ahead = self
+            .prefetched
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .filter(|(at, _)| at.elapsed() < PREFETCH_FRESH)
+            .and_then(|(_, handle)| handle.join().ok());
+        let (out, temps) = ahead
+            .unwrap_or_else(|| scan_dir(&self.dir))
+            .map_err(|e| io_error(&self.dir, "cannot read the calendar directory", &e))?;
         // T62: the scan has seen the temp files; stale ones go now (at
         // start-up, with no second reading of the directory).
         if !self.read_only && !self.swept.swap(true, Ordering::Relaxed) {
-            fsutil::remove_stale(temps.iter().map(fs::DirEntry::path));
+            fsutil::remove_stale(temps.into_iter());
         }
-        // One stat per file is most of a warm listing's cost on a large
-        // calendar: spread over the cores.
-        let threads = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZeroUsize::get)
-            .clamp(1, 4);
-        let chunk = found.len().div_ceil(threads).max(1024);
-        let mut out = Vec::with_capacity(found.len());
-        std::thread::scope(|scope| {
-            let mut chunks = found.chunks(chunk);
-            let first = chunks.next();
-            let handles: Vec<_> = chunks.map(|c| scope.spawn(move || stamp_all(c))).collect();
-            out.extend(first.map(stamp_all).unwrap_or_default());
-            for h in handles {
-                // A thread that panicked loses its files' stamps only.
-                out.extend(h.join().unwrap_or_default());
-            }
-        });
-        out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
     }
 

@@ -36,6 +36,10 @@ pub trait CalendarStore {
     fn update(&self, existing: &StoredObject, data: &[u8]) -> Result<StoredObject, StoreError>;
     /// Every object in the collection (for overlaps and listings).
     fn list(&self) -> Result<Vec<StoredObject>, StoreError>;
+    /// Start the next [`CalendarStore::scan`] now, in the background, so
+    /// it runs beside the caller's other work (a listing loads its saved
+    /// rows and asks the mail index meanwhile); a store may ignore this.
+    fn prefetch_scan(&self) {}
     /// Every object's name and identity, without reading any content (one
     /// directory scan): what the inbox's calendar index is kept by.
     fn scan(&self) -> Result<Vec<(String, FileStamp)>, StoreError> {
@@ -489,6 +493,9 @@ impl<T: CalendarStore + ?Sized> CalendarStore for std::sync::Arc<T> {
     }
     fn list(&self) -> Result<Vec<StoredObject>, StoreError> {
         (**self).list()
+    }
+    fn prefetch_scan(&self) {
+        (**self).prefetch_scan()
     }
     fn scan(&self) -> Result<Vec<(String, FileStamp)>, StoreError> {
         (**self).scan()

@@ -275,6 +275,12 @@ impl Inbox {
         detail: Option<&str>,
         details: bool,
     ) -> Result<Listing, InboxError> {
+        // The calendar scans run while the saved rows load and the mail
+        // index is asked.
+        self.ports.store.prefetch_scan();
+        for busy in &self.ports.busy {
+            busy.prefetch_scan();
+        }
         let mut cache = self.take_cache();
         let result = match &self.ports.source {
             None => Err(InboxError::Config(
