@@ -647,3 +647,27 @@ fn lookup_before_a_write_trusts_names_and_inodes_and_sees_renames() {
     // A full listing stats every file and holds the truth.
     assert_eq!(store.list().unwrap().len(), 2);
 }
+
+/// A scan started ahead (as a listing starts it) gives what a scan gives,
+/// and the scan that takes it still sweeps stale temp files (T62).
+#[test]
+fn a_prefetched_scan_is_the_scan_and_sweeps_stale_temps() {
+    let (_root, dir) = collection();
+    for uid in ["a", "b", "c"] {
+        fs::write(dir.join(format!("{uid}.ics")), event(uid, "x")).unwrap();
+    }
+    let stale = dir.join(".crashed.ics.0123456789abcdef0123456789abcdef.tmp");
+    fs::write(&stale, event("only-in-tmp", "x")).unwrap();
+    set_old(&stale);
+    let plain = Vdir::open_read_only(&dir).unwrap().scan().unwrap();
+    assert_eq!(plain.len(), 3);
+
+    let store = Vdir::open(&dir).unwrap();
+    store.prefetch_scan();
+    assert_eq!(store.scan().unwrap(), plain);
+    assert!(!stale.exists(), "swept by the scan that took the prefetch");
+    // Taken once: the next scan reads the directory again.
+    fs::remove_file(dir.join("b.ics")).unwrap();
+    let names: Vec<String> = store.scan().unwrap().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["a.ics", "c.ics"]);
+}
