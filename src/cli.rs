@@ -276,10 +276,15 @@ pub fn json_text(v: &Value) -> String {
 pub fn write_json<T: serde::Serialize + ?Sized>(out: Out<'_>, v: &T) -> Result<(), Failure> {
     use std::io::Write;
     let fail = |e: std::io::Error| Failure::new(exit::RUNTIME, format!("cannot write output: {e}"));
-    let mut sink = SafeJson {
-        inner: std::io::BufWriter::with_capacity(64 * 1024, out),
-        carry: Vec::new(),
-    };
+    // serde_json writes token by token into the buffer; SafeJson looks at
+    // the text 64 KiB at a time.
+    let mut sink = std::io::BufWriter::with_capacity(
+        64 * 1024,
+        SafeJson {
+            inner: out,
+            carry: Vec::new(),
+        },
+    );
     serde_json::to_writer_pretty(&mut sink, v).map_err(|e| {
         if e.is_io() {
             Failure::new(exit::RUNTIME, format!("cannot write output: {e}"))
@@ -288,7 +293,8 @@ pub fn write_json<T: serde::Serialize + ?Sized>(out: Out<'_>, v: &T) -> Result<(
         }
     })?;
     sink.write_all(b"\n").map_err(fail)?;
-    sink.finish().map_err(fail)
+    let safe = sink.into_inner().map_err(|e| fail(e.into_error()))?;
+    safe.finish().map_err(fail)
 }
 
 /// A writer of JSON text that escapes DEL, C1 and bidi controls as
@@ -310,32 +316,70 @@ impl<W: std::io::Write> SafeJson<W> {
         self.inner.flush()
     }
 
-    fn escaped(&mut self, text: &str) -> std::io::Result<()> {
+    /// Write `bytes` (whole UTF-8 sequences), escaping the characters
+    /// that need it. Only their first bytes are looked for: DEL (0x7F),
+    /// C1 controls (0xC2 0x80-0x9F) and the bidi controls (U+061C: 0xD8;
+    /// U+200E-U+206F: 0xE2).
+    fn escaped(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         let mut start = 0;
-        for (i, c) in text.char_indices() {
+        let mut from = 0;
+        while let Some(off) = bytes.get(from..).and_then(|rest| {
+            rest.iter()
+                .position(|b| matches!(b, 0x7f | 0xc2 | 0xd8 | 0xe2))
+        }) {
+            let at = from + off;
+            let len = match bytes.get(at) {
+                Some(0x7f) => 1,
+                Some(0xe2) => 3,
+                _ => 2,
+            };
+            from = at + 1;
+            let Some(c) = bytes
+                .get(at..at + len)
+                .and_then(|seq| std::str::from_utf8(seq).ok())
+                .and_then(|text| text.chars().next())
+            else {
+                continue;
+            };
             let u = u32::from(c);
             if u == 0x7f
                 || (0x80..=0x9f).contains(&u)
                 || crate::domain::sanitize::is_bidi_control(c)
             {
                 self.inner
-                    .write_all(text.get(start..i).unwrap_or_default().as_bytes())?;
+                    .write_all(bytes.get(start..at).unwrap_or_default())?;
                 write!(self.inner, "\\u{u:04x}")?;
-                start = i + c.len_utf8();
+                start = at + len;
+                from = start;
             }
         }
-        self.inner
-            .write_all(text.get(start..).unwrap_or_default().as_bytes())
+        self.inner.write_all(bytes.get(start..).unwrap_or_default())
     }
+}
+
+/// How many bytes at the end of `bytes` begin a UTF-8 sequence that is
+/// not complete yet.
+fn incomplete_tail(bytes: &[u8]) -> usize {
+    for back in 1..=bytes.len().min(3) {
+        let Some(&b) = bytes.get(bytes.len() - back) else {
+            return 0;
+        };
+        if b & 0xc0 == 0x80 {
+            continue; // a continuation byte: look further back
+        }
+        let need = match b {
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf7 => 4,
+            _ => 1,
+        };
+        return if need > back { back } else { 0 };
+    }
+    0
 }
 
 impl<W: std::io::Write> std::io::Write for SafeJson<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        // Plain ASCII (nearly all of it): as it is.
-        if self.carry.is_empty() && buf.iter().all(|&b| b < 0x7f) {
-            self.inner.write_all(buf)?;
-            return Ok(buf.len());
-        }
         let joined;
         let bytes: &[u8] = if self.carry.is_empty() {
             buf
@@ -345,32 +389,9 @@ impl<W: std::io::Write> std::io::Write for SafeJson<W> {
             joined = j;
             &joined
         };
-        let mut rest = bytes;
-        while !rest.is_empty() {
-            match std::str::from_utf8(rest) {
-                Ok(text) => {
-                    self.escaped(text)?;
-                    break;
-                }
-                Err(e) => {
-                    let (valid, after) = rest.split_at(e.valid_up_to());
-                    self.escaped(std::str::from_utf8(valid).unwrap_or_default())?;
-                    match e.error_len() {
-                        // Cut at the end: wait for the rest of the sequence.
-                        None => {
-                            self.carry = after.to_vec();
-                            break;
-                        }
-                        // Not UTF-8 (never from serde_json): as it is.
-                        Some(n) => {
-                            let (bad, more) = after.split_at(n);
-                            self.inner.write_all(bad)?;
-                            rest = more;
-                        }
-                    }
-                }
-            }
-        }
+        let (whole, tail) = bytes.split_at(bytes.len() - incomplete_tail(bytes));
+        self.escaped(whole)?;
+        self.carry = tail.to_vec();
         Ok(buf.len())
     }
 
@@ -445,6 +466,30 @@ mod tests {
         ]);
         let mut out: Vec<u8> = Vec::new();
         write_json(&mut out, &v).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("{}\n", json_text(&v))
+        );
+    }
+
+    /// Far more than one buffer of text, so that buffer boundaries fall
+    /// inside multi-byte characters and escapes.
+    #[test]
+    fn t55_streamed_json_equals_json_text_across_buffers() {
+        let pieces = [
+            "é", "\u{202e}", "x", "😀", "\u{9b}", "東", "\u{7f}", "\u{61c}",
+        ];
+        let v: Value = (0..20_000)
+            .map(|i| {
+                let s: String = (0..(i % 7 + 1))
+                    .map(|k| pieces[(i + k) % pieces.len()])
+                    .collect();
+                json!({ "n": i, "s": s })
+            })
+            .collect();
+        let mut out: Vec<u8> = Vec::new();
+        write_json(&mut out, &v).unwrap();
+        assert!(out.len() > 4 * 64 * 1024);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             format!("{}\n", json_text(&v))
