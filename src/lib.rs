@@ -47,8 +47,9 @@
 //! up each item, to read and tag them.
 //!
 //! A listing costs one stat per candidate and one scan of each calendar
-//! directory (one stat per file, on every core), plus one query of the mail
-//! index only when its revision moved. Three things are saved between runs
+//! directory (one stat per file, on every core, started with the listing
+//! on its own thread), plus one query of the mail index only when its
+//! revision moved. Three things are saved between runs
 //! under `$XDG_CACHE_HOME/rsvp` (`inbox/cache.rs`), each file atomically
 //! and with a checksum:
 //!
@@ -60,7 +61,9 @@
 //!   file or saved parse is read. The rows carry no classification
 //!   ([`inbox::Item::shown`] is `None`) and no day agenda;
 //!   [`inbox::Inbox::item`] builds one item whole, and the TUI asks for
-//!   the selected row's details in the background;
+//!   the selected row's details in the background. `rsvp list` lists with
+//!   [`inbox::Inbox::list_rows`], which drops each rebuilt item's
+//!   classification as soon as its row is made;
 //! - the parsed messages, by file identity (path, size, mtime and ctime in
 //!   ns, inode);
 //! - the calendar index (UID -> file, busy intervals), by calendar file
