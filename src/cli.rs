@@ -271,7 +271,7 @@ pub fn json_text(v: &Value) -> String {
 }
 
 /// Pretty JSON of `v` (as [`json_text`]), then a line break, streamed to
-/// `out` through [`SafeJson`]: a listing of thousands of items is never
+/// `out` through `SafeJson`: a listing of thousands of items is never
 /// held whole in memory (nor copied again to make it terminal-safe).
 pub fn write_json<T: serde::Serialize + ?Sized>(out: Out<'_>, v: &T) -> Result<(), Failure> {
     use std::io::Write;
