@@ -276,10 +276,12 @@ impl Inbox {
         details: bool,
     ) -> Result<Listing, InboxError> {
         // The calendar scans run while the saved rows load and the mail
-        // index is asked.
-        self.ports.store.prefetch_scan();
-        for busy in &self.ports.busy {
-            busy.prefetch_scan();
+        // index is asked (a listing without a mail source fails first).
+        if self.ports.source.is_some() {
+            self.ports.store.prefetch_scan();
+            for busy in &self.ports.busy {
+                busy.prefetch_scan();
+            }
         }
         let mut cache = self.take_cache();
         let result = match &self.ports.source {
