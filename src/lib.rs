@@ -49,7 +49,12 @@
 //! A listing costs one stat per candidate and one scan of each calendar
 //! directory (one stat per file, on every core, started with the listing
 //! on its own thread), plus one query of the mail index only when its
-//! revision moved. Three things are saved between runs
+//! revision moved. A calendar directory whose own identity (its ctime
+//! above all, which any file created, removed or renamed in it changes)
+//! is what it was at the last listing is not read again: its names come
+//! from `vdir-names-*.bin` beside the cache (`adapters/vdir/listing.rs`);
+//! its files are still stat'ed, so an edit in place is seen. Three things
+//! are saved between runs
 //! under `$XDG_CACHE_HOME/rsvp` (`inbox/cache.rs`), each file atomically
 //! and with a checksum:
 //!

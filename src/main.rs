@@ -328,7 +328,14 @@ fn build_source(cfg: &Config, paths: Option<&Paths>) -> Result<Option<Notmuch>, 
 
 /// The other calendars whose events count as busy: `[calendar] busy`, else
 /// khal's calendars (those that exist), never the calendar rsvp writes.
-fn busy_calendars(calendar: &config::Calendar) -> Result<Vec<Box<dyn CalendarStore>>, Failure> {
+fn busy_calendars(
+    calendar: &config::Calendar,
+    paths: Option<&Paths>,
+) -> Result<Vec<Box<dyn CalendarStore>>, Failure> {
+    let kept = |v: Vdir| match paths {
+        Some(p) => v.keep_names_in(&p.cache_dir),
+        None => v,
+    };
     let same = |p: &Path| {
         let canon = |q: &Path| std::fs::canonicalize(q).unwrap_or_else(|_| q.to_path_buf());
         canon(p) == canon(&calendar.path)
@@ -340,7 +347,7 @@ fn busy_calendars(calendar: &config::Calendar) -> Result<Vec<Box<dyn CalendarSto
                 let v = Vdir::open_read_only(p).map_err(|e| {
                     Failure::new(exit::CONFIG, format!("config error: [calendar] busy: {e}"))
                 })?;
-                out.push(Box::new(v));
+                out.push(Box::new(kept(v)));
             }
         }
         None => {
@@ -353,7 +360,7 @@ fn busy_calendars(calendar: &config::Calendar) -> Result<Vec<Box<dyn CalendarSto
                 if !same(&p)
                     && let Ok(v) = Vdir::open_read_only(&p)
                 {
-                    out.push(Box::new(v));
+                    out.push(Box::new(kept(v)));
                 }
             }
         }
@@ -377,6 +384,11 @@ fn wire(
     })?;
     let store =
         Vdir::open(&calendar.path).map_err(|e| Failure::new(exit::RUNTIME, e.to_string()))?;
+    // The directory's names are kept beside the inbox's cache.
+    let store = match paths {
+        Some(p) => store.keep_names_in(&p.cache_dir),
+        None => store,
+    };
     let data_dir = paths.map(|p| p.data_dir.clone()).ok_or_else(|| {
         Failure::new(
             exit::RUNTIME,
@@ -407,7 +419,7 @@ fn wire(
     };
     Ok(Wiring {
         store: Box::new(store),
-        busy: busy_calendars(calendar)?,
+        busy: busy_calendars(calendar, paths)?,
         outbox,
         tombstones,
         transport,

@@ -671,3 +671,147 @@ fn a_prefetched_scan_is_the_scan_and_sweeps_stale_temps() {
     let names: Vec<String> = store.scan().unwrap().into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["a.ics", "c.ics"]);
 }
+
+/// A store that keeps its listings' names under `cache`, saved once the
+/// directory has been unchanged for 50 ms (instead of 3 s).
+fn kept(dir: &Path, cache: &Path) -> Vdir {
+    Vdir::open(dir)
+        .unwrap()
+        .keep_names_in(cache)
+        .settled_after(Duration::from_millis(50))
+}
+
+fn saved_names_files(cache: &Path) -> Vec<PathBuf> {
+    fs::read_dir(cache)
+        .map(|d| {
+            d.map(|e| e.unwrap().path())
+                .filter(|p| p.to_string_lossy().contains("vdir-names-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Scan until a listing of the settled directory has been saved (polled,
+/// with a deadline: a directory just written is not settled yet).
+fn scan_until_saved(dir: &Path, cache: &Path) -> Vec<(String, rsvp::domain::ports::FileStamp)> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let scanned = kept(dir, cache).scan().unwrap();
+        if !saved_names_files(cache).is_empty() {
+            return scanned;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no listing of {} was saved",
+            dir.display()
+        );
+    }
+}
+
+/// A directory unchanged since the last listing is listed from the names
+/// saved then (no reading of the directory), and each file is still
+/// stat'ed: an edit in place (same size) is seen. A file created, removed
+/// or replaced by rename changes the directory, which is read again.
+#[test]
+fn an_unchanged_directory_is_listed_from_the_saved_names() {
+    let (_root, dir) = collection();
+    let cache = tempfile::tempdir().unwrap();
+    for uid in ["a", "b"] {
+        fs::write(dir.join(format!("{uid}.ics")), event(uid, "x")).unwrap();
+    }
+    let first = scan_until_saved(&dir, cache.path());
+    assert_eq!(first.len(), 2);
+
+    let store = kept(&dir, cache.path());
+    assert_eq!(store.scan().unwrap(), first);
+    assert_eq!(store.saved_listings(), 1, "listed from the saved names");
+    // A lookup lists the directory the same way.
+    let store = kept(&dir, cache.path());
+    assert_eq!(store.find_by_uid("b").unwrap().unwrap().href, "b.ics");
+    assert_eq!(store.saved_listings(), 1);
+
+    // Edited in place, same size: the directory is unchanged, the file's
+    // stamp is not.
+    fs::write(dir.join("a.ics"), event("a", "y")).unwrap();
+    let store = kept(&dir, cache.path());
+    let after_edit = store.scan().unwrap();
+    assert_eq!(store.saved_listings(), 1);
+    assert_eq!(after_edit[0].0, "a.ics");
+    assert_eq!(after_edit[0].1.size, first[0].1.size);
+    assert_ne!(after_edit[0].1, first[0].1, "the edit in place is seen");
+    assert_eq!(after_edit[1], first[1]);
+
+    // Created: the directory changed, so it is read again.
+    fs::write(dir.join("c.ics"), event("c", "x")).unwrap();
+    let store = kept(&dir, cache.path());
+    let names: Vec<String> = store.scan().unwrap().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["a.ics", "b.ics", "c.ics"]);
+    assert_eq!(store.saved_listings(), 0);
+
+    // Replaced by rename, once the new listing is saved: read again, the
+    // new inode seen.
+    scan_until_saved_again(&dir, cache.path(), 3);
+    let tmp = dir.join(".b.ics.0123.tmp");
+    fs::write(&tmp, event("b2", "x")).unwrap();
+    fs::rename(&tmp, dir.join("b.ics")).unwrap();
+    let store = kept(&dir, cache.path());
+    assert_eq!(store.find_by_uid("b2").unwrap().unwrap().href, "b.ics");
+    assert_eq!(store.find_by_uid("b").unwrap(), None);
+    assert_eq!(store.saved_listings(), 0);
+
+    // Removed: read again.
+    scan_until_saved_again(&dir, cache.path(), 3);
+    fs::remove_file(dir.join("c.ics")).unwrap();
+    let store = kept(&dir, cache.path());
+    assert_eq!(store.scan().unwrap().len(), 2);
+    assert_eq!(store.saved_listings(), 0);
+}
+
+/// Scan until a scan is served from the saved names and lists `count`
+/// files (the directory changed: the next settled listing is saved).
+fn scan_until_saved_again(dir: &Path, cache: &Path, count: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let store = kept(dir, cache);
+        let scanned = store.scan().unwrap();
+        if store.saved_listings() == 1 {
+            assert_eq!(scanned.len(), count);
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "never saved again");
+    }
+}
+
+/// The saved names are a cache: a corrupt file, or one saved for another
+/// directory, is not used (the directory is read and the file replaced).
+#[test]
+fn corrupt_or_foreign_saved_names_are_not_used() {
+    let (_root, dir) = collection();
+    let cache = tempfile::tempdir().unwrap();
+    fs::write(dir.join("a.ics"), event("a", "x")).unwrap();
+    let first = scan_until_saved(&dir, cache.path());
+    let saved = saved_names_files(cache.path());
+    assert_eq!(saved.len(), 1);
+    let good = fs::read(&saved[0]).unwrap();
+
+    // One byte flipped in a name: the checksum no longer matches.
+    let mut bad = good.clone();
+    let at = bad.windows(5).position(|w| w == b"a.ics").unwrap();
+    bad[at] = b'z';
+    fs::write(&saved[0], &bad).unwrap();
+    let store = kept(&dir, cache.path());
+    assert_eq!(store.scan().unwrap(), first);
+    assert_eq!(store.saved_listings(), 0);
+    assert_eq!(fs::read(&saved[0]).unwrap(), good, "saved again");
+
+    // Another directory's names under this directory's file name.
+    let (_other_root, other) = collection();
+    fs::write(other.join("x.ics"), event("x", "x")).unwrap();
+    let other_cache = tempfile::tempdir().unwrap();
+    scan_until_saved(&other, other_cache.path());
+    let foreign = &saved_names_files(other_cache.path())[0];
+    fs::copy(foreign, &saved[0]).unwrap();
+    let store = kept(&dir, cache.path());
+    assert_eq!(store.scan().unwrap(), first);
+    assert_eq!(store.saved_listings(), 0);
+}

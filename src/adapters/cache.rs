@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// A cache directory, created on the first save.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FileCache {
     dir: PathBuf,
 }

@@ -3,30 +3,31 @@
 //! index (trusted per file while the directory lists it under the same
 //! name and inode, see `Check::Names`; a listing stats every file), safe
 //! new names, atomic ETag-checked writes (R9.10, R9.12, T57, T61, T62).
-//! Never parses file names and never writes outside the directory.
+//! Never parses file names and never writes outside the directory. With
+//! [`Vdir::keep_names_in`], the names of a listing are saved beside the
+//! inbox's cache and used again while the directory itself is unchanged
+//! (see `listing`).
 
 use std::collections::HashMap;
 use std::fs::{self, File, Metadata};
 use std::io::{self, ErrorKind, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::adapters::cache::FileCache;
 use crate::adapters::fsutil;
-use crate::domain::ports::{CalendarStore, StoreError, StoredObject};
+use crate::domain::ports::{CalendarStore, FileStamp, RACY_WINDOW_NS, StoreError, StoredObject};
 
+mod listing;
 mod names;
 use names::is_object_name;
 pub use names::{is_safe_uid_name, random_href, safe_href, scan_uid};
 
 /// How many names `create` tries before giving up.
 const CREATE_ATTEMPTS: usize = 8;
-/// A file modified less than this before it was indexed may change again
-/// without a visible mtime change (coarse timestamps), so it is re-read at
-/// the next lookup instead of trusted from the cache ("racy" entry, as git does).
-const RACY_WINDOW_NS: i128 = 3_000_000_000;
 /// How often a lookup re-scans when a file changed under it.
 const FIND_ATTEMPTS: usize = 3;
 
@@ -43,11 +44,19 @@ pub struct Vdir {
     read_only: bool,
     /// A scan started ahead ([`CalendarStore::prefetch_scan`]), with when.
     prefetched: Mutex<Option<(Instant, std::thread::JoinHandle<io::Result<Scanned>>)>>,
+    /// Where the names of the last listing are kept, to be used again while
+    /// the directory is unchanged (see `listing`); `None`: always read it.
+    names: Option<FileCache>,
+    /// How many listings came from saved names (for tests and diagnostics).
+    saved_listings: AtomicUsize,
+    /// How long the directory must have been unchanged for its listing to
+    /// be saved (see `listing`).
+    settle_ns: i64,
 }
 
 /// The object files with their stamps, sorted by name, and the temp files
 /// seen beside them.
-type Scanned = (Vec<(String, crate::domain::ports::FileStamp)>, Vec<PathBuf>);
+type Scanned = (Vec<(String, FileStamp)>, Vec<PathBuf>, bool);
 
 /// How old a prefetched scan may be when it is taken: it is taken by the
 /// listing that started it, a few milliseconds later; anything older was
@@ -59,46 +68,27 @@ const PREFETCH_FRESH: Duration = Duration::from_secs(1);
 /// an edit (`rsync -t`, `touch -r`) still changes the ctime.
 #[derive(Debug, Clone)]
 struct IndexEntry {
-    mtime_ns: i128,
-    ctime_ns: i128,
-    ino: u64,
-    size: u64,
+    stamp: FileStamp,
     /// Re-read at the next lookup even if the metadata did not change.
     racy: bool,
     uid: Option<String>,
 }
 
 impl IndexEntry {
-    fn matches(&self, meta: &Metadata) -> bool {
-        !self.racy
-            && self.mtime_ns == mtime_ns(meta)
-            && self.ctime_ns == ctime_ns(meta)
-            && self.ino == meta.ino()
-            && self.size == meta.len()
+    fn matches(&self, stamp: &FileStamp) -> bool {
+        !self.racy && self.stamp == *stamp
     }
 
-    fn new(meta: &Metadata, uid: Option<String>, now: SystemTime) -> IndexEntry {
-        let now_ns = now.duration_since(UNIX_EPOCH).map_or(i128::MAX, |d| {
-            i128::try_from(d.as_nanos()).unwrap_or(i128::MAX)
+    fn new(stamp: FileStamp, uid: Option<String>, now: SystemTime) -> IndexEntry {
+        let now_ns = now.duration_since(UNIX_EPOCH).map_or(i64::MAX, |d| {
+            i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
         });
-        let newest = mtime_ns(meta).max(ctime_ns(meta));
         IndexEntry {
-            mtime_ns: mtime_ns(meta),
-            ctime_ns: ctime_ns(meta),
-            ino: meta.ino(),
-            size: meta.len(),
-            racy: newest.saturating_add(RACY_WINDOW_NS) > now_ns,
+            stamp,
+            racy: stamp.is_racy(now_ns),
             uid,
         }
     }
-}
-
-fn mtime_ns(meta: &Metadata) -> i128 {
-    i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec())
-}
-
-fn ctime_ns(meta: &Metadata) -> i128 {
-    i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec())
 }
 
 fn io_error(path: &Path, what: &str, e: &io::Error) -> StoreError {
@@ -135,6 +125,9 @@ impl Vdir {
             swept: AtomicBool::new(false),
             read_only: false,
             prefetched: Mutex::new(None),
+            names: None,
+            saved_listings: AtomicUsize::new(0),
+            settle_ns: RACY_WINDOW_NS,
         })
     }
 
@@ -154,7 +147,43 @@ impl Vdir {
             swept: AtomicBool::new(false),
             read_only: true,
             prefetched: Mutex::new(None),
+            names: None,
+            saved_listings: AtomicUsize::new(0),
+            settle_ns: RACY_WINDOW_NS,
         })
+    }
+
+    /// Keep the names of each listing under `cache_dir` (one small file per
+    /// calendar), so that the next session lists a directory that has not
+    /// changed without reading it (its files are still stat'ed).
+    #[must_use]
+    pub fn keep_names_in(mut self, cache_dir: &Path) -> Vdir {
+        self.names = Some(FileCache::new(cache_dir));
+        self
+    }
+
+    /// Save a listing once the directory has been unchanged for `settle`
+    /// instead of the racy window of 3 s (a test's directory cannot be
+    /// made older: no one can set a ctime).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn settled_after(mut self, settle: Duration) -> Vdir {
+        self.settle_ns = i64::try_from(settle.as_nanos()).unwrap_or(i64::MAX);
+        self
+    }
+
+    /// How many listings of this session came from saved names instead of
+    /// a reading of the directory.
+    pub fn saved_listings(&self) -> usize {
+        self.saved_listings.load(Ordering::Relaxed)
+    }
+
+    fn list_dir(&self) -> io::Result<listing::Listing> {
+        let listed = listing::list(&self.dir, self.names.as_ref(), self.settle_ns)?;
+        if listed.from_saved {
+            self.saved_listings.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(listed)
     }
 
     /// Remove stale temp files left by a crash (T62), once per session:
@@ -185,64 +214,54 @@ impl Vdir {
     /// lists it with the same inode (which a replacement by rename, as
     /// vdirsyncer and khal write, always changes) and stats only the rest.
     fn refresh(&self, check: Check) -> Result<(), StoreError> {
-        use std::os::unix::fs::DirEntryExt;
-        let (found, _) = list_dir(&self.dir)
+        let listed = self
+            .list_dir()
             .map_err(|e| io_error(&self.dir, "cannot read the calendar directory", &e))?;
         let now = SystemTime::now();
         // Drop what the directory no longer lists, and pick the files to
         // stat: all, or those the index cannot vouch for.
-        let to_stat: Vec<(String, &fs::DirEntry)> = {
+        let to_stat: Vec<&listing::Entry> = {
             let mut index = self.lock_index();
             let mut indexed = 0;
-            let to_stat = found
+            let to_stat = listed
+                .entries
                 .iter()
-                .filter(|(name, entry)| {
-                    let cached = index.get(name);
+                .filter(|entry| {
+                    let cached = index.get(&entry.name);
                     indexed += usize::from(cached.is_some());
                     !(check == Check::Names
-                        && entry.file_type().is_ok_and(|t| t.is_file())
-                        && cached.is_some_and(|c| !c.racy && c.ino == entry.ino()))
+                        && entry.plain
+                        && cached.is_some_and(|c| !c.racy && c.stamp.ino == entry.ino))
                 })
-                .map(|(name, entry)| (name.clone(), entry))
                 .collect();
             // Some indexed file is no longer listed.
             if indexed < index.len() {
-                let listed: std::collections::HashSet<&str> =
-                    found.iter().map(|(n, _)| n.as_str()).collect();
-                index.retain(|name, _| listed.contains(name.as_str()));
+                let names: std::collections::HashSet<&str> =
+                    listed.entries.iter().map(|e| e.name.as_str()).collect();
+                index.retain(|name, _| names.contains(name.as_str()));
             }
             to_stat
         };
-        let stats = on_every_core(&to_stat, 256, |chunk| {
-            chunk
-                .iter()
-                .map(|(_, entry)| {
-                    let plain = entry.file_type().is_ok_and(|t| t.is_file());
-                    // Follows symlinks, as vdirsyncer does.
-                    if plain {
-                        entry.metadata().ok()
-                    } else {
-                        fs::metadata(entry.path()).ok()
-                    }
-                })
-                .collect()
-        });
+        let stamps = listing::stamp_each(&listed.dir, &self.dir, &to_stat, |e| e);
         let mut index = self.lock_index();
-        for ((name, entry), meta) in to_stat.into_iter().zip(stats) {
-            let Some(meta) = meta.filter(Metadata::is_file) else {
-                index.remove(&name);
+        for (entry, stamp) in to_stat.into_iter().zip(stamps) {
+            let Some(stamp) = stamp else {
+                index.remove(&entry.name);
                 continue;
             };
-            if index.get(&name).is_some_and(|c| c.matches(&meta)) {
+            if index.get(&entry.name).is_some_and(|c| c.matches(&stamp)) {
                 continue;
             }
-            match fs::read(entry.path()) {
+            match fs::read(self.dir.join(&entry.name)) {
                 Ok(data) => {
-                    index.insert(name, IndexEntry::new(&meta, scan_uid(&data), now));
+                    index.insert(
+                        entry.name.clone(),
+                        IndexEntry::new(stamp, scan_uid(&data), now),
+                    );
                 }
                 // Unreadable files are skipped, not fatal.
                 Err(_) => {
-                    index.remove(&name);
+                    index.remove(&entry.name);
                 }
             }
         }
@@ -313,7 +332,7 @@ impl Vdir {
     }
 
     fn remember(&self, name: &str, meta: &Metadata, data: &[u8]) {
-        let entry = IndexEntry::new(meta, scan_uid(data), SystemTime::now());
+        let entry = IndexEntry::new(fsutil::stamp(meta), scan_uid(data), SystemTime::now());
         self.lock_index().insert(name.to_string(), entry);
     }
 
@@ -477,57 +496,13 @@ impl Vdir {
     }
 }
 
-/// The stamps of the regular files among `entries`. Follows symlinks, as
-/// vdirsyncer does; a plain file is stamped relative to the directory (no
-/// walk of the whole path). Run per chunk in the threads, so the names
-/// are cloned there (collecting them afterwards cost a warm listing ~8 MiB
-/// more peak RSS with mimalloc, measured at 20,000 files).
-fn stamp_all(entries: &[(String, fs::DirEntry)]) -> Vec<(String, crate::domain::ports::FileStamp)> {
-    let mut out = Vec::with_capacity(entries.len());
-    for (name, entry) in entries {
-        let plain = entry.file_type().is_ok_and(|t| t.is_file());
-        let meta = if plain {
-            entry.metadata()
-        } else {
-            fs::metadata(entry.path())
-        };
-        if let Ok(meta) = meta
-            && meta.is_file()
-        {
-            out.push((name.clone(), fsutil::stamp(&meta)));
-        }
-    }
-    out
-}
-
-/// A directory's object files (name, entry) and its temp files.
-type Listed = (Vec<(String, fs::DirEntry)>, Vec<PathBuf>);
-
-/// The object files of `dir` (name, entry) and its temp files, as the
-/// directory lists them (nothing is stat'ed).
-fn list_dir(dir: &Path) -> io::Result<Listed> {
-    let mut found = Vec::new();
-    let mut temps = Vec::new();
-    for entry in fs::read_dir(dir)? {
-        let Ok(entry) = entry else { continue };
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if is_object_name(name) {
-            found.push((name.to_string(), entry));
-        } else if fsutil::is_temp_name(name) {
-            temps.push(entry.path());
-        }
-    }
-    Ok((found, temps))
-}
-
 /// List `dir` and stamp every object file (one stat each, on every core:
-/// most of a warm listing's cost on a large calendar).
-fn scan_dir(dir: &Path) -> io::Result<Scanned> {
-    let (found, temps) = list_dir(dir)?;
-    let mut out = on_every_core(&found, 1024, stamp_all);
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok((out, temps))
+/// most of a warm listing's cost on a large calendar); whether the names
+/// came from the saved listing.
+fn scan_dir(dir: &Path, names: Option<&FileCache>, settle_ns: i64) -> io::Result<Scanned> {
+    let listed = listing::list(dir, names, settle_ns)?;
+    let out = listing::stamp_all(&listed.dir, dir, listed.entries)?;
+    Ok((out, listed.temps, listed.from_saved))
 }
 
 /// How [`Vdir::refresh`] checks the files it has indexed.
@@ -544,6 +519,13 @@ enum Check {
     Names,
 }
 
+/// How many threads share a scan: the cores, at most 4.
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 4)
+}
+
 /// `f` over chunks of `items`, their results joined in order, the chunks
 /// spread over the cores (up to 4 threads, chunks of at least
 /// `min_chunk`): one stat per calendar file is most of a large calendar's
@@ -553,10 +535,7 @@ fn on_every_core<T: Sync, R: Send>(
     min_chunk: usize,
     f: impl Fn(&[T]) -> Vec<R> + Sync,
 ) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .clamp(1, 4);
-    let chunk = items.len().div_ceil(threads).max(min_chunk).max(1);
+    let chunk = items.len().div_ceil(cores()).max(min_chunk).max(1);
     let f = &f;
     std::thread::scope(|scope| {
         let mut chunks = items.chunks(chunk);
@@ -573,9 +552,11 @@ fn on_every_core<T: Sync, R: Send>(
 impl CalendarStore for Vdir {
     fn prefetch_scan(&self) {
         let dir = self.dir.clone();
+        let names = self.names.clone();
+        let settle_ns = self.settle_ns;
         let started = std::thread::Builder::new()
             .name("vdir-scan".into())
-            .spawn(move || scan_dir(&dir));
+            .spawn(move || scan_dir(&dir, names.as_ref(), settle_ns));
         // No thread: the scan runs when it is asked for.
         if let Ok(handle) = started {
             *self.prefetched.lock().unwrap_or_else(|p| p.into_inner()) =
@@ -583,7 +564,7 @@ impl CalendarStore for Vdir {
         }
     }
 
-    fn scan(&self) -> Result<Vec<(String, crate::domain::ports::FileStamp)>, StoreError> {
+    fn scan(&self) -> Result<Vec<(String, FileStamp)>, StoreError> {
         let ahead = self
             .prefetched
             .lock()
@@ -591,9 +572,12 @@ impl CalendarStore for Vdir {
             .take()
             .filter(|(at, _)| at.elapsed() < PREFETCH_FRESH)
             .and_then(|(_, handle)| handle.join().ok());
-        let (out, temps) = ahead
-            .unwrap_or_else(|| scan_dir(&self.dir))
+        let (out, temps, from_saved) = ahead
+            .unwrap_or_else(|| scan_dir(&self.dir, self.names.as_ref(), self.settle_ns))
             .map_err(|e| io_error(&self.dir, "cannot read the calendar directory", &e))?;
+        if from_saved {
+            self.saved_listings.fetch_add(1, Ordering::Relaxed);
+        }
         // T62: the scan has seen the temp files; stale ones go now (at
         // start-up, with no second reading of the directory).
         if !self.read_only && !self.swept.swap(true, Ordering::Relaxed) {
@@ -602,10 +586,7 @@ impl CalendarStore for Vdir {
         Ok(out)
     }
 
-    fn prime(
-        &self,
-        known: &mut dyn Iterator<Item = (String, crate::domain::ports::FileStamp, Vec<String>)>,
-    ) {
+    fn prime(&self, known: &mut dyn Iterator<Item = (String, FileStamp, Vec<String>)>) {
         let now_ns = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(i64::MAX, |d| {
@@ -619,10 +600,7 @@ impl CalendarStore for Vdir {
             }
             if let std::collections::hash_map::Entry::Vacant(slot) = index.entry(href) {
                 slot.insert(IndexEntry {
-                    mtime_ns: i128::from(stamp.mtime_ns),
-                    ctime_ns: i128::from(stamp.ctime_ns),
-                    ino: stamp.ino,
-                    size: stamp.size,
+                    stamp,
                     racy: false,
                     uid: uids.into_iter().next(),
                 });
