@@ -388,15 +388,20 @@ impl Keymap {
     }
 
     /// The defaults with `overrides` (action name → key strings) replacing
-    /// the keys of the named actions. Returns every problem at once:
-    /// unknown action names, unparsable keys, a key bound to two actions,
-    /// and `quit` left without a key.
+    /// the keys of the named actions. A key given to an action takes it
+    /// from the action it was a default of (as a `bind` in mutt or aerc
+    /// does): a new default key never breaks a configuration that already
+    /// used it. Returns every problem at once: unknown action names,
+    /// unparsable keys, a key given to two actions, and `quit` left without
+    /// a key.
     pub fn with_overrides<'a, I>(overrides: I) -> Result<Keymap, Vec<String>>
     where
         I: IntoIterator<Item = (&'a str, &'a [String])>,
     {
         let mut map = Keymap::defaults();
         let mut problems = Vec::new();
+        // The actions the user gave keys to.
+        let mut given: Vec<Action> = Vec::new();
         for (name, keys) in overrides {
             let Some(action) = Action::from_name(name) else {
                 let names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
@@ -418,6 +423,21 @@ impl Keymap {
             }
             if let Some(slot) = map.bindings.iter_mut().find(|(a, _)| *a == action) {
                 slot.1 = parsed;
+            }
+            if !given.contains(&action) {
+                given.push(action);
+            }
+        }
+        // The keys given take precedence over the defaults of the others.
+        let taken: Vec<Key> = map
+            .bindings
+            .iter()
+            .filter(|(a, _)| given.contains(a))
+            .flat_map(|(_, keys)| keys.iter().copied())
+            .collect();
+        for (action, keys) in &mut map.bindings {
+            if !given.contains(action) {
+                keys.retain(|k| !taken.contains(k));
             }
         }
         if map.keys(Action::Quit).is_empty() {
@@ -597,6 +617,7 @@ mod tests {
             ("acept", &["y"]),
             ("accept", &["Ctlr-a", "y", "y"]),
             ("decline", &["x"]),
+            ("dismiss", &["x", "z"]),
         ])
         .unwrap_err();
         assert_eq!(e.len(), 4, "{e:#?}");
@@ -607,6 +628,38 @@ mod tests {
             e[3],
             "key \"x\" is bound to both decline and dismiss; give one of them another key"
         );
+    }
+
+    /// A key given to an action is taken from the action it was a default
+    /// of (as mutt's and aerc's `bind` do), so a configuration that binds a
+    /// key a later version makes a default keeps working; only two actions
+    /// the user gave the same key conflict.
+    #[test]
+    fn a_key_given_takes_it_from_another_actions_defaults() {
+        let m = over(&[("reindex", &["n"]), ("decline", &["x", "d"])]).unwrap();
+        assert_eq!(m.action(Key::char('n')), Some(Action::Reindex));
+        assert!(
+            m.keys(Action::AnswerNoSend).is_empty(),
+            "n was its only key"
+        );
+        assert_eq!(m.action(Key::char('x')), Some(Action::Decline));
+        assert!(m.keys(Action::Dismiss).is_empty());
+        assert_eq!(
+            m.action(Key::char('r')),
+            None,
+            "reindex's default is replaced"
+        );
+        let help = m.help();
+        let no_send = help
+            .iter()
+            .find(|h| h.action == Action::AnswerNoSend)
+            .unwrap();
+        assert_eq!(no_send.keys, "");
+        // Quit keeps Ctrl-c when q is given away; losing both is refused.
+        let m = over(&[("filter", &["q"])]).unwrap();
+        assert_eq!(m.keys(Action::Quit), [Key::ctrl('c')]);
+        let e = over(&[("filter", &["q", "Ctrl-c"])]).unwrap_err();
+        assert_eq!(e, ["quit: needs at least one key"]);
     }
 
     #[test]

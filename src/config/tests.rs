@@ -625,7 +625,7 @@ fn keys_section_overrides_defaults() {
 #[test]
 fn keys_section_reports_bad_actions_keys_and_conflicts() {
     let config = parse(&format!(
-        "{MINIMAL}[keys]\nacept = \"y\"\napply = \"Ctlr-a\"\ndecline = \"x\"\nquit = []\n"
+        "{MINIMAL}[keys]\nacept = \"y\"\napply = \"Ctlr-a\"\ndecline = \"x\"\ndismiss = \"x\"\nquit = []\n"
     ))
     .expect("well-formed TOML parses; validate() checks the names");
     let problems = config.validate();

@@ -197,14 +197,18 @@ fn step(state: &mut State, msg: Msg) -> Vec<Effect> {
                 warn(state, note);
             }
             if let Some(first) = listing.refused.first() {
-                let key = state.keymap.label(Action::DropRefused).unwrap_or_default();
                 let n = listing.refused.len();
+                let them = if n == 1 { "it" } else { "them" };
+                // The key may have been given to another action in [keys].
+                let how = match state.keymap.label(Action::DropRefused) {
+                    Some(key) => format!("{key} drops {them}"),
+                    None => format!("drop_refused in [keys] needs a key to drop {them}"),
+                };
                 warn(
                     state,
                     format!(
-                        "{n} repl{} refused for good by the mail server ({first}); {key} drops {}",
+                        "{n} repl{} refused for good by the mail server ({first}); {how}",
                         plural_y(n),
-                        if n == 1 { "it" } else { "them" }
                     ),
                 );
             }
