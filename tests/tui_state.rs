@@ -874,6 +874,32 @@ fn refused_replies_are_said_and_x_drops_them() {
     );
 }
 
+/// When [keys] gave X to another action, drop_refused has no key: the
+/// warning says so instead of naming a key that does something else.
+#[test]
+fn refused_replies_without_a_drop_key_say_how_to_get_one() {
+    let mut s = loaded();
+    let x = vec!["X".to_string()];
+    s.keymap = Keymap::with_overrides([("reindex", x.as_slice())]).unwrap();
+    let _ = update::update(
+        &mut s,
+        Msg::Rows(Ok(rsvp::inbox::Listing {
+            items: rows(&memenv()),
+            unreadable: Vec::new(),
+            refused: vec![
+                "u1@x to org@example.org".into(),
+                "u2@x to org@example.org".into(),
+            ],
+            unchanged: false,
+        })),
+    );
+    assert_eq!(
+        s.status.clone().expect("a status line").text,
+        "2 replies refused for good by the mail server (u1@x to org@example.org); \
+         drop_refused in [keys] needs a key to drop them"
+    );
+}
+
 /// Issue 6: rows painted from the saved listing come without details; the
 /// selected one is asked for once, shows "loading" until it arrives, and
 /// is then shown whole.
