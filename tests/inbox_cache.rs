@@ -216,6 +216,55 @@ fn a_warm_listing_in_a_new_session_reads_no_unchanged_file() {
     );
 }
 
+/// A first listing parses the messages a batch at a time on every core:
+/// more invitations than one batch, among messages that are not
+/// invitations (the mail index never offers those), give every invitation
+/// once; the next session reads none of them.
+#[test]
+fn many_messages_are_parsed_in_batches_and_kept() {
+    let w = World::new();
+    let n: i64 = 600;
+    for i in 0..n {
+        let path = w.mail(&format!("{i}:2,S"));
+        if i % 7 == 3 {
+            std::fs::write(
+                &path,
+                "From: a@b.example\r\nSubject: hi\r\n\r\nno calendar\r\n",
+            )
+            .unwrap();
+        } else {
+            let text = request(
+                &format!("u{i}"),
+                &format!("Talk {i:03}"),
+                &at(30 + i % 40, "08:00"),
+            );
+            std::fs::write(&path, text).unwrap();
+        }
+        age(&path);
+    }
+    let expected: Vec<String> = (0..n)
+        .filter(|i| i % 7 != 3)
+        .map(|i| format!("Talk {i:03}"))
+        .collect();
+    let mut first = w.inbox();
+    let listed = items(&mut first);
+    assert_eq!(summaries(&listed), expected);
+    // Each digest went to its own message.
+    for item in &listed {
+        let name = Path::new(&item.message.path)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let i: i64 = name.split(':').next().unwrap().parse().unwrap();
+        assert_eq!(item.summary, format!("Talk {i:03}"), "{name}");
+    }
+    assert_eq!(first.cache_counts().message_reads, expected.len());
+    let mut second = w.inbox();
+    assert_eq!(summaries(&items(&mut second)), expected);
+    assert_eq!(second.cache_counts().message_reads, 0);
+}
+
 #[test]
 fn a_message_rewritten_in_the_same_second_with_the_same_size_shows_its_new_content() {
     let w = World::new();

@@ -377,6 +377,9 @@ type Read = (Vec<Candidate>, Vec<Unreadable>);
 
 /// Every candidate's digest brought into the cache (read only when its
 /// file changed); the candidates that have one, and the unreadable ones.
+/// The mail source reads the changed messages a batch at a time; each
+/// batch is parsed on every core (a first listing parses every
+/// invitation), holding only one batch's bytes at once.
 fn load_candidates(
     source: &dyn InviteSource,
     candidates: Vec<Candidate>,
@@ -387,6 +390,8 @@ fn load_candidates(
     let mut seen: HashSet<String> = HashSet::with_capacity(candidates.len());
     let mut out = Vec::with_capacity(candidates.len());
     let mut unreadable = Vec::new();
+    // Read, not yet parsed: (index in `out`, the bytes).
+    let mut batch: Vec<(usize, Vec<u8>)> = Vec::new();
     for c in candidates {
         if let Some(why) = &c.missing {
             unreadable.push(Unreadable {
@@ -427,24 +432,51 @@ fn load_candidates(
                 cache.state.messages.remove(&c.path);
                 continue;
             }
-            cache.state.messages.insert(
-                c.path.clone(),
-                MessageEntry {
-                    stamp: c.stamp.into(),
-                    racy: c.stamp.is_racy(now_ns),
-                    digest: digest_of(&raw),
-                },
-            );
-            cache.state.messages_dirty = true;
+            batch.push((out.len(), raw));
         }
         out.push(c);
+        if batch.len() >= PARSE_BATCH {
+            parse_batch(&mut batch, &out, cache, now_ns);
+        }
     }
+    parse_batch(&mut batch, &out, cache, now_ns);
     let before = cache.state.messages.len();
     cache.state.messages.retain(|path, _| seen.contains(path));
     if cache.state.messages.len() != before {
         cache.state.messages_dirty = true;
     }
     Ok((out, unreadable))
+}
+
+/// How many messages are parsed at once.
+const PARSE_BATCH: usize = 256;
+
+/// Parse the messages read (`batch`: index in `candidates`, bytes) on
+/// every core and keep their digests; empties `batch`.
+fn parse_batch(
+    batch: &mut Vec<(usize, Vec<u8>)>,
+    candidates: &[Candidate],
+    cache: &mut ParseCache,
+    now_ns: i64,
+) {
+    if batch.is_empty() {
+        return;
+    }
+    let digests = calendar::on_every_core(batch, |(_, raw)| digest_of(raw));
+    for ((at, _), digest) in batch.drain(..).zip(digests) {
+        let Some(c) = candidates.get(at) else {
+            continue;
+        };
+        cache.state.messages.insert(
+            c.path.clone(),
+            MessageEntry {
+                stamp: c.stamp.into(),
+                racy: c.stamp.is_racy(now_ns),
+                digest,
+            },
+        );
+        cache.state.messages_dirty = true;
+    }
 }
 
 /// One UID's messages, newest first, with their digests in the cache.

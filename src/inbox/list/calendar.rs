@@ -256,7 +256,7 @@ const READ_BATCH: usize = 512;
 /// `f` over `items`, in order, split over the cores (at most 4 threads,
 /// at least 64 items each). A thread that panicked yields `None` for its
 /// items, which are then done again here.
-fn on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(super) fn on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .clamp(1, 4);
