@@ -80,7 +80,9 @@
 //! by writing a short list of dropped keys beside them (the rows file is
 //! not rewritten), before anything is sent.
 //!
-//! When something changed, only changed files are read, and each saved row
+//! When something changed, only changed files are read (the messages by
+//! the mail source one at a time, then parsed a batch at a time on every
+//! core; calendar files read and indexed the same way), and each saved row
 //! is taken again when its own messages, stored copy, tombstone, queue
 //! state and contacts are unchanged and no logged busy interval touches
 //! one of its occurrences; the others are rebuilt. A file changed within
