@@ -815,3 +815,28 @@ fn corrupt_or_foreign_saved_names_are_not_used() {
     assert_eq!(store.scan().unwrap(), first);
     assert_eq!(store.saved_listings(), 0);
 }
+
+/// A scan lists the files in name order, however many there are (the stat
+/// is split over the cores in shares of at least 1,024 files), whether it
+/// read the directory or took the saved names.
+#[test]
+fn a_large_directory_is_scanned_in_name_order() {
+    let (_root, dir) = collection();
+    let cache = tempfile::tempdir().unwrap();
+    let data = event("x", "x");
+    for i in 0..2600 {
+        fs::write(dir.join(format!("{:05}.ics", (i * 7919) % 10007)), &data).unwrap();
+    }
+    let mut expected = names(&dir);
+    expected.retain(|n| n.ends_with(".ics"));
+    assert_eq!(expected.len(), 2600);
+    let read: Vec<String> = scan_until_saved(&dir, cache.path())
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(read, expected, "read from the directory");
+    let store = kept(&dir, cache.path());
+    let saved: Vec<String> = store.scan().unwrap().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(store.saved_listings(), 1);
+    assert_eq!(saved, expected, "from the saved names");
+}

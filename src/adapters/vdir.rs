@@ -501,7 +501,7 @@ impl Vdir {
 /// came from the saved listing.
 fn scan_dir(dir: &Path, names: Option<&FileCache>, settle_ns: i64) -> io::Result<Scanned> {
     let listed = listing::list(dir, names, settle_ns)?;
-    let out = listing::stamp_all(&listed.dir, dir, listed.entries)?;
+    let out = listing::stamp_all(&listed.dir, dir, listed.entries);
     Ok((out, listed.temps, listed.from_saved))
 }
 

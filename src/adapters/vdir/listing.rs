@@ -145,57 +145,20 @@ fn read(file: &File, dir: &Path) -> io::Result<(Vec<Entry>, Vec<PathBuf>)> {
 }
 
 /// Every entry that is a plain file (following symlinks) with its stamp,
-/// in order: the names are moved, not copied, and each core stats its own
-/// share (see [`stamp_each`]). A share whose thread cannot start is done
-/// here; a thread that failed fails the whole listing (nothing is dropped
-/// silently).
+/// in order (see [`stamp_each`]); the names are moved, not copied.
 pub(super) fn stamp_all(
     listing_dir: &File,
     dir: &Path,
-    mut entries: Vec<Entry>,
-) -> io::Result<Vec<(String, FileStamp)>> {
-    let per = entries.len().div_ceil(super::cores()).max(1024);
-    let mut shares = Vec::new();
-    while entries.len() > per {
-        let rest = entries.split_off(per);
-        shares.push(std::sync::Mutex::new(std::mem::replace(&mut entries, rest)));
+    entries: Vec<Entry>,
+) -> Vec<(String, FileStamp)> {
+    let stamps = stamp_each(listing_dir, dir, &entries, |e| e);
+    let mut out = Vec::with_capacity(entries.len());
+    for (e, stamp) in entries.into_iter().zip(stamps) {
+        if let Some(stamp) = stamp {
+            out.push((e.name, stamp));
+        }
     }
-    let stamp_share = |share: &std::sync::Mutex<Vec<Entry>>| -> Vec<(String, FileStamp)> {
-        let share = std::mem::take(&mut *share.lock().unwrap_or_else(|p| p.into_inner()));
-        let own = own_handle(dir);
-        let fd = own
-            .as_ref()
-            .map_or_else(|| listing_dir.as_fd(), AsFd::as_fd);
-        let mut out = Vec::with_capacity(share.len());
-        for e in share {
-            if let Some(stamp) = stamp_at(fd, &e) {
-                out.push((e.name, stamp));
-            }
-        }
-        out
-    };
-    let stamp_share = &stamp_share;
-    std::thread::scope(|scope| {
-        let first = std::sync::Mutex::new(entries);
-        let handles: Vec<_> = shares
-            .iter()
-            .map(|share| {
-                std::thread::Builder::new().spawn_scoped(scope, move || stamp_share(share))
-            })
-            .collect();
-        let mut out = stamp_share(&first);
-        out.reserve(per.saturating_mul(shares.len()));
-        for (share, handle) in shares.iter().zip(handles) {
-            match handle {
-                Ok(h) => out.extend(
-                    h.join()
-                        .map_err(|_| io::Error::other("a thread stamping the calendar failed"))?,
-                ),
-                Err(_) => out.extend(stamp_share(share)),
-            }
-        }
-        Ok(out)
-    })
+    out
 }
 
 /// A handle on `dir` of this thread's own: threads sharing one descriptor
