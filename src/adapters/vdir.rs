@@ -242,7 +242,7 @@ impl Vdir {
             }
             to_stat
         };
-        let stamps = listing::stamp_each(&listed.dir, &self.dir, &to_stat, |e| e);
+        let stamps = listing::stamp_each(&listed.dir, &to_stat, |e| e);
         let mut index = self.lock_index();
         for (entry, stamp) in to_stat.into_iter().zip(stamps) {
             let Some(stamp) = stamp else {
@@ -501,7 +501,7 @@ impl Vdir {
 /// came from the saved listing.
 fn scan_dir(dir: &Path, names: Option<&FileCache>, settle_ns: i64) -> io::Result<Scanned> {
     let listed = listing::list(dir, names, settle_ns)?;
-    let out = listing::stamp_all(&listed.dir, dir, listed.entries);
+    let out = listing::stamp_all(&listed.dir, listed.entries);
     Ok((out, listed.temps, listed.from_saved))
 }
 

@@ -146,12 +146,8 @@ fn read(file: &File, dir: &Path) -> io::Result<(Vec<Entry>, Vec<PathBuf>)> {
 
 /// Every entry that is a plain file (following symlinks) with its stamp,
 /// in order (see [`stamp_each`]); the names are moved, not copied.
-pub(super) fn stamp_all(
-    listing_dir: &File,
-    dir: &Path,
-    entries: Vec<Entry>,
-) -> Vec<(String, FileStamp)> {
-    let stamps = stamp_each(listing_dir, dir, &entries, |e| e);
+pub(super) fn stamp_all(listing_dir: &File, entries: Vec<Entry>) -> Vec<(String, FileStamp)> {
+    let stamps = stamp_each(listing_dir, &entries, |e| e);
     let mut out = Vec::with_capacity(entries.len());
     for (e, stamp) in entries.into_iter().zip(stamps) {
         if let Some(stamp) = stamp {
@@ -161,11 +157,14 @@ pub(super) fn stamp_all(
     out
 }
 
-/// A handle on `dir` of this thread's own: threads sharing one descriptor
-/// contend on its reference count at every `statx`.
-fn own_handle(dir: &Path) -> Option<OwnedFd> {
-    rustix::fs::open(
-        dir,
+/// A handle of this thread's own on the directory `listed` is open on
+/// (opened through it, so it is the same directory even if its path was
+/// renamed since): threads sharing one descriptor contend on its
+/// reference count at every `statx`.
+fn own_handle(listed: &File) -> Option<OwnedFd> {
+    rustix::fs::openat(
+        listed,
+        ".",
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )
@@ -178,12 +177,11 @@ fn own_handle(dir: &Path) -> Option<OwnedFd> {
 /// directory (one shared descriptor is a contended reference count).
 pub(super) fn stamp_each<T: Sync>(
     listing_dir: &File,
-    dir: &Path,
     items: &[T],
     entry: impl Fn(&T) -> &Entry + Sync,
 ) -> Vec<Option<FileStamp>> {
     super::on_every_core(items, 1024, |chunk| {
-        let own = own_handle(dir);
+        let own = own_handle(listing_dir);
         let fd = own
             .as_ref()
             .map_or_else(|| listing_dir.as_fd(), AsFd::as_fd);
