@@ -938,3 +938,146 @@ fn demo_moved_by_whole_weeks_is_the_same_inbox() {
         }
     }
 }
+
+/// The decoded text of every text part of a message (plain, html and the
+/// calendar parts), in order.
+fn text_parts(raw: &[u8]) -> Vec<String> {
+    let msg = mail_parser::MessageParser::default().parse(raw).unwrap();
+    msg.parts
+        .iter()
+        .filter_map(|p| match &p.body {
+            mail_parser::PartType::Text(t) | mail_parser::PartType::Html(t) => Some(t.to_string()),
+            mail_parser::PartType::Binary(b) | mail_parser::PartType::InlineBinary(b) => {
+                Some(String::from_utf8_lossy(b).into_owned())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+fn month_of(word: &str) -> Option<u32> {
+    MONTH_NAMES
+        .iter()
+        .position(|m| word == *m || word == &m[..3])
+        .map(|i| i as u32 + 1)
+}
+
+/// Every `[Weekday[,]] D Month YYYY` in `text` (words split at anything
+/// but letters and digits), with the weekday written before it.
+fn written_dates(text: &str) -> Vec<(chrono::NaiveDate, Option<String>)> {
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut out = Vec::new();
+    for (i, w) in words.windows(3).enumerate() {
+        let (Ok(d), Some(m), Ok(y)) = (w[0].parse(), month_of(w[1]), w[2].parse::<i32>()) else {
+            continue;
+        };
+        if w[2].len() != 4 {
+            continue;
+        }
+        let weekday = i
+            .checked_sub(1)
+            .map(|k| words[k])
+            .filter(|w| {
+                ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+                    .iter()
+                    .any(|d| w.starts_with(d))
+            })
+            .map(str::to_string);
+        out.push((chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap(), weekday));
+    }
+    out
+}
+
+/// The text with its dates taken out: every digit and month name, and
+/// runs of spaces made one (iCalendar lines unfolded first: a moved date
+/// may fold a line elsewhere).
+fn without_dates(text: &str) -> String {
+    let unfolded = text.replace("\r\n ", "").replace("\n ", "");
+    let mut t: String = unfolded.chars().filter(|c| !c.is_ascii_digit()).collect();
+    for m in MONTH_NAMES {
+        t = t.replace(m, "").replace(&m[..3], "");
+    }
+    t.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `rsvp demo` moves the data by whole weeks to the day it runs: the
+/// dates written in the messages (headers, plain and html text, the
+/// events' summaries and descriptions; base64 and quoted-printable parts
+/// alike) move with the events, their weekdays stay right, and nothing
+/// else of the text changes.
+#[test]
+fn demo_prose_dates_move_with_the_events() {
+    use chrono::Datelike;
+    let mut moved = 0;
+    for (name, bytes) in rsvp::demo::FILES
+        .iter()
+        .filter(|(n, _)| n.starts_with("maildir/"))
+    {
+        let shifted = rsvp::demo::shift(bytes, 1);
+        let (before, after) = (text_parts(bytes), text_parts(&shifted));
+        assert_eq!(before.len(), after.len(), "{name}: parts");
+        let subject = |raw: &[u8]| {
+            let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+            m.subject().unwrap_or_default().to_string()
+        };
+        let mut texts: Vec<(String, String)> = before.into_iter().zip(after).collect();
+        texts.push((subject(bytes), subject(&shifted)));
+        for (b, a) in &texts {
+            assert_eq!(
+                without_dates(b),
+                without_dates(a),
+                "{name}: text besides dates"
+            );
+            let (was, now) = (written_dates(b), written_dates(a));
+            assert_eq!(was.len(), now.len(), "{name}: {a}");
+            for ((d0, _), (d1, weekday)) in was.iter().zip(&now) {
+                assert_eq!(*d1, *d0 + Duration::days(7), "{name}");
+                if let Some(w) = weekday {
+                    assert!(w.starts_with(&d1.weekday().to_string()), "{name}: {w} {d1}");
+                }
+                moved += 1;
+            }
+        }
+    }
+    assert!(moved >= 20, "only {moved} written dates seen");
+    // The ones a reader sees first, one week later.
+    let text = |file: &str| {
+        let (_, raw) = rsvp::demo::FILES
+            .iter()
+            .find(|(n, _)| n.ends_with(file))
+            .unwrap();
+        text_parts(&rsvp::demo::shift(raw, 1)).join("\n")
+    };
+    let incident = text("M14P1.demo");
+    assert!(
+        incident.contains("Incident review: 26 Nov API outage"),
+        "{incident}"
+    );
+    assert!(incident.contains("Friday 4 Dec 2026"), "{incident}");
+    let series = text("M3P1.demo:2,S");
+    assert!(
+        series.contains("not on 30 December and 6 January;"),
+        "{series}"
+    );
+    assert!(series.contains("23 December moved to 14:00"), "{series}");
+    assert!(series.contains("until 7 April 2027"), "{series}");
+    assert!(text("M8P1.demo").contains("No ops review on 14 December"));
+}
