@@ -672,6 +672,46 @@ fn a_prefetched_scan_is_the_scan_and_sweeps_stale_temps() {
     assert_eq!(names, ["a.ics", "c.ics"]);
 }
 
+/// T62 by the lookup: the first listing a lookup takes sweeps the stale
+/// temp files it sees, so the first write after it reads the directory no
+/// more for that (a temp file left after the sweep stays for the next
+/// session). A read-only store sweeps nothing.
+#[test]
+fn t62_a_lookup_sweeps_stale_temps_once_per_session() {
+    let (_root, dir) = collection();
+    fs::write(dir.join("a.ics"), event("a", "x")).unwrap();
+    let stale = |n: u8| dir.join(format!(".crashed.ics.{:032x}.tmp", n));
+    fs::write(stale(1), event("left", "x")).unwrap();
+    set_old(&stale(1));
+
+    let read_only = Vdir::open_read_only(&dir).unwrap();
+    assert!(read_only.find_by_uid("a").unwrap().is_some());
+    assert!(stale(1).exists(), "a read-only store sweeps nothing");
+
+    let store = Vdir::open(&dir).unwrap();
+    let found = store.find_by_uid("a").unwrap().unwrap();
+    assert!(!stale(1).exists(), "swept by the lookup's listing");
+
+    fs::write(stale(2), event("left", "x")).unwrap();
+    set_old(&stale(2));
+    store.update(&found, &event("a", "y")).unwrap();
+    store.create("b", &event("b", "x")).unwrap();
+    assert!(
+        stale(2).exists(),
+        "one sweep a session: the writes read no directory for it"
+    );
+    assert_eq!(store.list().unwrap().len(), 2);
+    assert!(
+        Vdir::open(&dir)
+            .unwrap()
+            .find_by_uid("b")
+            .unwrap()
+            .is_some()
+    );
+    // The next session sweeps it.
+    assert!(!stale(2).exists());
+}
+
 /// A store that keeps its listings' names under `cache`, saved once the
 /// directory has been unchanged for 50 ms (instead of 3 s).
 fn kept(dir: &Path, cache: &Path) -> Vdir {

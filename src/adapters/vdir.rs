@@ -183,12 +183,20 @@ impl Vdir {
         if listed.from_saved {
             self.saved_listings.fetch_add(1, Ordering::Relaxed);
         }
+        // T62: this listing has seen the temp files (one from saved names
+        // has none: it is used only while no entry was created since it
+        // was saved, and it is saved only without temp files), so the
+        // first write needs no reading of its own for the sweep.
+        if !self.read_only && !self.swept.swap(true, Ordering::Relaxed) {
+            fsutil::remove_stale(listed.temps.iter().cloned());
+        }
         Ok(listed)
     }
 
     /// Remove stale temp files left by a crash (T62), once per session:
-    /// during the first scan (which reads the directory anyway) or before
-    /// the first write; readers ignore them, so a failure is not fatal.
+    /// with the first listing of the directory (a scan or a lookup, which
+    /// read it anyway), else before the first write; readers ignore them,
+    /// so a failure is not fatal.
     fn sweep(&self) {
         if !self.read_only && !self.swept.swap(true, Ordering::Relaxed) {
             let _ = fsutil::remove_stale_temps(&self.dir);
