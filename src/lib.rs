@@ -102,7 +102,8 @@
 //! 3. `classify` compares it with the stored copy (found through the
 //!    calendar index) and `diff` lists what changed. Before a write the
 //!    vdir finds the UID's file through its own index, primed once per
-//!    session from the saved calendar index: it trusts a file the
+//!    session from the saved calendar index (by the TUI right after it
+//!    paints, else by the first write): it trusts a file the
 //!    directory still lists under the same name and inode, and reads files
 //!    created or replaced since (`adapters::vdir`); no file is stat'ed on
 //!    the way to a reply.
@@ -122,7 +123,8 @@
 //!    index.
 //!
 //! The TUI never blocks on this: at start it paints the rows saved last
-//! time at once (an item answered since is not among them), then lists;
+//! time at once (an item answered since is not among them), primes the
+//! calendar store for a first answer, waits a moment for a key, then lists;
 //! the worker runs answers before the selected row's details and before
 //! queued refreshes (which coalesce), and indexes new mail in the
 //! background.

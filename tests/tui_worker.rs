@@ -817,6 +817,72 @@ fn a_row_acted_on_is_not_painted_again_as_it_was() {
     assert_eq!(next.cache_counts().served_from_rows, 0);
 }
 
+/// Issue 6, "`a` right after launch": after painting the saved rows, while
+/// the user reads them (no key within PRIME_DELAY), the worker indexes the
+/// calendar store, so a first answer does not; a key pressed at once is
+/// handled first and nothing more is indexed before it.
+#[test]
+fn painting_prepares_the_first_answer_unless_a_key_waits() {
+    let m = memenv();
+    let src = source();
+    let _ = inbox(&m, &src).list(false).unwrap();
+    let row = row_for(&m, "google-new.eml");
+    for key_waiting in [false, true] {
+        let (jobs, rx_jobs) = mpsc::channel();
+        let (tx, rx) = mpsc::channel();
+        let for_thread = (m.clone(), src.clone(), row.clone());
+        // The key comes while the rows are being painted.
+        let mut key = Some(jobs.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let log_path = dir.path().join("rsvp.log");
+        let log = Log::open(Some(&log_path));
+        let thread = std::thread::spawn(move || {
+            let (m, src, row) = for_thread;
+            let mut b = worker_inbox(&m, &src);
+            worker::run_jobs_with(
+                &mut b,
+                &rx_jobs,
+                &log,
+                &mut |msg| {
+                    if let Some(jobs) = key.take()
+                        && key_waiting
+                    {
+                        let target = target_of(&row);
+                        jobs.send(Effect::Dismiss { target }).unwrap();
+                    }
+                    let _ = tx.send(msg);
+                },
+                Duration::from_secs(60),
+            );
+            b.answers_prepared()
+        });
+        jobs.send(Effect::Paint { all: false }).unwrap();
+        assert!(
+            matches!(recv_until(&rx, |_| true), Msg::Rows(Ok(_))),
+            "painted"
+        );
+        let indexed = "calendar store indexed for a first answer";
+        if key_waiting {
+            // The key's outcome, then quit.
+            let _ = recv_until(&rx, |_| true);
+        } else {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !std::fs::read_to_string(&log_path)
+                .unwrap_or_default()
+                .contains(indexed)
+            {
+                assert!(Instant::now() < deadline, "never indexed");
+                std::thread::yield_now();
+            }
+        }
+        drop(jobs);
+        let prepared = thread.join().unwrap();
+        assert_eq!(prepared, !key_waiting, "key waiting: {key_waiting}");
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        assert_eq!(log.contains(indexed), !key_waiting, "{log}");
+    }
+}
+
 /// Issue 6, "`a` right after launch": once the saved rows are painted, the
 /// worker waits for a key before it checks them, so an answer pressed on
 /// the first screen runs before the listing; the listing follows at once.
