@@ -200,9 +200,17 @@ const MONTH_NAMES: [&str; 12] = [
     "December",
 ];
 
-/// The demo's clock as a day number (2026-11-24, [`super::NOW_RFC3339`]):
-/// a date written without its year is taken in the year nearest it.
-const CLOCK_DAY: (i64, i64, i64) = (2026, 11, 24);
+/// The date of the demo's clock ([`super::NOW_RFC3339`]): a date written
+/// without its year is taken in the year nearest it.
+fn clock_day() -> (i64, i64, i64) {
+    let part = |r: std::ops::Range<usize>| {
+        super::NOW_RFC3339
+            .get(r)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1)
+    };
+    (part(0..4), part(5..7), part(8..10))
+}
 
 /// Separators of a list of days before one month: `23 and 30 December`,
 /// `14–16 Dec`.
@@ -239,7 +247,7 @@ fn day_at(text: &str) -> Option<(i64, usize)> {
 /// The year of a date written without one: the one that puts it nearest
 /// the demo's clock.
 fn nearest_year(month: i64, day: i64) -> i64 {
-    let (y, m, d) = CLOCK_DAY;
+    let (y, m, d) = clock_day();
     let clock = days_from_civil(y, m, d);
     (y - 1..=y + 1)
         .min_by_key(|&year| (days_from_civil(year, month, day) - clock).abs())
@@ -656,6 +664,11 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("DTSTART;VALUE=DATE:20261207"), "{out}");
+    }
+
+    #[test]
+    fn the_clock_day_is_the_demo_clocks_date() {
+        assert_eq!(clock_day(), (2026, 11, 24));
     }
 
     #[test]
