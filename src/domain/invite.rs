@@ -464,7 +464,8 @@ impl Invite {
         cal: ICalendar,
         method_param: Option<&str>,
     ) -> Result<Vec<Invite>, InviteError> {
-        match Invite::from_calendar(cal.clone(), method_param) {
+        // The method is checked first, so the calendar is never cloned.
+        match Invite::method_of(&cal, method_param) {
             Err(InviteError::MethodMismatch { param, body }) => {
                 let mut v = Invite::from_calendar(cal, None)?;
                 for inv in v.iter_mut() {
@@ -474,7 +475,7 @@ impl Invite {
                 }
                 Ok(v)
             }
-            other => other,
+            _ => Invite::from_calendar(cal, method_param),
         }
     }
 
@@ -487,6 +488,69 @@ impl Invite {
         cal: ICalendar,
         method_param: Option<&str>,
     ) -> Result<Vec<Invite>, InviteError> {
+        let (method, warnings) = Invite::method_of(&cal, method_param)?;
+        let ids = ical::scheduling_ids(&cal);
+        if ids.is_empty() {
+            return Err(InviteError::Empty);
+        }
+        let mut uids: Vec<String> = Vec::new();
+        for id in &ids {
+            let uid = ical::component(&cal, *id)
+                .and_then(|c| c.uid())
+                .map(str::to_string)
+                .ok_or(InviteError::MissingUid)?;
+            if !uids.contains(&uid) {
+                uids.push(uid);
+            }
+        }
+        if uids.len() > 1 && matches!(method, Some(m) if m != Method::Publish) {
+            return Err(InviteError::MixedUids {
+                method: method.map(Method::as_str).unwrap_or("object").to_string(),
+                first: uids.first().cloned().unwrap_or_default(),
+                other: uids.get(1).cloned().unwrap_or_default(),
+            });
+        }
+        // One UID (the usual case): the calendar is the object as it is.
+        if uids.len() == 1 && (ids.len() == 1 || uid_count(&cal) == 1) {
+            let invite = Invite {
+                cal,
+                method,
+                uid: uids.swap_remove(0),
+                warnings,
+            };
+            invite.validate()?;
+            return Ok(vec![invite]);
+        }
+        let mut out = Vec::new();
+        for uid in uids {
+            let part = if ids.len() == 1 || out.is_empty() && uid_count(&cal) == 1 {
+                cal.clone()
+            } else {
+                ical::filter_root(&cal, |_, c| match c.component_type {
+                    ICalendarComponentType::VEvent
+                    | ICalendarComponentType::VTodo
+                    | ICalendarComponentType::VJournal => c.uid() == Some(uid.as_str()),
+                    _ => true,
+                })
+            };
+            let invite = Invite {
+                cal: part,
+                method,
+                uid,
+                warnings: warnings.clone(),
+            };
+            invite.validate()?;
+            out.push(invite);
+        }
+        Ok(out)
+    }
+
+    /// The iTIP method of `cal`, checked against the MIME `method=`
+    /// parameter (R7.2), with the warnings that go with it.
+    fn method_of(
+        cal: &ICalendar,
+        method_param: Option<&str>,
+    ) -> Result<(Option<Method>, Vec<String>), InviteError> {
         let mut warnings = Vec::new();
         let body_method = cal.components.first().and_then(|root| {
             root.entries
@@ -526,50 +590,7 @@ impl Invite {
             (None, Some((raw, None))) => return Err(InviteError::UnknownMethod(raw)),
             (None, None) => None,
         };
-
-        let ids = ical::scheduling_ids(&cal);
-        if ids.is_empty() {
-            return Err(InviteError::Empty);
-        }
-        let mut uids: Vec<String> = Vec::new();
-        for id in &ids {
-            let uid = ical::component(&cal, *id)
-                .and_then(|c| c.uid())
-                .map(str::to_string)
-                .ok_or(InviteError::MissingUid)?;
-            if !uids.contains(&uid) {
-                uids.push(uid);
-            }
-        }
-        if uids.len() > 1 && matches!(method, Some(m) if m != Method::Publish) {
-            return Err(InviteError::MixedUids {
-                method: method.map(Method::as_str).unwrap_or("object").to_string(),
-                first: uids.first().cloned().unwrap_or_default(),
-                other: uids.get(1).cloned().unwrap_or_default(),
-            });
-        }
-        let mut out = Vec::new();
-        for uid in uids {
-            let part = if ids.len() == 1 || out.is_empty() && uid_count(&cal) == 1 {
-                cal.clone()
-            } else {
-                ical::filter_root(&cal, |_, c| match c.component_type {
-                    ICalendarComponentType::VEvent
-                    | ICalendarComponentType::VTodo
-                    | ICalendarComponentType::VJournal => c.uid() == Some(uid.as_str()),
-                    _ => true,
-                })
-            };
-            let invite = Invite {
-                cal: part,
-                method,
-                uid,
-                warnings: warnings.clone(),
-            };
-            invite.validate()?;
-            out.push(invite);
-        }
-        Ok(out)
+        Ok((method, warnings))
     }
 
     fn validate(&self) -> Result<(), InviteError> {
