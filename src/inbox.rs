@@ -90,7 +90,7 @@ pub struct Env<'a> {
     pub clock: Clock,
     pub now: DateTime<Utc>,
     /// Fresh random tokens (Message-IDs, outbox ids).
-    pub token: &'a dyn Fn() -> String,
+    pub token: &'a (dyn Fn() -> String + Sync),
 }
 
 #[derive(Debug, Clone, Error)]
@@ -333,16 +333,23 @@ pub fn show(env: &Env<'_>, raw: &[u8]) -> Result<Shown, InboxError> {
 /// Classify an already loaded message against the calendar (the listing
 /// keeps parsed messages in a cache and classifies them again on refresh).
 pub fn show_loaded(env: &Env<'_>, loaded: Loaded) -> Result<Shown, InboxError> {
+    let (class, stored) = classify_parts(env, &loaded)?;
+    Ok(Shown {
+        loaded,
+        class,
+        stored,
+    })
+}
+
+/// The classification of `loaded` and its stored copy, borrowing the
+/// message (the listing keeps it when reading the stored copy fails).
+pub(crate) fn classify_parts(
+    env: &Env<'_>,
+    loaded: &Loaded,
+) -> Result<(Classification, Option<(StoredObject, Invite)>), InboxError> {
     let invite = match &loaded.invite {
-        Ok(i) => i.clone(),
-        Err(reason) => {
-            let class = invalid_class(reason);
-            return Ok(Shown {
-                loaded,
-                class,
-                stored: None,
-            });
-        }
+        Ok(i) => i,
+        Err(reason) => return Ok((invalid_class(reason), None)),
     };
     let stored = stored(env, &invite.uid)?;
     let tombstone = if stored.is_none() {
@@ -368,7 +375,7 @@ pub fn show_loaded(env: &Env<'_>, loaded: Loaded) -> Result<Shown, InboxError> {
         tombstone,
         clock: env.clock,
     };
-    let mut class = classify::classify(&invite, stored.as_ref().map(|s| &s.1), &ctx);
+    let mut class = classify::classify(invite, stored.as_ref().map(|s| &s.1), &ctx);
     let mut warnings = loaded.warnings.clone();
     warnings.append(&mut class.warnings);
     // R3.9: a TZID with no VTIMEZONE is accepted only when it resolves.
@@ -399,11 +406,7 @@ pub fn show_loaded(env: &Env<'_>, loaded: Loaded) -> Result<Shown, InboxError> {
         }
     });
     class.warnings = warnings;
-    Ok(Shown {
-        loaded,
-        class,
-        stored,
-    })
+    Ok((class, stored))
 }
 
 fn apply_options(env: &Env<'_>) -> apply::Options {

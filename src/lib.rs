@@ -53,7 +53,9 @@
 //! above all, which any file created, removed or renamed in it changes)
 //! is what it was at the last listing is not read again: its names come
 //! from `vdir-names-*.bin` beside the cache (`adapters/vdir/listing.rs`);
-//! its files are still stat'ed, so an edit in place is seen. Three things
+//! its files are still stat'ed, so an edit in place is seen. A listing
+//! with no saved rows to start from builds its items on every core
+//! (`inbox/list.rs`). Three things
 //! are saved between runs
 //! under `$XDG_CACHE_HOME/rsvp` (`inbox/cache.rs`), each file atomically
 //! and with a checksum:

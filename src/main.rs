@@ -158,7 +158,7 @@ struct Session {
     index: Option<Box<dyn MailIndex>>,
     cache: Box<dyn CacheStore>,
     clock: Clock,
-    trusted: Box<dyn Fn(&str) -> bool>,
+    trusted: Box<dyn Fn(&str) -> bool + Send + Sync>,
     /// Fixed for the demo (its data is written for that moment).
     now: Option<chrono::DateTime<chrono::Utc>>,
     log: Box<dyn Fn(&str)>,
@@ -220,7 +220,7 @@ fn stderr_log() -> Box<dyn Fn(&str)> {
 }
 
 /// The `[trust] contacts` check as a closure.
-fn trust_of(contacts: Option<Contacts>) -> Box<dyn Fn(&str) -> bool> {
+fn trust_of(contacts: Option<Contacts>) -> Box<dyn Fn(&str) -> bool + Send + Sync> {
     Box::new(move |a: &str| contacts.as_ref().is_none_or(|c| c.contains(a)))
 }
 

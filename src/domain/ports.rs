@@ -1,5 +1,8 @@
 //! The ports: what the use cases need from the outside world. The adapters
-//! implement them (the memory adapters for tests and the demo).
+//! implement them (the memory adapters for tests and the demo). The
+//! calendar store, outbox, tombstones and transport are `Send + Sync`: a
+//! first listing reads and classifies on every core. The mail source is
+//! not (notmuch handles stay on one thread).
 
 use thiserror::Error;
 
@@ -26,7 +29,7 @@ pub enum StoreError {
 }
 
 /// A calendar collection: one object per UID.
-pub trait CalendarStore {
+pub trait CalendarStore: Send + Sync {
     /// Find the object that holds `uid`, by the UIDs inside the files,
     /// never by parsing file names (R9.10).
     fn find_by_uid(&self, uid: &str) -> Result<Option<StoredObject>, StoreError>;
@@ -143,7 +146,7 @@ impl TransportError {
 }
 
 /// Hands a finished RFC 5322 message to the mail system.
-pub trait Transport {
+pub trait Transport: Send + Sync {
     fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), TransportError>;
     /// A one-line description for diagnostics, never containing a secret.
     fn describe(&self) -> String;
@@ -184,7 +187,7 @@ pub enum OutboxError {
 
 /// The durable queue of replies: a reply is written here before the calendar
 /// changes and leaves only when the transport accepted it.
-pub trait Outbox {
+pub trait Outbox: Send + Sync {
     /// Store a new entry durably (fsync) and return it.
     fn put(&self, entry: &OutboxEntry) -> Result<(), OutboxError>;
     /// Entries not yet accepted by the transport, oldest first.
@@ -244,7 +247,7 @@ pub trait Outbox {
 
 /// CANCELs received for UIDs that were not in the calendar (R3.1, R4.7):
 /// a later, older REQUEST for the same UID is ignored.
-pub trait Tombstones {
+pub trait Tombstones: Send + Sync {
     fn get(&self, uid: &str) -> Result<Option<i64>, StoreError>;
     fn record(&self, uid: &str, sequence: i64) -> Result<(), StoreError>;
     /// Every tombstone at once (a listing reads them once, not per item).

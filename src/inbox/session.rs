@@ -48,11 +48,11 @@ pub struct Settings {
     pub declined: super::Declined,
     pub clock: Clock,
     /// Whether a normalised sender address is in the contacts.
-    pub trusted: Box<dyn Fn(&str) -> bool>,
+    pub trusted: Box<dyn Fn(&str) -> bool + Send + Sync>,
     /// The current time (fixed in the demo and in tests).
     pub now: Box<dyn Fn() -> DateTime<Utc>>,
     /// Fresh random tokens (Message-IDs, outbox ids).
-    pub token: Box<dyn Fn() -> String>,
+    pub token: Box<dyn Fn() -> String + Send + Sync>,
     /// Where diagnostics go (stderr for the CLI, the log file for the TUI).
     pub log: Box<dyn Fn(&str)>,
 }

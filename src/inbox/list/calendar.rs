@@ -315,7 +315,7 @@ pub(crate) struct CalendarIndex<'c> {
     window: (DateTime<Utc>, DateTime<Utc>),
     /// Built on first use: a listing that takes every row again needs
     /// only the UIDs.
-    busy: std::cell::OnceCell<BusyIndex<'c>>,
+    busy: std::sync::OnceLock<BusyIndex<'c>>,
 }
 
 /// The busy times within the window, sorted by start.
@@ -349,7 +349,7 @@ impl<'c> CalendarIndex<'c> {
             by_uid,
             sources: vec![(entries, scanned)],
             window,
-            busy: std::cell::OnceCell::new(),
+            busy: std::sync::OnceLock::new(),
         }
     }
 
