@@ -54,8 +54,9 @@
 //! is what it was at the last listing is not read again: its names come
 //! from `vdir-names-*.bin` beside the cache (`adapters/vdir/listing.rs`);
 //! its files are still stat'ed, so an edit in place is seen. A listing
-//! with no saved rows to start from builds its items on every core
-//! (`inbox/list.rs`). Three things
+//! with no saved rows to start from indexes the calendar on its own
+//! thread while the mail index answers, and builds its items on every
+//! core (`inbox/list.rs`). Three things
 //! are saved between runs
 //! under `$XDG_CACHE_HOME/rsvp` (`inbox/cache.rs`), each file atomically
 //! and with a checksum:

@@ -1029,3 +1029,73 @@ fn the_calendar_index_reads_only_changed_calendar_files() {
             .any(|c| c.summary == "One, moved room")
     );
 }
+
+/// A source whose index is locked until `unlock`.
+struct LockedUntil {
+    inner: MemorySource,
+    locked: std::cell::Cell<bool>,
+}
+
+impl InviteSource for LockedUntil {
+    fn candidates(&self) -> Result<Vec<Candidate>, SourceError> {
+        if self.locked.get() {
+            return Err(SourceError::Locked("/mail/.notmuch".into()));
+        }
+        self.inner.candidates()
+    }
+    fn read(&self, c: &Candidate) -> Result<Vec<u8>, SourceError> {
+        self.inner.read(c)
+    }
+    fn tag(&self, c: &Candidate, add: &[&str], remove: &[&str]) -> Result<(), SourceError> {
+        self.inner.tag(c, add, remove)
+    }
+}
+
+/// Issue 6: a first listing indexes the calendar on a thread of its own
+/// while the mail index is asked. When the mail index fails, what was
+/// indexed meanwhile is kept: the next listing reads no calendar file
+/// again, and its items are the same as from a fresh cache.
+#[test]
+fn a_first_listing_keeps_the_calendar_it_indexed_when_the_mail_index_fails() {
+    let m = me();
+    let env = m.env();
+    let src = LockedUntil {
+        inner: MemorySource::new(),
+        locked: std::cell::Cell::new(true),
+    };
+    src.inner.add("/m/u1", &M::default().bytes());
+    m.store.insert(
+        "busy.ics",
+        &busy_event(
+            "busy",
+            "DTSTART:20250110T083000Z",
+            "DTEND:20250110T093000Z",
+            "",
+            "ACCEPTED",
+        ),
+    );
+    let mut cache = ParseCache::new();
+    let e = inbox::list(&env, &src, &mut cache, ListOptions::everything()).unwrap_err();
+    assert!(
+        matches!(e, InboxError::Source(SourceError::Locked(_))),
+        "{e:?}"
+    );
+    assert_eq!(
+        cache.calendar_reads(),
+        1,
+        "indexed while the index answered"
+    );
+    src.locked.set(false);
+    let items = inbox::list(&env, &src, &mut cache, ListOptions::everything()).unwrap();
+    assert_eq!(cache.calendar_reads(), 1, "not read again");
+    let fresh = everything(&m, &src.inner);
+    assert_eq!(uids(&items), vec!["u1"]);
+    assert_eq!(uids(&fresh), vec!["u1"]);
+    let conflicts = |i: &[Item]| {
+        i.iter()
+            .flat_map(|i| i.conflicts.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(conflicts(&items).len(), 1, "the busy event, indexed early");
+    assert_eq!(conflicts(&items), conflicts(&fresh));
+}

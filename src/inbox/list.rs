@@ -15,10 +15,11 @@
 //! invitation's stored copy is found through the calendar index, never by
 //! scanning the calendar again.
 //!
-//! A first listing (no saved rows) spreads its work over the cores:
-//! messages and calendar files are parsed a batch at a time on every core,
-//! and so are the items (stored copy, classification, conflicts), each
-//! batch's in order. The
+//! A first listing (no saved rows) spreads its work over the cores: the
+//! calendar index is brought up to date on a thread of its own while the
+//! mail index is asked and the messages are read, messages and calendar
+//! files are parsed a batch at a time on every core, and so are the items
+//! (stored copy, classification, conflicts), each batch's in order. The
 //! ports are `Sync` for this; the mail source stays on the listing's
 //! thread.
 
@@ -37,7 +38,7 @@ pub use super::item::{Conflict, Flag, MAX_CONFLICTS, is_pending};
 
 mod calendar;
 pub(crate) use calendar::calendar_text;
-use calendar::{Indexed, Snapshot, index_of, scan_calendars, update_calendar};
+use calendar::{Indexed, Snapshot, Updated, index_of, scan_calendars, update_calendar};
 
 /// The overlap window: from the start of the day before `now` ...
 pub const WINDOW_PAST_DAYS: i64 = 1;
@@ -260,6 +261,29 @@ impl ParseCache {
     pub(crate) fn ensure_loaded(&mut self, load: Option<&dyn Fn(cache::Part) -> State>) {
         self.ensure(cache::Part::Messages, load);
         self.ensure(cache::Part::Calendar, load);
+    }
+
+    /// The calendar part (index, busy log), moved out to be brought up to
+    /// date on another thread; [`ParseCache::put_calendar`] takes it back.
+    pub(crate) fn take_calendar(&mut self) -> ParseCache {
+        let mut state = State::empty("");
+        state.calendar = std::mem::take(&mut self.state.calendar);
+        state.others = std::mem::take(&mut self.state.others);
+        state.busy_log = std::mem::take(&mut self.state.busy_log);
+        state.log_base = self.state.log_base;
+        state.calendar_dirty = self.state.calendar_dirty;
+        state.messages_dirty = false;
+        ParseCache::with_state(state)
+    }
+
+    /// Take back the calendar part of [`ParseCache::take_calendar`].
+    pub(crate) fn put_calendar(&mut self, side: ParseCache) {
+        self.state.calendar = side.state.calendar;
+        self.state.others = side.state.others;
+        self.state.busy_log = side.state.busy_log;
+        self.state.log_base = side.state.log_base;
+        self.state.calendar_dirty = side.state.calendar_dirty;
+        self.calendar_reads += side.calendar_reads;
     }
 
     /// How many message files were read from the source so far.
@@ -578,9 +602,65 @@ pub fn list_all(
     cache: &mut ParseCache,
     opts: ListOptions<'_>,
 ) -> Result<Listing, InboxError> {
+    if cache.rows.usable {
+        return list_from(env, source, cache, opts, &mut None);
+    }
+    // No saved rows to serve from: this listing builds every item. Its
+    // calendar index is brought up to date on a thread of its own while
+    // the mail index is asked and the changed messages are read (the mail
+    // source stays on this thread: notmuch handles are not `Send`).
+    cache.ensure_loaded(opts.load);
+    let scans = scan_calendars(env)?;
+    let (digest, racy) = (scans.digest(), scans.racy(now_ns(env.now)));
+    let mut side = cache.take_calendar();
+    std::thread::scope(|scope| {
+        let handle = scope.spawn(move || {
+            let updated = update_calendar(env, &mut side, scans);
+            (updated, side)
+        });
+        let mut early = Some(Early {
+            digest,
+            racy,
+            handle,
+        });
+        let listed = list_from(env, source, cache, opts, &mut early);
+        // Failed before it needed the calendar: keep what was indexed.
+        if let Some(Ok((_, side))) = early.map(|e| e.handle.join()) {
+            cache.put_calendar(side);
+        }
+        listed
+    })
+}
+
+/// The calendar index brought up to date on another thread (see
+/// [`list_all`]), with the digest and raciness of the scans it started
+/// from.
+struct Early<'s> {
+    digest: u64,
+    racy: bool,
+    handle: std::thread::ScopedJoinHandle<'s, (Result<Updated, InboxError>, ParseCache)>,
+}
+
+/// The listing, once the saved rows are known: served from them when
+/// every input is unchanged, else built (`early`: the calendar index
+/// already on its way; taken when it is needed).
+fn list_from(
+    env: &Env<'_>,
+    source: &dyn InviteSource,
+    cache: &mut ParseCache,
+    opts: ListOptions<'_>,
+    early: &mut Option<Early<'_>>,
+) -> Result<Listing, InboxError> {
     let now_ns = now_ns(env.now);
     let (revision, candidates) = candidates(source, cache)?;
-    let scans = scan_calendars(env)?;
+    let (scans, calendar_digest, scans_racy) = match early {
+        Some(e) => (None, e.digest, e.racy),
+        None => {
+            let scans = scan_calendars(env)?;
+            let (digest, racy) = (scans.digest(), scans.racy(now_ns));
+            (Some(scans), digest, racy)
+        }
+    };
     let tombstones = env.tombstones.all()?;
     let queued: HashSet<String> = env
         .outbox
@@ -596,7 +676,7 @@ pub fn list_all(
         .collect();
     let inputs = Inputs {
         candidates: digest(&candidates),
-        calendar: scans.digest(),
+        calendar: calendar_digest,
         tombstones: digest(&sorted(tombstones.iter().map(|(k, v)| (k.clone(), *v)))),
         outbox: digest(&sorted(queued.iter().cloned())),
     };
@@ -612,14 +692,25 @@ pub fn list_all(
         });
     }
     cache.ensure_loaded(opts.load);
-    let racy = scans.racy(now_ns)
+    let racy = scans_racy
         || candidates
             .iter()
             .any(|c| c.missing.is_none() && c.stamp.is_racy(now_ns));
     let saved_candidates: Vec<cache::CandidateEntry> =
         candidates.iter().map(cache::CandidateEntry::from).collect();
     let (loaded, unreadable) = load_candidates(source, candidates, cache, env.now)?;
-    let updated = update_calendar(env, cache, scans)?;
+    let updated = match (scans, early.take()) {
+        (Some(scans), _) => update_calendar(env, cache, scans)?,
+        (None, Some(e)) => match e.handle.join() {
+            Ok((updated, side)) => {
+                cache.put_calendar(side);
+                updated?
+            }
+            // Its part of the cache went with it: index the calendar here.
+            Err(_) => update_calendar(env, cache, scan_calendars(env)?)?,
+        },
+        (None, None) => update_calendar(env, cache, scan_calendars(env)?)?,
+    };
     let old_rows = std::mem::take(&mut cache.rows);
     let fingerprint = old_rows.fingerprint.clone();
     let cache_ro: &ParseCache = cache;
