@@ -161,7 +161,7 @@ pub(super) fn stamp_all(listing_dir: &File, entries: Vec<Entry>) -> Vec<(String,
 /// (opened through it, so it is the same directory even if its path was
 /// renamed since): threads sharing one descriptor contend on its
 /// reference count at every `statx`.
-fn own_handle(listed: &File) -> Option<OwnedFd> {
+pub(super) fn own_handle(listed: &File) -> Option<OwnedFd> {
     rustix::fs::openat(
         listed,
         ".",
