@@ -94,6 +94,7 @@ pub fn resolve_tzid(tzid: &str, cal: &ICalendar) -> Option<Tz> {
 }
 
 /// How sure a name-only resolution is.
+#[derive(Clone, Copy)]
 enum Resolved {
     /// The name identifies a zone with its daylight-saving rules.
     Exact(Tz),
@@ -198,6 +199,33 @@ fn city_zone(list: &str) -> Option<Tz> {
 
 /// Resolve by the name alone.
 fn resolve_name(name: &str) -> Option<Resolved> {
+    // Outlook writes a Windows name ("W. Europe Standard Time") in every
+    // DTSTART, DTEND and RECURRENCE-ID, and resolving one scans the zone
+    // table: a first listing asked for the same few names thousands of
+    // times. Remembered per thread (pure: the answer depends on the name
+    // alone), for at most MEMO_NAMES names.
+    thread_local! {
+        static MEMO: std::cell::RefCell<std::collections::HashMap<String, Option<Resolved>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(known) = MEMO.with(|m| m.try_borrow().ok().and_then(|m| m.get(name).copied())) {
+        return known;
+    }
+    let resolved = resolve_name_anew(name);
+    MEMO.with(|m| {
+        if let Ok(mut m) = m.try_borrow_mut()
+            && m.len() < MEMO_NAMES
+        {
+            m.insert(name.to_string(), resolved);
+        }
+    });
+    resolved
+}
+
+/// How many zone names each thread remembers (hostile data may name many).
+const MEMO_NAMES: usize = 256;
+
+fn resolve_name_anew(name: &str) -> Option<Resolved> {
     if let Some(tz) = iana(name) {
         return Some(Resolved::Exact(tz));
     }

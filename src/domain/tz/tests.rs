@@ -386,3 +386,25 @@ fn r8_8_ambiguous_and_gap_times() {
         Some("2025-03-30T01:30:00+00:00")
     );
 }
+
+/// Names are remembered per thread: the answer is the same the first
+/// time, again, and after more names than are remembered; an unknown name
+/// stays unknown.
+#[test]
+fn a_remembered_zone_name_resolves_as_the_first_time() {
+    let cal = empty();
+    let berlin = Some(Tz::Europe__Berlin);
+    for _ in 0..3 {
+        assert_eq!(resolve_tzid("W. Europe Standard Time", &cal), berlin);
+        assert_eq!(resolve_tzid("No Such Zone At All", &cal), None);
+    }
+    for i in 0..(MEMO_NAMES + 10) {
+        let _ = resolve_tzid(&format!("Zone number {i}"), &cal);
+    }
+    assert_eq!(resolve_tzid("W. Europe Standard Time", &cal), berlin);
+    assert_eq!(
+        resolve_tzid("Europe/Lisbon", &cal),
+        Some(Tz::Europe__Lisbon)
+    );
+    assert_eq!(resolve_tzid("No Such Zone At All", &cal), None);
+}
