@@ -216,6 +216,37 @@ fn a_warm_listing_in_a_new_session_reads_no_unchanged_file() {
     );
 }
 
+/// A process about to exit leaves its in-memory caches to the operating
+/// system (`Inbox::leave_cache_to_exit`): nothing it held is lost, since
+/// each part was saved when it changed. The next run is served from the
+/// saved rows and reads nothing; the session itself still lists after it.
+#[test]
+fn a_cache_left_to_the_exit_was_saved_already() {
+    let w = World::new();
+    std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
+    std::fs::write(
+        w.calendar("e1.ics"),
+        event("e1", "Dentist", &at(30, "08:30")),
+    )
+    .unwrap();
+    let mut first = w.inbox();
+    let listed = items(&mut first);
+    first.leave_cache_to_exit();
+    drop(first);
+
+    let mut second = w.inbox();
+    let again = items(&mut second);
+    assert_eq!(summaries(&again), ["Alpha"]);
+    assert_eq!(again[0].conflicts, listed[0].conflicts);
+    let counts = second.cache_counts();
+    assert_eq!(counts.served_from_rows, 1, "{counts:?}");
+    assert_eq!(counts.message_reads, 0, "{counts:?}");
+    assert_eq!(counts.calendar_reads, 0, "{counts:?}");
+
+    second.leave_cache_to_exit();
+    assert_eq!(summaries(&items(&mut second)), ["Alpha"]);
+}
+
 /// A first listing parses the messages a batch at a time on every core:
 /// more invitations than one batch, among messages that are not
 /// invitations (the mail index never offers those), give every invitation

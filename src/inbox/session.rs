@@ -256,6 +256,17 @@ impl Inbox {
         self.cache = Some(cache);
     }
 
+    /// For a process about to exit: the in-memory caches are left to the
+    /// operating system instead of being freed one allocation at a time
+    /// (hundreds of thousands after a first listing). Nothing is lost:
+    /// each part was saved when it changed. The session works on, from
+    /// the saved cache, if it is used again.
+    pub fn leave_cache_to_exit(&mut self) {
+        if let Some(cache) = self.cache.take() {
+            std::mem::forget(cache);
+        }
+    }
+
     /// Every invitation that needs the user (or everything with `all`).
     pub fn list(&mut self, all: bool) -> Result<Listing, InboxError> {
         self.list_with(all, None, true)
