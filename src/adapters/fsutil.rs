@@ -3,7 +3,7 @@
 //! clean-up. Holds no policy of its own.
 
 use std::fs::{self, File, Metadata, OpenOptions, Permissions};
-use std::io::{self, ErrorKind, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -173,4 +173,70 @@ pub(crate) fn stamp(meta: &Metadata) -> crate::domain::ports::FileStamp {
 pub(crate) fn etag(meta: &Metadata) -> String {
     let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
     format!("{mtime_ns};{}", meta.ino())
+}
+
+/// All of `file`, which had `size` bytes when it was stat'ed: read until
+/// the end (it may have grown or shrunk since), or until more than `limit`
+/// bytes were read (the caller refuses those). One read for a file that
+/// did not change, and one more to see its end: `read_to_end` stats the
+/// file again and seeks to size its buffer (on a `File`), or grows it from
+/// 32 bytes, one read per doubling (on a `Take`); a listing reads every
+/// invitation and every calendar file this way.
+pub(crate) fn read_whole(file: &mut File, size: u64, limit: usize) -> io::Result<Vec<u8>> {
+    let cap = limit.saturating_add(1);
+    let first = usize::try_from(size).unwrap_or(usize::MAX).min(limit);
+    let mut buf = vec![0u8; first.saturating_add(1)];
+    let mut len = 0;
+    while len < cap {
+        if len == buf.len() {
+            buf.resize(len.saturating_mul(2).max(4096).min(cap), 0);
+        }
+        let Some(spare) = buf.get_mut(len..) else {
+            break;
+        };
+        match file.read(spare) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(len);
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_whole;
+    use std::io::Write;
+
+    /// A file read by the size it was stat'ed at is read whole even when
+    /// it grew or shrank since (an editor or vdirsyncer writing it), an
+    /// empty one is empty, and reading stops one byte past the limit.
+    #[test]
+    fn a_file_is_read_whole_whatever_size_it_was_stated_at() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.ics");
+        let body: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(&body)
+            .unwrap();
+        for stated in [0u64, 1, 4095, 4096, 19_999, 20_000, 20_001, 1 << 20] {
+            let mut f = std::fs::File::open(&path).unwrap();
+            let read = read_whole(&mut f, stated, usize::MAX).unwrap();
+            assert_eq!(read, body, "stated {stated}");
+            for limit in [0usize, 1, 4096, 19_999] {
+                let mut f = std::fs::File::open(&path).unwrap();
+                let read = read_whole(&mut f, stated, limit).unwrap();
+                assert_eq!(read.len(), limit + 1, "stated {stated}, limit {limit}");
+                assert_eq!(read[..], body[..=limit]);
+            }
+            let mut f = std::fs::File::open(&path).unwrap();
+            assert_eq!(read_whole(&mut f, stated, 20_000).unwrap(), body);
+        }
+        std::fs::write(&path, b"").unwrap();
+        let mut f = std::fs::File::open(&path).unwrap();
+        assert!(read_whole(&mut f, 10, usize::MAX).unwrap().is_empty());
+    }
 }

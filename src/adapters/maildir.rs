@@ -186,11 +186,17 @@ impl InviteSource for MaildirSource {
                 self.root.display()
             )));
         }
-        let meta = std::fs::metadata(&path).map_err(|e| err(e.to_string()))?;
-        if meta.len() > MAX_MESSAGE_BYTES as u64 {
+        let mut file = std::fs::File::open(&path).map_err(|e| err(e.to_string()))?;
+        let size = file.metadata().map_err(|e| err(e.to_string()))?.len();
+        if size > MAX_MESSAGE_BYTES as u64 {
             return Err(err(format!("larger than {MAX_MESSAGE_BYTES} bytes")));
         }
-        std::fs::read(&path).map_err(|e| err(e.to_string()))
+        let data = super::fsutil::read_whole(&mut file, size, MAX_MESSAGE_BYTES)
+            .map_err(|e| err(e.to_string()))?;
+        if data.len() > MAX_MESSAGE_BYTES {
+            return Err(err(format!("larger than {MAX_MESSAGE_BYTES} bytes")));
+        }
+        Ok(data)
     }
 
     fn tag(&self, _: &Candidate, _: &[&str], _: &[&str]) -> Result<(), SourceError> {

@@ -31,7 +31,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -416,14 +416,21 @@ impl InviteSource for Notmuch {
             return Err(fail(why.clone()));
         }
         let limit = u64::try_from(MAX_MESSAGE_BYTES).unwrap_or(u64::MAX);
-        let mut data = Vec::new();
-        File::open(&candidate.path)
-            .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut data))
+        // One stat, then the bytes; a file stat'ed larger than the limit is
+        // not read at all.
+        let data = File::open(&candidate.path)
+            .and_then(|mut f| {
+                let size = f.metadata()?.len();
+                if size > limit {
+                    return Ok(None);
+                }
+                super::fsutil::read_whole(&mut f, size, MAX_MESSAGE_BYTES).map(Some)
+            })
             .map_err(|e| fail(e.to_string()))?;
-        if data.len() > MAX_MESSAGE_BYTES {
-            // R9.8: oversized messages are refused whole.
+        // R9.8: oversized messages are refused whole.
+        let Some(data) = data.filter(|d| d.len() <= MAX_MESSAGE_BYTES) else {
             return Err(fail(format!("larger than {MAX_MESSAGE_BYTES} bytes")));
-        }
+        };
         Ok(data)
     }
 

@@ -559,37 +559,12 @@ fn object_from(mut file: File, name: &str) -> io::Result<StoredObject> {
             "not a regular file",
         ));
     }
-    let data = read_sized(&mut file, meta.len())?;
+    let data = fsutil::read_whole(&mut file, meta.len(), usize::MAX)?;
     Ok(StoredObject {
         href: name.to_string(),
         etag: fsutil::etag(&meta),
         data,
     })
-}
-
-/// All of `file`, which had `size` bytes when it was stat'ed: read until
-/// the end (it may have grown), without the second stat and the seek that
-/// `read_to_end` makes to size its buffer. A first listing reads every
-/// calendar file: those two calls were a quarter of its reads' syscalls.
-fn read_sized(file: &mut File, size: u64) -> io::Result<Vec<u8>> {
-    let mut buf = vec![0u8; usize::try_from(size).unwrap_or(0).saturating_add(1)];
-    let mut len = 0;
-    loop {
-        if len == buf.len() {
-            buf.resize(len.saturating_mul(2).max(4096), 0);
-        }
-        let Some(spare) = buf.get_mut(len..) else {
-            break;
-        };
-        match file.read(spare) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    buf.truncate(len);
-    Ok(buf)
 }
 
 /// `f` over chunks of `items`, their results joined in order, the chunks
@@ -852,31 +827,4 @@ fn is_same_object(path: &Path, existing: &StoredObject) -> bool {
     }
     let mut data = Vec::with_capacity(existing.data.len());
     file.read_to_end(&mut data).is_ok() && data == existing.data
-}
-
-#[cfg(test)]
-mod tests {
-    use super::read_sized;
-    use std::io::Write;
-
-    /// A file read by the size it was stat'ed at is read whole even when
-    /// it grew or shrank since (an editor or vdirsyncer writing it), and an
-    /// empty one is empty.
-    #[test]
-    fn a_file_is_read_whole_whatever_size_it_was_stated_at() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.ics");
-        let body: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
-        std::fs::File::create(&path)
-            .unwrap()
-            .write_all(&body)
-            .unwrap();
-        for stated in [0u64, 1, 4095, 4096, 19_999, 20_000, 20_001, 1 << 20] {
-            let mut f = std::fs::File::open(&path).unwrap();
-            assert_eq!(read_sized(&mut f, stated).unwrap(), body, "stated {stated}");
-        }
-        std::fs::write(&path, b"").unwrap();
-        let mut f = std::fs::File::open(&path).unwrap();
-        assert!(read_sized(&mut f, 10).unwrap().is_empty());
-    }
 }
