@@ -713,6 +713,11 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 /// RECURRENCE-ID) lines. Of two copies the one with a `method=` parameter,
 /// then the text/calendar one, wins; it takes the earlier position.
 fn dedup(candidates: Vec<CalendarPart>, warnings: &mut Vec<String>) -> Vec<CalendarPart> {
+    // One part (nearly every message, every stored file) repeats nothing:
+    // spare it the normalised copy and the key.
+    if candidates.len() < 2 {
+        return candidates;
+    }
     struct Kept {
         part: CalendarPart,
         normalized: String,
