@@ -333,17 +333,28 @@ impl Vdir {
         dir: std::os::fd::BorrowedFd<'_>,
         href: &str,
     ) -> Result<Option<StoredObject>, StoreError> {
+        self.get_with(href, |name| {
+            let fd = rustix::fs::openat(
+                dir,
+                name,
+                rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )?;
+            object_from(File::from(fd), name)
+        })
+    }
+
+    /// The object `href` as `read` reads it: `None` for a name that is not
+    /// an object's, or a file that is gone.
+    fn get_with(
+        &self,
+        href: &str,
+        read: impl FnOnce(&str) -> io::Result<StoredObject>,
+    ) -> Result<Option<StoredObject>, StoreError> {
         if !is_object_name(href) {
             return Ok(None);
         }
-        let opened = rustix::fs::openat(
-            dir,
-            href,
-            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
-        )
-        .map_err(io::Error::from);
-        match opened.and_then(|fd| object_from(File::from(fd), href)) {
+        match read(href) {
             Ok(obj) => Ok(Some(obj)),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io_error(
@@ -650,18 +661,7 @@ impl CalendarStore for Vdir {
     }
 
     fn get(&self, href: &str) -> Result<Option<StoredObject>, StoreError> {
-        if !is_object_name(href) {
-            return Ok(None);
-        }
-        match self.read_object(href) {
-            Ok(obj) => Ok(Some(obj)),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_error(
-                &self.dir.join(href),
-                "cannot read the calendar object",
-                &e,
-            )),
-        }
+        self.get_with(href, |name| self.read_object(name))
     }
 
     /// Read on every core (a first listing reads the whole calendar), each

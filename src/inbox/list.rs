@@ -36,9 +36,13 @@ use std::hash::{Hash, Hasher};
 
 pub use super::item::{Conflict, Flag, MAX_CONFLICTS, is_pending};
 
+mod build;
 mod calendar;
+mod parse_cache;
+use build::{Job, Slot, build_row, sort_with};
 pub(crate) use calendar::calendar_text;
 use calendar::{Indexed, Snapshot, Updated, index_of, scan_calendars, update_calendar};
+pub use parse_cache::ParseCache;
 
 /// The overlap window: from the start of the day before `now` ...
 pub const WINDOW_PAST_DAYS: i64 = 1;
@@ -143,179 +147,6 @@ impl Listing {
             };
             format!("{what}{hint}")
         })
-    }
-}
-
-/// Parsed messages and the calendar index, kept between listings (and,
-/// through the [`super::Inbox`], between runs).
-#[derive(Debug)]
-pub struct ParseCache {
-    pub(crate) state: State,
-    /// Which parts of `state` hold what was saved (else they are loaded on the
-    /// first listing that needs it, through [`ListOptions::load`]).
-    pub(crate) loaded: Parts,
-    /// The last listing's rows and what they were computed from.
-    pub(crate) rows: cache::Rows,
-    reads: usize,
-    calendar_reads: usize,
-    served: usize,
-    reused: usize,
-}
-
-/// Which parts of the saved state are in memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Parts {
-    pub(crate) messages: bool,
-    pub(crate) calendar: bool,
-}
-
-impl Parts {
-    const ALL: Parts = Parts {
-        messages: true,
-        calendar: true,
-    };
-    const NONE: Parts = Parts {
-        messages: false,
-        calendar: false,
-    };
-
-    pub(crate) fn any(self) -> bool {
-        self.messages || self.calendar
-    }
-}
-
-impl Default for ParseCache {
-    fn default() -> Self {
-        ParseCache::new()
-    }
-}
-
-impl ParseCache {
-    pub fn new() -> ParseCache {
-        ParseCache::with_state(State::empty(""))
-    }
-
-    pub(crate) fn with_state(state: State) -> ParseCache {
-        ParseCache {
-            state,
-            loaded: Parts::ALL,
-            rows: cache::Rows::default(),
-            reads: 0,
-            calendar_reads: 0,
-            served: 0,
-            reused: 0,
-        }
-    }
-
-    /// A cache that starts from saved `rows`; the parsed messages and the
-    /// calendar index are loaded only when a listing needs them.
-    pub(crate) fn with_rows(rows: cache::Rows) -> ParseCache {
-        let mut state = State::empty("");
-        // Nothing of it is saved until a part is loaded (or cleared).
-        state.messages_dirty = false;
-        state.calendar_dirty = false;
-        ParseCache {
-            state,
-            loaded: Parts::NONE,
-            rows,
-            reads: 0,
-            calendar_reads: 0,
-            served: 0,
-            reused: 0,
-        }
-    }
-
-    /// How many saved rows were taken again one by one by listings that
-    /// could not be served whole.
-    pub fn rows_reused(&self) -> usize {
-        self.reused
-    }
-
-    /// How many listings were served from the saved rows.
-    pub fn served_from_rows(&self) -> usize {
-        self.served
-    }
-
-    /// Load a part of what was saved, once (see [`ListOptions::load`]).
-    pub(crate) fn ensure(
-        &mut self,
-        part: cache::Part,
-        load: Option<&dyn Fn(cache::Part) -> State>,
-    ) {
-        let done = match part {
-            cache::Part::Messages => &mut self.loaded.messages,
-            cache::Part::Calendar => &mut self.loaded.calendar,
-        };
-        if *done {
-            return;
-        }
-        *done = true;
-        let Some(load) = load else {
-            return;
-        };
-        let saved = load(part);
-        self.state.adopt(saved, part);
-    }
-
-    /// Both parts (a listing that cannot be served from the rows).
-    pub(crate) fn ensure_loaded(&mut self, load: Option<&dyn Fn(cache::Part) -> State>) {
-        self.ensure(cache::Part::Messages, load);
-        self.ensure(cache::Part::Calendar, load);
-    }
-
-    /// The calendar part (index, busy log), moved out to be brought up to
-    /// date on another thread; [`ParseCache::put_calendar`] takes it back.
-    pub(crate) fn take_calendar(&mut self) -> ParseCache {
-        let mut state = State::empty("");
-        state.calendar = std::mem::take(&mut self.state.calendar);
-        state.others = std::mem::take(&mut self.state.others);
-        state.busy_log = std::mem::take(&mut self.state.busy_log);
-        state.log_base = self.state.log_base;
-        state.calendar_dirty = self.state.calendar_dirty;
-        state.messages_dirty = false;
-        ParseCache::with_state(state)
-    }
-
-    /// Take back the calendar part of [`ParseCache::take_calendar`].
-    pub(crate) fn put_calendar(&mut self, side: ParseCache) {
-        self.state.calendar = side.state.calendar;
-        self.state.others = side.state.others;
-        self.state.busy_log = side.state.busy_log;
-        self.state.log_base = side.state.log_base;
-        self.state.calendar_dirty = side.state.calendar_dirty;
-        self.calendar_reads += side.calendar_reads;
-    }
-
-    /// How many message files were read from the source so far.
-    pub fn reads(&self) -> usize {
-        self.reads
-    }
-
-    /// How many calendar files were read to index them so far.
-    pub fn calendar_reads(&self) -> usize {
-        self.calendar_reads
-    }
-
-    /// How many messages are cached.
-    pub fn len(&self) -> usize {
-        self.state.messages.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.state.messages.is_empty()
-    }
-
-    /// Forget everything (the next listing reads every file again).
-    pub fn clear(&mut self) {
-        self.state.messages.clear();
-        self.state.calendar.clear();
-        self.state.others.clear();
-        self.state.messages_dirty = true;
-        self.state.calendar_dirty = true;
-        self.state.busy_log.clear();
-        self.state.log_base = 0;
-        self.loaded = Parts::ALL;
-        self.rows.usable = false;
     }
 }
 
@@ -791,33 +622,7 @@ fn list_from(
             keep_details,
         ))
     };
-    let mut items = Vec::with_capacity(slots.len());
-    let mut rows: Vec<cache::RowEntry> = Vec::with_capacity(slots.len());
-    let mut pending: Vec<Box<Job<'_>>> = Vec::new();
-    let mut slots = slots.into_iter().peekable();
-    while let Some(slot) = slots.next() {
-        match slot {
-            Slot::Done(done) => {
-                let (row, item) = *done;
-                rows.push(row);
-                items.push(item);
-            }
-            Slot::Build(job) => pending.push(job),
-        }
-        let flush = pending.len() >= BUILD_BATCH
-            || (!pending.is_empty() && !matches!(slots.peek(), Some(Slot::Build(_))));
-        if flush {
-            for built in calendar::on_every_core(&pending, |j| build(j))
-                .into_iter()
-                .flatten()
-            {
-                let (row, item) = built?;
-                rows.push(row);
-                items.push(item);
-            }
-            pending.clear();
-        }
-    }
+    let (mut items, mut rows) = build::in_order(slots, build)?;
     drop(index);
     cache.reused += reused;
     if opts.detail.is_none() {
@@ -871,64 +676,6 @@ fn list_from(
         refused,
         unchanged: false,
     })
-}
-
-/// How many items are built at once, each batch on every core. A thread
-/// per batch gives its allocator's memory back when it ends: one thread
-/// for the whole listing peaked 2–4 MiB higher at 20,000 events.
-const BUILD_BATCH: usize = 256;
-
-/// One group of a listing: its saved row taken again, or an item to build.
-enum Slot<'c> {
-    Done(Box<(cache::RowEntry, Item)>),
-    Build(Box<Job<'c>>),
-}
-
-/// An item to build: the newest message of its UID, the older ones, and
-/// what its row is built from.
-struct Job<'c> {
-    message: Candidate,
-    older: Vec<Candidate>,
-    digest: &'c Digest,
-    inputs: cache::RowInputs,
-}
-
-/// Build one item and its saved row (runs on any core).
-fn build_row(
-    env: &Env<'_>,
-    index: &calendar::CalendarIndex<'_>,
-    trusted: &(dyn Fn(&str) -> bool + Sync),
-    job: &Job<'_>,
-    loaded: Loaded,
-    keep_details: bool,
-) -> Result<(cache::RowEntry, Item), InboxError> {
-    let shown = classify_loaded(env, loaded)?;
-    // The contacts' answers the row depends on, to check them next time.
-    let asked: std::cell::RefCell<Vec<(String, bool)>> = std::cell::RefCell::new(Vec::new());
-    let asking = |a: &str| {
-        let answer = trusted(a);
-        asked.borrow_mut().push((a.to_string(), answer));
-        answer
-    };
-    let ctx = index.context(env, &asking, job.inputs.queued);
-    let mut item = item::build(&ctx, job.message.clone(), job.older.clone(), shown);
-    if !keep_details {
-        item.shown = None;
-        item.agenda = None;
-    }
-    let mut trust = asked.into_inner();
-    trust.sort();
-    trust.dedup();
-    let slots = item.overlap_slots.clone();
-    let row = cache::RowEntry::of(
-        &item,
-        cache::RowInputs {
-            trust,
-            slots,
-            ..job.inputs.clone()
-        },
-    );
-    Ok((row, item))
 }
 
 /// The saved rows a listing may take again one by one: those whose inputs
@@ -1164,39 +911,6 @@ fn sort(items: &mut [Item]) {
     items.sort_by(order);
 }
 
-/// Sort `items` and, in step, `rows` (the row of each item at its index).
-fn sort_with(items: &mut [Item], rows: &mut [cache::RowEntry]) {
-    sort_in_step(items, rows, order);
-}
-
-/// Sort `keys` stably by `cmp` and apply the same moves to `other` (of the
-/// same length), in place: nothing is cloned.
-fn sort_in_step<K, O>(keys: &mut [K], other: &mut [O], cmp: impl Fn(&K, &K) -> std::cmp::Ordering) {
-    let mut to: Vec<usize> = (0..keys.len()).collect();
-    to.sort_by(|&a, &b| match (keys.get(a), keys.get(b)) {
-        (Some(x), Some(y)) => cmp(x, y),
-        _ => std::cmp::Ordering::Equal,
-    });
-    // Position k takes the element now at `to[k]`: follow each cycle,
-    // marking each position done as it is filled.
-    for start in 0..to.len() {
-        let mut at = start;
-        while let Some(&from) = to.get(at) {
-            if let Some(done) = to.get_mut(at) {
-                *done = at;
-            }
-            if from == start || from == at {
-                break;
-            }
-            keys.swap(at, from);
-            if from < other.len() && at < other.len() {
-                other.swap(at, from);
-            }
-            at = from;
-        }
-    }
-}
-
 /// The order of a listing: pending first, then by start, UID and path.
 fn order(a: &Item, b: &Item) -> std::cmp::Ordering {
     b.pending
@@ -1247,35 +961,5 @@ fn classify_loaded(env: &Env<'_>, loaded: Loaded) -> Result<Shown, InboxError> {
             stored: None,
         }),
         Err(e) => Err(e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sort_in_step;
-
-    /// The rows saved with a listing must stay in the items' order (a warm
-    /// listing prints them as saved): the in-place moves give what a stable
-    /// sort of the pairs gives, ties and cycles of every length included.
-    #[test]
-    fn sorting_in_step_moves_each_row_with_its_item() {
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        for len in [0usize, 1, 2, 3, 7, 64, 300] {
-            let mut keys: Vec<u32> = (0..len)
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    (seed % 10) as u32
-                })
-                .collect();
-            let mut rows: Vec<String> = (0..len).map(|i| format!("row {i}")).collect();
-            let mut expected: Vec<(u32, String)> =
-                keys.iter().copied().zip(rows.iter().cloned()).collect();
-            expected.sort_by_key(|p| std::cmp::Reverse(p.0));
-            sort_in_step(&mut keys, &mut rows, |a, b| b.cmp(a));
-            let got: Vec<(u32, String)> = keys.into_iter().zip(rows).collect();
-            assert_eq!(got, expected, "{len} items");
-        }
     }
 }
