@@ -511,7 +511,7 @@ impl Invite {
             });
         }
         // One UID (the usual case): the calendar is the object as it is.
-        if uids.len() == 1 && (ids.len() == 1 || uid_count(&cal) == 1) {
+        if uids.len() == 1 {
             let invite = Invite {
                 cal,
                 method,
@@ -522,17 +522,15 @@ impl Invite {
             return Ok(vec![invite]);
         }
         let mut out = Vec::new();
+        // Several (PUBLISH, stored data): one object per UID, each with the
+        // calendar's other components (time zones) and its own.
         for uid in uids {
-            let part = if ids.len() == 1 || out.is_empty() && uid_count(&cal) == 1 {
-                cal.clone()
-            } else {
-                ical::filter_root(&cal, |_, c| match c.component_type {
-                    ICalendarComponentType::VEvent
-                    | ICalendarComponentType::VTodo
-                    | ICalendarComponentType::VJournal => c.uid() == Some(uid.as_str()),
-                    _ => true,
-                })
-            };
+            let part = ical::filter_root(&cal, |_, c| match c.component_type {
+                ICalendarComponentType::VEvent
+                | ICalendarComponentType::VTodo
+                | ICalendarComponentType::VJournal => c.uid() == Some(uid.as_str()),
+                _ => true,
+            });
             let invite = Invite {
                 cal: part,
                 method,
@@ -705,18 +703,6 @@ impl Invite {
             .first()
             .map(|c| c.c.component_type.clone())
     }
-}
-
-fn uid_count(cal: &ICalendar) -> usize {
-    let mut uids: Vec<&str> = Vec::new();
-    for id in ical::scheduling_ids(cal) {
-        if let Some(uid) = ical::component(cal, id).and_then(|c| c.uid())
-            && !uids.contains(&uid)
-        {
-            uids.push(uid);
-        }
-    }
-    uids.len()
 }
 
 #[cfg(test)]
