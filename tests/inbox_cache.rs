@@ -178,8 +178,8 @@ fn age(path: &Path) {
         .unwrap();
 }
 
-#[test]
-fn a_warm_listing_in_a_new_session_reads_no_unchanged_file() {
+/// One invitation ("Alpha") and one event that overlaps it ("Dentist").
+fn alpha_and_dentist() -> World {
     let w = World::new();
     std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
     std::fs::write(
@@ -187,6 +187,12 @@ fn a_warm_listing_in_a_new_session_reads_no_unchanged_file() {
         event("e1", "Dentist", &at(30, "08:30")),
     )
     .unwrap();
+    w
+}
+
+#[test]
+fn a_warm_listing_in_a_new_session_reads_no_unchanged_file() {
+    let w = alpha_and_dentist();
     let mut first = w.inbox();
     let listed = items(&mut first);
     assert_eq!(summaries(&listed), ["Alpha"]);
@@ -222,13 +228,7 @@ fn a_warm_listing_in_a_new_session_reads_no_unchanged_file() {
 /// saved rows and reads nothing; the session itself still lists after it.
 #[test]
 fn a_cache_left_to_the_exit_was_saved_already() {
-    let w = World::new();
-    std::fs::write(w.mail("1:2,S"), request("u1", "Alpha", &at(30, "08:00"))).unwrap();
-    std::fs::write(
-        w.calendar("e1.ics"),
-        event("e1", "Dentist", &at(30, "08:30")),
-    )
-    .unwrap();
+    let w = alpha_and_dentist();
     let mut first = w.inbox();
     let listed = items(&mut first);
     first.leave_cache_to_exit();

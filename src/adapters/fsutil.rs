@@ -175,6 +175,19 @@ pub(crate) fn etag(meta: &Metadata) -> String {
     format!("{mtime_ns};{}", meta.ino())
 }
 
+/// All of the file at `path` when it holds at most `limit` bytes; `None`
+/// when it is larger, whether its stat says so (it is then not read) or it
+/// grew past the limit while being read (R9.8: refused whole).
+pub(crate) fn read_at_most(path: &Path, limit: usize) -> io::Result<Option<Vec<u8>>> {
+    let mut file = File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > u64::try_from(limit).unwrap_or(u64::MAX) {
+        return Ok(None);
+    }
+    let data = read_whole(&mut file, size, limit)?;
+    Ok((data.len() <= limit).then_some(data))
+}
+
 /// All of `file`, which had `size` bytes when it was stat'ed: read until
 /// the end (it may have grown or shrunk since), or until more than `limit`
 /// bytes were read (the caller refuses those). One read for a file that
@@ -207,7 +220,7 @@ pub(crate) fn read_whole(file: &mut File, size: u64, limit: usize) -> io::Result
 
 #[cfg(test)]
 mod tests {
-    use super::read_whole;
+    use super::{read_at_most, read_whole};
     use std::io::Write;
 
     /// A file read by the size it was stat'ed at is read whole even when
@@ -238,5 +251,19 @@ mod tests {
         std::fs::write(&path, b"").unwrap();
         let mut f = std::fs::File::open(&path).unwrap();
         assert!(read_whole(&mut f, 10, usize::MAX).unwrap().is_empty());
+    }
+
+    /// A file within the limit is read whole; one byte over is refused.
+    #[test]
+    fn a_file_over_the_limit_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m");
+        std::fs::write(&path, vec![b'x'; 1000]).unwrap();
+        assert_eq!(
+            read_at_most(&path, 1000).unwrap().map(|d| d.len()),
+            Some(1000)
+        );
+        assert_eq!(read_at_most(&path, 999).unwrap(), None);
+        assert!(read_at_most(&dir.path().join("gone"), 10).is_err());
     }
 }

@@ -186,17 +186,9 @@ impl InviteSource for MaildirSource {
                 self.root.display()
             )));
         }
-        let mut file = std::fs::File::open(&path).map_err(|e| err(e.to_string()))?;
-        let size = file.metadata().map_err(|e| err(e.to_string()))?.len();
-        if size > MAX_MESSAGE_BYTES as u64 {
-            return Err(err(format!("larger than {MAX_MESSAGE_BYTES} bytes")));
-        }
-        let data = super::fsutil::read_whole(&mut file, size, MAX_MESSAGE_BYTES)
-            .map_err(|e| err(e.to_string()))?;
-        if data.len() > MAX_MESSAGE_BYTES {
-            return Err(err(format!("larger than {MAX_MESSAGE_BYTES} bytes")));
-        }
-        Ok(data)
+        super::fsutil::read_at_most(&path, MAX_MESSAGE_BYTES)
+            .map_err(|e| err(e.to_string()))?
+            .ok_or_else(|| err(format!("larger than {MAX_MESSAGE_BYTES} bytes")))
     }
 
     fn tag(&self, _: &Candidate, _: &[&str], _: &[&str]) -> Result<(), SourceError> {

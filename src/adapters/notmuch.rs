@@ -30,7 +30,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
-use std::fs::{self, File};
+use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::panic::{self, AssertUnwindSafe};
@@ -415,23 +415,11 @@ impl InviteSource for Notmuch {
         if let Some(why) = &candidate.missing {
             return Err(fail(why.clone()));
         }
-        let limit = u64::try_from(MAX_MESSAGE_BYTES).unwrap_or(u64::MAX);
-        // One stat, then the bytes; a file stat'ed larger than the limit is
-        // not read at all.
-        let data = File::open(&candidate.path)
-            .and_then(|mut f| {
-                let size = f.metadata()?.len();
-                if size > limit {
-                    return Ok(None);
-                }
-                super::fsutil::read_whole(&mut f, size, MAX_MESSAGE_BYTES).map(Some)
-            })
-            .map_err(|e| fail(e.to_string()))?;
-        // R9.8: oversized messages are refused whole.
-        let Some(data) = data.filter(|d| d.len() <= MAX_MESSAGE_BYTES) else {
-            return Err(fail(format!("larger than {MAX_MESSAGE_BYTES} bytes")));
-        };
-        Ok(data)
+        // R9.8: oversized messages are refused whole (unread when their
+        // stat says so).
+        super::fsutil::read_at_most(Path::new(&candidate.path), MAX_MESSAGE_BYTES)
+            .map_err(|e| fail(e.to_string()))?
+            .ok_or_else(|| fail(format!("larger than {MAX_MESSAGE_BYTES} bytes")))
     }
 
     fn tag(&self, candidate: &Candidate, add: &[&str], remove: &[&str]) -> Result<(), SourceError> {
