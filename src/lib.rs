@@ -76,7 +76,8 @@
 //!   ns, inode);
 //! - the calendar index (UID -> file, busy intervals), by calendar file
 //!   identity, with a log of the busy intervals of every file read again
-//!   since the rows were saved. Its file starts with each file's name,
+//!   since the rows were saved (a file with one plain event is indexed
+//!   without the full parser: `domain::overlap::plain`). Its file starts with each file's name,
 //!   stamp and UIDs, so an answer decodes only those.
 //!
 //! An answered, applied or dismissed row is dropped from the saved rows

@@ -2,11 +2,18 @@
 //! recurrence expansion capped as R9.7 says: at most
 //! [`crate::domain::classify::MAX_EXPANSION`] instances, kept only inside a time window, and
 //! rules whose BY lists multiply into huge sets per period are not expanded.
+//! Also what the calendar index keeps of one stored object
+//! ([`index_stored`]): its UIDs and busy occurrences, read by [`plain`]
+//! when the object is one plain event.
+
+pub mod plain;
 
 use super::classify::MAX_EXPANSION;
-use super::ical::CalDate;
+use super::extract;
+use super::ical::{self, CalDate};
 use super::identity::Identity;
 use super::invite::{Comp, Invite, PartStat};
+use super::sanitize::terminal_line;
 use super::tz;
 use calcard::icalendar::{
     ICalendarComponentType, ICalendarFrequency, ICalendarProperty, ICalendarRecurrenceRule,
@@ -142,13 +149,121 @@ pub fn expand(
     };
     let mut kept: Vec<Occurrence> = all
         .into_iter()
-        .filter(|o| o.start < to && (o.end > from || (o.end == o.start && o.start >= from)))
+        .filter(|o| in_window(o.start, o.end, from, to))
         .filter(|o| comps.iter().any(|c| c.id == o.comp_id && keep(*c)))
         .collect();
     kept.sort_by_key(|o| (o.start, o.end, o.comp_id));
     kept.dedup();
     out.occurrences = kept;
     out
+}
+
+/// Whether an occurrence from `start` to `end` counts inside `[from, to)`:
+/// it intersects the window, or it is an instant inside it.
+pub fn in_window(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> bool {
+    start < to && (end > from || (end == start && start >= from))
+}
+
+/// The UIDs and busy occurrences of one stored object (a bare `.ics`, or a
+/// message holding one), as the calendar index keeps them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredIndex {
+    pub uids: Vec<String>,
+    pub busy: Vec<StoredBusy>,
+}
+
+/// One occurrence of a stored object that makes me busy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBusy {
+    pub uid: String,
+    /// Terminal-safe, one line (R9.5).
+    pub summary: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// [`index_stored_fully`], by the fast reading when the object is a plain
+/// event ([`plain`]: the same answer for the commonest shape).
+pub fn index_stored(
+    raw: &[u8],
+    me: &Identity,
+    local: Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoredIndex {
+    let Some(p) = plain::read(raw, local) else {
+        return index_stored_fully(raw, me, local, from, to);
+    };
+    StoredIndex {
+        uids: vec![p.uid.to_string()],
+        busy: p
+            .busy
+            .filter(|(start, end)| in_window(*start, *end, from, to))
+            .map(|(start, end)| StoredBusy {
+                uid: p.uid.to_string(),
+                summary: terminal_line(p.summary),
+                start,
+                end,
+            })
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// The UIDs and busy occurrences within `[from, to)` of one stored object,
+/// read whole: every calendar it holds, split by UID, each expanded (R9.7)
+/// and kept when it makes me busy ([`is_busy`]). An unreadable object
+/// holds nothing and counts as free.
+pub fn index_stored_fully(
+    raw: &[u8],
+    me: &Identity,
+    local: Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoredIndex {
+    let Ok(parsed) = ical::parse(&calendar_text(raw)) else {
+        return StoredIndex::default();
+    };
+    let mut out = StoredIndex::default();
+    for cal in parsed.calendars {
+        let Ok(invites) = Invite::from_calendar(cal, None) else {
+            continue;
+        };
+        for inv in invites {
+            if !out.uids.contains(&inv.uid) {
+                out.uids.push(inv.uid.clone());
+            }
+            let x = expand(&inv, local, from, to, &|c| is_busy(c, me));
+            let fallback = inv.summary().unwrap_or_default();
+            for occ in x.occurrences {
+                let summary = ical::component(&inv.cal, occ.comp_id)
+                    .and_then(|c| ical::text(c, &ICalendarProperty::Summary))
+                    .unwrap_or_else(|| fallback.clone());
+                out.busy.push(StoredBusy {
+                    uid: inv.uid.clone(),
+                    summary: terminal_line(&summary),
+                    start: occ.start,
+                    end: occ.end,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The calendar's text from a stored object (a bare `.ics`, or a message
+/// holding one): its first calendar part, else the bytes as text.
+pub fn calendar_text(raw: &[u8]) -> String {
+    extract::extract(raw)
+        .ok()
+        .and_then(|e| e.parts.into_iter().next())
+        .map(|p| p.text)
+        .unwrap_or_else(|| String::from_utf8_lossy(raw).into_owned())
 }
 
 /// The one occurrence a component describes by itself (DTSTART to DTEND,

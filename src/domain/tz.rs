@@ -93,6 +93,35 @@ pub fn resolve_tzid(tzid: &str, cal: &ICalendar) -> Option<Tz> {
     weak
 }
 
+/// The zone a TZID names when every reader of this crate agrees on it:
+/// written bare (no quotes, no surrounding space), resolved by its name
+/// alone with its daylight-saving rules (so [`resolve_tzid`] never looks at
+/// a VTIMEZONE for it), and read as the very same zone by calcard's
+/// expansion (its `Tz::from_str`, which its resolver tries for every
+/// VTIMEZONE of that TZID too). `None` otherwise: then only the full
+/// reading of the calendar can say.
+pub fn agreed_zone(tzid: &str) -> Option<Tz> {
+    if tzid.is_empty() || tzid != tzid.trim() || tzid.contains('"') {
+        return None;
+    }
+    let Some(Resolved::Exact(tz)) = resolve_name(tzid) else {
+        return None;
+    };
+    match CalTz::from_str(tzid) {
+        Ok(CalTz::Tz(theirs)) if theirs == tz => Some(tz),
+        _ => None,
+    }
+}
+
+/// A wall-clock time in `zone` as an instant, when it names exactly one
+/// (not in a gap, not in the hour repeated when clocks go back).
+pub fn single_instant(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+    match zone.from_local_datetime(&local) {
+        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+        _ => None,
+    }
+}
+
 /// How sure a name-only resolution is.
 #[derive(Clone, Copy)]
 enum Resolved {
@@ -878,7 +907,10 @@ pub fn to_instant(
     }
 }
 
-fn local_to_utc(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+/// A wall-clock time in `zone` as an instant: the earlier of two in the
+/// hour repeated when clocks go back, and in a gap the offset in force
+/// just before it.
+pub(crate) fn local_to_utc(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
     match zone.from_local_datetime(&local) {
         LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
         LocalResult::Ambiguous(first, second) => Some(first.min(second).with_timezone(&Utc)),

@@ -21,7 +21,10 @@
 //! files are parsed a batch at a time on every core, and so are the items
 //! (stored copy, classification, conflicts), each batch's in order. The
 //! ports are `Sync` for this; the mail source stays on the listing's
-//! thread.
+//! thread. A calendar file holding one plain event (no recurrence, no
+//! attendee: most of a calendar) is indexed by one pass over its bytes
+//! ([`crate::domain::overlap::plain`]), the rest by the full parser; both
+//! give the same answer, which tests and a fuzz target compare.
 
 use super::cache::{self, Digest, MessageEntry, Parsed, State};
 use super::item::{self, Item};

@@ -5,13 +5,9 @@
 //! lookup that reads only the file the index names, tombstones read once).
 
 use super::{BUSY_SPAN_DAYS, ParseCache, now_ns, window};
-use crate::domain::extract;
-use crate::domain::ical;
 use crate::domain::identity::Identity;
-use crate::domain::invite::Invite;
 use crate::domain::overlap::{self, Occurrence};
 use crate::domain::ports::{CalendarStore, FileStamp, StoreError, StoredObject, Tombstones};
-use crate::domain::sanitize::terminal_line;
 use crate::inbox::cache::{self, Busy, CalendarEntry, State};
 use crate::inbox::item;
 use crate::inbox::{Env, InboxError};
@@ -32,15 +28,11 @@ fn busy_window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
 
 /// The calendar's text from a stored object (a bare .ics, or a message).
 pub(crate) fn calendar_text(obj: &StoredObject) -> String {
-    extract::extract(&obj.data)
-        .ok()
-        .and_then(|e| e.parts.into_iter().next())
-        .map(|p| p.text)
-        .unwrap_or_else(|| String::from_utf8_lossy(&obj.data).into_owned())
+    overlap::calendar_text(&obj.data)
 }
 
-/// The UIDs and busy occurrences of one stored object; unreadable objects
-/// hold nothing and count as free.
+/// The UIDs and busy occurrences of one stored object (read fast when it
+/// is a plain event); unreadable objects hold nothing and count as free.
 fn index_object(
     obj: &StoredObject,
     me: &Identity,
@@ -48,35 +40,18 @@ fn index_object(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> (Vec<String>, Vec<Busy>) {
-    let Ok(parsed) = ical::parse(&calendar_text(obj)) else {
-        return (Vec::new(), Vec::new());
-    };
-    let mut uids = Vec::new();
-    let mut busy = Vec::new();
-    for cal in parsed.calendars {
-        let Ok(invites) = Invite::from_calendar(cal, None) else {
-            continue;
-        };
-        for inv in invites {
-            if !uids.contains(&inv.uid) {
-                uids.push(inv.uid.clone());
-            }
-            let x = overlap::expand(&inv, local, from, to, &|c| overlap::is_busy(c, me));
-            let fallback = inv.summary().unwrap_or_default();
-            for occ in x.occurrences {
-                let summary = ical::component(&inv.cal, occ.comp_id)
-                    .and_then(|c| ical::text(c, &calcard::icalendar::ICalendarProperty::Summary))
-                    .unwrap_or_else(|| fallback.clone());
-                busy.push(Busy {
-                    uid: inv.uid.clone(),
-                    summary: terminal_line(&summary),
-                    start: occ.start.timestamp(),
-                    end: occ.end.timestamp(),
-                });
-            }
-        }
-    }
-    (uids, busy)
+    let found = overlap::index_stored(&obj.data, me, local, from, to);
+    let busy = found
+        .busy
+        .into_iter()
+        .map(|b| Busy {
+            uid: b.uid,
+            summary: b.summary,
+            start: b.start.timestamp(),
+            end: b.end.timestamp(),
+        })
+        .collect();
+    (found.uids, busy)
 }
 
 /// One scan of the calendar written to, then of each read-only busy
