@@ -16,7 +16,7 @@
 //! scanning the calendar again.
 //!
 //! A first listing (no saved rows) spreads its work over the cores: the
-//! calendar index is brought up to date on a thread of its own while the
+//! calendars are scanned and indexed on a thread of their own while the
 //! mail index is asked and the messages are read, messages and calendar
 //! files are parsed a batch at a time on every core, and so are the items
 //! (stored copy, classification, conflicts), each batch's in order. The
@@ -440,23 +440,21 @@ pub fn list_all(
         return list_from(env, source, cache, opts, &mut None);
     }
     // No saved rows to serve from: this listing builds every item. Its
-    // calendar index is brought up to date on a thread of its own while
-    // the mail index is asked and the changed messages are read (the mail
-    // source stays on this thread: notmuch handles are not `Send`).
+    // calendars are scanned and their index brought up to date on a thread
+    // of its own while the mail index is asked and the changed messages
+    // are read (the mail source stays on this thread: notmuch handles are
+    // not `Send`).
     cache.ensure_loaded(opts.load);
-    let scans = scan_calendars(env)?;
-    let (digest, racy) = (scans.digest(), scans.racy(now_ns(env.now)));
     let mut side = cache.take_calendar();
     std::thread::scope(|scope| {
         let handle = scope.spawn(move || {
-            let updated = update_calendar(env, &mut side, scans);
+            let updated = scan_calendars(env).and_then(|scans| {
+                let (digest, racy) = (scans.digest(), scans.racy(now_ns(env.now)));
+                update_calendar(env, &mut side, scans).map(|u| (u, digest, racy))
+            });
             (updated, side)
         });
-        let mut early = Some(Early {
-            digest,
-            racy,
-            handle,
-        });
+        let mut early = Some(Early { handle });
         let listed = list_from(env, source, cache, opts, &mut early);
         // Failed before it needed the calendar: keep what was indexed.
         if let Some(Ok((_, side))) = early.map(|e| e.handle.join()) {
@@ -466,14 +464,16 @@ pub fn list_all(
     })
 }
 
-/// The calendar index brought up to date on another thread (see
-/// [`list_all`]), with the digest and raciness of the scans it started
-/// from.
+/// The calendars scanned and their index brought up to date on another
+/// thread (see [`list_all`]): the index, the digest and raciness of the
+/// scans, and the part of the cache it worked on.
 struct Early<'s> {
-    digest: u64,
-    racy: bool,
-    handle: std::thread::ScopedJoinHandle<'s, (Result<Updated, InboxError>, ParseCache)>,
+    handle: std::thread::ScopedJoinHandle<'s, (Result<Scanned, InboxError>, ParseCache)>,
 }
+
+/// The calendars' index brought up to date, with the digest and
+/// raciness of the scans it was brought up to date with.
+type Scanned = (Updated, u64, bool);
 
 /// The listing, once the saved rows are known: served from them when
 /// every input is unchanged, else built (`early`: the calendar index
@@ -487,12 +487,14 @@ fn list_from(
 ) -> Result<Listing, InboxError> {
     let now_ns = now_ns(env.now);
     let (revision, candidates) = candidates(source, cache)?;
-    let (scans, calendar_digest, scans_racy) = match early {
-        Some(e) => (None, e.digest, e.racy),
+    // With the calendar on its way (no saved rows to serve from), its
+    // digest is known once it is joined.
+    let (scans, calendar_digest) = match early {
+        Some(_) => (None, 0),
         None => {
             let scans = scan_calendars(env)?;
-            let (digest, racy) = (scans.digest(), scans.racy(now_ns));
-            (Some(scans), digest, racy)
+            let digest = scans.digest();
+            (Some(scans), digest)
         }
     };
     let tombstones = env.tombstones.all()?;
@@ -508,7 +510,7 @@ fn list_from(
         .iter()
         .map(|e| terminal_line(&format!("{} to {}", e.key.uid, e.envelope.to.join(", "))))
         .collect();
-    let inputs = Inputs {
+    let mut inputs = Inputs {
         candidates: digest(&candidates),
         calendar: calendar_digest,
         tombstones: digest(&sorted(tombstones.iter().map(|(k, v)| (k.clone(), *v)))),
@@ -526,25 +528,35 @@ fn list_from(
         });
     }
     cache.ensure_loaded(opts.load);
-    let racy = scans_racy
-        || candidates
-            .iter()
-            .any(|c| c.missing.is_none() && c.stamp.is_racy(now_ns));
+    let candidates_racy = candidates
+        .iter()
+        .any(|c| c.missing.is_none() && c.stamp.is_racy(now_ns));
     let saved_candidates: Vec<cache::CandidateEntry> =
         candidates.iter().map(cache::CandidateEntry::from).collect();
     let (loaded, unreadable) = load_candidates(source, candidates, cache, env.now)?;
-    let updated = match (scans, early.take()) {
-        (Some(scans), _) => update_calendar(env, cache, scans)?,
-        (None, Some(e)) => match e.handle.join() {
-            Ok((updated, side)) => {
+    let (updated, calendar_digest, scans_racy) =
+        match (scans, early.take().map(|e| e.handle.join())) {
+            (_, Some(Ok((result, side)))) => {
                 cache.put_calendar(side);
-                updated?
+                result?
             }
-            // Its part of the cache went with it: index the calendar here.
-            Err(_) => update_calendar(env, cache, scan_calendars(env)?)?,
-        },
-        (None, None) => update_calendar(env, cache, scan_calendars(env)?)?,
-    };
+            // Scanned above; or the early thread panicked, and its part of
+            // the cache went with it: scan and index here.
+            (scans, _) => {
+                let (scans, digest) = match scans {
+                    Some(scans) => (scans, calendar_digest),
+                    None => {
+                        let scans = scan_calendars(env)?;
+                        let digest = scans.digest();
+                        (scans, digest)
+                    }
+                };
+                let racy = scans.racy(now_ns);
+                (update_calendar(env, cache, scans)?, digest, racy)
+            }
+        };
+    inputs.calendar = calendar_digest;
+    let racy = scans_racy || candidates_racy;
     let old_rows = std::mem::take(&mut cache.rows);
     let fingerprint = old_rows.fingerprint.clone();
     let cache_ro: &ParseCache = cache;
