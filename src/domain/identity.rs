@@ -65,8 +65,14 @@ pub fn address_as_written(value: &str) -> Option<String> {
     let v = percent_decode(v);
     let v = v.trim().trim_start_matches('<').trim_end_matches('>');
     if v.is_empty()
-        || v.chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "<>()\",;:\\[]".contains(c))
+        || v.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(
+                    c,
+                    '<' | '>' | '(' | ')' | '"' | ',' | ';' | ':' | '\\' | '[' | ']'
+                )
+        })
     {
         return None;
     }
