@@ -250,7 +250,7 @@ fn variants() -> Vec<(&'static str, String, Option<bool>)> {
             Some(false),
         ),
         (
-            "an attendee",
+            "I declined",
             calendar(
                 "",
                 &format!("{UTC_TIMES}{s}ATTENDEE;PARTSTAT=DECLINED:mailto:me@example.com\n"),
@@ -284,6 +284,16 @@ fn variants() -> Vec<(&'static str, String, Option<bool>)> {
             Some(false),
         ),
         (
+            "parameters folded on a property not read",
+            calendar(
+                "",
+                &format!(
+                    "{UTC_TIMES}{s}X-APPLE-STRUCTURED-LOCATION;VALUE=URI;X-TITLE=Main\n  Street:geo:1,2\n"
+                ),
+            ),
+            Some(true),
+        ),
+        (
             "a quoted zone",
             calendar(
                 "",
@@ -304,7 +314,65 @@ fn variants() -> Vec<(&'static str, String, Option<bool>)> {
         (
             "a folded summary",
             calendar("", &format!("{UTC_TIMES}SUMMARY:Long\n  title\n")),
+            Some(true),
+        ),
+        (
+            "a folded UID",
+            calendar(
+                "",
+                &format!("{UTC_TIMES}{s}").replace("DTSTART", "X-UID-NOTE:x\nDTSTART"),
+            )
+            .replace("UID:plain-1@example.com", "UID:plain-1@exa\r\n mple.com"),
+            Some(true),
+        ),
+        (
+            "attendees who accepted, quoted and folded",
+            calendar(
+                "",
+                &format!(
+                    "{UTC_TIMES}{s}ORGANIZER;CN=\"Doe, John: CEO\":mailto:john@example.com\n\
+ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;CN=\"Dana\n  User\";X-NUM-GUESTS=0:mailto:me@example.com\n\
+ATTENDEE;PARTSTAT=TENTATIVE;DELEGATED-TO=\"mailto:a@x\",\"mailto:b@x\":mailto:john@example.com\n"
+                ),
+            ),
+            Some(true),
+        ),
+        (
+            "an attendee who declined, in lower case",
+            calendar(
+                "",
+                &format!("{UTC_TIMES}{s}ATTENDEE;PARTSTAT=declined:mailto:me@example.com\n"),
+            ),
             Some(false),
+        ),
+        (
+            "someone else declined",
+            calendar(
+                "",
+                &format!("{UTC_TIMES}{s}ATTENDEE;PARTSTAT=DECLINED:mailto:other@example.com\n"),
+            ),
+            None,
+        ),
+        (
+            "an unterminated quote in a parameter",
+            calendar(
+                "",
+                &format!("{UTC_TIMES}{s}ORGANIZER;CN=\"Doe:mailto:john@example.com\n"),
+            ),
+            Some(false),
+        ),
+        (
+            "quotes in a description",
+            calendar(
+                "",
+                &format!("{UTC_TIMES}{s}DESCRIPTION:He said \"see you\" and left\n"),
+            ),
+            Some(true),
+        ),
+        (
+            "a summary in quotes",
+            calendar("", &format!("{UTC_TIMES}SUMMARY:\"Quarterly\" review\n")),
+            Some(true),
         ),
         (
             "a property in lower case",

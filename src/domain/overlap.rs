@@ -199,19 +199,19 @@ pub fn index_stored(
     let Some(p) = plain::read(raw, local) else {
         return index_stored_fully(raw, me, local, from, to);
     };
+    let uid = p.uid.into_owned();
+    let busy = p
+        .busy
+        .filter(|(start, end)| in_window(*start, *end, from, to))
+        .map(|(start, end)| StoredBusy {
+            uid: uid.clone(),
+            summary: terminal_line(&p.summary),
+            start,
+            end,
+        });
     StoredIndex {
-        uids: vec![p.uid.to_string()],
-        busy: p
-            .busy
-            .filter(|(start, end)| in_window(*start, *end, from, to))
-            .map(|(start, end)| StoredBusy {
-                uid: p.uid.to_string(),
-                summary: terminal_line(p.summary),
-                start,
-                end,
-            })
-            .into_iter()
-            .collect(),
+        uids: vec![uid],
+        busy: busy.into_iter().collect(),
     }
 }
 

@@ -6,19 +6,24 @@
 //! and the full reading (unfolding and charset decoding, calcard's parser,
 //! the invite split, the expansion) costs far more than this one pass.
 //!
+//! Lines are unfolded as the full reading unfolds them; attendees and the
+//! organizer may be there (quoted parameters included): an attendee frees
+//! me only when it is me and has declined, so an event in which no
+//! attendee line says "declined" is busy whoever the attendees are.
+//!
 //! The answer is the full reading's answer, or none. Anything outside the
 //! narrow grammar below gives `None` and the caller reads the file fully:
-//! a fold or an escape inside a property read here, a quote anywhere (a
-//! parameter's quoted text may hide `:` and `;`), a line whose parameters
-//! are not plainly `;NAME=value` or do not end in a `:` on that line, an
-//! escape other than
-//! `\n \N \, \; \\`, a control character, a recurrence (RRULE, RDATE,
-//! EXDATE, RECURRENCE-ID), a DURATION, an ATTENDEE (whose PARTSTAT may
-//! free me), a METHOD, a second event or any other component, a STATUS or
-//! TRANSP value spelled otherwise than in RFC 5545, a wall-clock time in a
-//! daylight-saving gap or overlap, a TZID that the readers could resolve
-//! differently ([`tz::agreed_zone`]), a year outside 1900–2200, or a file
-//! over [`MAX_PLAIN_BYTES`].
+//! parameters that are not plainly `;NAME=value[,value]` (a quoted value
+//! without quotes, `\` or `^` inside, a bare one without `";:,=\^`)
+//! ending in the `:` of their line, an escape other than `\n \N \, \; \\`,
+//! a control character, parameters or an escape on UID, SUMMARY, STATUS
+//! or TRANSP, a recurrence (RRULE, RDATE, EXDATE, RECURRENCE-ID), a
+//! DURATION, an attendee line with "declined" in it, or more than
+//! [`MAX_PLAIN_ATTENDEES`], a METHOD, a second event or any other
+//! component, a STATUS or TRANSP value spelled otherwise than in RFC 5545,
+//! a wall-clock time in a daylight-saving gap or overlap, a TZID that the
+//! readers could resolve differently ([`tz::agreed_zone`]), a year outside
+//! 1900–2200, or a file over [`MAX_PLAIN_BYTES`].
 //!
 //! The tests compare both readings on the corpus and on variants of every
 //! shape; the fuzz target `calendar_index` compares them on arbitrary
@@ -27,6 +32,7 @@
 use crate::domain::tz;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
+use std::borrow::Cow;
 
 /// Larger files are read fully.
 pub const MAX_PLAIN_BYTES: usize = 64 * 1024;
@@ -34,27 +40,28 @@ pub const MAX_PLAIN_BYTES: usize = 64 * 1024;
 /// What the full reading would find in a plain event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plain<'a> {
-    pub uid: &'a str,
+    pub uid: Cow<'a, str>,
     /// As written (no escape in it), not yet made terminal-safe.
-    pub summary: &'a str,
+    pub summary: Cow<'a, str>,
     /// The one occurrence, start to end (an end before the start is the
     /// start); `None` when the event leaves me free (cancelled,
     /// transparent).
     pub busy: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
-/// How a DTSTART or DTEND is written.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Form<'a> {
+/// How a DTSTART or DTEND is written (a TZID as the zone every reader
+/// agrees it names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
     Utc,
-    Zoned(&'a str),
+    Zoned(Tz),
     Floating,
     Date,
 }
 
-#[derive(Clone, Copy)]
-struct When<'a> {
-    form: Form<'a>,
+#[derive(Debug, Clone, Copy)]
+struct When {
+    form: Form,
     at: NaiveDateTime,
 }
 
@@ -96,10 +103,11 @@ impl Level {
 #[derive(Default)]
 struct Found<'a> {
     events: u32,
-    uid: Option<&'a str>,
-    summary: Option<&'a str>,
-    start: Option<When<'a>>,
-    end: Option<When<'a>>,
+    attendees: usize,
+    uid: Option<Cow<'a, str>>,
+    summary: Option<Cow<'a, str>>,
+    start: Option<When>,
+    end: Option<When>,
     cancelled: Option<bool>,
     transparent: Option<bool>,
 }
@@ -113,26 +121,15 @@ pub fn read(raw: &[u8], local: Tz) -> Option<Plain<'_>> {
     let text = std::str::from_utf8(raw).ok()?;
     let mut level = Level::Outside;
     let mut observance = "";
-    // Whether a folded continuation may follow: only after a property not
-    // read here (it joins that property's text, which is ignored).
-    let mut ignored = false;
     let mut found = Found::default();
-    for line in text.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
+    for line in logical_lines(text)? {
         if level == Level::Done {
             if line.is_empty() {
                 continue;
             }
             return None;
         }
-        if line.starts_with([' ', '\t']) {
-            if !ignored || !clean(line) {
-                return None;
-            }
-            continue;
-        }
-        ignored = false;
-        let split = line.find([';', ':'])?;
+        let split = line.bytes().position(|b| b == b';' || b == b':')?;
         let (name, rest) = line.split_at(split);
         if name.is_empty()
             || !name
@@ -152,7 +149,11 @@ pub fn read(raw: &[u8], local: Tz) -> Option<Plain<'_>> {
                         Level::Event
                     }
                     (Level::Timezone, "STANDARD" | "DAYLIGHT") => {
-                        observance = what;
+                        observance = if what == "STANDARD" {
+                            "STANDARD"
+                        } else {
+                            "DAYLIGHT"
+                        };
                         Level::Observance
                     }
                     (Level::Event, "VALARM") => Level::Alarm,
@@ -171,18 +172,15 @@ pub fn read(raw: &[u8], local: Tz) -> Option<Plain<'_>> {
                 level = level.parent();
             }
             _ => {
-                if !clean(rest) || !params_ok(rest) {
+                let value = rest.get(params_end(rest)? + 1..)?;
+                if !clean(value) {
                     return None;
                 }
                 match level {
                     Level::Outside | Level::Done => return None,
                     Level::Calendar if name == "METHOD" => return None,
-                    Level::Event => {
-                        if !event_property(name, rest, &mut found)? {
-                            ignored = true;
-                        }
-                    }
-                    _ => ignored = true,
+                    Level::Event => event_property(name, &line, &mut found)?,
+                    _ => {}
                 }
             }
         }
@@ -191,14 +189,13 @@ pub fn read(raw: &[u8], local: Tz) -> Option<Plain<'_>> {
         return None;
     }
     let (start, end) = (found.start?, found.end?);
-    let zone = match (start.form, end.form) {
-        (Form::Zoned(a), Form::Zoned(b)) if a == b => Some(tz::agreed_zone(a)?),
-        (a, b) if a == b => None,
+    match (start.form, end.form) {
+        (a, b) if a == b => {}
         _ => return None,
-    };
-    let instant = |w: When<'_>| match w.form {
+    }
+    let instant = |w: When| match w.form {
         Form::Utc => Some(w.at.and_utc()),
-        Form::Zoned(_) => zone.and_then(|z| tz::single_instant(z, w.at)),
+        Form::Zoned(zone) => tz::single_instant(zone, w.at),
         Form::Floating | Form::Date => tz::local_to_utc(local, w.at),
     };
     let (start, end) = (instant(start)?, instant(end)?);
@@ -210,21 +207,41 @@ pub fn read(raw: &[u8], local: Tz) -> Option<Plain<'_>> {
     })
 }
 
-/// Read one property of the event into `found`: `Some(true)` when it is
-/// one this module reads, `Some(false)` when it does not matter, `None`
+/// The file's logical lines, without their line ends: a line that starts
+/// with a space or a tab continues the one before it, as
+/// [`crate::domain::extract::unfold_bytes`] joins them for the full
+/// reading. `None` when the file starts with a continuation.
+fn logical_lines(text: &str) -> Option<Vec<Cow<'_, str>>> {
+    let mut out: Vec<Cow<'_, str>> = Vec::with_capacity(64);
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        match line.strip_prefix([' ', '\t']) {
+            Some(more) => out.last_mut()?.to_mut().push_str(more),
+            None => out.push(Cow::Borrowed(line)),
+        }
+    }
+    Some(out)
+}
+
+/// Most attendees an event read here may have (the full reading refuses
+/// a component with more than [`crate::domain::ical::MAX_ATTENDEES`]).
+pub const MAX_PLAIN_ATTENDEES: usize = 200;
+
+/// Read one property of the event (`line`, whole) into `found`; `None`
 /// when only the full reading can say.
-fn event_property<'a>(name: &str, rest: &'a str, found: &mut Found<'a>) -> Option<bool> {
+#[allow(clippy::ptr_arg)] // the Cow says whether a value can stay borrowed from the file
+fn event_property<'a>(name: &str, line: &Cow<'a, str>, found: &mut Found<'a>) -> Option<()> {
+    let rest = line.get(name.len()..)?;
     match name {
         "UID" => {
-            let v = bare_value(rest)?;
-            set(&mut found.uid, v)?;
+            bare_value(rest)?;
+            set(&mut found.uid, value_of(line, name.len() + 1)?)?;
         }
         "SUMMARY" => {
-            let v = bare_value(rest)?;
-            if v.contains([',', ';']) {
+            if bare_value(rest)?.contains([',', ';']) {
                 return None;
             }
-            set(&mut found.summary, v)?;
+            set(&mut found.summary, value_of(line, name.len() + 1)?)?;
         }
         "DTSTART" => set(&mut found.start, when(rest)?)?,
         "DTEND" => set(&mut found.end, when(rest)?)?,
@@ -244,11 +261,32 @@ fn event_property<'a>(name: &str, rest: &'a str, found: &mut Found<'a>) -> Optio
             };
             set(&mut found.transparent, transparent)?;
         }
-        "RRULE" | "RDATE" | "EXDATE" | "EXRULE" | "RECURRENCE-ID" | "ATTENDEE" | "DURATION"
-        | "DUE" => return None,
-        _ => return Some(false),
+        // An attendee frees me only when it is me and has declined: an
+        // event none of whose attendees says "declined" (in any case,
+        // anywhere) is busy whoever they are.
+        "ATTENDEE" => {
+            found.attendees += 1;
+            if found.attendees > MAX_PLAIN_ATTENDEES
+                || line.to_ascii_lowercase().contains("declined")
+            {
+                return None;
+            }
+        }
+        "RRULE" | "RDATE" | "EXDATE" | "EXRULE" | "RECURRENCE-ID" | "DURATION" | "DUE" => {
+            return None;
+        }
+        _ => {}
     }
-    Some(true)
+    Some(())
+}
+
+/// The part of `line` from byte `at` on, borrowed from the file when the
+/// line is.
+fn value_of<'a>(line: &Cow<'a, str>, at: usize) -> Option<Cow<'a, str>> {
+    Some(match line {
+        Cow::Borrowed(b) => Cow::Borrowed(b.get(at..)?),
+        Cow::Owned(o) => Cow::Owned(o.get(at..)?.to_string()),
+    })
 }
 
 /// Set once: a second value gives `None`.
@@ -268,7 +306,7 @@ fn bare_value(rest: &str) -> Option<&str> {
 
 /// A DTSTART or DTEND: `:YYYYMMDDTHHMMSS[Z]`, `;TZID=name:YYYYMMDDTHHMMSS`
 /// or `;VALUE=DATE:YYYYMMDD`.
-fn when(rest: &str) -> Option<When<'_>> {
+fn when(rest: &str) -> Option<When> {
     let (params, value) = rest.split_once(':')?;
     let form = match params {
         "" => match value.len() {
@@ -282,7 +320,7 @@ fn when(rest: &str) -> Option<When<'_>> {
             if tzid.contains([';', '=']) || value.len() != 15 {
                 return None;
             }
-            Form::Zoned(tzid)
+            Form::Zoned(tz::agreed_zone(tzid)?)
         }
     };
     let b = value.as_bytes();
@@ -311,40 +349,80 @@ fn when(rest: &str) -> Option<When<'_>> {
     })
 }
 
-/// A property's parameters are well formed and end on its first line:
-/// `;NAME=value` each (a name in upper case, a value with none of `;:=`),
-/// then `:`. A line without its `:` makes calcard read on into the next
-/// line (the fuzz target found a DTSTART swallowed so).
-fn params_ok(rest: &str) -> bool {
-    let Some((params, _)) = rest.split_once(':') else {
-        return false;
-    };
-    if params.is_empty() {
-        return true;
+/// Where the parameters of a property end (the index in `rest` of the
+/// `:` before its value), when they are plainly well formed: each
+/// `;NAME=value[,value...]`, a name in upper case, a value either quoted
+/// (not empty, no quote, control, `\\` or `^` inside) or bare (not empty,
+/// none of `";:,=\\^` nor a control). A line whose parameters are
+/// otherwise, or lack their `:`, makes calcard read on into the next line
+/// (the fuzz target found a DTSTART swallowed so).
+fn params_end(rest: &str) -> Option<usize> {
+    let b = rest.as_bytes();
+    let mut i = 0;
+    loop {
+        match *b.get(i)? {
+            b':' => return Some(i),
+            b';' => i += 1,
+            _ => return None,
+        }
+        let name = i;
+        while b
+            .get(i)
+            .is_some_and(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'-')
+        {
+            i += 1;
+        }
+        if i == name || b.get(i) != Some(&b'=') {
+            return None;
+        }
+        i += 1;
+        loop {
+            let value = i;
+            if b.get(i) == Some(&b'"') {
+                i += 1;
+                while let Some(&c) = b.get(i) {
+                    if c == b'"' {
+                        break;
+                    }
+                    if c < 0x20 || c == 0x7f || c == b'\\' || c == b'^' {
+                        return None;
+                    }
+                    i += 1;
+                }
+                if b.get(i) != Some(&b'"') || i == value + 1 {
+                    return None;
+                }
+                i += 1;
+            } else {
+                while let Some(&c) = b.get(i) {
+                    if matches!(c, b';' | b':' | b',') {
+                        break;
+                    }
+                    if c < 0x20 || c == 0x7f || matches!(c, b'"' | b'=' | b'\\' | b'^') {
+                        return None;
+                    }
+                    i += 1;
+                }
+                if i == value {
+                    return None;
+                }
+            }
+            if b.get(i) != Some(&b',') {
+                break;
+            }
+            i += 1;
+        }
     }
-    let Some(params) = params.strip_prefix(';') else {
-        return false;
-    };
-    params.split(';').all(|p| {
-        p.split_once('=').is_some_and(|(name, value)| {
-            !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-                && !value.is_empty()
-                && !value.contains('=')
-        })
-    })
 }
 
-/// No quote, no control character but tab, and only the escapes every
-/// reader agrees on.
+/// No control character but tab, and only the escapes every reader agrees
+/// on.
 fn clean(s: &str) -> bool {
     let b = s.as_bytes();
     let mut i = 0;
     while let Some(&c) = b.get(i) {
         match c {
-            b'"' | 0x7f => return false,
+            0x7f => return false,
             b'\\' => {
                 if !matches!(b.get(i + 1), Some(b'n' | b'N' | b',' | b';' | b'\\')) {
                     return false;
