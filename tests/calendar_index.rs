@@ -294,6 +294,16 @@ fn variants() -> Vec<(&'static str, String, Option<bool>)> {
             Some(true),
         ),
         (
+            // Found by the fuzz target: calcard takes the part before the
+            // comma for the TZID.
+            "a zone with a comma in it",
+            calendar(
+                "",
+                "DTSTART;TZID=/softwarestud,io.org/Tzfile/America/Chicago:20270310T100000\nDTEND;TZID=/softwarestud,io.org/Tzfile/America/Chicago:20270310T110000\nSUMMARY:Comma\n",
+            ),
+            Some(false),
+        ),
+        (
             "a quoted zone",
             calendar(
                 "",

@@ -317,7 +317,10 @@ fn when(rest: &str) -> Option<When> {
         ";VALUE=DATE" if value.len() == 8 => Form::Date,
         p => {
             let tzid = p.strip_prefix(";TZID=")?;
-            if tzid.contains([';', '=']) || value.len() != 15 {
+            // A comma makes a list of the value for calcard, whose first
+            // item only is the TZID (the fuzz target found
+            // `/softwarestud,io.org/Tzfile/America/Chicago`).
+            if tzid.contains([';', '=', ',']) || value.len() != 15 {
                 return None;
             }
             Form::Zoned(tz::agreed_zone(tzid)?)

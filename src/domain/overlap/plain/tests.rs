@@ -16,6 +16,7 @@ fn dates_and_times_are_read_only_in_the_three_forms() {
         ";VALUE=DATE:20270310T090000",          // a time with VALUE=DATE
         ";TZID=Europe/Berlin:20270310T090000Z", // a zone and a Z
         ";TZID=Europe/Berlin;X=1:20270310T090000",
+        ";TZID=/x,y/America/Chicago:20270310T090000", // a list for calcard
         ";VALUE=DATE-TIME:20270310T090000",
         ":20270310T250000Z",
         ":20270310X090000Z",
