@@ -15,7 +15,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use rsvp::domain::identity::Identity;
 use rsvp::domain::overlap::{index_stored, index_stored_fully, plain};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use support::files;
 
 /// Counts go straight to stderr, past the test harness's capture, so the
 /// CI log shows them.
@@ -599,26 +600,6 @@ fn both_readings_agree_on_mutations_of_every_variant() {
         taken > runs / 10,
         "only {taken} of {runs} mutations read fast"
     );
-}
-
-/// Every file under `dir` with one of `exts`, sorted.
-fn files(dir: &Path, exts: &[&str], out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            files(&p, exts, out);
-        } else if p
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| exts.contains(&e))
-        {
-            out.push(p);
-        }
-    }
 }
 
 #[test]

@@ -38,6 +38,7 @@ use rsvp::domain::ical::{self, CalDate};
 use rsvp::domain::invite::{Comp, Invite, Method, PartStat};
 use rsvp::domain::ports::CalendarStore;
 use rsvp::inbox::{self, Applied, InboxError, Responded, ResponseRequest, Shown};
+use support::files;
 use support::memenv::MemEnv;
 
 // ---------------------------------------------------------------------------
@@ -45,13 +46,7 @@ use support::memenv::MemEnv;
 // ---------------------------------------------------------------------------
 
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        report!("corpus not found at {}; skipping", dir.display());
-        None
-    }
+    support::engine::corpus()
 }
 
 fn scenario_dir(name: &str) -> Option<PathBuf> {
@@ -61,26 +56,6 @@ fn scenario_dir(name: &str) -> Option<PathBuf> {
     } else {
         report!("scenario {} not found; skipping", dir.display());
         None
-    }
-}
-
-/// Every file under `dir` whose extension is one of `exts`, sorted.
-fn files(dir: &Path, exts: &[&str], out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            files(&path, exts, out);
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| exts.contains(&e))
-        {
-            out.push(path);
-        }
     }
 }
 

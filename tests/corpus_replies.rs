@@ -15,7 +15,6 @@ macro_rules! report {
 
 mod support;
 
-use std::path::{Path, PathBuf};
 
 use rsvp::domain::classify;
 use rsvp::domain::diff::{Clock, same_instance};
@@ -23,21 +22,6 @@ use rsvp::domain::extract;
 use rsvp::domain::invite::{Invite, Method, PartStat};
 use support::engine::{self, reply_part, respond};
 use support::memenv::MemEnv;
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "eml" || e == "ics") {
-            out.push(p);
-        }
-    }
-}
 
 /// Every attendee of the request that could be me: individuals that are
 /// not the organizer.
@@ -103,7 +87,7 @@ fn corpus_every_reply_vevent_lists_me_and_matches_an_occurrence() {
     let Some(dir) = engine::corpus() else { return };
     let mut paths = Vec::new();
     for sub in ["eml", "ics", "scenarios"] {
-        files(&dir.join(sub), &mut paths);
+        support::files(&dir.join(sub), &["eml", "ics"], &mut paths);
     }
     let (mut requests, mut replies, mut components, mut refused) = (0, 0, 0, 0);
     let mut problems: Vec<String> = Vec::new();

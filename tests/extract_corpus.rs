@@ -15,7 +15,9 @@ macro_rules! report {
     }};
 }
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::PathBuf;
 
 use rsvp::domain::extract::extract;
 
@@ -25,40 +27,20 @@ const NON_INVITES: &[&str] = &[
     "calendarserver__reply_missing_attachment.eml",
 ];
 
+/// The corpus folder, or `None` (a failure under CI) when it is missing.
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        report!("corpus not found at {}; skipping", dir.display());
-        None
-    }
-}
-
-fn files_with_ext(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            files_with_ext(&path, ext, out);
-        } else if path.extension().is_some_and(|e| e == ext) {
-            out.push(path);
-        }
-    }
+    support::engine::corpus()
 }
 
 #[test]
 fn corpus_every_message_and_ics_file_extracts() {
     let Some(dir) = corpus_dir() else { return };
     let mut messages = Vec::new();
-    files_with_ext(&dir.join("eml"), "eml", &mut messages);
-    files_with_ext(&dir.join("scenarios"), "eml", &mut messages);
+    support::files(&dir.join("eml"), &["eml"], &mut messages);
+    support::files(&dir.join("scenarios"), &["eml"], &mut messages);
     let mut bare = Vec::new();
-    files_with_ext(&dir.join("ics"), "ics", &mut bare);
-    files_with_ext(&dir.join("scenarios"), "ics", &mut bare);
+    support::files(&dir.join("ics"), &["ics"], &mut bare);
+    support::files(&dir.join("scenarios"), &["ics"], &mut bare);
     assert!(!messages.is_empty() && !bare.is_empty());
 
     let (mut parts, mut with_warnings, mut empty) = (0, 0, 0);

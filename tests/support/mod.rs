@@ -18,6 +18,27 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// Every file under `dir` (its subfolders too) whose extension is one of
+/// `exts`, appended to `out` in name order.
+pub fn files(dir: &Path, exts: &[&str], out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            files(&path, exts, out);
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| exts.contains(&e))
+        {
+            out.push(path);
+        }
+    }
+}
+
 /// The interpreter that has aiosmtpd (the `python3` on PATH may not);
 /// env `RSVP_TEST_PYTHON` overrides it (e.g. a virtualenv elsewhere).
 pub fn python() -> String {
