@@ -281,7 +281,7 @@ pub fn stored(env: &Env<'_>, uid: &str) -> Result<Option<(StoredObject, Invite)>
     let Some(obj) = env.store.find_by_uid(uid)? else {
         return Ok(None);
     };
-    let text = list::calendar_text(&obj);
+    let text = crate::domain::overlap::calendar_text(&obj.data);
     let parsed = ical::parse(&text)
         .map_err(|e| InboxError::Other(format!("calendar object {}: {e}", obj.href)))?;
     for cal in parsed.calendars {

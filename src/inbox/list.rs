@@ -43,7 +43,6 @@ mod build;
 mod calendar;
 mod parse_cache;
 use build::{Job, Slot, build_row, sort_with};
-pub(crate) use calendar::calendar_text;
 use calendar::{Indexed, Snapshot, Updated, index_of, scan_calendars, update_calendar};
 pub use parse_cache::ParseCache;
 

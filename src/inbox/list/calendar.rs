@@ -26,11 +26,6 @@ fn busy_window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     (first, first + Duration::days(BUSY_SPAN_DAYS))
 }
 
-/// The calendar's text from a stored object (a bare .ics, or a message).
-pub(crate) fn calendar_text(obj: &StoredObject) -> String {
-    overlap::calendar_text(&obj.data)
-}
-
 /// The UIDs and busy occurrences of one stored object (read fast when it
 /// is a plain event); unreadable objects hold nothing and count as free.
 fn index_object(
