@@ -15,7 +15,6 @@ macro_rules! report {
 
 mod support;
 
-
 use rsvp::domain::classify;
 use rsvp::domain::diff::{Clock, same_instance};
 use rsvp::domain::extract;
