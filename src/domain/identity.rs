@@ -62,7 +62,13 @@ pub fn address_as_written(value: &str) -> Option<String> {
         v
     };
     let v = v.split('?').next().unwrap_or("");
-    let v = percent_decode(v);
+    let decoded;
+    let v = if v.contains('%') {
+        decoded = percent_decode(v);
+        decoded.as_str()
+    } else {
+        v
+    };
     let v = v.trim().trim_start_matches('<').trim_end_matches('>');
     if v.is_empty()
         || v.chars().any(|c| {

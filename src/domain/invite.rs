@@ -3,7 +3,7 @@
 //! everything rsvp does not understand.
 
 use super::ical::{self, CalDate};
-use super::identity::{address_as_written, normalize_address};
+use super::identity::address_as_written;
 use calcard::icalendar::{
     ICalendar, ICalendarComponent, ICalendarComponentType, ICalendarEntry, ICalendarMethod,
     ICalendarParameterName, ICalendarParameterValue, ICalendarParticipationRole,
@@ -155,12 +155,13 @@ impl Party {
             .first()
             .and_then(ical::value_text)
             .unwrap_or_default();
-        let email_param = ical::param(entry, &ICalendarParameterName::Email);
-        let email = normalize_address(&value)
-            .or_else(|| email_param.as_deref().and_then(normalize_address));
-        let address = address_as_written(&value)
-            .or_else(|| email_param.as_deref().and_then(address_as_written));
-        let email_param = email_param.as_deref().and_then(address_as_written);
+        // Each address is read once; the normalised one is its lower case
+        // (what [`super::identity::normalize_address`] gives).
+        let email_param = ical::param(entry, &ICalendarParameterName::Email)
+            .as_deref()
+            .and_then(address_as_written);
+        let address = address_as_written(&value).or_else(|| email_param.clone());
+        let email = address.as_deref().map(str::to_lowercase);
         let partstat = match entry.parameter(&ICalendarParameterName::Partstat) {
             Some(ICalendarParameterValue::Partstat(p)) => match p {
                 ICalendarParticipationStatus::Accepted => PartStat::Accepted,
