@@ -193,20 +193,28 @@ pub fn extract(raw: &[u8]) -> Result<Extracted, ExtractError> {
 /// bytes, so a fold that split a UTF-8 sequence joins it again (T07).
 pub fn unfold_bytes(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while let Some(&b) = raw.get(i) {
-        let fold_len = match (b, raw.get(i + 1), raw.get(i + 2)) {
-            (b'\r', Some(b'\n'), Some(b' ' | b'\t')) => 3,
-            (b'\n', Some(b' ' | b'\t'), _) => 2,
-            _ => 0,
-        };
-        if fold_len > 0 {
-            i += fold_len;
-        } else {
-            out.push(b);
-            i += 1;
+    // `raw[start..]` is not copied yet; line feeds are looked for from `from`.
+    let mut start = 0;
+    let mut from = 0;
+    while let Some(off) = raw
+        .get(from..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+    {
+        let lf = from + off;
+        if matches!(raw.get(lf + 1), Some(b' ' | b'\t')) {
+            // A CR right before the LF makes the break CRLF (one at
+            // `start - 1` would be the previous fold's space or tab).
+            let cut = if lf > start && raw.get(lf - 1) == Some(&b'\r') {
+                lf - 1
+            } else {
+                lf
+            };
+            out.extend_from_slice(raw.get(start..cut).unwrap_or_default());
+            start = lf + 2;
         }
+        from = lf + 1;
     }
+    out.extend_from_slice(raw.get(start..).unwrap_or_default());
     out
 }
 

@@ -76,6 +76,58 @@ fn r8_2_unfold_removes_break_and_one_whitespace() {
     assert_eq!(unfold_bytes(b""), b"");
 }
 
+/// R8.2 read literally, a byte at a time: what `unfold_bytes` must give.
+fn unfold_reference(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        let fold = match (b, raw.get(i + 1), raw.get(i + 2)) {
+            (b'\r', Some(b'\n'), Some(b' ' | b'\t')) => 3,
+            (b'\n', Some(b' ' | b'\t'), _) => 2,
+            _ => 0,
+        };
+        if fold == 0 {
+            out.push(b);
+            i += 1;
+        } else {
+            i += fold;
+        }
+    }
+    out
+}
+
+#[test]
+fn r8_2_unfold_agrees_with_the_rule_read_a_byte_at_a_time() {
+    // Every string of up to 7 bytes over the bytes that matter, then
+    // longer pseudo-random ones.
+    const ALPHABET: &[u8] = b"\r\n \ta\xc3";
+    let mut checked = 0;
+    for len in 0..=7u32 {
+        for mut n in 0..ALPHABET.len().pow(len) {
+            let mut raw = Vec::new();
+            for _ in 0..len {
+                raw.push(ALPHABET[n % ALPHABET.len()]);
+                n /= ALPHABET.len();
+            }
+            assert_eq!(unfold_bytes(&raw), unfold_reference(&raw), "{raw:?}");
+            checked += 1;
+        }
+    }
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    for _ in 0..2_000 {
+        let mut raw = Vec::new();
+        for _ in 0..(seed % 300) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            raw.push(ALPHABET[(seed % ALPHABET.len() as u64) as usize]);
+        }
+        assert_eq!(unfold_bytes(&raw), unfold_reference(&raw), "{raw:?}");
+        checked += 1;
+    }
+    assert!(checked > 300_000);
+}
+
 #[test]
 fn t07_fold_inside_utf8_sequence_is_joined_before_decoding() {
     let (text, warnings) = decode_ical_bytes(b"SUMMARY:caf\xc3\r\n \xa9\r\n", Some("utf-8"));
