@@ -84,12 +84,18 @@ impl CacheStore for FileCache {
         fs::create_dir_all(&self.dir).map_err(fail)?;
         let (tmp, file) = fsutil::create_temp(&self.dir, name, 0o600).map_err(fail)?;
         let written = (|| {
-            let mut out = Summing {
-                inner: std::io::BufWriter::with_capacity(64 * 1024, file),
-                sum: Checksum::new(len),
-                len: 0,
-            };
-            write(&mut out)?;
+            // The encoder writes a field at a time: the buffer comes first,
+            // so the file and the checksum see 64 KiB at a time.
+            let mut buffered = std::io::BufWriter::with_capacity(
+                64 * 1024,
+                Summing {
+                    inner: file,
+                    sum: Checksum::new(len),
+                    len: 0,
+                },
+            );
+            write(&mut buffered)?;
+            let mut out = buffered.into_inner().map_err(|e| e.into_error())?;
             if out.len != len {
                 return Err(std::io::Error::other(format!(
                     "{} bytes encoded, {len} announced",
@@ -97,8 +103,7 @@ impl CacheStore for FileCache {
                 )));
             }
             let sum = out.sum.finish();
-            out.inner.write_all(&sum.to_le_bytes())?;
-            out.inner.flush()
+            out.inner.write_all(&sum.to_le_bytes())
         })();
         match written.and_then(|()| fs::rename(&tmp, &path)) {
             Ok(()) => Ok(()),
@@ -270,6 +275,19 @@ mod tests {
             })
             .unwrap();
         assert_eq!(store.load("x.bin").unwrap(), Some(data.clone()));
+        // Larger than the write buffer, written a few bytes at a time: the
+        // checksum sees it in the buffer's pieces, and the file reads back.
+        let big: Vec<u8> = (0..200_003u32).map(|i| (i * 13 % 253) as u8).collect();
+        store
+            .save_streamed("big.bin", 200_003, &mut |w| {
+                for piece in big.chunks(5) {
+                    w.write_all(piece)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(store.load("big.bin").unwrap(), Some(big));
+        std::fs::remove_file(dir.path().join("big.bin")).unwrap();
         // A length that does not match what is written fails and leaves
         // the saved file as it was.
         let err = store
