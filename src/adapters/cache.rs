@@ -266,27 +266,24 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let store = FileCache::new(dir.path());
-        store
-            .save_streamed("x.bin", 1000, &mut |w| {
-                for piece in data.chunks(33) {
-                    w.write_all(piece)?;
-                }
-                Ok(())
-            })
-            .unwrap();
-        assert_eq!(store.load("x.bin").unwrap(), Some(data.clone()));
+        // Saved `piece` bytes at a time, then read back.
+        let round_trip = |name: &str, data: &[u8], piece: usize| {
+            let len = u64::try_from(data.len()).unwrap();
+            store
+                .save_streamed(name, len, &mut |w| {
+                    for p in data.chunks(piece) {
+                        w.write_all(p)?;
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            store.load(name).unwrap()
+        };
+        assert_eq!(round_trip("x.bin", &data, 33), Some(data.clone()));
         // Larger than the write buffer, written a few bytes at a time: the
         // checksum sees it in the buffer's pieces, and the file reads back.
         let big: Vec<u8> = (0..200_003u32).map(|i| (i * 13 % 253) as u8).collect();
-        store
-            .save_streamed("big.bin", 200_003, &mut |w| {
-                for piece in big.chunks(5) {
-                    w.write_all(piece)?;
-                }
-                Ok(())
-            })
-            .unwrap();
-        assert_eq!(store.load("big.bin").unwrap(), Some(big));
+        assert_eq!(round_trip("big.bin", &big, 5), Some(big));
         std::fs::remove_file(dir.path().join("big.bin")).unwrap();
         // A length that does not match what is written fails and leaves
         // the saved file as it was.
