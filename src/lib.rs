@@ -70,8 +70,9 @@
 //!   ([`inbox::Item::shown`] is `None`) and no day agenda;
 //!   [`inbox::Inbox::item`] builds one item whole, and the TUI asks for
 //!   the selected row's details in the background. `rsvp list` lists with
-//!   [`inbox::Inbox::list_rows`], which drops each rebuilt item's
-//!   classification as soon as its row is made;
+//!   [`inbox::Inbox::list_rows_then`], which drops each rebuilt item's
+//!   classification as soon as its row is made, and prints the rows while
+//!   the cache is saved (each changed file on a thread of its own);
 //! - the parsed messages, by file identity (path, size, mtime and ctime in
 //!   ns, inode);
 //! - the calendar index (UID -> file, busy intervals), by calendar file

@@ -156,12 +156,12 @@ struct Wiring {
 struct Session {
     source: Option<Box<dyn InviteSource>>,
     index: Option<Box<dyn MailIndex>>,
-    cache: Box<dyn CacheStore>,
+    cache: Box<dyn CacheStore + Send + Sync>,
     clock: Clock,
     trusted: Box<dyn Fn(&str) -> bool + Send + Sync>,
     /// Fixed for the demo (its data is written for that moment).
     now: Option<chrono::DateTime<chrono::Utc>>,
-    log: Box<dyn Fn(&str)>,
+    log: Box<dyn Fn(&str) + Send + Sync>,
 }
 
 impl Wiring {
@@ -207,7 +207,7 @@ impl Wiring {
 }
 
 /// The cache of parsed messages and of the calendar index.
-fn cache_store(paths: Option<&Paths>) -> Box<dyn CacheStore> {
+fn cache_store(paths: Option<&Paths>) -> Box<dyn CacheStore + Send + Sync> {
     match paths {
         Some(p) => Box::new(FileCache::new(&p.cache_dir)),
         None => Box::new(MemoryCache::new()),
@@ -215,7 +215,7 @@ fn cache_store(paths: Option<&Paths>) -> Box<dyn CacheStore> {
 }
 
 /// Diagnostics of a command-line run go to stderr.
-fn stderr_log() -> Box<dyn Fn(&str)> {
+fn stderr_log() -> Box<dyn Fn(&str) + Send + Sync> {
     Box::new(|line: &str| eprintln!("rsvp: note: {}", terminal_line(line)))
 }
 

@@ -856,3 +856,59 @@ fn a_listing_as_rows_keeps_no_classification_and_saves_the_same_rows() {
     // One item whole, on demand.
     assert!(next.item(&rows[0].key).unwrap().shown.is_some());
 }
+
+/// `rsvp list` prints its rows while the cache is saved on another thread
+/// (`Inbox::list_rows_then`): it shows what `list_rows` gives, and once it
+/// returns every file is saved, so the next run is served from the rows
+/// and reads nothing.
+#[test]
+fn rows_shown_while_the_cache_is_saved_are_saved_when_shown() {
+    let w = alpha_and_dentist();
+    let expected = w.inbox().list_rows(true).unwrap().items;
+    std::fs::remove_dir_all(w.root.join("cache")).unwrap();
+
+    let mut first = w.inbox();
+    let shown = first
+        .list_rows_then(true, |listing| {
+            listing
+                .items
+                .iter()
+                .map(|i| (i.key.clone(), i.summary.clone(), i.conflicts.clone()))
+                .collect::<Vec<_>>()
+        })
+        .unwrap();
+    let want: Vec<_> = expected
+        .iter()
+        .map(|i| (i.key.clone(), i.summary.clone(), i.conflicts.clone()))
+        .collect();
+    assert_eq!(shown, want);
+    assert_eq!(
+        first.cache_counts().served_from_rows,
+        0,
+        "built, not served"
+    );
+    for name in ["rows-v1.bin", "messages-v1.bin", "calendar-v1.bin"] {
+        assert!(
+            w.root.join("cache").join(name).is_file(),
+            "{name} not saved"
+        );
+    }
+    first.leave_cache_to_exit();
+
+    let mut second = w.inbox();
+    let again = second.list_rows(true).unwrap().items;
+    assert_eq!(summaries(&again), ["Alpha"]);
+    let counts = second.cache_counts();
+    assert_eq!(counts.served_from_rows, 1, "{counts:?}");
+    assert_eq!(counts.message_reads, 0, "{counts:?}");
+    assert_eq!(counts.calendar_reads, 0, "{counts:?}");
+    // With the rows gone, the parsed messages and the calendar index
+    // saved beside them still spare every read.
+    std::fs::remove_file(w.rows_file()).unwrap();
+    let mut third = w.inbox();
+    assert_eq!(summaries(&third.list_rows(true).unwrap().items), ["Alpha"]);
+    let counts = third.cache_counts();
+    assert_eq!(counts.served_from_rows, 0, "{counts:?}");
+    assert_eq!(counts.message_reads, 0, "{counts:?}");
+    assert_eq!(counts.calendar_reads, 0, "{counts:?}");
+}

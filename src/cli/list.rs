@@ -3,7 +3,7 @@
 
 use super::{Failure, Out, exit, read_input, write_json, write_out};
 use crate::domain::sanitize::terminal_line;
-use crate::inbox::{Inbox, Item};
+use crate::inbox::{Inbox, Item, Listing};
 use serde::Serialize;
 
 /// Where `show` and `reply` take the message from.
@@ -232,14 +232,25 @@ pub fn run_list(
     out: Out<'_>,
     err: Out<'_>,
 ) -> Result<u8, Failure> {
-    let listing = inbox.list_rows(all)?;
+    // The rows are printed while the cache is saved.
+    inbox.list_rows_then(all, |listing| show_list(listing, all, as_json, out, err))?
+}
+
+/// Print one listing (see [`run_list`]).
+fn show_list(
+    listing: &Listing,
+    all: bool,
+    as_json: bool,
+    out: Out<'_>,
+    err: Out<'_>,
+) -> Result<u8, Failure> {
     if let Some(note) = listing.unreadable_note() {
         write_out(err, &format!("rsvp: {note}\n"))?;
         for u in &listing.unreadable {
             write_out(err, &format!("rsvp:   {}: {}\n", u.path, u.reason))?;
         }
     }
-    let items = listing.items;
+    let items = &listing.items;
     if as_json {
         let all: Vec<ItemJson<'_>> = items.iter().map(item_json).collect();
         write_json(out, &all)?;
@@ -253,7 +264,7 @@ pub fn run_list(
         };
         write_out(err, &format!("rsvp: {what}\n"))?;
     }
-    for item in &items {
+    for item in items {
         write_out(out, &format!("{}\n", item_line(item)))?;
     }
     Ok(exit::OK)

@@ -227,11 +227,19 @@ pub enum Part {
     Calendar,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct MessagesFile {
     format: u32,
     fingerprint: String,
     messages: HashMap<String, MessageEntry>,
+}
+
+/// [`MESSAGES_FILE`] as written (the same layout as [`MessagesFile`]).
+#[derive(Serialize)]
+struct MessagesFileOut<'a> {
+    format: u32,
+    fingerprint: &'a str,
+    messages: &'a HashMap<String, MessageEntry>,
 }
 
 /// [`CALENDAR_FILE`] as read: the written calendar's entries split in two
@@ -348,6 +356,73 @@ fn save_file<T: Serialize>(store: &dyn CacheStore, name: &str, v: &T, log: &dyn 
     }
 }
 
+/// `job` on a thread of `scope`; where none can be started, done here
+/// (its result as `Err`).
+fn start<'scope, 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    job: &'env (dyn Fn() -> bool + Sync),
+) -> Result<std::thread::ScopedJoinHandle<'scope, bool>, bool> {
+    std::thread::Builder::new()
+        .name("rsvp-cache-save".to_string())
+        .spawn_scoped(scope, job)
+        .map_err(|_| job())
+}
+
+/// What [`start`]ed `job` gave; `false` when it was not started or its
+/// thread died.
+fn finish(job: Option<Result<std::thread::ScopedJoinHandle<'_, bool>, bool>>) -> bool {
+    match job {
+        None => false,
+        Some(Ok(handle)) => handle.join().unwrap_or(false),
+        Some(Err(saved)) => saved,
+    }
+}
+
+/// Save what changed of `state` and `rows`: the parsed messages and the
+/// calendar index each on a thread of their own, the rows here (after a
+/// first listing of 20,000 events the three files are 4–5 MB each, and
+/// encoding and checksumming one takes a core). A failure only costs
+/// time next run; a part stays marked changed until it is saved.
+pub fn save_changed(
+    state: &mut State,
+    rows: &mut Rows,
+    store: &(dyn CacheStore + Sync),
+    log: &(dyn Fn(&str) + Sync),
+) {
+    let messages = state.messages_dirty.then(|| MessagesFileOut {
+        format: FORMAT,
+        fingerprint: &state.fingerprint,
+        messages: &state.messages,
+    });
+    let calendar = state.calendar_dirty.then(|| state.calendar_out());
+    let save_messages = || {
+        messages
+            .as_ref()
+            .is_some_and(|f| save_file(store, MESSAGES_FILE, f, log))
+    };
+    let save_calendar = || {
+        calendar
+            .as_ref()
+            .is_some_and(|f| save_file(store, CALENDAR_FILE, f, log))
+    };
+    let rows_ref: &Rows = rows;
+    let (messages_saved, calendar_saved, rows_saved) = std::thread::scope(|scope| {
+        let m = messages.is_some().then(|| start(scope, &save_messages));
+        let c = calendar.is_some().then(|| start(scope, &save_calendar));
+        let r = rows_ref.dirty && save_file(store, ROWS_FILE, rows_ref, log);
+        (finish(m), finish(c), r)
+    });
+    if messages_saved {
+        state.messages_dirty = false;
+    }
+    if calendar_saved {
+        state.calendar_dirty = false;
+    }
+    if rows_saved {
+        rows.dirty = false;
+    }
+}
+
 impl State {
     /// An empty state for these settings.
     pub fn empty(fingerprint: &str) -> State {
@@ -430,41 +505,24 @@ impl State {
         state
     }
 
-    /// Save the parts that changed; a failure only costs time next run.
-    pub fn save(&mut self, store: &dyn CacheStore, log: &dyn Fn(&str)) {
-        if self.messages_dirty {
-            let file = MessagesFile {
-                format: FORMAT,
-                fingerprint: std::mem::take(&mut self.fingerprint),
-                messages: std::mem::take(&mut self.messages),
-            };
-            if save_file(store, MESSAGES_FILE, &file, log) {
-                self.messages_dirty = false;
-            }
-            self.fingerprint = file.fingerprint;
-            self.messages = file.messages;
-        }
-        if self.calendar_dirty {
-            let file = CalendarFileOut {
-                format: FORMAT,
-                fingerprint: &self.fingerprint,
-                heads: self
-                    .calendar
-                    .iter()
-                    .map(|(href, e)| (href.as_str(), e.stamp, e.racy, e.uids.as_slice()))
-                    .collect(),
-                tails: self
-                    .calendar
-                    .values()
-                    .map(|e| (e.window_from, e.busy.as_slice()))
-                    .collect(),
-                others: &self.others,
-                busy_log: &self.busy_log,
-                log_base: self.log_base,
-            };
-            if save_file(store, CALENDAR_FILE, &file, log) {
-                self.calendar_dirty = false;
-            }
+    /// [`CALENDAR_FILE`] as it is to be written (borrowed).
+    fn calendar_out(&self) -> CalendarFileOut<'_> {
+        CalendarFileOut {
+            format: FORMAT,
+            fingerprint: &self.fingerprint,
+            heads: self
+                .calendar
+                .iter()
+                .map(|(href, e)| (href.as_str(), e.stamp, e.racy, e.uids.as_slice()))
+                .collect(),
+            tails: self
+                .calendar
+                .values()
+                .map(|e| (e.window_from, e.busy.as_slice()))
+                .collect(),
+            others: &self.others,
+            busy_log: &self.busy_log,
+            log_base: self.log_base,
         }
     }
 }
@@ -617,16 +675,6 @@ impl Rows {
             keys: self.forgotten.clone(),
         };
         save_file(store, FORGOTTEN_FILE, &forgotten, log);
-    }
-
-    /// Save when something changed; a failure only costs time next run.
-    pub fn save(&mut self, store: &dyn CacheStore, log: &dyn Fn(&str)) {
-        if !self.dirty {
-            return;
-        }
-        if save_file(store, ROWS_FILE, &*self, log) {
-            self.dirty = false;
-        }
     }
 }
 

@@ -33,8 +33,9 @@ pub struct Ports {
     pub source: Option<Box<dyn InviteSource>>,
     /// The mail index to bring up to date (`reindex`), when rsvp keeps one.
     pub index: Option<Box<dyn MailIndex>>,
-    /// Where the parsed messages and the calendar index are kept between runs.
-    pub cache: Box<dyn CacheStore>,
+    /// Where the parsed messages and the calendar index are kept between runs
+    /// (saved a file per thread: see [`cache::save_changed`]).
+    pub cache: Box<dyn CacheStore + Send + Sync>,
 }
 
 /// The user's settings and the session's clock, ids and log.
@@ -54,7 +55,7 @@ pub struct Settings {
     /// Fresh random tokens (Message-IDs, outbox ids).
     pub token: Box<dyn Fn() -> String + Send + Sync>,
     /// Where diagnostics go (stderr for the CLI, the log file for the TUI).
-    pub log: Box<dyn Fn(&str)>,
+    pub log: Box<dyn Fn(&str) + Send + Sync>,
 }
 
 /// See [`Inbox::cache_counts`].
@@ -251,8 +252,12 @@ impl Inbox {
 
     fn put_cache(&mut self, mut cache: ParseCache) {
         let log = &self.settings.log;
-        cache.state.save(self.ports.cache.as_ref(), &|l| log(l));
-        cache.rows.save(self.ports.cache.as_ref(), &|l| log(l));
+        cache::save_changed(
+            &mut cache.state,
+            &mut cache.rows,
+            self.ports.cache.as_ref(),
+            &|l| log(l),
+        );
         self.cache = Some(cache);
     }
 
@@ -286,6 +291,52 @@ impl Inbox {
         detail: Option<&str>,
         details: bool,
     ) -> Result<Listing, InboxError> {
+        let (cache, result) = self.list_unsaved(all, detail, details);
+        self.put_cache(cache);
+        let listing = result?;
+        self.remember(&listing);
+        Ok(listing)
+    }
+
+    /// [`Inbox::list_rows`], the listing given to `show` while what it
+    /// changed of the cache is saved on another thread: after a first
+    /// listing the three cache files take about as long to write as the
+    /// rows to print. Nothing is left unsaved when this returns.
+    pub fn list_rows_then<R>(
+        &mut self,
+        all: bool,
+        show: impl FnOnce(&Listing) -> R,
+    ) -> Result<R, InboxError> {
+        let (mut cache, result) = self.list_unsaved(all, None, false);
+        let store = self.ports.cache.as_ref();
+        let log = &self.settings.log;
+        let (shown, saved) = std::thread::scope(|scope| {
+            let saving = std::thread::Builder::new()
+                .name("rsvp-cache-save".to_string())
+                .spawn_scoped(scope, || {
+                    cache::save_changed(&mut cache.state, &mut cache.rows, store, &|l| log(l));
+                });
+            let shown = result.as_ref().ok().map(show);
+            // A save that died costs time next run, nothing more.
+            (shown, saving.map(|handle| handle.join()).is_ok())
+        });
+        if !saved {
+            // No thread could be started: saved here, after showing.
+            cache::save_changed(&mut cache.state, &mut cache.rows, store, &|l| log(l));
+        }
+        self.cache = Some(cache);
+        let listing = result?;
+        self.remember(&listing);
+        shown.ok_or_else(|| InboxError::Config("the listing was not shown".into()))
+    }
+
+    /// One listing, its cache not yet saved.
+    fn list_unsaved(
+        &mut self,
+        all: bool,
+        detail: Option<&str>,
+        details: bool,
+    ) -> (ParseCache, Result<Listing, InboxError>) {
         // The calendar scans run while the saved rows load and the mail
         // index is asked (a listing without a mail source fails first).
         if self.ports.source.is_some() {
@@ -312,10 +363,7 @@ impl Inbox {
                 },
             ),
         };
-        self.put_cache(cache);
-        let listing = result?;
-        self.remember(&listing);
-        Ok(listing)
+        (cache, result)
     }
 
     /// The rows the last listing saved, as they were: not checked against
