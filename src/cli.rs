@@ -213,6 +213,28 @@ impl Failure {
             message: message.into(),
         }
     }
+
+    /// Writing the output failed. A reader that went away (`rsvp list |
+    /// head`) is no failure: rsvp stops there, says nothing and exits 0,
+    /// as a filter does (what was to be done, such as sending a reply, is
+    /// done before anything is printed). Anything else is a runtime
+    /// failure.
+    pub fn output(e: &std::io::Error) -> Failure {
+        Failure::output_kind(e.kind(), e)
+    }
+
+    fn output_kind(kind: std::io::ErrorKind, e: &dyn std::fmt::Display) -> Failure {
+        if kind == std::io::ErrorKind::BrokenPipe {
+            Failure::new(exit::OK, "")
+        } else {
+            Failure::new(exit::RUNTIME, format!("cannot write output: {e}"))
+        }
+    }
+
+    /// Whether there is nothing to say (see [`Failure::output`]).
+    pub fn is_quiet(&self) -> bool {
+        self.message.is_empty()
+    }
 }
 
 /// The classification behind an item the Inbox handed out whole (`item`,
@@ -275,7 +297,7 @@ pub fn json_text(v: &Value) -> String {
 /// held whole in memory (nor copied again to make it terminal-safe).
 pub fn write_json<T: serde::Serialize + ?Sized>(out: Out<'_>, v: &T) -> Result<(), Failure> {
     use std::io::Write;
-    let fail = |e: std::io::Error| Failure::new(exit::RUNTIME, format!("cannot write output: {e}"));
+    let fail = |e: std::io::Error| Failure::output(&e);
     // serde_json writes token by token into the buffer; SafeJson looks at
     // the text 64 KiB at a time.
     let mut sink = std::io::BufWriter::with_capacity(
@@ -286,8 +308,8 @@ pub fn write_json<T: serde::Serialize + ?Sized>(out: Out<'_>, v: &T) -> Result<(
         },
     );
     serde_json::to_writer_pretty(&mut sink, v).map_err(|e| {
-        if e.is_io() {
-            Failure::new(exit::RUNTIME, format!("cannot write output: {e}"))
+        if let Some(kind) = e.io_error_kind() {
+            Failure::output_kind(kind, &e)
         } else {
             Failure::new(exit::RUNTIME, format!("cannot encode the output: {e}"))
         }
@@ -451,7 +473,7 @@ fn escape_json(raw: String) -> String {
 /// T55). Only `reply --dry-run` writes the exact message bytes past it.
 pub(crate) fn write_out(out: Out<'_>, text: &str) -> Result<(), Failure> {
     out.write_all(crate::domain::sanitize::terminal_safe(text).as_bytes())
-        .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))
+        .map_err(|e| Failure::output(&e))
 }
 
 /// Whether a status means "needs the user" (used by listings).

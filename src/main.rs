@@ -63,7 +63,9 @@ fn main() -> ExitCode {
     let code = match run(args, &mut stdout, &mut stderr) {
         Ok(code) => code,
         Err(f) => {
-            eprintln!("rsvp: {}", f.message);
+            if !f.is_quiet() {
+                eprintln!("rsvp: {}", f.message);
+            }
             f.code
         }
     };
@@ -645,8 +647,7 @@ fn completions(shell: cli::Shell, out: &mut dyn std::io::Write) -> Result<u8, Fa
     let mut cmd = Args::command();
     let mut buf: Vec<u8> = Vec::new();
     clap_complete::generate(shell, &mut cmd, "rsvp", &mut buf);
-    out.write_all(&buf)
-        .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))?;
+    out.write_all(&buf).map_err(|e| Failure::output(&e))?;
     Ok(exit::OK)
 }
 
@@ -657,8 +658,7 @@ fn man(out: &mut dyn std::io::Write) -> Result<u8, Failure> {
     clap_mangen::Man::new(Args::command())
         .render(&mut buf)
         .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot render the manual: {e}")))?;
-    out.write_all(&buf)
-        .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))?;
+    out.write_all(&buf).map_err(|e| Failure::output(&e))?;
     Ok(exit::OK)
 }
 

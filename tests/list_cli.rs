@@ -45,7 +45,12 @@ impl Sandbox {
     }
 
     fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("rsvp").unwrap();
+        Command::from_std(self.std_cmd())
+    }
+
+    /// [`Sandbox::cmd`] as a plain `std::process::Command`.
+    fn std_cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("rsvp"));
         let xdg = self.path("xdg");
         c.env("TZ", "Europe/Berlin")
             .env("HOME", &xdg)
@@ -371,4 +376,34 @@ fn conflicts_cover_khals_other_calendars() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("[calendar] busy"), "{err}");
     assert!(err.contains("gone"), "{err}");
+}
+
+/// `rsvp list | head`: a reader that goes away ends the listing quietly
+/// with 0, as a filter does, not with "cannot write output: Broken pipe"
+/// and 1. The read end is closed before rsvp starts, so its first write
+/// fails every time; the cache is saved all the same.
+#[test]
+fn a_reader_that_goes_away_ends_the_listing_quietly() {
+    let sb = Sandbox::new("");
+    let maildir = sb.maildir();
+    for json in [false, true] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut cmd = sb.std_cmd();
+        cmd.args(["list", "--all", "--maildir", &maildir]);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd
+            .stdin(std::process::Stdio::null())
+            .stdout(writer)
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "json: {json}");
+        assert_eq!(out.status.code(), Some(0), "json: {json}");
+    }
+    // Something was to be printed, and the listing was saved.
+    let items = sb.json(&["list", "--all", "--json", "--maildir", &maildir]);
+    assert!(!items.as_array().unwrap().is_empty());
+    assert!(sb.path("xdg/cache/rsvp/rows-v1.bin").is_file());
 }

@@ -29,7 +29,7 @@ pub fn run_reply(
     let done = inbox.respond(&item.key, &req)?;
     if dry_run {
         out.write_all(&done.message)
-            .map_err(|e| Failure::new(exit::RUNTIME, format!("cannot write output: {e}")))?;
+            .map_err(|e| Failure::output(&e))?;
         return Ok(exit::OK);
     }
     let summary = done
