@@ -378,23 +378,26 @@ fn finish(job: Option<Result<std::thread::ScopedJoinHandle<'_, bool>, bool>>) ->
     }
 }
 
-/// Save what changed of `state` and `rows`: the parsed messages and the
-/// calendar index each on a thread of their own, the rows here (after a
+/// Save what changed of `state` and `rows`, each file on a thread of its
+/// own, while `meanwhile` runs here (`rsvp list` prints its rows): after a
 /// first listing of 20,000 events the three files are 4–5 MB each, and
-/// encoding and checksumming one takes a core). A failure only costs
-/// time next run; a part stays marked changed until it is saved.
-pub fn save_changed(
+/// encoding and checksumming one takes a core. Returns once every file is
+/// saved. A failure only costs time next run; a part stays marked changed
+/// until it is saved.
+pub fn save_changed_while<R>(
     state: &mut State,
     rows: &mut Rows,
     store: &(dyn CacheStore + Sync),
     log: &(dyn Fn(&str) + Sync),
-) {
+    meanwhile: impl FnOnce() -> R,
+) -> R {
     let messages = state.messages_dirty.then(|| MessagesFileOut {
         format: FORMAT,
         fingerprint: &state.fingerprint,
         messages: &state.messages,
     });
     let calendar = state.calendar_dirty.then(|| state.calendar_out());
+    let rows_out: Option<&Rows> = rows.dirty.then_some(&*rows);
     let save_messages = || {
         messages
             .as_ref()
@@ -405,12 +408,13 @@ pub fn save_changed(
             .as_ref()
             .is_some_and(|f| save_file(store, CALENDAR_FILE, f, log))
     };
-    let rows_ref: &Rows = rows;
-    let (messages_saved, calendar_saved, rows_saved) = std::thread::scope(|scope| {
+    let save_rows = || rows_out.is_some_and(|r| save_file(store, ROWS_FILE, r, log));
+    let (messages_saved, calendar_saved, rows_saved, out) = std::thread::scope(|scope| {
         let m = messages.is_some().then(|| start(scope, &save_messages));
         let c = calendar.is_some().then(|| start(scope, &save_calendar));
-        let r = rows_ref.dirty && save_file(store, ROWS_FILE, rows_ref, log);
-        (finish(m), finish(c), r)
+        let r = rows_out.is_some().then(|| start(scope, &save_rows));
+        let out = meanwhile();
+        (finish(m), finish(c), finish(r), out)
     });
     if messages_saved {
         state.messages_dirty = false;
@@ -421,6 +425,7 @@ pub fn save_changed(
     if rows_saved {
         rows.dirty = false;
     }
+    out
 }
 
 impl State {

@@ -34,7 +34,7 @@ pub struct Ports {
     /// The mail index to bring up to date (`reindex`), when rsvp keeps one.
     pub index: Option<Box<dyn MailIndex>>,
     /// Where the parsed messages and the calendar index are kept between runs
-    /// (saved a file per thread: see [`cache::save_changed`]).
+    /// (saved a file per thread: see [`cache::save_changed_while`]).
     pub cache: Box<dyn CacheStore + Send + Sync>,
 }
 
@@ -250,15 +250,22 @@ impl Inbox {
         cache
     }
 
-    fn put_cache(&mut self, mut cache: ParseCache) {
+    fn put_cache(&mut self, cache: ParseCache) {
+        self.put_cache_while(cache, || ());
+    }
+
+    /// Keep `cache`, saving what changed of it while `meanwhile` runs.
+    fn put_cache_while<R>(&mut self, mut cache: ParseCache, meanwhile: impl FnOnce() -> R) -> R {
         let log = &self.settings.log;
-        cache::save_changed(
+        let out = cache::save_changed_while(
             &mut cache.state,
             &mut cache.rows,
             self.ports.cache.as_ref(),
             &|l| log(l),
+            meanwhile,
         );
         self.cache = Some(cache);
+        out
     }
 
     /// For a process about to exit: the in-memory caches are left to the
@@ -307,24 +314,8 @@ impl Inbox {
         all: bool,
         show: impl FnOnce(&Listing) -> R,
     ) -> Result<R, InboxError> {
-        let (mut cache, result) = self.list_unsaved(all, None, false);
-        let store = self.ports.cache.as_ref();
-        let log = &self.settings.log;
-        let (shown, saved) = std::thread::scope(|scope| {
-            let saving = std::thread::Builder::new()
-                .name("rsvp-cache-save".to_string())
-                .spawn_scoped(scope, || {
-                    cache::save_changed(&mut cache.state, &mut cache.rows, store, &|l| log(l));
-                });
-            let shown = result.as_ref().ok().map(show);
-            // A save that died costs time next run, nothing more.
-            (shown, saving.map(|handle| handle.join()).is_ok())
-        });
-        if !saved {
-            // No thread could be started: saved here, after showing.
-            cache::save_changed(&mut cache.state, &mut cache.rows, store, &|l| log(l));
-        }
-        self.cache = Some(cache);
+        let (cache, result) = self.list_unsaved(all, None, false);
+        let shown = self.put_cache_while(cache, || result.as_ref().ok().map(show));
         let listing = result?;
         self.remember(&listing);
         shown.ok_or_else(|| InboxError::Config("the listing was not shown".into()))
