@@ -315,10 +315,16 @@ impl Inbox {
         show: impl FnOnce(&Listing) -> R,
     ) -> Result<R, InboxError> {
         let (cache, result) = self.list_unsaved(all, None, false);
-        let shown = self.put_cache_while(cache, || result.as_ref().ok().map(show));
-        let listing = result?;
+        let listing = match result {
+            Ok(listing) => listing,
+            Err(e) => {
+                self.put_cache(cache);
+                return Err(e);
+            }
+        };
+        let shown = self.put_cache_while(cache, || show(&listing));
         self.remember(&listing);
-        shown.ok_or_else(|| InboxError::Config("the listing was not shown".into()))
+        Ok(shown)
     }
 
     /// One listing, its cache not yet saved.
