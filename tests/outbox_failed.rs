@@ -130,8 +130,14 @@ fn outbox_list_shows_refused_replies_and_drop_removes_them() {
     assert!(text.contains("refused-1"), "{text}");
     assert!(text.contains("550 5.1.1"), "{text}");
 
-    s.rsvp(&["outbox", "flush"]).assert().success();
+    let out = s.rsvp(&["outbox", "flush"]).assert().success();
     assert!(s.sent().is_empty(), "a refused reply was sent again");
+    // Not "outbox is empty": `outbox list` still shows the refused reply.
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert_eq!(
+        text,
+        "nothing to send; 1 reply refused for good stays (rsvp outbox list, rsvp outbox drop ID)\n"
+    );
 
     let out = s.rsvp(&["outbox", "drop"]).assert().failure();
     assert_eq!(out.get_output().status.code(), Some(2), "drop needs an id");

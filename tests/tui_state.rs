@@ -862,6 +862,22 @@ fn refused_replies_are_said_and_x_drops_them() {
         st.text,
         "1 reply refused for good by the mail server (u1@x to org@example.org); X drops it"
     );
+    // Retrying the outbox sends nothing, and does not call it empty.
+    assert_eq!(keys(&mut s, "R"), [Effect::RetryOutbox]);
+    let _ = update::update(
+        &mut s,
+        Msg::Flushed(Ok(Flushed {
+            sent: 0,
+            failed: Vec::new(),
+        })),
+    );
+    assert_eq!(
+        status(&s),
+        (
+            Level::Info,
+            "nothing to send; 1 reply refused for good stays; X drops it".into()
+        )
+    );
     assert_eq!(keys(&mut s, "X"), [Effect::DropRefused]);
     let effects = update::update(&mut s, Msg::DroppedRefused(Ok(1)));
     assert_eq!(

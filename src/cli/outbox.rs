@@ -83,7 +83,21 @@ pub fn run_outbox(
                 }
             }
             if results.is_empty() {
-                write_out(out, "outbox is empty\n")?;
+                // Replies refused for good stay in the outbox, unsent:
+                // "empty" would contradict `outbox list`.
+                let refused = inbox.refused()?.len();
+                if refused == 0 {
+                    write_out(out, "outbox is empty\n")?;
+                } else {
+                    write_out(
+                        out,
+                        &format!(
+                            "nothing to send; {refused} repl{} refused for good stay{} (rsvp outbox list, rsvp outbox drop ID)\n",
+                            if refused == 1 { "y" } else { "ies" },
+                            if refused == 1 { "s" } else { "" },
+                        ),
+                    )?;
+                }
             }
             if failed > 0 {
                 return Err(Failure::new(

@@ -205,6 +205,9 @@ pub struct State {
     pub indexing: Option<Progress>,
     /// Retrying the outbox.
     pub flushing: bool,
+    /// Replies the mail server refused for good, as of the last listing
+    /// (they stay in the outbox, unsent, until dropped).
+    pub refused: usize,
     pub detail_scroll: u16,
     /// The row whose details (classification, diff, agenda) were asked of
     /// the worker: rows painted from the saved listing come without them.
@@ -244,6 +247,7 @@ impl State {
             loading: true,
             indexing: None,
             flushing: false,
+            refused: 0,
             detail_scroll: 0,
             detail_asked: None,
             keymap,

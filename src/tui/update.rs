@@ -188,6 +188,16 @@ fn want_detail(state: &mut State) -> Option<Effect> {
     Some(Effect::Detail { key })
 }
 
+/// How to drop `n` refused replies: the key, or how to get one (the key
+/// may have been given to another action in [keys]).
+fn drop_hint(state: &State, n: usize) -> String {
+    let them = if n == 1 { "it" } else { "them" };
+    match state.keymap.label(Action::DropRefused) {
+        Some(key) => format!("{key} drops {them}"),
+        None => format!("drop_refused in [keys] needs a key to drop {them}"),
+    }
+}
+
 fn step(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(state, key),
@@ -196,14 +206,10 @@ fn step(state: &mut State, msg: Msg) -> Vec<Effect> {
             if let Some(note) = listing.unreadable_note() {
                 warn(state, note);
             }
+            state.refused = listing.refused.len();
             if let Some(first) = listing.refused.first() {
                 let n = listing.refused.len();
-                let them = if n == 1 { "it" } else { "them" };
-                // The key may have been given to another action in [keys].
-                let how = match state.keymap.label(Action::DropRefused) {
-                    Some(key) => format!("{key} drops {them}"),
-                    None => format!("drop_refused in [keys] needs a key to drop {them}"),
-                };
+                let how = drop_hint(state, n);
                 warn(
                     state,
                     format!(
@@ -381,6 +387,19 @@ fn step(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Flushed(result) => {
             state.flushing = false;
             match result {
+                Ok(f) if f.sent == 0 && f.failed.is_empty() && state.refused > 0 => {
+                    // Not "empty": the refused replies are still there.
+                    let n = state.refused;
+                    let how = drop_hint(state, n);
+                    info(
+                        state,
+                        format!(
+                            "nothing to send; {n} repl{} refused for good stay{}; {how}",
+                            plural_y(n),
+                            if n == 1 { "s" } else { "" },
+                        ),
+                    )
+                }
                 Ok(f) if f.sent == 0 && f.failed.is_empty() => {
                     info(state, "the outbox is empty: nothing to send".to_string())
                 }
