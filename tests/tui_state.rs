@@ -264,7 +264,7 @@ fn a_queued_reply_says_so_and_r_retries_the_outbox() {
     assert_eq!(keys(&mut s, "R"), [Effect::RetryOutbox]);
     assert!(s.flushing);
     assert_eq!(keys(&mut s, "R"), [], "one retry at a time");
-    let _ = update::update(
+    let effects = update::update(
         &mut s,
         Msg::Flushed(Ok(Flushed {
             sent: 1,
@@ -272,6 +272,11 @@ fn a_queued_reply_says_so_and_r_retries_the_outbox() {
         })),
     );
     assert!(!s.flushing);
+    // A reply sent: its item leaves the pending list with a refresh.
+    assert!(
+        matches!(effects[..], [Effect::Refresh { .. }]),
+        "{effects:?}"
+    );
     assert_eq!(status(&s), (Level::Info, "sent 1 queued reply".into()));
     let _ = keys(&mut s, "R");
     let _ = update::update(
@@ -864,7 +869,7 @@ fn refused_replies_are_said_and_x_drops_them() {
     );
     // Retrying the outbox sends nothing, and does not call it empty.
     assert_eq!(keys(&mut s, "R"), [Effect::RetryOutbox]);
-    let _ = update::update(
+    let effects = update::update(
         &mut s,
         Msg::Flushed(Ok(Flushed {
             sent: 0,
@@ -878,6 +883,8 @@ fn refused_replies_are_said_and_x_drops_them() {
             "nothing to send; 1 reply refused for good stays; X drops it".into()
         )
     );
+    // Nothing was sent: no refresh repeats the warning over that line.
+    assert!(effects.is_empty(), "{effects:?}");
     assert_eq!(keys(&mut s, "X"), [Effect::DropRefused]);
     let effects = update::update(&mut s, Msg::DroppedRefused(Ok(1)));
     assert_eq!(

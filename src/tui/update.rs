@@ -386,6 +386,7 @@ fn step(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Flushed(result) => {
             state.flushing = false;
+            let idle = matches!(&result, Ok(f) if f.sent == 0 && f.failed.is_empty());
             match result {
                 Ok(f) if f.sent == 0 && f.failed.is_empty() && state.refused > 0 => {
                     // Not "empty": the refused replies are still there.
@@ -421,10 +422,17 @@ fn step(state: &mut State, msg: Msg) -> Vec<Effect> {
                 }
                 Err(e) => error(state, format!("cannot send the queued replies: {e}")),
             }
-            // Items whose reply was queued leave the pending list once sent.
-            vec![Effect::Refresh {
-                all: state.show_all,
-            }]
+            // Items whose reply was queued leave the pending list once
+            // sent, and a reply refused for good is listed as such. When
+            // there was nothing to send nothing changed: the line above
+            // stays (a refresh would put the refused warning over it).
+            if idle {
+                Vec::new()
+            } else {
+                vec![Effect::Refresh {
+                    all: state.show_all,
+                }]
+            }
         }
         Msg::Edited(result) => {
             match (result, &mut state.mode) {
