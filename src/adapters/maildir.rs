@@ -30,12 +30,12 @@ pub struct MaildirSource {
 impl MaildirSource {
     /// Use the Maildir (or tree of Maildirs) at `root`.
     pub fn open(root: &Path) -> Result<MaildirSource, SourceError> {
-        let meta = std::fs::metadata(root).map_err(|e| SourceError::Index {
+        let meta = std::fs::metadata(root).map_err(|e| SourceError::Maildir {
             path: root.display().to_string(),
             message: e.to_string(),
         })?;
         if !meta.is_dir() {
-            return Err(SourceError::Index {
+            return Err(SourceError::Maildir {
                 path: root.display().to_string(),
                 message: "not a directory".to_string(),
             });
@@ -115,9 +115,19 @@ impl InviteSource for MaildirSource {
             .lock()
             .map(|mut m| std::mem::take(&mut *m))
             .unwrap_or_default();
+        let maildirs = self.maildirs();
+        if maildirs.is_empty() {
+            // A mistyped path would otherwise read as "no invitation".
+            return Err(SourceError::Maildir {
+                path: self.root.display().to_string(),
+                message: format!(
+                    "no Maildir (a folder with cur/ and new/) in it or {MAX_DEPTH} levels below"
+                ),
+            });
+        }
         let mut scanned = HashMap::new();
         let mut out = Vec::new();
-        for maildir in self.maildirs() {
+        for maildir in maildirs {
             for sub in ["cur", "new"] {
                 let Ok(entries) = std::fs::read_dir(maildir.join(sub)) else {
                     continue;
@@ -217,6 +227,39 @@ mod tests {
         std::fs::create_dir_all(dir).expect("mkdir");
         std::fs::write(&p, data).expect("write");
         p
+    }
+
+    /// `--maildir` with a path that is not a Maildir says so, naming it,
+    /// instead of listing nothing.
+    #[test]
+    fn a_path_that_is_no_maildir_is_said_to_be_none() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let missing = tmp.path().join("nope");
+        let e = MaildirSource::open(&missing).expect_err("missing");
+        assert!(matches!(e, SourceError::Maildir { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("maildir {}: ", missing.display()))
+        );
+        let file = tmp.path().join("file");
+        std::fs::write(&file, b"x").expect("write");
+        let e = MaildirSource::open(&file).expect_err("file");
+        assert_eq!(
+            e.to_string(),
+            format!("maildir {}: not a directory", file.display())
+        );
+        // A directory with no Maildir in it or below.
+        std::fs::create_dir_all(tmp.path().join("notes/misc")).expect("mkdir");
+        let src = MaildirSource::open(&tmp.path().join("notes")).expect("open");
+        let e = src.candidates().expect_err("no maildir");
+        assert!(
+            e.to_string()
+                .contains("no Maildir (a folder with cur/ and new/)"),
+            "{e}"
+        );
+        // One empty Maildir below it is a Maildir with nothing in it.
+        std::fs::create_dir_all(tmp.path().join("notes/misc/INBOX/new")).expect("mkdir");
+        assert!(src.candidates().expect("empty maildir").is_empty());
     }
 
     #[test]

@@ -344,6 +344,9 @@ pub enum SourceError {
     NotIndexed(String),
     #[error("message {path}: {message}")]
     Message { path: String, message: String },
+    /// A plain Maildir given as the mail source (`--maildir`) that is not one.
+    #[error("maildir {path}: {message}")]
+    Maildir { path: String, message: String },
 }
 
 /// Where candidate invitation messages come from (notmuch, or memory in tests).
