@@ -276,6 +276,17 @@ fn load_part_with(raw: &[u8], own_method: bool) -> Result<(Loaded, Option<Part>)
     ))
 }
 
+/// What a retry of the outbox that sent nothing says while `n` replies
+/// refused for good stay in it (not "empty": they are listed, unsent, until
+/// dropped); the command line and the TUI add how to drop them.
+pub fn refused_stay_note(n: usize) -> String {
+    if n == 1 {
+        "nothing to send; 1 reply refused for good stays".to_string()
+    } else {
+        format!("nothing to send; {n} replies refused for good stay")
+    }
+}
+
 /// The stored copy of `uid`, parsed.
 pub fn stored(env: &Env<'_>, uid: &str) -> Result<Option<(StoredObject, Invite)>, InboxError> {
     let Some(obj) = env.store.find_by_uid(uid)? else {

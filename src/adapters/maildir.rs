@@ -110,11 +110,6 @@ fn mtime_of(meta: &std::fs::Metadata) -> i64 {
 
 impl InviteSource for MaildirSource {
     fn candidates(&self) -> Result<Vec<Candidate>, SourceError> {
-        let mut previous = self
-            .scanned
-            .lock()
-            .map(|mut m| std::mem::take(&mut *m))
-            .unwrap_or_default();
         let maildirs = self.maildirs();
         if maildirs.is_empty() {
             // A mistyped path would otherwise read as "no invitation".
@@ -125,6 +120,11 @@ impl InviteSource for MaildirSource {
                 ),
             });
         }
+        let mut previous = self
+            .scanned
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m))
+            .unwrap_or_default();
         let mut scanned = HashMap::new();
         let mut out = Vec::new();
         for maildir in maildirs {

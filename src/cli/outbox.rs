@@ -89,13 +89,10 @@ pub fn run_outbox(
                 if refused == 0 {
                     write_out(out, "outbox is empty\n")?;
                 } else {
+                    let note = crate::inbox::refused_stay_note(refused);
                     write_out(
                         out,
-                        &format!(
-                            "nothing to send; {refused} repl{} refused for good stay{} (rsvp outbox list, rsvp outbox drop ID)\n",
-                            if refused == 1 { "y" } else { "ies" },
-                            if refused == 1 { "s" } else { "" },
-                        ),
+                        &format!("{note} (rsvp outbox list, rsvp outbox drop ID)\n"),
                     )?;
                 }
             }

@@ -388,22 +388,12 @@ fn step(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.flushing = false;
             let idle = matches!(&result, Ok(f) if f.sent == 0 && f.failed.is_empty());
             match result {
-                Ok(f) if f.sent == 0 && f.failed.is_empty() && state.refused > 0 => {
-                    // Not "empty": the refused replies are still there.
-                    let n = state.refused;
-                    let how = drop_hint(state, n);
-                    info(
-                        state,
-                        format!(
-                            "nothing to send; {n} repl{} refused for good stay{}; {how}",
-                            plural_y(n),
-                            if n == 1 { "s" } else { "" },
-                        ),
-                    )
+                Ok(_) if idle && state.refused > 0 => {
+                    let how = drop_hint(state, state.refused);
+                    let note = crate::inbox::refused_stay_note(state.refused);
+                    info(state, format!("{note}; {how}"))
                 }
-                Ok(f) if f.sent == 0 && f.failed.is_empty() => {
-                    info(state, "the outbox is empty: nothing to send".to_string())
-                }
+                Ok(_) if idle => info(state, "the outbox is empty: nothing to send".to_string()),
                 Ok(f) if f.failed.is_empty() => info(
                     state,
                     format!("sent {} queued repl{}", f.sent, plural_y(f.sent)),
